@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# virtio_net_rust: out-of-tree Rust virtio-net driver.
+#
+#   make            build virtio_net_rust.ko (against KDIR, default: the project's guest kernel)
+#   make run        boot a guest with two NICs, show our driver moving packets
+#   make test       everything from scratch: deps, kernel, module, host tests, VM selftests
+#   make shell      interactive guest shell with the module loaded
+#
+# KDIR=/path/to/built/kernel  builds against another Rust-enabled 6.12 tree (LLVM=1).
+
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+# The project's kernel; scripts/kernel.sh builds it on first use and caches it.
+KDIR ?=
+kdir = $(if $(KDIR),$(KDIR),$(shell scripts/kernel.sh))
+
+.PHONY: all module deps kernel host-test vm-test test run shell fmt fmt-check clippy clean
+
+all: module
+
+deps:
+	@scripts/deps.sh
+
+kernel: deps
+	@scripts/kernel.sh
+
+module:
+	@k="$(kdir)"; test -n "$$k" || { echo "no kernel tree (KDIR)"; exit 1; }; \
+	$(MAKE) -C "$$k" M=$(CURDIR) LLVM=1 modules
+
+host-test:
+	cd host-tests && cargo test --quiet 2>&1 | tee $(CURDIR)/.host-test.log
+
+vm-test: module
+	qemu-test/run-tests.sh
+
+run: deps module
+	qemu-test/run.sh
+
+shell: module
+	qemu-test/vm.py --mode shell
+
+test:
+	@scripts/test.sh
+
+fmt:
+	rustfmt --edition 2021 src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs
+
+fmt-check:
+	rustfmt --edition 2021 --check src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs
+
+clean:
+	@k="$(KDIR)"; test -z "$$k" || $(MAKE) -C "$$k" M=$(CURDIR) LLVM=1 clean
+	rm -rf src/*.o src/.*.cmd src/bindings_generated.rs *.ko *.mod* Module.symvers modules.order .*.cmd \
+		host-tests/target qemu-test/out

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Safe abstractions over the kernel's virtio, networking and locking APIs.
+//!
+//! This is the only part of the module with `unsafe` code. Each type documents its
+//! invariants, each `unsafe` block says why it is sound, in the style of the
+//! kernel's own `rust/kernel/`. The driver above it needs no `unsafe` at all.
+
+pub mod ethtool;
+pub mod lock;
+pub mod napi;
+pub mod netdev;
+pub mod skb;
+pub mod virtio;
+pub mod virtqueue;
+
+
+/// How an allocation may wait: the two GFP modes a network driver uses.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Gfp {
+    /// Cannot sleep (softirq, under a spinlock): `GFP_ATOMIC`.
+    Atomic,
+    /// May sleep (process context): `GFP_KERNEL`.
+    Kernel,
+}
+
+impl Gfp {
+    /// The raw `gfp_t`.
+    pub(crate) fn raw(self) -> crate::bindings::gfp_t {
+        match self {
+            Gfp::Atomic => crate::bindings::VNR_GFP_ATOMIC,
+            Gfp::Kernel => crate::bindings::VNR_GFP_KERNEL,
+        }
+    }
+}

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! NAPI contexts (`struct napi_struct`), pinned inside the driver's per-queue data.
+//!
+//! A [`Napi`] is created bound to a net_device and removed from it on drop. Its poll
+//! function calls [`Operations::poll`](super::netdev::Operations::poll) with a
+//! [`Poll`] token: the operations that are only valid while the context is being
+//! polled (completing it, handing packets to GRO, NAPI skb allocation and freeing)
+//! are methods of that token, so they cannot be called anywhere else
+//! (C header: `include/linux/netdevice.h`).
+
+use crate::abstractions::netdev::{NetDev, Operations, Uninit};
+use crate::abstractions::skb::{RxSkb, SkBuff};
+use crate::bindings;
+use kernel::{
+    new_mutex,
+    prelude::*,
+    sync::Mutex,
+    types::Opaque,
+};
+
+/// A NAPI context.
+///
+/// # Invariants
+///
+/// - `raw` was added to a net_device with `netif_napi_add_weight` and is removed
+///   from it on drop; the net_device outlives the object.
+/// - `enabled` tells whether `napi_enable` was called more recently than
+///   `napi_disable`; it is only changed, together with the call, under its lock.
+#[repr(C)]
+#[pin_data(PinnedDrop)]
+pub struct Napi {
+    #[pin]
+    raw: Opaque<bindings::napi_struct>,
+    index: usize,
+    #[pin]
+    enabled: Mutex<bool>,
+}
+
+// SAFETY: The NAPI core serialises the poll function; every method is safe to call from
+// any thread.
+unsafe impl Send for Napi {}
+// SAFETY: As above.
+unsafe impl Sync for Napi {}
+
+impl Napi {
+    /// Creates a NAPI context with id `index` (the queue pair it serves) on `dev`,
+    /// polled by `T::poll` with at most `weight` packets per poll.
+    pub fn new<T: Operations>(dev: &Uninit<T>, index: usize, weight: i32) -> impl PinInit<Self, Error> {
+        let ndev = dev.as_raw();
+        // The mutex is initialised first: once `raw` is added to the device the object is
+        // complete, so a failure can never leave it on the device's list.
+        try_pin_init!(Self {
+            enabled <- new_mutex!(false),
+            index,
+            // SAFETY: `slot` is pinned, zeroed first as `netif_napi_add_weight` expects,
+            // and `ndev` is a live net_device.
+            raw <- Opaque::ffi_init(move |slot: *mut bindings::napi_struct| unsafe {
+                slot.write(core::mem::zeroed());
+                bindings::netif_napi_add_weight(ndev, slot, Some(poll_callback::<T>), weight);
+            }),
+        }? Error)
+    }
+
+    fn raw(&self) -> *mut bindings::napi_struct {
+        self.raw.get()
+    }
+
+    /// The id given at creation.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Enables the context (`napi_enable`); does nothing if it is enabled.
+    pub fn enable(&self) {
+        let mut enabled = self.enabled.lock();
+        if !*enabled {
+            // SAFETY: The context is added to its device and is disabled (`napi_enable`
+            // on an enabled context is a BUG), as `enabled` under its lock proves.
+            unsafe { bindings::napi_enable(self.raw()) };
+            *enabled = true;
+        }
+    }
+
+    /// Disables the context, waiting for a running poll to finish (`napi_disable`);
+    /// does nothing if it is disabled. May sleep.
+    pub fn disable(&self) {
+        let mut enabled = self.enabled.lock();
+        if *enabled {
+            // SAFETY: The context is enabled, as `enabled` under its lock proves (disabling a
+            // disabled context would wait forever).
+            unsafe { bindings::napi_disable(self.raw()) };
+            *enabled = false;
+        }
+    }
+
+    /// Schedules a poll unless one is pending or the context is disabled. `before`
+    /// runs only if this call scheduled it (e.g. to mask the queue's interrupt).
+    pub fn schedule_with(&self, before: impl FnOnce()) -> bool {
+        // SAFETY: The context is valid.
+        if unsafe { bindings::napi_schedule_prep(self.raw()) } {
+            before();
+            // SAFETY: `napi_schedule_prep` succeeded, which is what `__napi_schedule` needs.
+            unsafe { bindings::__napi_schedule(self.raw()) };
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Schedules a poll unless one is pending or the context is disabled.
+    pub fn schedule(&self) -> bool {
+        self.schedule_with(|| {})
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Napi {
+    fn drop(self: Pin<&mut Self>) {
+        self.disable();
+        // SAFETY: By the type invariant the context is on its device's list, and it is
+        // disabled, so no poll runs.
+        unsafe { bindings::vnr_netif_napi_del(self.raw()) };
+    }
+}
+
+/// The right to act as the running poll of a NAPI context.
+///
+/// # Invariants
+///
+/// Exists only while `napi`'s poll function runs (the NAPI core owns the context's
+/// SCHED bit on our behalf), on the CPU running it, in softirq context.
+pub struct Poll<'a> {
+    napi: &'a Napi,
+    budget: i32,
+}
+
+impl<'a> Poll<'a> {
+    /// The context being polled.
+    pub fn napi(&self) -> &'a Napi {
+        self.napi
+    }
+
+    /// How many packets this poll may deliver. Zero means: only clean up transmits.
+    pub fn budget(&self) -> i32 {
+        self.budget
+    }
+
+    /// Hands a received packet to GRO.
+    pub fn gro_receive(&self, skb: SkBuff) {
+        // SAFETY: We are in the poll of this context (type invariant); the skb is owned and
+        // its ownership passes to the stack.
+        unsafe { bindings::napi_gro_receive(self.napi.raw(), skb.into_raw()) };
+    }
+
+    /// Allocates an skb for a receive buffer from the per-CPU NAPI cache.
+    pub fn alloc_rx_skb(&self, len: usize) -> Option<RxSkb> {
+        // SAFETY: We are in softirq context, in the poll of this context.
+        let p = unsafe { bindings::napi_alloc_skb(self.napi.raw(), len as u32) };
+        // SAFETY: A non-null result is a new skb we own.
+        unsafe { SkBuff::from_raw(p) }.map(RxSkb::new)
+    }
+
+    /// Frees a transmitted packet, batching the free when the budget allows.
+    pub fn consume_skb(&self, skb: SkBuff) {
+        // SAFETY: We own the skb; in NAPI context `napi_consume_skb` with the poll's budget
+        // is the documented way to free transmitted skbs.
+        unsafe { bindings::napi_consume_skb(skb.into_raw(), self.budget) }
+    }
+
+    /// Reports that this poll is done with `work_done` packets. Returns false if the
+    /// context must keep polling (it was rescheduled meanwhile, or busy polling).
+    pub fn complete_done(self, work_done: i32) -> bool {
+        // SAFETY: We are in the poll of this context and give up the right to act as it.
+        unsafe { bindings::napi_complete_done(self.napi.raw(), work_done) }
+    }
+}
+
+unsafe extern "C" fn poll_callback<T: Operations>(
+    napi: *mut bindings::napi_struct,
+    budget: i32,
+) -> i32 {
+    // SAFETY: `napi` is the `raw` field, at offset 0 of the `#[repr(C)]` `Napi`, of a
+    // context created by `Napi::new::<T>`; it stays valid while its poll runs.
+    let n = unsafe { &*napi.cast::<Napi>() };
+    // SAFETY: The context's device is valid while the context is, and is a device
+    // created by `Registration::<T>`, whose private data is initialised before any
+    // NAPI context can be enabled.
+    let dev = unsafe { NetDev::<T>::from_raw(bindings::vnr_napi_dev(napi)) };
+    // INVARIANT: We are the poll function of `n`.
+    let poll = Poll { napi: n, budget };
+    T::poll(dev, poll).clamp(0, budget.max(0))
+}

@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Network devices (`struct net_device`): allocation with the driver's data in the
+//! private area, registration, the `net_device_ops` table, and a deferred work item.
+//!
+//! The driver's data `T` lives in the net_device's private area, as in C drivers. It
+//! is initialised in place (pinned) right after allocation, and dropped after the
+//! device is unregistered and its work item cancelled, just before `free_netdev`
+//! (C header: `include/linux/netdevice.h`).
+
+use crate::abstractions::ethtool::{self, DrvInfo};
+use crate::abstractions::napi::Poll;
+use crate::abstractions::skb::{RxSkb, SkBuff};
+use crate::abstractions::{virtio, Gfp};
+use crate::bindings;
+use core::{
+    marker::PhantomData,
+    ptr::{addr_of_mut, NonNull},
+    sync::atomic::{AtomicBool, Ordering},
+};
+use kernel::{error::from_result, prelude::*, str::CStr, types::Opaque};
+
+/// Counters reported by `ndo_get_stats64`.
+#[derive(Default, Clone, Copy, Debug)]
+pub struct Stats64 {
+    /// Packets received.
+    pub rx_packets: u64,
+    /// Bytes received.
+    pub rx_bytes: u64,
+    /// Packets transmitted.
+    pub tx_packets: u64,
+    /// Bytes transmitted.
+    pub tx_bytes: u64,
+    /// Received packets dropped (no memory, or refused as malformed).
+    pub rx_dropped: u64,
+    /// Transmit packets dropped.
+    pub tx_dropped: u64,
+    /// Receive errors (malformed buffers from the device).
+    pub rx_errors: u64,
+    /// Receive length errors.
+    pub rx_length_errors: u64,
+    /// Receive frame errors (bad header).
+    pub rx_frame_errors: u64,
+    /// Transmit errors.
+    pub tx_errors: u64,
+}
+
+/// What a network driver implements.
+pub trait Operations: Sized + Send + Sync + 'static {
+    /// `ndo_open`: the interface goes up.
+    fn open(dev: &NetDev<Self>) -> Result;
+    /// `ndo_stop`: the interface goes down.
+    fn stop(dev: &NetDev<Self>) -> Result;
+    /// `ndo_start_xmit`: transmit `skb`. The packet is always consumed: on failure the
+    /// driver drops (and counts) it, as the stack expects of `NETDEV_TX_OK`.
+    fn start_xmit(dev: &NetDev<Self>, skb: SkBuff);
+    /// `ndo_get_stats64`.
+    fn get_stats64(dev: &NetDev<Self>, stats: &mut Stats64);
+    /// The NAPI poll of one of the driver's contexts; returns the packets received.
+    fn poll(dev: &NetDev<Self>, poll: Poll<'_>) -> i32;
+    /// Runs in process context after [`NetDev::schedule_deferred`].
+    fn deferred(_dev: &NetDev<Self>) {}
+    /// `ethtool -i`.
+    fn get_drvinfo(_dev: &NetDev<Self>, _info: &mut DrvInfo) {}
+}
+
+/// The private area of a net_device created by [`Registration`].
+#[repr(C)]
+struct Priv<T> {
+    dev: *mut bindings::net_device,
+    work: Opaque<bindings::work_struct>,
+    data: T,
+}
+
+/// A net_device whose private data is an initialised `T`.
+///
+/// # Invariants
+///
+/// The device was created by [`Registration::<T>`] and its private area holds an
+/// initialised `Priv<T>` for as long as a reference exists.
+#[repr(transparent)]
+pub struct NetDev<T>(Opaque<bindings::net_device>, PhantomData<T>);
+
+// SAFETY: The net_device is used by the kernel from any thread; `T` is `Send + Sync`.
+unsafe impl<T: Send + Sync> Sync for NetDev<T> {}
+// SAFETY: As above.
+unsafe impl<T: Send + Sync> Send for NetDev<T> {}
+
+impl<T: Operations> NetDev<T> {
+    /// # Safety
+    ///
+    /// `ptr` must be a device created by `Registration::<T>` with initialised private
+    /// data that stays so for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::net_device) -> &'a Self {
+        // SAFETY: Transparent wrapper; validity per the caller. CAST: same layout.
+        unsafe { &*ptr.cast() }
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut bindings::net_device {
+        self.0.get()
+    }
+
+    fn priv_(&self) -> *mut Priv<T> {
+        // SAFETY: The device is valid; its private area holds a `Priv<T>`.
+        unsafe { bindings::vnr_netdev_priv(self.as_raw()).cast() }
+    }
+
+    /// The driver's data.
+    pub fn data(&self) -> &T {
+        // SAFETY: By the type invariant, `data` is initialised while `self` exists.
+        unsafe { &(*self.priv_()).data }
+    }
+
+    /// The interface name (`eth0`, ...).
+    pub fn name(&self) -> &CStr {
+        // SAFETY: `netdev_name` returns the NUL-terminated name stored in the device.
+        unsafe { CStr::from_char_ptr(bindings::vnr_netdev_name(self.as_raw())) }
+    }
+
+    /// Schedules [`Operations::deferred`] on the system workqueue.
+    pub fn schedule_deferred(&self) {
+        // SAFETY: The work item was initialised at creation and is cancelled before the
+        // private data is dropped.
+        unsafe { bindings::vnr_schedule_work((*self.priv_()).work.get()) };
+    }
+
+    /// The link is up.
+    pub fn carrier_on(&self) {
+        // SAFETY: The device is valid.
+        unsafe { bindings::netif_carrier_on(self.as_raw()) }
+    }
+
+    /// The link is down.
+    pub fn carrier_off(&self) {
+        // SAFETY: The device is valid.
+        unsafe { bindings::netif_carrier_off(self.as_raw()) }
+    }
+
+    /// Stops transmit queue `q` (the stack stops calling `start_xmit` for it).
+    pub fn stop_subqueue(&self, q: u16) {
+        // SAFETY: The device is valid; the helper checks nothing, so `q` is bounded here.
+        if self.valid_txq(q) {
+            unsafe { bindings::vnr_netif_stop_subqueue(self.as_raw(), q) }
+        }
+    }
+
+    /// Wakes transmit queue `q`.
+    pub fn wake_subqueue(&self, q: u16) {
+        if self.valid_txq(q) {
+            // SAFETY: The device is valid and `q` is one of its queues.
+            unsafe { bindings::vnr_netif_wake_subqueue(self.as_raw(), q) }
+        }
+    }
+
+    /// Whether transmit queue `q` is stopped.
+    pub fn subqueue_stopped(&self, q: u16) -> bool {
+        // SAFETY: The device is valid and `q` is one of its queues.
+        self.valid_txq(q) && unsafe { bindings::vnr_netif_subqueue_stopped(self.as_raw(), q) }
+    }
+
+    fn valid_txq(&self, q: u16) -> bool {
+        // SAFETY: The device is valid; `num_tx_queues` is fixed at allocation.
+        (q as u32) < unsafe { (*self.as_raw()).num_tx_queues }
+    }
+
+    /// Stops every transmit queue and waits for running `start_xmit` calls.
+    pub fn tx_disable(&self) {
+        // SAFETY: The device is valid.
+        unsafe { bindings::vnr_netif_tx_disable(self.as_raw()) }
+    }
+
+    /// Allows transmission on every queue.
+    pub fn tx_start_all(&self) {
+        // SAFETY: The device is valid.
+        unsafe { bindings::vnr_netif_tx_start_all_queues(self.as_raw()) }
+    }
+
+    /// Allocates an empty skb for a receive buffer of `len` bytes.
+    pub fn alloc_rx_skb(&self, len: usize, gfp: Gfp) -> Option<RxSkb> {
+        // SAFETY: The device is valid.
+        let p = unsafe { bindings::__netdev_alloc_skb(self.as_raw(), len as u32, gfp.raw()) };
+        // SAFETY: A non-null result is a new skb we own.
+        unsafe { SkBuff::from_raw(p) }.map(RxSkb::new)
+    }
+
+    /// Classifies a received frame (protocol, packet type) and pulls the Ethernet
+    /// header, as `eth_type_trans`. The frame must hold a whole Ethernet header.
+    pub fn eth_type_trans(&self, skb: &mut SkBuff) -> Result {
+        if skb.linear().len() < crate::logic::rx_buf::ETH_HLEN {
+            return Err(EINVAL);
+        }
+        // SAFETY: The device is valid; the skb is owned and has an Ethernet header in
+        // its linear part.
+        let proto = unsafe { bindings::eth_type_trans(skb.as_raw(), self.as_raw()) };
+        // SAFETY: As above; `protocol` is a plain field of the owned skb.
+        unsafe { (*skb.as_raw()).protocol = proto };
+        Ok(())
+    }
+
+    /// The current MTU.
+    pub fn mtu(&self) -> u32 {
+        // SAFETY: The device is valid.
+        unsafe { bindings::vnr_netdev_mtu(self.as_raw()) }
+    }
+}
+
+/// Whether the current `start_xmit` call is followed by more packets
+/// (`netdev_xmit_more`), so the doorbell can wait.
+pub fn xmit_more() -> bool {
+    // SAFETY: Reads a per-CPU flag of the current transmit; no precondition.
+    unsafe { bindings::vnr_netdev_xmit_more() }
+}
+
+/// A net_device whose private data is being initialised: only what building the data
+/// needs (e.g. [`Napi::new`](super::napi::Napi::new)) is available.
+pub struct Uninit<T>(NonNull<bindings::net_device>, PhantomData<T>);
+
+impl<T> Uninit<T> {
+    pub(crate) fn as_raw(&self) -> *mut bindings::net_device {
+        self.0.as_ptr()
+    }
+}
+
+/// Device settings applied before registration.
+pub struct Config<'a> {
+    /// The station address.
+    pub mac: Option<&'a [u8; 6]>,
+    /// Initial MTU.
+    pub mtu: u32,
+    /// Smallest MTU accepted by `ip link set mtu`.
+    pub min_mtu: u32,
+    /// Largest MTU accepted by `ip link set mtu`.
+    pub max_mtu: u32,
+}
+
+/// An allocated net_device that owns the driver's data `T`; unregistered (if
+/// registered) and freed on drop.
+///
+/// # Invariants
+///
+/// - `dev` was allocated by `alloc_etherdev_mqs` with room for a `Priv<T>`, which is
+///   initialised, and is freed only in `drop`.
+/// - `registered` is true exactly when `register_netdev` succeeded and
+///   `unregister_netdev` was not called since.
+pub struct Registration<T: Operations> {
+    dev: NonNull<bindings::net_device>,
+    registered: AtomicBool,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: The net_device may be used and freed from any thread; `T: Send + Sync`.
+unsafe impl<T: Operations> Send for Registration<T> {}
+// SAFETY: `&self` methods are serialised by the networking core (rtnl) or atomic.
+unsafe impl<T: Operations> Sync for Registration<T> {}
+
+impl<T: Operations> Registration<T> {
+    /// Allocates an Ethernet device with `queues` transmit and receive queues, child
+    /// of virtio device `parent`, and initialises its data with `init`.
+    pub fn new<I>(
+        parent: &virtio::Device,
+        queues: u32,
+        config: &Config<'_>,
+        init: impl FnOnce(&Uninit<T>) -> Result<I>,
+    ) -> Result<Self>
+    where
+        I: PinInit<T, Error>,
+    {
+        // The private area is aligned to NETDEV_ALIGN (32 bytes).
+        if core::mem::align_of::<Priv<T>>() > 32 {
+            return Err(EINVAL);
+        }
+        // SAFETY: No preconditions.
+        let raw = unsafe {
+            bindings::alloc_etherdev_mqs(core::mem::size_of::<Priv<T>>() as i32, queues, queues)
+        };
+        let dev = NonNull::new(raw).ok_or(ENOMEM)?;
+        // SAFETY: `raw` is a new, unregistered net_device; the ops tables are `'static`.
+        unsafe {
+            bindings::vnr_set_netdev_dev(raw, parent.as_raw());
+            bindings::vnr_netdev_set_ops(raw, &Adapter::<T>::NETDEV_OPS, ethtool::ops::<T>());
+            match config.mac {
+                Some(mac) => bindings::vnr_eth_hw_addr_set(raw, mac.as_ptr()),
+                None => bindings::vnr_eth_hw_addr_random(raw),
+            }
+            bindings::vnr_netdev_set_mtu(raw, config.mtu, config.min_mtu, config.max_mtu);
+        }
+        // SAFETY: The private area of `raw` has room for a `Priv<T>` (zeroed by the
+        // allocator) and is suitably aligned (checked above).
+        let p = unsafe { bindings::vnr_netdev_priv(raw) }.cast::<Priv<T>>();
+        // SAFETY: `p` is valid for writes; the work item is initialised before anything
+        // can schedule it.
+        unsafe {
+            addr_of_mut!((*p).dev).write(raw);
+            bindings::vnr_init_work(Opaque::raw_get(addr_of_mut!((*p).work)), Some(work_callback::<T>));
+        }
+        let uninit = Uninit(dev, PhantomData);
+        // SAFETY: `data` is valid for writes and pinned (the private area never moves);
+        // on error it is left uninitialised and the device is freed without dropping it.
+        let res = init(&uninit)
+            // SAFETY: As above.
+            .and_then(|i| unsafe { i.__pinned_init(addr_of_mut!((*p).data)) });
+        if let Err(e) = res {
+            // SAFETY: The device is ours and unregistered; no NAPI context was left on it
+            // (a failed initialiser drops what it built).
+            unsafe { bindings::free_netdev(raw) };
+            return Err(e);
+        }
+        // INVARIANT: allocated with room for `Priv<T>`, now initialised; not registered.
+        Ok(Self {
+            dev,
+            registered: AtomicBool::new(false),
+            _p: PhantomData,
+        })
+    }
+
+    /// The device.
+    pub fn dev(&self) -> &NetDev<T> {
+        // SAFETY: By the type invariant the device and its data are initialised while
+        // `self` lives.
+        unsafe { NetDev::from_raw(self.dev.as_ptr()) }
+    }
+
+    /// Sets the hardware offloads the device offers (`hw_features`) and the ones on.
+    pub fn set_features(&self, hw: u64, on: u64) {
+        if !self.registered.load(Ordering::Acquire) {
+            // SAFETY: Before registration nothing else reads the fields.
+            unsafe { bindings::vnr_netdev_set_features(self.dev.as_ptr(), hw, on) }
+        }
+    }
+
+    /// Registers the device with the networking core (`register_netdev`).
+    pub fn register(&self) -> Result {
+        if self.registered.swap(true, Ordering::AcqRel) {
+            return Err(EBUSY);
+        }
+        // SAFETY: The device is initialised and not registered.
+        let ret = unsafe { bindings::register_netdev(self.dev.as_ptr()) };
+        if ret != 0 {
+            self.registered.store(false, Ordering::Release);
+        }
+        kernel::error::to_result(ret)
+    }
+
+    /// Unregisters the device if it is registered (`unregister_netdev`); afterwards
+    /// no operation of `T` runs any more. May sleep.
+    pub fn unregister(&self) {
+        if self.registered.swap(false, Ordering::AcqRel) {
+            // SAFETY: The device is registered.
+            unsafe { bindings::unregister_netdev(self.dev.as_ptr()) };
+        }
+    }
+}
+
+impl<T: Operations> Drop for Registration<T> {
+    fn drop(&mut self) {
+        self.unregister();
+        let raw = self.dev.as_ptr();
+        // SAFETY: The device is unregistered, so no operation runs and nothing schedules
+        // the work item but the data itself; cancel it, then drop the data in place and
+        // free the device.
+        unsafe {
+            let p = bindings::vnr_netdev_priv(raw).cast::<Priv<T>>();
+            bindings::cancel_work_sync(Opaque::raw_get(addr_of_mut!((*p).work)));
+            core::ptr::drop_in_place(addr_of_mut!((*p).data));
+            bindings::free_netdev(raw);
+        }
+    }
+}
+
+struct Adapter<T>(PhantomData<T>);
+
+impl<T: Operations> Adapter<T> {
+    const NETDEV_OPS: bindings::net_device_ops = bindings::net_device_ops {
+        ndo_open: Some(Self::open),
+        ndo_stop: Some(Self::stop),
+        ndo_start_xmit: Some(Self::start_xmit),
+        ndo_get_stats64: Some(Self::get_stats64),
+        ndo_validate_addr: Some(bindings::eth_validate_addr),
+        // SAFETY: All-zero is a valid `net_device_ops` (every callback `None`).
+        ..unsafe { core::mem::zeroed() }
+    };
+
+    /// # Safety
+    ///
+    /// `dev` must be a device created by `Registration::<T>` (the ops table is only
+    /// installed there, and the core only calls it while the device is registered).
+    unsafe fn dev<'a>(dev: *mut bindings::net_device) -> &'a NetDev<T> {
+        // SAFETY: Per the function's safety requirement.
+        unsafe { NetDev::from_raw(dev) }
+    }
+
+    unsafe extern "C" fn open(dev: *mut bindings::net_device) -> i32 {
+        // SAFETY: Called by the networking core on a registered device of ours.
+        from_result(|| T::open(unsafe { Self::dev(dev) }).map(|()| 0))
+    }
+
+    unsafe extern "C" fn stop(dev: *mut bindings::net_device) -> i32 {
+        // SAFETY: As above.
+        from_result(|| T::stop(unsafe { Self::dev(dev) }).map(|()| 0))
+    }
+
+    unsafe extern "C" fn start_xmit(
+        skb: *mut bindings::sk_buff,
+        dev: *mut bindings::net_device,
+    ) -> bindings::netdev_tx_t {
+        // SAFETY: The core passes an skb whose ownership moves to the driver.
+        if let Some(skb) = unsafe { SkBuff::from_raw(skb) } {
+            // SAFETY: As in `open`.
+            T::start_xmit(unsafe { Self::dev(dev) }, skb);
+        }
+        bindings::netdev_tx_NETDEV_TX_OK
+    }
+
+    unsafe extern "C" fn get_stats64(
+        dev: *mut bindings::net_device,
+        stats: *mut bindings::rtnl_link_stats64,
+    ) {
+        let mut s = Stats64::default();
+        // SAFETY: As in `open`.
+        T::get_stats64(unsafe { Self::dev(dev) }, &mut s);
+        // SAFETY: The core passes a valid, writable `rtnl_link_stats64`.
+        let out = unsafe { &mut *stats };
+        out.rx_packets = s.rx_packets;
+        out.rx_bytes = s.rx_bytes;
+        out.tx_packets = s.tx_packets;
+        out.tx_bytes = s.tx_bytes;
+        out.rx_dropped = s.rx_dropped;
+        out.tx_dropped = s.tx_dropped;
+        out.rx_errors = s.rx_errors;
+        out.rx_length_errors = s.rx_length_errors;
+        out.rx_frame_errors = s.rx_frame_errors;
+        out.tx_errors = s.tx_errors;
+    }
+}
+
+unsafe extern "C" fn work_callback<T: Operations>(work: *mut bindings::work_struct) {
+    // SAFETY: The work item is the `work` field of a `Priv<T>` (only initialised in
+    // `Registration::new`); it is cancelled before the data is dropped.
+    let p = unsafe { kernel::container_of!(work, Priv<T>, work) };
+    // SAFETY: As above; the device and its data are initialised.
+    let dev = unsafe { NetDev::<T>::from_raw((*p).dev) };
+    T::deferred(dev);
+}

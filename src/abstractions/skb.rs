@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Socket buffers (`struct sk_buff`) owned by the driver, and the two kinds of
+//! virtqueue buffer built from them: receive buffers and transmit packets.
+//!
+//! Freeing matches the context, as reviewers of earlier Rust netdev work asked:
+//! dropping an [`SkBuff`] is `dev_kfree_skb_any` (a drop, safe in any context);
+//! a transmitted packet is consumed with `dev_consume_skb_any`, or with
+//! `napi_consume_skb` from NAPI (C header: `include/linux/skbuff.h`).
+
+use crate::abstractions::virtqueue::{Buffer, Direction, SgList};
+use crate::bindings;
+use core::ptr::NonNull;
+use kernel::prelude::*;
+
+/// An owned socket buffer.
+///
+/// # Invariants
+///
+/// `0` points to a valid `sk_buff` that this object owns (one reference).
+pub struct SkBuff(NonNull<bindings::sk_buff>);
+
+// SAFETY: An owned skb may be handed to and freed on any CPU.
+unsafe impl Send for SkBuff {}
+
+impl SkBuff {
+    /// Takes ownership of a raw skb.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a valid skb whose reference the caller gives up.
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::sk_buff) -> Option<Self> {
+        NonNull::new(ptr).map(Self)
+    }
+
+    /// Gives up ownership.
+    pub(crate) fn into_raw(self) -> *mut bindings::sk_buff {
+        let p = self.0.as_ptr();
+        core::mem::forget(self);
+        p
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut bindings::sk_buff {
+        self.0.as_ptr()
+    }
+
+    /// Total length of the packet data.
+    pub fn len(&self) -> usize {
+        // SAFETY: The skb is valid by the type invariant.
+        unsafe { bindings::vnr_skb_len(self.as_raw()) as usize }
+    }
+
+    /// The linear part of the packet data.
+    pub fn linear(&self) -> &[u8] {
+        // SAFETY: The skb is valid; `data..data+headlen` is its initialised linear area,
+        // which does not change while we hold `&self`.
+        unsafe {
+            let len = bindings::vnr_skb_headlen(self.as_raw()) as usize;
+            core::slice::from_raw_parts(bindings::vnr_skb_data(self.as_raw()), len)
+        }
+    }
+
+    /// The transmit queue the stack chose for this packet.
+    pub fn queue_mapping(&self) -> u16 {
+        // SAFETY: The skb is valid.
+        unsafe { bindings::vnr_skb_queue_mapping(self.as_raw()) }
+    }
+
+    /// Removes `n` bytes from the start of the linear data.
+    pub fn pull(&mut self, n: usize) -> Result {
+        if n > self.linear().len() {
+            return Err(EINVAL);
+        }
+        // SAFETY: The skb is valid and owned; `n` bytes are present in the linear area.
+        unsafe { bindings::skb_pull(self.as_raw(), n as u32) };
+        Ok(())
+    }
+
+    /// Records the receive queue the packet arrived on.
+    pub fn record_rx_queue(&mut self, queue: u16) {
+        // SAFETY: The skb is valid and owned.
+        unsafe { bindings::vnr_skb_record_rx_queue(self.as_raw(), queue) }
+    }
+
+    /// Frees a packet that was transmitted successfully, from any context.
+    pub fn consume_any(self) {
+        // SAFETY: We own the skb and give up our reference.
+        unsafe { bindings::vnr_dev_consume_skb_any(self.into_raw()) }
+    }
+}
+
+impl Drop for SkBuff {
+    fn drop(&mut self) {
+        // SAFETY: We own the skb; dropping an skb from any context is what
+        // `dev_kfree_skb_any` is for.
+        unsafe { bindings::vnr_dev_kfree_skb_any(self.as_raw()) }
+    }
+}
+
+/// An empty skb posted to a receive queue: the device writes a virtio-net header and
+/// a frame into its tailroom.
+pub struct RxSkb(SkBuff);
+
+impl RxSkb {
+    /// Wraps a freshly allocated, empty skb.
+    pub(crate) fn new(skb: SkBuff) -> Self {
+        Self(skb)
+    }
+
+    /// Capacity offered to the device.
+    pub fn capacity(&self) -> usize {
+        // SAFETY: The skb is valid.
+        unsafe { bindings::vnr_skb_tailroom(self.0.as_raw()) as usize }
+    }
+
+    /// Turns a used buffer into a packet of `used` bytes, as the device reported.
+    /// A length beyond the buffer is refused before any memory is touched.
+    pub fn into_filled(self, used: usize) -> Result<SkBuff, SkBuff> {
+        if used > self.capacity() {
+            return Err(self.0);
+        }
+        // SAFETY: The skb is valid and owned, and has `used` bytes of tailroom, which the
+        // device wrote (the buffer was posted as device-writable).
+        unsafe { bindings::skb_put(self.0.as_raw(), used as u32) };
+        Ok(self.0)
+    }
+}
+
+// SAFETY: `fill` describes only the skb's own tailroom, which does not move while the
+// skb is owned by the queue; the token is the skb pointer, turned back exactly once.
+unsafe impl Buffer for RxSkb {
+    const DIRECTION: Direction = Direction::In;
+
+    fn fill(&mut self, sg: &mut SgList<'_>) -> Result {
+        let cap = self.capacity();
+        // SAFETY: The skb is valid; `data..data+tailroom` belongs to it (the data area
+        // begins at `data` when the skb is empty).
+        unsafe { sg.push(bindings::vnr_skb_data(self.0.as_raw()), cap) }
+    }
+
+    fn into_raw(self) -> NonNull<core::ffi::c_void> {
+        // SAFETY: `into_raw` of a valid skb is non-null.
+        unsafe { NonNull::new_unchecked(self.0.into_raw().cast()) }
+    }
+
+    unsafe fn from_raw(raw: NonNull<core::ffi::c_void>) -> Self {
+        // SAFETY: `raw` came from `into_raw` of an `RxSkb`, per the caller.
+        Self(unsafe { SkBuff::from_raw(raw.as_ptr().cast()) }.expect("non-null"))
+    }
+}
+
+/// Bytes of `skb->cb` used for the virtio-net header of an outgoing packet.
+pub const TX_HDR_MAX: usize = 24;
+
+/// A packet to transmit, with its virtio-net header kept in the skb's control
+/// buffer (`skb->cb`, which belongs to the driver from `ndo_start_xmit` on), so the
+/// header needs neither an allocation nor headroom.
+pub struct TxSkb {
+    skb: SkBuff,
+    hdr_len: usize,
+}
+
+impl TxSkb {
+    /// Prepares `skb` for transmission behind header `hdr` (at most [`TX_HDR_MAX`] bytes).
+    pub fn new(skb: SkBuff, hdr: &[u8]) -> Result<Self, SkBuff> {
+        if hdr.len() > TX_HDR_MAX {
+            return Err(skb);
+        }
+        // SAFETY: The skb is valid and owned; `cb` is 48 bytes, `hdr` at most 24.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                hdr.as_ptr(),
+                bindings::vnr_skb_cb(skb.as_raw()),
+                hdr.len(),
+            )
+        };
+        Ok(Self {
+            skb,
+            hdr_len: hdr.len(),
+        })
+    }
+
+    /// The packet, once the device is done with it.
+    pub fn into_skb(self) -> SkBuff {
+        self.skb
+    }
+}
+
+// SAFETY: `fill` describes the header in `skb->cb` and the skb's data (linear part and
+// page fragments) via `skb_to_sgvec`, all owned by the skb, after checking that the
+// table has room; the token is the skb pointer, turned back exactly once.
+unsafe impl Buffer for TxSkb {
+    const DIRECTION: Direction = Direction::Out;
+
+    fn fill(&mut self, sg: &mut SgList<'_>) -> Result {
+        let skb = self.skb.as_raw();
+        // SAFETY: The header lives in the skb's `cb`, which the skb owns.
+        unsafe { sg.push(bindings::vnr_skb_cb(skb), self.hdr_len)? };
+        // SAFETY: The skb is valid.
+        let (frags, fraglist) =
+            unsafe { (bindings::vnr_skb_nr_frags(skb) as usize, bindings::vnr_skb_has_frag_list(skb)) };
+        let (tail, room) = sg.raw_tail();
+        // `skb_to_sgvec` writes one entry for the linear part and one per fragment; it
+        // does not check the table size, so do it here. Frag lists are never offered
+        // (no NETIF_F_FRAGLIST), so refuse them rather than walk them.
+        if fraglist || frags + 1 > room {
+            return Err(EMSGSIZE);
+        }
+        // SAFETY: `tail` has `room >= frags + 1` entries; the skb is valid and owned.
+        let n = unsafe { bindings::skb_to_sgvec(skb, tail, 0, self.skb.len() as i32) };
+        if n < 0 {
+            return Err(Error::from_errno(n));
+        }
+        // SAFETY: `skb_to_sgvec` filled `n` entries from the skb's own memory.
+        unsafe { sg.advance(n as usize) }
+    }
+
+    fn into_raw(self) -> NonNull<core::ffi::c_void> {
+        // SAFETY: `into_raw` of a valid skb is non-null.
+        unsafe { NonNull::new_unchecked(self.skb.into_raw().cast()) }
+    }
+
+    unsafe fn from_raw(raw: NonNull<core::ffi::c_void>) -> Self {
+        Self {
+            // SAFETY: `raw` came from `into_raw` of a `TxSkb`, per the caller.
+            skb: unsafe { SkBuff::from_raw(raw.as_ptr().cast()) }.expect("non-null"),
+            hdr_len: 0,
+        }
+    }
+}

@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! virtio drivers: registration with the virtio bus, the device, and the glue that
+//! turns the C callbacks (probe, remove, config change, virtqueue interrupts) into
+//! calls of a safe [`Driver`] trait.
+//!
+//! Lifecycle the glue guarantees (C header: `include/linux/virtio.h`):
+//! - probe: [`Driver::probe`] builds the driver data without the device running; the
+//!   data is published in `vdev->priv`, then the device is made ready
+//!   (`virtio_device_ready`), then [`Driver::ready`] runs (e.g. `register_netdev`).
+//! - remove: [`Driver::remove`] quiesces users (e.g. `unregister_netdev`), then the
+//!   device is reset (it stops touching memory and its interrupts are synchronised),
+//!   then the data is dropped (virtqueues reclaim their buffers), then the
+//!   virtqueues are deleted.
+
+use crate::abstractions::virtqueue::{Buffer, Virtqueue};
+use crate::bindings;
+use crate::logic::features::Features;
+use core::{marker::PhantomData, ptr::NonNull};
+use kernel::{error::from_result, prelude::*, str::CStr, types::Opaque};
+
+/// A virtio device, as seen by the driver bound to it.
+///
+/// # Invariants
+///
+/// The wrapped `virtio_device` is valid for as long as the reference is.
+#[repr(transparent)]
+pub struct Device(Opaque<bindings::virtio_device>);
+
+impl Device {
+    /// Creates a reference from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a valid `virtio_device` for the lifetime `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::virtio_device) -> &'a Self {
+        // SAFETY: `Device` is a transparent wrapper of `virtio_device`; validity is
+        // guaranteed by the caller. CAST: same layout.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// The raw pointer, for other abstractions.
+    pub(crate) fn as_raw(&self) -> *mut bindings::virtio_device {
+        self.0.get()
+    }
+
+    /// The negotiated features (device features ∩ driver table ∪ transport features).
+    pub fn features(&self) -> Features {
+        // SAFETY: `self.as_raw()` is valid by the type invariant.
+        Features(unsafe { bindings::vnr_virtio_features(self.as_raw()) })
+    }
+
+    /// The device's name on the virtio bus (`virtio0`, ...).
+    pub fn name(&self) -> &CStr {
+        // SAFETY: `dev_name` of a valid device is a NUL-terminated string that lives as
+        // long as the device.
+        unsafe { CStr::from_char_ptr(bindings::vnr_virtio_name(self.as_raw())) }
+    }
+
+    /// Reads a byte of the device-specific config space at `offset`.
+    pub fn read_config_u8(&self, offset: usize) -> u8 {
+        // SAFETY: The device is valid; the transport bounds-checks config accesses.
+        unsafe { bindings::vnr_virtio_cread8(self.as_raw(), offset as u32) }
+    }
+
+    /// Reads a 16-bit field of the device-specific config space (converted to CPU order).
+    pub fn read_config_u16(&self, offset: usize) -> u16 {
+        // SAFETY: As above.
+        unsafe { bindings::vnr_virtio_cread16(self.as_raw(), offset as u32) }
+    }
+
+    /// Reads a 32-bit field of the device-specific config space (converted to CPU order).
+    pub fn read_config_u32(&self, offset: usize) -> u32 {
+        // SAFETY: As above.
+        unsafe { bindings::vnr_virtio_cread32(self.as_raw(), offset as u32) }
+    }
+
+    /// Reads `buf.len()` bytes of config space at `offset`, retrying until the
+    /// generation count is stable so the bytes are consistent with each other.
+    pub fn read_config_bytes(&self, offset: usize, buf: &mut [u8]) {
+        // SAFETY: `buf` is valid for `buf.len()` bytes of writes; the device is valid.
+        unsafe {
+            bindings::vnr_virtio_cread_bytes(
+                self.as_raw(),
+                offset as u32,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        }
+    }
+
+    /// Finds the device's virtqueues; the ones with `callback: true` call
+    /// [`Driver::vq_callback`] of `T` when the device uses buffers.
+    ///
+    /// On success, the driver takes each queue out of the returned set with
+    /// [`VqSet::take`]. The virtio glue deletes the queues after the driver data is
+    /// dropped at remove, or when probe fails.
+    pub fn find_vqs<T: Driver>(&self, specs: &[VqSpec]) -> Result<VqSet> {
+        let n = specs.len();
+        let mut infos = KVec::with_capacity(n, GFP_KERNEL)?;
+        let mut vqs = KVec::with_capacity(n, GFP_KERNEL)?;
+        for spec in specs {
+            infos.push(
+                bindings::virtqueue_info {
+                    name: spec.name.as_char_ptr(),
+                    callback: if spec.callback {
+                        Some(vq_callback::<T>)
+                    } else {
+                        None
+                    },
+                    ctx: false,
+                },
+                GFP_KERNEL,
+            )?;
+            vqs.push(core::ptr::null_mut::<bindings::virtqueue>(), GFP_KERNEL)?;
+        }
+        // SAFETY: `vqs` and `infos` hold `n` elements each; the names are `'static`.
+        let ret = unsafe {
+            bindings::vnr_virtio_find_vqs(
+                self.as_raw(),
+                n as u32,
+                vqs.as_mut_ptr(),
+                infos.as_mut_ptr(),
+            )
+        };
+        kernel::error::to_result(ret)?;
+        let mut set = KVec::with_capacity(n, GFP_KERNEL)?;
+        for vq in vqs.iter() {
+            set.push(NonNull::new(*vq), GFP_KERNEL)?;
+        }
+        Ok(VqSet { vqs: set })
+    }
+}
+
+/// A counted reference to a virtio device, for driver data that needs the device
+/// outside of the callbacks (e.g. to read config space from a work item).
+///
+/// # Invariants
+///
+/// Holds a reference on the device's `struct device` (`get_device`), released on drop.
+pub struct DeviceRef(NonNull<bindings::virtio_device>);
+
+// SAFETY: The reference count is atomic and the device may be used from any thread.
+unsafe impl Send for DeviceRef {}
+// SAFETY: `Device`'s methods may be called concurrently.
+unsafe impl Sync for DeviceRef {}
+
+impl Device {
+    /// Takes a counted reference to the device.
+    pub fn to_ref(&self) -> DeviceRef {
+        // SAFETY: The device is valid; `get_device` takes a reference.
+        unsafe { bindings::get_device(bindings::vnr_virtio_dev(self.as_raw())) };
+        // INVARIANT: The reference was just taken. `as_raw` is non-null.
+        DeviceRef(NonNull::new(self.as_raw()).expect("valid device"))
+    }
+}
+
+impl core::ops::Deref for DeviceRef {
+    type Target = Device;
+
+    fn deref(&self) -> &Device {
+        // SAFETY: The counted reference keeps the device's memory alive.
+        unsafe { Device::from_raw(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for DeviceRef {
+    fn drop(&mut self) {
+        // SAFETY: Releases the reference taken in `to_ref`.
+        unsafe { bindings::put_device(bindings::vnr_virtio_dev(self.0.as_ptr())) };
+    }
+}
+
+/// One virtqueue to find: its name (shown in `/proc/interrupts`) and whether it
+/// interrupts the driver.
+pub struct VqSpec {
+    /// Name of the queue.
+    pub name: &'static CStr,
+    /// Whether the queue has a callback.
+    pub callback: bool,
+}
+
+/// The virtqueues found by [`Device::find_vqs`], not yet claimed by the driver.
+///
+/// # Invariants
+///
+/// Every `Some` pointer is a virtqueue of the device that was not claimed yet.
+pub struct VqSet {
+    vqs: KVec<Option<NonNull<bindings::virtqueue>>>,
+}
+
+impl VqSet {
+    /// Claims queue `index` for buffers of type `B`. Each queue can be claimed once.
+    pub fn take<B: Buffer>(&mut self, index: usize) -> Result<Virtqueue<B>> {
+        let vq = self.vqs.get_mut(index).ok_or(EINVAL)?.take().ok_or(EINVAL)?;
+        // SAFETY: `vq` is a virtqueue found by `find_vqs`, claimed once (it is now `None` in
+        // the set); the virtio glue deletes it only after the driver data, which owns the
+        // returned `Virtqueue`, was dropped.
+        Ok(unsafe { Virtqueue::from_raw(vq) })
+    }
+}
+
+/// What a virtqueue callback may do with the queue that interrupted: it runs in hard
+/// interrupt context, concurrently with the queue's owner.
+pub struct VqCallback(NonNull<bindings::virtqueue>);
+
+impl VqCallback {
+    /// The index of the queue in the order it was found.
+    pub fn index(&self) -> usize {
+        // SAFETY: The queue is valid while its callback runs.
+        unsafe { bindings::vnr_virtqueue_index(self.0.as_ptr()) as usize }
+    }
+
+    /// Asks the device not to interrupt for this queue (a hint, not synchronous).
+    pub fn disable_cb(&self) {
+        // SAFETY: The queue is valid while its callback runs; `virtqueue_disable_cb` is
+        // documented as not needing to be serialised with other virtqueue operations.
+        unsafe { bindings::virtqueue_disable_cb(self.0.as_ptr()) }
+    }
+}
+
+/// A virtio driver.
+pub trait Driver: Sized + 'static {
+    /// Data the driver keeps per bound device.
+    type Data: Send + Sync;
+
+    /// Device features the driver supports (feature bit numbers).
+    const FEATURES: &'static [u32];
+
+    /// Checks the negotiated features before the device is told they are accepted.
+    fn validate(_dev: &Device) -> Result {
+        Ok(())
+    }
+
+    /// Builds the driver data. The device is not running yet: no callback can reach
+    /// the data before this returns.
+    fn probe(dev: &Device) -> Result<Self::Data>;
+
+    /// Called once the device runs and the data is published to the callbacks.
+    fn ready(_dev: &Device, _data: &Self::Data) -> Result {
+        Ok(())
+    }
+
+    /// Called at remove, before the device is reset: stop using the device.
+    fn remove(_dev: &Device, _data: &Self::Data) {}
+
+    /// The device's config space changed. Runs in atomic context: must not sleep
+    /// (config-space reads may sleep, so defer them to a work item).
+    fn config_changed(_data: &Self::Data) {}
+
+    /// A virtqueue with a callback has used buffers. Runs in hard interrupt context.
+    fn vq_callback(_data: &Self::Data, _vq: &VqCallback) {}
+}
+
+/// Returns the driver data published in `vdev->priv`, if any.
+///
+/// # Safety
+///
+/// `vdev` must be valid, and bound to driver `T` (so `priv` is null or a `KBox<T::Data>`
+/// published by [`probe_callback`] and not yet freed by [`remove_callback`]).
+unsafe fn data<'a, T: Driver>(vdev: *mut bindings::virtio_device) -> Option<&'a T::Data> {
+    // SAFETY: By the safety requirements, `priv` is null or a live `T::Data`, which lives
+    // until remove resets the device (which synchronises all callbacks) and frees it.
+    let p = unsafe { bindings::vnr_virtio_get_priv(vdev) }.cast::<T::Data>();
+    // SAFETY: See above.
+    unsafe { p.as_ref() }
+}
+
+unsafe extern "C" fn vq_callback<T: Driver>(vq: *mut bindings::virtqueue) {
+    // SAFETY: The virtio core passes a valid virtqueue of a device bound to `T` (this
+    // callback is only installed by `Device::find_vqs::<T>`).
+    let vdev = unsafe { bindings::vnr_virtqueue_vdev(vq) };
+    // SAFETY: As above.
+    if let Some(data) = unsafe { data::<T>(vdev) } {
+        // INVARIANT: `vq` is valid while the callback runs.
+        let cb = VqCallback(NonNull::new(vq).expect("virtio core passed a null virtqueue"));
+        T::vq_callback(data, &cb);
+    }
+}
+
+unsafe extern "C" fn validate_callback<T: Driver>(vdev: *mut bindings::virtio_device) -> i32 {
+    from_result(|| {
+        // SAFETY: The virtio core passes a valid device for the duration of the call.
+        T::validate(unsafe { Device::from_raw(vdev) })?;
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn probe_callback<T: Driver>(vdev: *mut bindings::virtio_device) -> i32 {
+    from_result(|| {
+        // SAFETY: The virtio core passes a valid device for the duration of the call.
+        let dev = unsafe { Device::from_raw(vdev) };
+        let data = match T::probe(dev).and_then(|d| Ok(KBox::new(d, GFP_KERNEL)?)) {
+            Ok(d) => d,
+            Err(e) => {
+                // The device never ran and the data (with its queues) is gone: delete
+                // whatever queues probe found.
+                // SAFETY: The device is valid; no `Virtqueue` of it exists any more.
+                unsafe { bindings::vnr_virtio_del_vqs(vdev) };
+                return Err(e);
+            }
+        };
+        let raw = KBox::into_raw(data);
+        // SAFETY: `raw` is a valid `KBox<T::Data>`; publishing it before the device is
+        // ready means every callback finds it.
+        unsafe { bindings::vnr_virtio_set_priv(vdev, raw.cast()) };
+        // SAFETY: The device is valid and its driver data is published.
+        unsafe { bindings::vnr_virtio_device_ready(vdev) };
+        // SAFETY: `raw` stays valid until this function or remove frees it.
+        if let Err(e) = T::ready(dev, unsafe { &*raw }) {
+            // SAFETY: The device is valid. Resetting it stops it and synchronises its
+            // interrupts, so no callback uses `raw` after `priv` is cleared.
+            unsafe {
+                bindings::virtio_reset_device(vdev);
+                bindings::vnr_virtio_set_priv(vdev, core::ptr::null_mut());
+                drop(KBox::from_raw(raw));
+                bindings::vnr_virtio_del_vqs(vdev);
+            }
+            return Err(e);
+        }
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn remove_callback<T: Driver>(vdev: *mut bindings::virtio_device) {
+    // SAFETY: The virtio core passes a valid device bound to `T`.
+    let dev = unsafe { Device::from_raw(vdev) };
+    // SAFETY: As above.
+    let Some(data) = (unsafe { data::<T>(vdev) }) else {
+        return;
+    };
+    T::remove(dev, data);
+    // SAFETY: The device is valid. After the reset the device no longer touches driver
+    // memory and all its interrupts (hence callbacks) have completed.
+    unsafe { bindings::virtio_reset_device(vdev) };
+    // SAFETY: `priv` holds the `KBox` published by probe; no callback can run any more.
+    let raw = unsafe { bindings::vnr_virtio_get_priv(vdev) }.cast::<T::Data>();
+    // SAFETY: As above.
+    unsafe { bindings::vnr_virtio_set_priv(vdev, core::ptr::null_mut()) };
+    // SAFETY: `raw` came from `KBox::into_raw` in probe and is freed once, here.
+    drop(unsafe { KBox::from_raw(raw) });
+    // SAFETY: The data that owned every `Virtqueue` of the device is gone.
+    unsafe { bindings::vnr_virtio_del_vqs(vdev) };
+}
+
+unsafe extern "C" fn config_changed_callback<T: Driver>(vdev: *mut bindings::virtio_device) {
+    // SAFETY: The virtio core passes a valid device bound to `T`; config callbacks are
+    // disabled before remove runs.
+    if let Some(data) = unsafe { data::<T>(vdev) } {
+        T::config_changed(data);
+    }
+}
+
+/// Builds an entry of a virtio device ID table.
+pub const fn device_id(device: u32) -> bindings::virtio_device_id {
+    bindings::virtio_device_id {
+        device,
+        vendor: bindings::VIRTIO_DEV_ANY_ID,
+    }
+}
+
+/// The zero entry that ends a virtio device ID table.
+pub const DEVICE_ID_END: bindings::virtio_device_id = bindings::virtio_device_id {
+    device: 0,
+    vendor: 0,
+};
+
+/// Declares the device table modpost reads to let the module autoload
+/// (`MODULE_DEVICE_TABLE(virtio, ...)`): `$sym` must be
+/// `__mod_virtio__<name>_device_table`.
+#[macro_export]
+macro_rules! virtio_device_table {
+    ($sym:ident, [$($id:expr),+ $(,)?]) => {
+        #[no_mangle]
+        #[used]
+        #[allow(non_upper_case_globals)]
+        static $sym: [$crate::bindings::virtio_device_id;
+            [$($crate::virtio_device_table!(@one $id)),+].len() + 1] =
+            [$($id),+, $crate::abstractions::virtio::DEVICE_ID_END];
+    };
+    (@one $id:expr) => { () };
+}
+
+/// A registered virtio driver; unregistered on drop.
+///
+/// # Invariants
+///
+/// `drv` is registered with the virtio bus for the lifetime of the object.
+pub struct Registration<T: Driver> {
+    drv: Pin<KBox<Opaque<bindings::virtio_driver>>>,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: The registration only holds the (pinned) driver structure, which the virtio
+// core may use from any thread.
+unsafe impl<T: Driver> Send for Registration<T> {}
+// SAFETY: No method of `Registration` mutates it through `&self`.
+unsafe impl<T: Driver> Sync for Registration<T> {}
+
+impl<T: Driver> Registration<T> {
+    /// Registers driver `T` under `name` for the devices in `id_table` (zero-terminated).
+    pub fn new(
+        name: &'static CStr,
+        id_table: &'static [bindings::virtio_device_id],
+        module: &'static ThisModule,
+    ) -> Result<Self> {
+        let last = id_table.last().ok_or(EINVAL)?;
+        if last.device != 0 {
+            return Err(EINVAL);
+        }
+        let drv = KBox::pin(Opaque::<bindings::virtio_driver>::uninit(), GFP_KERNEL)?;
+        let p = drv.get();
+        // SAFETY: `p` points to pinned memory we own; zeroed is a valid `virtio_driver`
+        // (all pointers null, all callbacks `None`), then the fields are filled in.
+        unsafe {
+            p.write(core::mem::zeroed());
+            (*p).driver.name = name.as_char_ptr();
+            (*p).id_table = id_table.as_ptr();
+            (*p).feature_table = T::FEATURES.as_ptr();
+            (*p).feature_table_size = T::FEATURES.len() as u32;
+            (*p).validate = Some(validate_callback::<T>);
+            (*p).probe = Some(probe_callback::<T>);
+            (*p).remove = Some(remove_callback::<T>);
+            (*p).config_changed = Some(config_changed_callback::<T>);
+        }
+        // SAFETY: `p` is a fully initialised driver that stays pinned until
+        // `unregister_virtio_driver` in `drop`. CAST: `module` is the same C type in the
+        // kernel's bindings and ours.
+        let ret = unsafe { bindings::__register_virtio_driver(p, module.as_ptr().cast()) };
+        kernel::error::to_result(ret)?;
+        // INVARIANT: registration succeeded.
+        Ok(Self { drv, _p: PhantomData })
+    }
+}
+
+impl<T: Driver> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the driver is registered.
+        unsafe { bindings::unregister_virtio_driver(self.drv.get()) };
+    }
+}

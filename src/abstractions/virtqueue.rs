@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Virtqueues with typed, owned buffers.
+//!
+//! A buffer goes into the ring by value ([`Virtqueue::add`]) and the very same buffer
+//! comes back out of [`Virtqueue::get_buf`] or [`Virtqueue::detach_unused`]: the
+//! token the virtio core keeps is the buffer's own pointer, produced and consumed
+//! only by the [`Buffer`] implementation. Callers never handle raw tokens, so no
+//! caller-side `unsafe` is needed and a buffer can be neither freed while the device
+//! owns it nor returned twice. Lengths the device reports come back as plain
+//! numbers for the caller to validate; the buffer itself checks them before any
+//! access to memory (C header: `include/linux/virtio.h`).
+
+use crate::bindings;
+use core::{marker::PhantomData, ptr::NonNull};
+use kernel::prelude::*;
+
+/// Largest number of scatterlist entries one buffer may use: a header, a linear
+/// part and every page fragment of an skb.
+pub const MAX_SG: usize = bindings::VNR_MAX_SKB_FRAGS + 2;
+
+/// Which way the device accesses a buffer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The device reads it (transmit).
+    Out,
+    /// The device writes it (receive).
+    In,
+}
+
+/// A scatterlist being filled for one buffer.
+///
+/// # Invariants
+///
+/// `sg[..used]` were set by [`SgList::push`] (or `skb_to_sgvec`) from memory owned by
+/// the buffer being added.
+pub struct SgList<'a> {
+    sg: &'a mut [bindings::scatterlist; MAX_SG],
+    used: usize,
+}
+
+impl SgList<'_> {
+    /// The raw table, for [`Buffer`] implementations that fill it with C helpers.
+    pub(crate) fn raw_tail(&mut self) -> (*mut bindings::scatterlist, usize) {
+        (self.sg[self.used..].as_mut_ptr(), MAX_SG - self.used)
+    }
+
+    /// Records that `n` more entries were filled by a C helper.
+    ///
+    /// # Safety
+    ///
+    /// The `n` entries after the used ones must describe memory owned by the buffer.
+    pub(crate) unsafe fn advance(&mut self, n: usize) -> Result {
+        if n > MAX_SG - self.used {
+            return Err(EMSGSIZE);
+        }
+        self.used += n;
+        Ok(())
+    }
+
+    /// Appends one entry for `len` bytes at `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr..ptr+len` must be owned by the buffer being added, and stay valid and
+    /// unmoved until the buffer is reconstructed by [`Buffer::from_raw`].
+    pub(crate) unsafe fn push(&mut self, ptr: *const u8, len: usize) -> Result {
+        if self.used == MAX_SG {
+            return Err(EMSGSIZE);
+        }
+        let len = u32::try_from(len).map_err(|_| EINVAL)?;
+        // SAFETY: The entry is within the table; `ptr` is a kernel address valid for `len`
+        // bytes by the caller's guarantee.
+        unsafe { bindings::vnr_sg_set_buf(&mut self.sg[self.used], ptr.cast(), len) };
+        self.used += 1;
+        Ok(())
+    }
+}
+
+/// A buffer that can be handed to a virtqueue.
+///
+/// # Safety
+///
+/// Implementers guarantee that:
+/// - [`Buffer::fill`] only describes memory that `self` owns and that stays valid, and
+///   is not accessed by anyone else, until [`Buffer::from_raw`] rebuilds the buffer;
+/// - [`Buffer::into_raw`] returns a non-null pointer that [`Buffer::from_raw`] turns back
+///   into the same buffer, exactly once.
+pub unsafe trait Buffer: Sized {
+    /// Whether the device reads or writes the buffer.
+    const DIRECTION: Direction;
+
+    /// Describes the buffer's memory in `sg`.
+    fn fill(&mut self, sg: &mut SgList<'_>) -> Result;
+
+    /// Gives up ownership, as the token the virtio core keeps.
+    fn into_raw(self) -> NonNull<core::ffi::c_void>;
+
+    /// Takes ownership back from a token.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must come from [`Buffer::into_raw`] of this type and not have been used since.
+    unsafe fn from_raw(raw: NonNull<core::ffi::c_void>) -> Self;
+}
+
+/// A virtqueue carrying buffers of type `B`.
+///
+/// Operations that change the ring take `&mut self`: the virtio core requires callers
+/// to serialise them, and the borrow checker (through whatever lock owns the queue)
+/// does that.
+///
+/// # Invariants
+///
+/// - `vq` is a valid virtqueue, claimed by this object alone, and is deleted only
+///   after this object is dropped (the virtio glue deletes queues after the driver
+///   data that owns them).
+/// - Every token in the ring came from `B::into_raw`.
+pub struct Virtqueue<B: Buffer> {
+    vq: NonNull<bindings::virtqueue>,
+    sg: [bindings::scatterlist; MAX_SG],
+    _p: PhantomData<B>,
+}
+
+// SAFETY: A virtqueue may be used from any CPU as long as calls are serialised, which
+// `&mut self` guarantees; the buffers it holds must be `Send` themselves.
+unsafe impl<B: Buffer + Send> Send for Virtqueue<B> {}
+// SAFETY: Methods taking `&self` are those the virtio core allows without serialisation.
+unsafe impl<B: Buffer + Send> Sync for Virtqueue<B> {}
+
+impl<B: Buffer> Virtqueue<B> {
+    /// Wraps a found virtqueue.
+    ///
+    /// # Safety
+    ///
+    /// `vq` must be valid, claimed by no one else, hold no buffer, and outlive the object.
+    pub(crate) unsafe fn from_raw(vq: NonNull<bindings::virtqueue>) -> Self {
+        Self {
+            vq,
+            sg: [bindings::scatterlist::default(); MAX_SG],
+            _p: PhantomData,
+        }
+    }
+
+    fn raw(&self) -> *mut bindings::virtqueue {
+        self.vq.as_ptr()
+    }
+
+    /// Adds a buffer. On failure (ring full, or the buffer could not be described)
+    /// the buffer is handed back with the error.
+    pub fn add(&mut self, mut buf: B, gfp: super::Gfp) -> Result<(), (Error, B)> {
+        // SAFETY: `self.sg` has `MAX_SG` entries.
+        unsafe { bindings::sg_init_table(self.sg.as_mut_ptr(), MAX_SG as u32) };
+        let mut list = SgList {
+            sg: &mut self.sg,
+            used: 0,
+        };
+        if let Err(e) = buf.fill(&mut list) {
+            return Err((e, buf));
+        }
+        let n = list.used;
+        if n == 0 {
+            return Err((EINVAL, buf));
+        }
+        // The virtio core walks the list up to its end mark, not `n` entries.
+        // SAFETY: Entry `n - 1` is within the table.
+        unsafe { bindings::vnr_sg_mark_end(&mut self.sg[n - 1]) };
+        let token = buf.into_raw();
+        // SAFETY: `self.sg[..n]` describe memory owned by the buffer whose token is
+        // `token` (the `Buffer` contract); the virtio core only walks `n` entries.
+        let ret = unsafe {
+            match B::DIRECTION {
+                Direction::Out => bindings::virtqueue_add_outbuf(
+                    self.raw(),
+                    self.sg.as_mut_ptr(),
+                    n as u32,
+                    token.as_ptr(),
+                    gfp.raw(),
+                ),
+                Direction::In => bindings::virtqueue_add_inbuf(
+                    self.raw(),
+                    self.sg.as_mut_ptr(),
+                    n as u32,
+                    token.as_ptr(),
+                    gfp.raw(),
+                ),
+            }
+        };
+        if ret < 0 {
+            // SAFETY: The add failed, so the virtio core did not keep `token`.
+            let buf = unsafe { B::from_raw(token) };
+            return Err((Error::from_errno(ret), buf));
+        }
+        Ok(())
+    }
+
+    /// Takes the next buffer the device has used, with the length the device reports
+    /// it wrote. The length is untrusted.
+    pub fn get_buf(&mut self) -> Option<(B, u32)> {
+        let mut len = 0u32;
+        // SAFETY: The queue is valid and calls are serialised by `&mut self`.
+        let token = unsafe { bindings::virtqueue_get_buf(self.raw(), &mut len) };
+        let token = NonNull::new(token)?;
+        // SAFETY: By the type invariant every token in the ring came from `B::into_raw`, and
+        // the virtio core returns each token once (it checks used ids against its own
+        // shadow of posted descriptors).
+        Some((unsafe { B::from_raw(token) }, len))
+    }
+
+    /// Takes back a buffer the device never used. Only meaningful once the device is
+    /// reset (or before it was ready); [`Drop`] calls it for every buffer.
+    fn detach_unused(&mut self) -> Option<B> {
+        // SAFETY: The queue is valid; serialised by `&mut self`.
+        let token = unsafe { bindings::virtqueue_detach_unused_buf(self.raw()) };
+        // SAFETY: As in `get_buf`.
+        NonNull::new(token).map(|t| unsafe { B::from_raw(t) })
+    }
+
+    /// First half of a kick: whether the device wants a notification.
+    pub fn kick_prepare(&mut self) -> bool {
+        // SAFETY: The queue is valid; serialised by `&mut self`.
+        unsafe { bindings::virtqueue_kick_prepare(self.raw()) }
+    }
+
+    /// Second half of a kick: notifies the device (a doorbell write, a VM exit).
+    /// Returns false if the device is broken.
+    pub fn notify(&self) -> bool {
+        // SAFETY: The queue is valid; `virtqueue_notify` needs no serialisation.
+        unsafe { bindings::virtqueue_notify(self.raw()) }
+    }
+
+    /// Re-enables callbacks; returns an opaque value for [`Virtqueue::poll`].
+    pub fn enable_cb_prepare(&mut self) -> u32 {
+        // SAFETY: The queue is valid; serialised by `&mut self`.
+        unsafe { bindings::virtqueue_enable_cb_prepare(self.raw()) }
+    }
+
+    /// Whether buffers were used since [`Virtqueue::enable_cb_prepare`] returned `opaque`.
+    pub fn poll(&mut self, opaque: u32) -> bool {
+        // SAFETY: The queue is valid; serialised by `&mut self`.
+        unsafe { bindings::virtqueue_poll(self.raw(), opaque) }
+    }
+
+    /// Re-enables callbacks, but asks to be interrupted only after most pending
+    /// buffers are used. Returns false if buffers are pending already.
+    pub fn enable_cb_delayed(&mut self) -> bool {
+        // SAFETY: The queue is valid; serialised by `&mut self`.
+        unsafe { bindings::virtqueue_enable_cb_delayed(self.raw()) }
+    }
+
+    /// Disables callbacks (a hint to the device).
+    pub fn disable_cb(&mut self) {
+        // SAFETY: The queue is valid.
+        unsafe { bindings::virtqueue_disable_cb(self.raw()) }
+    }
+
+    /// Free descriptor slots.
+    pub fn num_free(&self) -> usize {
+        // SAFETY: The queue is valid; only methods taking `&mut self` change the count.
+        unsafe { (*self.raw()).num_free as usize }
+    }
+
+    /// Size of the ring.
+    pub fn size(&self) -> usize {
+        // SAFETY: The queue is valid.
+        unsafe { bindings::virtqueue_get_vring_size(self.raw()) as usize }
+    }
+
+    /// Whether the queue was marked broken (the device misbehaved or is gone).
+    pub fn is_broken(&self) -> bool {
+        // SAFETY: The queue is valid.
+        unsafe { bindings::virtqueue_is_broken(self.raw()) }
+    }
+}
+
+impl<B: Buffer> Drop for Virtqueue<B> {
+    fn drop(&mut self) {
+        // SAFETY: The queue is valid; its device outlives it.
+        let vdev = unsafe { bindings::vnr_virtqueue_vdev(self.raw()) };
+        // SAFETY: `vdev` is valid.
+        let status = unsafe { bindings::vnr_virtio_get_status(vdev) };
+        if status & bindings::VIRTIO_CONFIG_S_DRIVER_OK as u8 != 0 {
+            // The device may still use the buffers: reclaiming them now would hand freed
+            // memory to it. The virtio glue resets before dropping driver data, so this
+            // only happens if a driver drops a queue early; stop the device first.
+            pr_warn!("virtqueue dropped while the device runs; resetting it\n");
+            // SAFETY: `vdev` is valid.
+            unsafe { bindings::virtio_reset_device(vdev) };
+        }
+        while let Some(buf) = self.detach_unused() {
+            drop(buf);
+        }
+    }
+}

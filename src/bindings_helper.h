@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The C headers that virtio_net_rust's own bindings are generated from.
+ * Only the items named in bindings.allow end up in Rust.
+ */
+#include <linux/etherdevice.h>
+#include <linux/ethtool.h>
+#include <linux/module.h>
+#include <linux/netdevice.h>
+#include <linux/scatterlist.h>
+#include <linux/skbuff.h>
+#include <linux/virtio.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+#include <linux/workqueue.h>
+#include <uapi/linux/virtio_ids.h>
+#include <uapi/linux/virtio_net.h>
+#include <uapi/linux/virtio_config.h>
+
+#include "helpers.h"
+
+/* Constants bindgen cannot see through macros. */
+const size_t VNR_MAX_SKB_FRAGS = MAX_SKB_FRAGS;
+const gfp_t VNR_GFP_ATOMIC = GFP_ATOMIC;
+const gfp_t VNR_GFP_KERNEL = GFP_KERNEL;

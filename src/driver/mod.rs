@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The virtio-net driver: binding to the device, probe and remove.
+//!
+//! No `unsafe` here or below: everything the driver does with the kernel goes
+//! through `crate::abstractions`.
+
+#![forbid(unsafe_code)]
+
+mod netdev_ops;
+mod queue;
+mod rx;
+mod stats;
+mod tx;
+
+use crate::abstractions::{
+    netdev::{self, Registration},
+    virtio::{self, VqCallback, VqSpec},
+};
+use crate::logic::{
+    features::{self, config_offset, FeatureError},
+    mac, rx_buf,
+};
+use kernel::{c_str, prelude::*};
+use queue::QueuePair;
+
+/// Name of the module and of the driver (`ethtool -i`, sysfs).
+pub const DRIVER_NAME: &[u8] = b"virtio_net_rust";
+/// Version reported by `ethtool -i`.
+pub const DRIVER_VERSION: &[u8] = b"0.1.0";
+/// Packets per NAPI poll (`NAPI_POLL_WEIGHT`).
+const NAPI_WEIGHT: i32 = 64;
+
+/// The module: keeps the virtio driver registered.
+pub struct VirtioNetModule {
+    _driver: virtio::Registration<VirtioNetDriver>,
+}
+
+impl kernel::Module for VirtioNetModule {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        Ok(Self {
+            _driver: virtio::Registration::new(
+                c_str!("virtio_net_rust"),
+                &crate::__mod_virtio__virtio_net_rust_device_table,
+                module,
+            )?,
+        })
+    }
+}
+
+/// The data of one network interface, in its net_device's private area.
+pub struct VirtNet {
+    /// The virtio device, for config-space reads from the deferred work.
+    vdev: virtio::DeviceRef,
+    /// What was negotiated with the device.
+    features: features::Features,
+    /// Length of the virtio-net header on every buffer.
+    hdr_len: usize,
+    /// Size of each receive buffer (small-buffer mode).
+    rx_buf_len: usize,
+    /// Queue pairs, each with its NAPI context.
+    queues: KVec<Pin<KBox<QueuePair>>>,
+}
+
+/// The virtio driver.
+pub struct VirtioNetDriver;
+
+impl virtio::Driver for VirtioNetDriver {
+    type Data = Registration<VirtNet>;
+    const FEATURES: &'static [u32] = &features::DRIVER_FEATURES;
+
+    fn validate(dev: &virtio::Device) -> Result {
+        match features::validate(dev.features()) {
+            Ok(()) => Ok(()),
+            Err(FeatureError::NoVersion1) => {
+                pr_err!(
+                    "{}: device does not offer VIRTIO_F_VERSION_1; legacy devices are not supported\n",
+                    dev.name()
+                );
+                Err(ENODEV)
+            }
+            Err(FeatureError::CtrlWithoutCtrlVq(bit)) => {
+                pr_err!(
+                    "{}: device offers feature {} without VIRTIO_NET_F_CTRL_VQ; refusing to bind\n",
+                    dev.name(),
+                    bit
+                );
+                Err(EINVAL)
+            }
+        }
+    }
+
+    fn probe(vdev: &virtio::Device) -> Result<Self::Data> {
+        let features = vdev.features();
+
+        let mut addr = [0u8; 6];
+        let mac = if features.has(features::MAC) {
+            vdev.read_config_bytes(config_offset::MAC, &mut addr);
+            if mac::is_valid_unicast(&addr) {
+                Some(&addr)
+            } else {
+                pr_warn!(
+                    "{}: device MAC {:02x?} is not a unicast address; using a random one\n",
+                    vdev.name(),
+                    addr
+                );
+                None
+            }
+        } else {
+            None
+        };
+
+        let mtu = if features.has(features::MTU) {
+            let reported = vdev.read_config_u16(config_offset::MTU);
+            let mtu = features::device_mtu(features, reported);
+            if mtu.is_none() {
+                pr_warn!("{}: device MTU {} is below {}; ignoring it\n", vdev.name(), reported, features::MIN_MTU);
+            }
+            mtu
+        } else {
+            None
+        };
+        let mtu = mtu.map_or(rx_buf::ETH_DATA_LEN, usize::from);
+        let hdr_len = features::hdr_len(features);
+        let rx_buf_len = rx_buf::small_buf_len(hdr_len, mtu);
+
+        let mut vqs = vdev.find_vqs::<Self>(&[
+            VqSpec {
+                name: c_str!("input.0"),
+                callback: true,
+            },
+            VqSpec {
+                name: c_str!("output.0"),
+                callback: true,
+            },
+        ])?;
+        let rxvq = vqs.take(0)?;
+        let txvq = vqs.take(1)?;
+
+        let config = netdev::Config {
+            mac,
+            mtu: mtu as u32,
+            min_mtu: u32::from(features::MIN_MTU),
+            max_mtu: mtu as u32,
+        };
+        let vdev_ref = vdev.to_ref();
+        let reg = Registration::new(vdev, 1, &config, move |dev| {
+            let mut queues = KVec::new();
+            queues.push(
+                KBox::pin_init(QueuePair::new(dev, 0, NAPI_WEIGHT, rxvq, txvq), GFP_KERNEL)?,
+                GFP_KERNEL,
+            )?;
+            Ok(VirtNet {
+                vdev: vdev_ref,
+                features,
+                hdr_len,
+                rx_buf_len,
+                queues,
+            })
+        })?;
+        reg.dev().carrier_off();
+        Ok(reg)
+    }
+
+    fn ready(vdev: &virtio::Device, reg: &Self::Data) -> Result {
+        reg.register()?;
+        let dev = reg.dev();
+        if dev.data().features.has(features::STATUS) {
+            dev.schedule_deferred();
+        } else {
+            dev.carrier_on();
+        }
+        pr_info!(
+            "{}: {} bound, features {:#x}, mtu {}\n",
+            vdev.name(),
+            dev.name(),
+            dev.data().features.0,
+            dev.mtu()
+        );
+        Ok(())
+    }
+
+    fn remove(_vdev: &virtio::Device, reg: &Self::Data) {
+        reg.unregister();
+    }
+
+    fn config_changed(reg: &Self::Data) {
+        // Config-space reads may sleep: read the new status from the work item.
+        reg.dev().schedule_deferred();
+    }
+
+    fn vq_callback(reg: &Self::Data, vq: &VqCallback) {
+        let vn = reg.dev().data();
+        if let Some(q) = vn.queues.get(vq.index() / 2) {
+            if vq.index() % 2 == 0 {
+                q.stats.rx_interrupts.inc();
+            } else {
+                q.stats.tx_interrupts.inc();
+            }
+            q.napi.schedule_with(|| vq.disable_cb());
+        }
+    }
+}

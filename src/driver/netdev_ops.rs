@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The network interface's operations: open, stop, transmit, NAPI poll, statistics,
+//! link state and `ethtool -i`.
+
+use super::{rx, tx, VirtNet, DRIVER_NAME, DRIVER_VERSION};
+use crate::abstractions::{
+    ethtool::DrvInfo,
+    napi::Poll,
+    netdev::{NetDev, Operations, Stats64},
+    skb::SkBuff,
+};
+use crate::logic::features::{self, config_offset};
+use kernel::prelude::*;
+
+impl Operations for VirtNet {
+    fn open(dev: &NetDev<Self>) -> Result {
+        for q in dev.data().queues.iter() {
+            if !rx::refill_process(dev, q) {
+                let rx = q.rx.lock();
+                if rx.vq.num_free() == rx.vq.size() {
+                    pr_err!("{}: no memory for receive buffers\n", dev.name());
+                    return Err(ENOMEM);
+                }
+            }
+            q.napi.enable();
+            // Catch buffers used while NAPI was off. Under the lock, bottom halves are
+            // off, so the poll runs as soon as the lock is released.
+            let _rx = q.rx.lock();
+            q.napi.schedule();
+        }
+        dev.tx_start_all();
+        Ok(())
+    }
+
+    fn stop(dev: &NetDev<Self>) -> Result {
+        dev.tx_disable();
+        for q in dev.data().queues.iter() {
+            q.napi.disable();
+        }
+        Ok(())
+    }
+
+    fn start_xmit(dev: &NetDev<Self>, skb: SkBuff) {
+        tx::start_xmit(dev, skb)
+    }
+
+    fn poll(dev: &NetDev<Self>, poll: Poll<'_>) -> i32 {
+        let Some(q) = dev.data().queues.get(poll.napi().index()) else {
+            return 0;
+        };
+        q.stats.polls.inc();
+        tx::clean(dev, q, &poll);
+        let received = rx::receive(dev, q, &poll);
+        if received >= poll.budget() {
+            // More work: NAPI polls again without re-enabling interrupts.
+            return received;
+        }
+        let napi = poll.napi();
+        let (rx_opaque, tx_opaque) = {
+            let rx_op = q.rx.lock().vq.enable_cb_prepare();
+            let tx_op = q.tx.lock().vq.enable_cb_prepare();
+            (rx_op, tx_op)
+        };
+        if poll.complete_done(received) {
+            // A buffer used between the last check and re-enabling the callbacks would
+            // not interrupt: look once more.
+            let pending = q.rx.lock().vq.poll(rx_opaque) || q.tx.lock().vq.poll(tx_opaque);
+            if pending {
+                napi.schedule();
+            }
+        } else {
+            q.rx.lock().vq.disable_cb();
+            q.tx.lock().vq.disable_cb();
+        }
+        received
+    }
+
+    fn get_stats64(dev: &NetDev<Self>, s: &mut Stats64) {
+        for q in dev.data().queues.iter() {
+            let st = &q.stats;
+            s.rx_packets += st.rx_packets.get();
+            s.rx_bytes += st.rx_bytes.get();
+            s.rx_length_errors += st.rx_length_errors.get();
+            s.rx_frame_errors += st.rx_frame_errors.get();
+            s.rx_errors += st.rx_length_errors.get() + st.rx_frame_errors.get();
+            s.rx_dropped += st.rx_dropped.get();
+            s.tx_packets += st.tx_packets.get();
+            s.tx_bytes += st.tx_bytes.get();
+            s.tx_dropped += st.tx_dropped.get();
+        }
+    }
+
+    fn deferred(dev: &NetDev<Self>) {
+        let vn = dev.data();
+        if vn.features.has(features::STATUS) {
+            let status = vn.vdev.read_config_u16(config_offset::STATUS);
+            if status & features::STATUS_LINK_UP != 0 {
+                dev.carrier_on();
+            } else {
+                dev.carrier_off();
+            }
+        }
+        // A receive ring left empty by an allocation failure gets another chance.
+        for q in vn.queues.iter() {
+            let empty = {
+                let rx = q.rx.lock();
+                rx.vq.num_free() == rx.vq.size()
+            };
+            if empty {
+                rx::refill_process(dev, q);
+            }
+        }
+    }
+
+    fn get_drvinfo(dev: &NetDev<Self>, info: &mut DrvInfo) {
+        info.set_driver(DRIVER_NAME);
+        info.set_version(DRIVER_VERSION);
+        info.set_bus_info(dev.data().vdev.name().as_bytes());
+    }
+}

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Transmit path: header, descriptors, doorbell batching, stop/wake, completions.
+
+use super::queue::{QueuePair, TxRing};
+use super::VirtNet;
+use crate::abstractions::{
+    napi::Poll,
+    netdev::{self, NetDev},
+    skb::{SkBuff, TxSkb},
+    virtqueue::MAX_SG,
+    Gfp,
+};
+use crate::logic::hdr::NetHdr;
+
+/// Ring slots a packet may need: a header, the linear part and every fragment. The
+/// queue stops below this, so a packet the stack hands over always fits.
+const STOP_THRESHOLD: usize = MAX_SG;
+
+/// Reaps the packets the device finished sending; `free` consumes each one.
+fn reap(q: &QueuePair, tx: &mut TxRing, mut free: impl FnMut(SkBuff)) {
+    while let Some((buf, _len)) = tx.vq.get_buf() {
+        let skb = buf.into_skb();
+        q.stats.tx_packets.inc();
+        q.stats.tx_bytes.add(skb.len() as u64);
+        free(skb);
+    }
+}
+
+/// Wakes the queue if it was stopped and there is room again.
+fn maybe_wake(dev: &NetDev<VirtNet>, q: &QueuePair, tx: &TxRing) {
+    if dev.subqueue_stopped(q.index) && tx.vq.num_free() >= STOP_THRESHOLD {
+        q.stats.tx_wakes.inc();
+        dev.wake_subqueue(q.index);
+    }
+}
+
+/// `ndo_start_xmit`.
+pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
+    let vn = dev.data();
+    let qi = skb.queue_mapping();
+    let Some(q) = vn.queues.get(usize::from(qi)) else {
+        // The stack only picks queues the device has; drop anything else.
+        return;
+    };
+
+    let mut hdr = [0u8; 20];
+    let hdr = &mut hdr[..vn.hdr_len];
+    NetHdr::default().write(hdr);
+    let buf = match TxSkb::new(skb, hdr) {
+        Ok(buf) => buf,
+        Err(skb) => {
+            q.stats.tx_dropped.inc();
+            drop(skb);
+            return;
+        }
+    };
+
+    let mut tx = q.tx.lock();
+    // Free what the device already sent, so the ring has room (as the in-tree
+    // driver's free_old_xmit does).
+    reap(q, &mut tx, SkBuff::consume_any);
+
+    if let Err((_, buf)) = tx.vq.add(buf, Gfp::Atomic) {
+        q.stats.tx_dropped.inc();
+        drop(buf.into_skb());
+    }
+
+    if tx.vq.num_free() < STOP_THRESHOLD {
+        dev.stop_subqueue(qi);
+        q.stats.tx_stops.inc();
+        // Ask for an interrupt once most pending packets are sent; if some already
+        // are, reap them now and maybe carry on.
+        if !tx.vq.enable_cb_delayed() {
+            reap(q, &mut tx, SkBuff::consume_any);
+            maybe_wake(dev, q, &tx);
+        }
+    }
+
+    // Batch doorbells: ring only for the last packet of a burst, or when stopped.
+    if (!netdev::xmit_more() || dev.subqueue_stopped(qi)) && tx.vq.kick_prepare() {
+        q.stats.tx_kicks.inc();
+        tx.vq.notify();
+    }
+}
+
+/// Transmit completions, from NAPI.
+pub fn clean(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) {
+    let mut tx = q.tx.lock();
+    reap(q, &mut tx, |skb| poll.consume_skb(skb));
+    maybe_wake(dev, q, &tx);
+}

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * C wrappers for static inline functions and macros used by virtio_net_rust.
+ * Each one does exactly what the wrapped function or macro does.
+ */
+#include <linux/etherdevice.h>
+#include <linux/netdevice.h>
+
+#include "helpers.h"
+
+bool vnr_virtio_has_feature(const struct virtio_device *vdev, unsigned int fbit)
+{
+	return virtio_has_feature(vdev, fbit);
+}
+
+u64 vnr_virtio_features(const struct virtio_device *vdev)
+{
+	return vdev->features;
+}
+
+int vnr_virtio_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
+			struct virtqueue *vqs[],
+			struct virtqueue_info vqs_info[])
+{
+	return virtio_find_vqs(vdev, nvqs, vqs, vqs_info, NULL);
+}
+
+void vnr_virtio_del_vqs(struct virtio_device *vdev)
+{
+	vdev->config->del_vqs(vdev);
+}
+
+void vnr_virtio_device_ready(struct virtio_device *vdev)
+{
+	virtio_device_ready(vdev);
+}
+
+u8 vnr_virtio_get_status(struct virtio_device *vdev)
+{
+	return vdev->config->get_status(vdev);
+}
+
+u8 vnr_virtio_cread8(struct virtio_device *vdev, unsigned int offset)
+{
+	return virtio_cread8(vdev, offset);
+}
+
+u16 vnr_virtio_cread16(struct virtio_device *vdev, unsigned int offset)
+{
+	return virtio_cread16(vdev, offset);
+}
+
+u32 vnr_virtio_cread32(struct virtio_device *vdev, unsigned int offset)
+{
+	return virtio_cread32(vdev, offset);
+}
+
+void vnr_virtio_cread_bytes(struct virtio_device *vdev, unsigned int offset,
+			    void *buf, size_t len)
+{
+	virtio_cread_bytes(vdev, offset, buf, len);
+}
+
+void *vnr_virtio_get_priv(struct virtio_device *vdev)
+{
+	return READ_ONCE(vdev->priv);
+}
+
+void vnr_virtio_set_priv(struct virtio_device *vdev, void *priv)
+{
+	/* Pairs with READ_ONCE() in callbacks that may already run. */
+	smp_store_release(&vdev->priv, priv);
+}
+
+struct virtio_device *vnr_virtqueue_vdev(struct virtqueue *vq)
+{
+	return vq->vdev;
+}
+
+unsigned int vnr_virtqueue_index(struct virtqueue *vq)
+{
+	return vq->index;
+}
+
+const char *vnr_virtio_name(struct virtio_device *vdev)
+{
+	return dev_name(&vdev->dev);
+}
+
+struct device *vnr_virtio_dev(struct virtio_device *vdev)
+{
+	return &vdev->dev;
+}
+
+void *vnr_netdev_priv(const struct net_device *dev)
+{
+	return netdev_priv(dev);
+}
+
+void vnr_set_netdev_dev(struct net_device *dev, struct virtio_device *vdev)
+{
+	SET_NETDEV_DEV(dev, &vdev->dev);
+}
+
+void vnr_eth_hw_addr_set(struct net_device *dev, const u8 *addr)
+{
+	eth_hw_addr_set(dev, addr);
+}
+
+void vnr_eth_hw_addr_random(struct net_device *dev)
+{
+	eth_hw_addr_random(dev);
+}
+
+void vnr_netdev_set_ops(struct net_device *dev, const struct net_device_ops *ops,
+			const struct ethtool_ops *ethtool_ops)
+{
+	dev->netdev_ops = ops;
+	dev->ethtool_ops = ethtool_ops;
+}
+
+void vnr_netdev_set_mtu(struct net_device *dev, unsigned int mtu,
+			unsigned int min_mtu, unsigned int max_mtu)
+{
+	dev->mtu = mtu;
+	dev->min_mtu = min_mtu;
+	dev->max_mtu = max_mtu;
+}
+
+unsigned int vnr_netdev_mtu(const struct net_device *dev)
+{
+	return READ_ONCE(dev->mtu);
+}
+
+void vnr_netdev_set_features(struct net_device *dev, netdev_features_t hw,
+			     netdev_features_t features)
+{
+	dev->hw_features = hw;
+	dev->features = features;
+}
+
+const char *vnr_netdev_name(const struct net_device *dev)
+{
+	return netdev_name(dev);
+}
+
+void vnr_netif_stop_subqueue(struct net_device *dev, u16 queue)
+{
+	netif_stop_subqueue(dev, queue);
+}
+
+void vnr_netif_wake_subqueue(struct net_device *dev, u16 queue)
+{
+	netif_wake_subqueue(dev, queue);
+}
+
+bool vnr_netif_subqueue_stopped(const struct net_device *dev, u16 queue)
+{
+	return __netif_subqueue_stopped(dev, queue);
+}
+
+bool vnr_netdev_xmit_more(void)
+{
+	return netdev_xmit_more();
+}
+
+void vnr_netif_tx_disable(struct net_device *dev)
+{
+	netif_tx_disable(dev);
+}
+
+void vnr_netif_tx_start_all_queues(struct net_device *dev)
+{
+	netif_tx_start_all_queues(dev);
+}
+
+bool vnr_netif_running(const struct net_device *dev)
+{
+	return netif_running(dev);
+}
+
+struct net_device *vnr_napi_dev(const struct napi_struct *napi)
+{
+	return napi->dev;
+}
+
+void vnr_dev_kfree_skb_any(struct sk_buff *skb)
+{
+	dev_kfree_skb_any(skb);
+}
+
+void vnr_dev_consume_skb_any(struct sk_buff *skb)
+{
+	dev_consume_skb_any(skb);
+}
+
+unsigned int vnr_skb_len(const struct sk_buff *skb)
+{
+	return skb->len;
+}
+
+unsigned char *vnr_skb_data(const struct sk_buff *skb)
+{
+	return skb->data;
+}
+
+unsigned int vnr_skb_tailroom(const struct sk_buff *skb)
+{
+	return skb_tailroom(skb);
+}
+
+unsigned int vnr_skb_headlen(const struct sk_buff *skb)
+{
+	return skb_headlen(skb);
+}
+
+u16 vnr_skb_queue_mapping(const struct sk_buff *skb)
+{
+	return skb_get_queue_mapping(skb);
+}
+
+void vnr_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
+{
+	skb_record_rx_queue(skb, queue);
+}
+
+u8 *vnr_skb_cb(struct sk_buff *skb)
+{
+	return (u8 *)skb->cb;
+}
+
+unsigned int vnr_skb_nr_frags(const struct sk_buff *skb)
+{
+	return skb_shinfo(skb)->nr_frags;
+}
+
+bool vnr_skb_has_frag_list(const struct sk_buff *skb)
+{
+	return skb_has_frag_list(skb);
+}
+
+void vnr_netif_napi_del(struct napi_struct *napi)
+{
+	netif_napi_del(napi);
+}
+
+void vnr_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len)
+{
+	sg_set_buf(sg, buf, len);
+}
+
+void vnr_sg_mark_end(struct scatterlist *sg)
+{
+	sg_mark_end(sg);
+}
+
+void vnr_spin_lock_init(spinlock_t *lock, const char *name,
+			struct lock_class_key *key)
+{
+#ifdef CONFIG_DEBUG_SPINLOCK
+	__raw_spin_lock_init(spinlock_check(lock), name, key, LD_WAIT_CONFIG);
+#else
+	spin_lock_init(lock);
+#endif
+}
+
+void vnr_spin_lock_bh(spinlock_t *lock)
+{
+	spin_lock_bh(lock);
+}
+
+void vnr_spin_unlock_bh(spinlock_t *lock)
+{
+	spin_unlock_bh(lock);
+}
+
+void vnr_init_work(struct work_struct *work, work_func_t func)
+{
+	INIT_WORK(work, func);
+}
+
+bool vnr_schedule_work(struct work_struct *work)
+{
+	return schedule_work(work);
+}

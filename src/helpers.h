@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * C wrappers for the static inline functions and macros that
+ * virtio_net_rust's abstractions need. They have a prefix of their own
+ * (vnr_) so they never clash with the kernel's exported rust_helper_*.
+ */
+#ifndef VNR_HELPERS_H
+#define VNR_HELPERS_H
+
+#include <linux/netdevice.h>
+#include <linux/scatterlist.h>
+#include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <linux/virtio.h>
+#include <linux/virtio_config.h>
+#include <linux/workqueue.h>
+
+/* virtio device and configuration space */
+bool vnr_virtio_has_feature(const struct virtio_device *vdev, unsigned int fbit);
+u64 vnr_virtio_features(const struct virtio_device *vdev);
+int vnr_virtio_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
+			struct virtqueue *vqs[],
+			struct virtqueue_info vqs_info[]);
+void vnr_virtio_del_vqs(struct virtio_device *vdev);
+void vnr_virtio_device_ready(struct virtio_device *vdev);
+u8 vnr_virtio_get_status(struct virtio_device *vdev);
+u8 vnr_virtio_cread8(struct virtio_device *vdev, unsigned int offset);
+u16 vnr_virtio_cread16(struct virtio_device *vdev, unsigned int offset);
+u32 vnr_virtio_cread32(struct virtio_device *vdev, unsigned int offset);
+void vnr_virtio_cread_bytes(struct virtio_device *vdev, unsigned int offset,
+			    void *buf, size_t len);
+void *vnr_virtio_get_priv(struct virtio_device *vdev);
+void vnr_virtio_set_priv(struct virtio_device *vdev, void *priv);
+struct virtio_device *vnr_virtqueue_vdev(struct virtqueue *vq);
+unsigned int vnr_virtqueue_index(struct virtqueue *vq);
+const char *vnr_virtio_name(struct virtio_device *vdev);
+struct device *vnr_virtio_dev(struct virtio_device *vdev);
+
+/* net_device */
+void *vnr_netdev_priv(const struct net_device *dev);
+void vnr_set_netdev_dev(struct net_device *dev, struct virtio_device *vdev);
+void vnr_eth_hw_addr_set(struct net_device *dev, const u8 *addr);
+void vnr_eth_hw_addr_random(struct net_device *dev);
+void vnr_netdev_set_ops(struct net_device *dev, const struct net_device_ops *ops,
+			const struct ethtool_ops *ethtool_ops);
+void vnr_netdev_set_mtu(struct net_device *dev, unsigned int mtu,
+			unsigned int min_mtu, unsigned int max_mtu);
+unsigned int vnr_netdev_mtu(const struct net_device *dev);
+void vnr_netdev_set_features(struct net_device *dev, netdev_features_t hw,
+			     netdev_features_t features);
+const char *vnr_netdev_name(const struct net_device *dev);
+void vnr_netif_stop_subqueue(struct net_device *dev, u16 queue);
+void vnr_netif_wake_subqueue(struct net_device *dev, u16 queue);
+bool vnr_netif_subqueue_stopped(const struct net_device *dev, u16 queue);
+bool vnr_netdev_xmit_more(void);
+void vnr_netif_tx_disable(struct net_device *dev);
+void vnr_netif_tx_start_all_queues(struct net_device *dev);
+bool vnr_netif_running(const struct net_device *dev);
+struct net_device *vnr_napi_dev(const struct napi_struct *napi);
+
+/* sk_buff */
+void vnr_dev_kfree_skb_any(struct sk_buff *skb);
+void vnr_dev_consume_skb_any(struct sk_buff *skb);
+unsigned int vnr_skb_len(const struct sk_buff *skb);
+unsigned char *vnr_skb_data(const struct sk_buff *skb);
+unsigned int vnr_skb_tailroom(const struct sk_buff *skb);
+unsigned int vnr_skb_headlen(const struct sk_buff *skb);
+u16 vnr_skb_queue_mapping(const struct sk_buff *skb);
+void vnr_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
+u8 *vnr_skb_cb(struct sk_buff *skb);
+unsigned int vnr_skb_nr_frags(const struct sk_buff *skb);
+bool vnr_skb_has_frag_list(const struct sk_buff *skb);
+void vnr_netif_napi_del(struct napi_struct *napi);
+
+/* scatterlist */
+void vnr_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len);
+void vnr_sg_mark_end(struct scatterlist *sg);
+
+/* locks and work items */
+void vnr_spin_lock_init(spinlock_t *lock, const char *name,
+			struct lock_class_key *key);
+void vnr_spin_lock_bh(spinlock_t *lock);
+void vnr_spin_unlock_bh(spinlock_t *lock);
+void vnr_init_work(struct work_struct *work, work_func_t func);
+bool vnr_schedule_work(struct work_struct *work);
+
+#endif /* VNR_HELPERS_H */

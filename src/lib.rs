@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! virtio_net_rust: a virtio-net front-end driver written in Rust.
+//!
+//! The crate has four layers, each in its own place:
+//! - [`bindings`]: this module's own bindgen output and C helpers (`helpers.c`);
+//! - [`abstractions`]: safe types over virtio, net_device, NAPI, sk_buff, ethtool —
+//!   the only code with `unsafe`;
+//! - [`driver`]: probe/remove, RX, TX, ethtool — no `unsafe` at all;
+//! - [`logic`]: pure functions with no `kernel::` dependency, also built on the host.
+
+mod abstractions;
+mod bindings;
+mod driver;
+mod logic;
+
+use driver::VirtioNetModule;
+
+kernel::module! {
+    type: VirtioNetModule,
+    name: "virtio_net_rust",
+    author: "virtio_net_rust developers",
+    description: "virtio-net front-end driver in Rust",
+    license: "GPL",
+}
+
+// The module's device table, read by modpost so that udev autoloads the module for
+// virtio-net devices (`MODULE_DEVICE_TABLE(virtio, ...)`).
+crate::virtio_device_table!(
+    __mod_virtio__virtio_net_rust_device_table,
+    [abstractions::virtio::device_id(bindings::VIRTIO_ID_NET)]
+);
+
+// The pure-logic config offsets must match the C layout.
+const _: () = {
+    use core::mem::offset_of;
+    use logic::features::config_offset as off;
+    assert!(offset_of!(bindings::virtio_net_config, mac) == off::MAC);
+    assert!(offset_of!(bindings::virtio_net_config, status) == off::STATUS);
+    assert!(offset_of!(bindings::virtio_net_config, max_virtqueue_pairs) == off::MAX_VIRTQUEUE_PAIRS);
+    assert!(offset_of!(bindings::virtio_net_config, mtu) == off::MTU);
+};

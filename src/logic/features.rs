@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! virtio-net feature bits and the rules this driver negotiates them by.
+//!
+//! Bit numbers are the virtio 1.2 specification's (`include/uapi/linux/virtio_net.h`);
+//! they are repeated here rather than taken from bindgen so the host tests can use them.
+
+/// Device handles a packet with a partial checksum (TX checksum offload).
+pub const CSUM: u32 = 0;
+/// Driver handles a packet with a partial checksum (RX checksum offload).
+pub const GUEST_CSUM: u32 = 1;
+/// Control channel offloads reconfiguration.
+pub const CTRL_GUEST_OFFLOADS: u32 = 2;
+/// Device reports its maximum MTU in config space.
+pub const MTU: u32 = 3;
+/// Device has a MAC address in config space.
+pub const MAC: u32 = 5;
+/// Driver can receive TSOv4.
+pub const GUEST_TSO4: u32 = 7;
+/// Driver can receive TSOv6.
+pub const GUEST_TSO6: u32 = 8;
+/// Driver can receive TSO with ECN.
+pub const GUEST_ECN: u32 = 9;
+/// Driver can receive UFO.
+pub const GUEST_UFO: u32 = 10;
+/// Device can receive TSOv4.
+pub const HOST_TSO4: u32 = 11;
+/// Device can receive TSOv6.
+pub const HOST_TSO6: u32 = 12;
+/// Device can receive TSO with ECN.
+pub const HOST_ECN: u32 = 13;
+/// Device can receive UFO.
+pub const HOST_UFO: u32 = 14;
+/// Driver can merge receive buffers.
+pub const MRG_RXBUF: u32 = 15;
+/// Config space has a link status field.
+pub const STATUS: u32 = 16;
+/// Control virtqueue is available.
+pub const CTRL_VQ: u32 = 17;
+/// Control channel RX mode support.
+pub const CTRL_RX: u32 = 18;
+/// Control channel VLAN filtering.
+pub const CTRL_VLAN: u32 = 19;
+/// Extra RX mode control.
+pub const CTRL_RX_EXTRA: u32 = 20;
+/// Driver can send gratuitous packets.
+pub const GUEST_ANNOUNCE: u32 = 21;
+/// Device supports multiqueue with automatic receive steering.
+pub const MQ: u32 = 22;
+/// Set MAC address through the control channel.
+pub const CTRL_MAC_ADDR: u32 = 23;
+/// Device reports speed and duplex.
+pub const SPEED_DUPLEX: u32 = 63;
+/// Device supports receive side scaling.
+pub const RSS: u32 = 60;
+/// Device reports the packet hash.
+pub const HASH_REPORT: u32 = 57;
+/// virtio 1.0 compliance (a transport feature, negotiated by the virtio core).
+pub const VERSION_1: u32 = 32;
+
+/// The device features this driver asks for, in the order the virtio core wants them.
+///
+/// The virtio core intersects this table with what the device offers; transport
+/// features (VERSION_1, EVENT_IDX, INDIRECT_DESC, RING_PACKED, ...) are added by the
+/// core itself. Features not in this table are never negotiated: the parity issue
+/// adds them one by one, each with the code that uses it.
+pub const DRIVER_FEATURES: [u32; 3] = [MAC, STATUS, MTU];
+
+/// Negotiated feature bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Features(pub u64);
+
+impl Features {
+    /// Whether feature `bit` was negotiated.
+    pub fn has(self, bit: u32) -> bool {
+        bit < 64 && self.0 & (1u64 << bit) != 0
+    }
+}
+
+/// Why a device cannot be driven with the features it negotiated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeatureError {
+    /// The device is legacy-only: this driver speaks virtio 1.0 and later.
+    NoVersion1,
+    /// A control-channel feature was offered without the control virtqueue.
+    CtrlWithoutCtrlVq(u32),
+}
+
+/// Features that need the control virtqueue, as the in-tree driver checks them.
+pub const NEEDS_CTRL_VQ: [u32; 7] = [
+    CTRL_RX,
+    CTRL_VLAN,
+    GUEST_ANNOUNCE,
+    MQ,
+    CTRL_MAC_ADDR,
+    RSS,
+    HASH_REPORT,
+];
+
+/// Checks that negotiated `features` can be driven.
+pub fn validate(features: Features) -> Result<(), FeatureError> {
+    if !features.has(VERSION_1) {
+        return Err(FeatureError::NoVersion1);
+    }
+    if !features.has(CTRL_VQ) {
+        if let Some(&bit) = NEEDS_CTRL_VQ.iter().find(|&&b| features.has(b)) {
+            return Err(FeatureError::CtrlWithoutCtrlVq(bit));
+        }
+    }
+    Ok(())
+}
+
+/// Length of the `virtio_net_hdr` that precedes every packet, for these features.
+///
+/// VERSION_1 and MRG_RXBUF use the 12-byte header with `num_buffers`; HASH_REPORT
+/// uses the 20-byte one; a legacy device without either uses 10 bytes.
+pub fn hdr_len(features: Features) -> usize {
+    if features.has(HASH_REPORT) {
+        20
+    } else if features.has(VERSION_1) || features.has(MRG_RXBUF) {
+        12
+    } else {
+        10
+    }
+}
+
+/// virtio-net config space: status field bit for "link is up".
+pub const STATUS_LINK_UP: u16 = 1;
+/// virtio-net config space: status field bit for "send a gratuitous announcement".
+pub const STATUS_ANNOUNCE: u16 = 2;
+
+/// Smallest MTU the driver accepts from the device (IPv4's minimum, as `ETH_MIN_MTU`).
+pub const MIN_MTU: u16 = 68;
+
+/// The MTU to use given the value the device wrote into config space.
+///
+/// A device that reports less than `MIN_MTU` is not trusted: the standard
+/// Ethernet MTU is used instead, as the in-tree driver does by clearing the feature.
+pub fn device_mtu(features: Features, reported: u16) -> Option<u16> {
+    if features.has(MTU) && reported >= MIN_MTU {
+        Some(reported)
+    } else {
+        None
+    }
+}
+
+/// Offsets of the fields of `struct virtio_net_config` (config space), in bytes.
+pub mod config_offset {
+    /// `mac[6]`.
+    pub const MAC: usize = 0;
+    /// `status` (le16).
+    pub const STATUS: usize = 6;
+    /// `max_virtqueue_pairs` (le16).
+    pub const MAX_VIRTQUEUE_PAIRS: usize = 8;
+    /// `mtu` (le16).
+    pub const MTU: usize = 10;
+}

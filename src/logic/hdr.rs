@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The `virtio_net_hdr` that precedes every packet, and its translation to and from
+//! the offload state of a packet.
+//!
+//! Everything here treats the bytes the device wrote as untrusted input: a header
+//! that asks for something that was not negotiated, or that points outside the
+//! packet, is rejected with a reason the driver counts.
+
+use super::features::{self, Features};
+
+/// `flags`: the packet has a partial checksum to complete (csum_start/csum_offset).
+pub const F_NEEDS_CSUM: u8 = 1;
+/// `flags`: the checksum was validated by the device.
+pub const F_DATA_VALID: u8 = 2;
+/// `flags`: the driver must not trust fields beyond the first (RSC info).
+pub const F_RSC_INFO: u8 = 4;
+
+/// `gso_type`: not a GSO packet.
+pub const GSO_NONE: u8 = 0;
+/// `gso_type`: TCPv4 segmentation.
+pub const GSO_TCPV4: u8 = 1;
+/// `gso_type`: UDP fragmentation offload.
+pub const GSO_UDP: u8 = 3;
+/// `gso_type`: TCPv6 segmentation.
+pub const GSO_TCPV6: u8 = 4;
+/// `gso_type`: UDP segmentation offload.
+pub const GSO_UDP_L4: u8 = 5;
+/// `gso_type` bit: ECN (CWR) set on the TCP stream.
+pub const GSO_ECN: u8 = 0x80;
+
+/// A parsed `virtio_net_hdr_v1` (the 10 common bytes plus `num_buffers`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NetHdr {
+    /// `VIRTIO_NET_HDR_F_*`.
+    pub flags: u8,
+    /// `VIRTIO_NET_HDR_GSO_*`.
+    pub gso_type: u8,
+    /// Length of the headers to copy into each segment.
+    pub hdr_len: u16,
+    /// Segment size (MSS).
+    pub gso_size: u16,
+    /// Where checksumming starts.
+    pub csum_start: u16,
+    /// Where, from `csum_start`, the checksum is stored.
+    pub csum_offset: u16,
+    /// How many buffers the packet spans (mergeable buffers only).
+    pub num_buffers: u16,
+}
+
+/// Offsets of fields in the little-endian wire layout.
+const FLAGS: usize = 0;
+const GSO_TYPE: usize = 1;
+const HDR_LEN: usize = 2;
+const GSO_SIZE: usize = 4;
+const CSUM_START: usize = 6;
+const CSUM_OFFSET: usize = 8;
+const NUM_BUFFERS: usize = 10;
+
+fn le16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+impl NetHdr {
+    /// Parses the header from the first bytes of a buffer. `bytes` must be at least
+    /// 10 bytes long; `num_buffers` is read only when 12 or more are given.
+    pub fn parse(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() < 10 {
+            return None;
+        }
+        Some(Self {
+            flags: bytes[FLAGS],
+            gso_type: bytes[GSO_TYPE],
+            hdr_len: le16(bytes, HDR_LEN),
+            gso_size: le16(bytes, GSO_SIZE),
+            csum_start: le16(bytes, CSUM_START),
+            csum_offset: le16(bytes, CSUM_OFFSET),
+            num_buffers: if bytes.len() >= 12 { le16(bytes, NUM_BUFFERS) } else { 0 },
+        })
+    }
+
+    /// Writes the header into `out` (10, 12 or 20 bytes); bytes past 12 are zeroed.
+    pub fn write(&self, out: &mut [u8]) {
+        for b in out.iter_mut() {
+            *b = 0;
+        }
+        out[FLAGS] = self.flags;
+        out[GSO_TYPE] = self.gso_type;
+        out[HDR_LEN..HDR_LEN + 2].copy_from_slice(&self.hdr_len.to_le_bytes());
+        out[GSO_SIZE..GSO_SIZE + 2].copy_from_slice(&self.gso_size.to_le_bytes());
+        out[CSUM_START..CSUM_START + 2].copy_from_slice(&self.csum_start.to_le_bytes());
+        out[CSUM_OFFSET..CSUM_OFFSET + 2].copy_from_slice(&self.csum_offset.to_le_bytes());
+        if out.len() >= 12 {
+            out[NUM_BUFFERS..NUM_BUFFERS + 2].copy_from_slice(&self.num_buffers.to_le_bytes());
+        }
+    }
+}
+
+/// The checksum state of a received packet, as the stack should see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RxCsum {
+    /// Nothing known: the stack validates the checksum in software.
+    None,
+    /// The device validated it (`CHECKSUM_UNNECESSARY`).
+    Unnecessary,
+    /// The checksum is partial and starts at `start`, stored at `start + offset`
+    /// (`CHECKSUM_PARTIAL`).
+    Partial {
+        /// Offset of the first byte to checksum, from the start of the frame.
+        start: u16,
+        /// Offset of the checksum field from `start`.
+        offset: u16,
+    },
+}
+
+/// Why a received header is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HdrError {
+    /// A checksum flag without GUEST_CSUM negotiated.
+    CsumNotNegotiated,
+    /// `csum_start + csum_offset + 2` lies beyond the frame.
+    CsumOutOfBounds,
+    /// A GSO type the driver did not negotiate, or an unknown one.
+    BadGsoType,
+    /// A GSO packet too short for its headers, or with a zero segment size.
+    BadGso,
+}
+
+/// What the driver does with a received packet, once the header is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RxOffload {
+    /// Checksum state.
+    pub csum: RxCsum,
+    /// GSO type and size for a coalesced packet, `None` for a plain one.
+    pub gso: Option<(u8, u16)>,
+}
+
+/// Checks a received header against the negotiated `features` and the `frame_len` of
+/// the frame that follows it, and says what it means for the packet.
+pub fn rx_offload(hdr: &NetHdr, features: Features, frame_len: usize) -> Result<RxOffload, HdrError> {
+    let guest_csum = features.has(features::GUEST_CSUM);
+    let csum = if hdr.flags & F_NEEDS_CSUM != 0 {
+        if !guest_csum {
+            return Err(HdrError::CsumNotNegotiated);
+        }
+        let end = hdr.csum_start as usize + hdr.csum_offset as usize + 2;
+        if end > frame_len {
+            return Err(HdrError::CsumOutOfBounds);
+        }
+        RxCsum::Partial {
+            start: hdr.csum_start,
+            offset: hdr.csum_offset,
+        }
+    } else if hdr.flags & F_DATA_VALID != 0 {
+        if !guest_csum {
+            return Err(HdrError::CsumNotNegotiated);
+        }
+        RxCsum::Unnecessary
+    } else {
+        RxCsum::None
+    };
+
+    let base = hdr.gso_type & !GSO_ECN;
+    let gso = if hdr.gso_type == GSO_NONE {
+        None
+    } else {
+        let allowed = match base {
+            GSO_TCPV4 => features.has(features::GUEST_TSO4),
+            GSO_TCPV6 => features.has(features::GUEST_TSO6),
+            GSO_UDP => features.has(features::GUEST_UFO),
+            _ => false,
+        };
+        let ecn_ok = hdr.gso_type & GSO_ECN == 0 || features.has(features::GUEST_ECN);
+        if !allowed || !ecn_ok {
+            return Err(HdrError::BadGsoType);
+        }
+        if hdr.gso_size == 0 || frame_len <= hdr.hdr_len as usize {
+            return Err(HdrError::BadGso);
+        }
+        Some((hdr.gso_type, hdr.gso_size))
+    };
+    Ok(RxOffload { csum, gso })
+}

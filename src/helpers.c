@@ -184,6 +184,11 @@ struct net_device *vnr_napi_dev(const struct napi_struct *napi)
 	return napi->dev;
 }
 
+void vnr_eth_type_trans(struct sk_buff *skb, struct net_device *dev)
+{
+	skb->protocol = eth_type_trans(skb, dev);
+}
+
 void vnr_dev_kfree_skb_any(struct sk_buff *skb)
 {
 	dev_kfree_skb_any(skb);

@@ -60,6 +60,7 @@ struct net_device *vnr_napi_dev(const struct napi_struct *napi);
 
 /* sk_buff */
 void vnr_dev_kfree_skb_any(struct sk_buff *skb);
+void vnr_eth_type_trans(struct sk_buff *skb, struct net_device *dev);
 void vnr_dev_consume_skb_any(struct sk_buff *skb);
 unsigned int vnr_skb_len(const struct sk_buff *skb);
 unsigned char *vnr_skb_data(const struct sk_buff *skb);

@@ -9,14 +9,19 @@
 //! - [`driver`]: probe/remove, RX, TX, ethtool — no `unsafe` at all;
 //! - [`logic`]: pure functions with no `kernel::` dependency, also built on the host.
 
+// The layers are modules of one crate: `pub` marks each layer's interface to the
+// layer above, not an export.
+#![allow(unreachable_pub)]
+
 mod abstractions;
 mod bindings;
 mod driver;
 mod logic;
 
 use driver::VirtioNetModule;
+use kernel::prelude::*;
 
-kernel::module! {
+module! {
     type: VirtioNetModule,
     name: "virtio_net_rust",
     author: "virtio_net_rust developers",

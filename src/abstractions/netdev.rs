@@ -191,9 +191,7 @@ impl<T: Operations> NetDev<T> {
         }
         // SAFETY: The device is valid; the skb is owned and has an Ethernet header in
         // its linear part.
-        let proto = unsafe { bindings::eth_type_trans(skb.as_raw(), self.as_raw()) };
-        // SAFETY: As above; `protocol` is a plain field of the owned skb.
-        unsafe { (*skb.as_raw()).protocol = proto };
+        unsafe { bindings::vnr_eth_type_trans(skb.as_raw(), self.as_raw()) };
         Ok(())
     }
 

@@ -204,7 +204,7 @@ unsafe impl Buffer for TxSkb {
         // does not check the table size, so do it here. Frag lists are never offered
         // (no NETIF_F_FRAGLIST), so refuse them rather than walk them.
         if fraglist || frags + 1 > room {
-            return Err(EMSGSIZE);
+            return Err(super::emsgsize());
         }
         // SAFETY: `tail` has `room >= frags + 1` entries; the skb is valid and owned.
         let n = unsafe { bindings::skb_to_sgvec(skb, tail, 0, self.skb.len() as i32) };

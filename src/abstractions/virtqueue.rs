@@ -52,7 +52,7 @@ impl SgList<'_> {
     /// The `n` entries after the used ones must describe memory owned by the buffer.
     pub(crate) unsafe fn advance(&mut self, n: usize) -> Result {
         if n > MAX_SG - self.used {
-            return Err(EMSGSIZE);
+            return Err(super::emsgsize());
         }
         self.used += n;
         Ok(())
@@ -66,7 +66,7 @@ impl SgList<'_> {
     /// unmoved until the buffer is reconstructed by [`Buffer::from_raw`].
     pub(crate) unsafe fn push(&mut self, ptr: *const u8, len: usize) -> Result {
         if self.used == MAX_SG {
-            return Err(EMSGSIZE);
+            return Err(super::emsgsize());
         }
         let len = u32::try_from(len).map_err(|_| EINVAL)?;
         // SAFETY: The entry is within the table; `ptr` is a kernel address valid for `len`

@@ -48,8 +48,9 @@ impl QueuePair {
         rxvq: Virtqueue<RxSkb>,
         txvq: Virtqueue<TxSkb>,
     ) -> impl PinInit<Self, Error> {
+        let napi = Napi::new::<VirtNet>(dev, usize::from(index), weight);
         try_pin_init!(Self {
-            napi <- Napi::new::<VirtNet>(dev, usize::from(index), weight),
+            napi <- napi,
             rx <- new_spinlock_bh!(RxRing { vq: rxvq }, "virtio_net_rust::rx"),
             tx <- new_spinlock_bh!(TxRing { vq: txvq }, "virtio_net_rust::tx"),
             index,

@@ -8,6 +8,8 @@
 //! against every malformed input on the host.
 
 #![forbid(unsafe_code)]
+// Constants for every feature are defined, used or not yet.
+#![allow(dead_code)]
 
 pub mod features;
 pub mod hdr;

@@ -1,0 +1,11 @@
+# Sourced by the host-side scripts: locates the kernel and builds the initramfs.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+out="$root/qemu-test/out"
+mkdir -p "$out"
+kdir=${KDIR:-$("$root/scripts/kernel.sh")}
+kernel_image="$kdir/arch/x86/boot/bzImage"
+modroot="$(dirname "$kdir")/modroot"
+[ -d "$modroot" ] || modroot=${MODROOT:?set MODROOT to the modules_install root of KDIR}
+initrd="$out/initramfs.cpio.gz"
+"$root/qemu-test/mkinitramfs.sh" "$initrd" "$modroot" "$root/virtio_net_rust.ko"

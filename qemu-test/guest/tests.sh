@@ -1,0 +1,171 @@
+#!/bin/sh
+# In-VM selftests for the driver on the device under test (DUT), KTAP output.
+# The peer NIC runs the in-tree virtio_net in network namespace "peer".
+#
+# Run a subset: vnr.only=name1,name2 on the kernel command line
+# (qemu-test/run-tests.sh --only name1,name2).
+. /tests/lib.sh
+
+ONLY=
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	vnr.only=*) ONLY=${arg#vnr.only=} ;;
+	esac
+done
+
+BLOB=/tmp/blob
+BLOB_SIZE=268435456
+
+# ---- tests: each returns 0 (pass), 1 (fail) or 4 (skip) ----
+
+t_module_bound() {
+	grep -q "^$DRV " /proc/modules || { log "$DRV not loaded"; return 1; }
+	[ -e /sys/bus/virtio/drivers/$DRV/$DUT_VDEV ] || { log "$DUT_VDEV not bound to $DRV"; return 1; }
+	[ "$(basename "$(readlink /sys/class/net/$DUT/device/driver)")" = "$DRV" ]
+}
+
+t_mac_and_drvinfo() {
+	local mac
+	mac=$(cat /sys/class/net/$DUT/address)
+	[ "$mac" = "$DUT_MAC" ] || { log "MAC $mac, device has $DUT_MAC"; return 1; }
+	ethtool -i "$DUT" | sed 's/^/# /'
+	ethtool -i "$DUT" | grep -qx "driver: $DRV" || return 1
+	ethtool -i "$DUT" | grep -qx "bus-info: $DUT_VDEV" || return 1
+}
+
+t_link_follows_set_link() {
+	host_cmd set_link dut off
+	wait_for 30 carrier_down || { log "carrier did not go down"; return 1; }
+	ethtool "$DUT" | grep -q "Link detected: no" || return 1
+	host_cmd set_link dut on
+	wait_for 30 carrier_up || { log "carrier did not come back"; return 1; }
+	ethtool "$DUT" | grep -q "Link detected: yes"
+}
+
+t_ping4() {
+	ping -c 3 -W 5 $PEER_V4 | tail -2 | sed 's/^/# /' || return 1
+	ping -c 3 -W 5 -q $PEER_V4 >/dev/null || return 1
+	ip netns exec peer ping -c 3 -W 5 -q $DUT_V4 >/dev/null
+}
+
+t_ping6() {
+	ping6 -c 3 -W 5 -q $PEER_V6 >/dev/null || return 1
+	ip netns exec peer ping6 -c 3 -W 5 -q $DUT_V6 >/dev/null
+}
+
+make_blob() {
+	[ -f $BLOB.sum ] && return 0
+	head -c $BLOB_SIZE /dev/urandom > $BLOB || return 1
+	sha256sum < $BLOB | cut -d' ' -f1 > $BLOB.sum
+}
+
+# transfer SENDER_NS RECEIVER_NS RECEIVER_ADDR: 256 MiB over TCP, checksummed.
+transfer() {
+	local snd=$1 rcv=$2 addr=$3 port=$((5000 + $$ % 1000))
+	make_blob || return 1
+	rm -f /tmp/recv.sum
+	$rcv sh -c "socat -u TCP-LISTEN:$port,reuseaddr STDOUT | sha256sum | cut -d' ' -f1 > /tmp/recv.sum" &
+	local lpid=$!
+	wait_for 10 sh -c "$rcv netstat -ltn | grep -q :$port" || { log "listener not up"; kill $lpid; return 1; }
+	local t0=$(date +%s)
+	$snd socat -u FILE:$BLOB TCP:$addr:$port || { log "sender failed"; kill $lpid; return 1; }
+	wait $lpid
+	local t1=$(date +%s)
+	log "256 MiB in $((t1 - t0)) s, sha256 $(cat $BLOB.sum) vs $(cat /tmp/recv.sum 2>/dev/null)"
+	[ "$(cat /tmp/recv.sum 2>/dev/null)" = "$(cat $BLOB.sum)" ]
+}
+
+t_tcp_256m_dut_to_peer() { transfer "" "ip netns exec peer" $PEER_V4; }
+t_tcp_256m_peer_to_dut() { transfer "ip netns exec peer" "" $DUT_V4; }
+
+t_stats_count_traffic() {
+	local before after
+	before=$(cat /sys/class/net/$DUT/statistics/tx_packets)
+	ping -c 20 -i 0.05 -q $PEER_V4 >/dev/null || return 1
+	after=$(cat /sys/class/net/$DUT/statistics/tx_packets)
+	log "tx_packets $before -> $after"
+	[ $((after - before)) -ge 20 ] || return 1
+	[ "$(cat /sys/class/net/$DUT/statistics/rx_packets)" -gt 0 ]
+}
+
+t_down_up_under_traffic() {
+	iperf3 -c $PEER_V4 -t 12 >/tmp/iperf-bg.log 2>&1 &
+	local ipid=$! i
+	sleep 2
+	for i in 1 2 3; do
+		ip link set "$DUT" down || return 1
+		sleep 1
+		ip link set "$DUT" up || return 1
+		wait_for 30 carrier_up || { log "no carrier after up #$i"; return 1; }
+		sleep 1
+	done
+	wait $ipid
+	ip -6 addr add $DUT_V6/64 dev "$DUT" nodad 2>/dev/null
+	wait_for 20 ping -c 1 -W 1 $PEER_V4 || { log "no ping after down/up"; return 1; }
+	iperf3 -c $PEER_V4 -t 2 >/tmp/iperf.log 2>&1 || { cat /tmp/iperf.log | sed 's/^/# /'; return 1; }
+}
+
+t_rmmod_under_traffic() {
+	iperf3 -c $PEER_V4 -t 20 >/tmp/iperf-bg.log 2>&1 &
+	local ipid=$!
+	sleep 3
+	if [ "$DRV" = "$PEER_DRV" ]; then
+		# The peer uses the same module: unbind instead of unloading it.
+		echo "$DUT_VDEV" > /sys/bus/virtio/drivers/$DRV/unbind || return 1
+	else
+		rmmod "$DRV" || { log "rmmod failed"; return 1; }
+		grep -q "^$DRV " /proc/modules && { log "module still loaded"; return 1; }
+	fi
+	[ -e /sys/class/net/$DUT ] && { log "$DUT still exists"; return 1; }
+	wait $ipid
+	grep -q "^$DRV " /proc/modules || insmod /modules/$DRV.ko || return 1
+	bind "$DUT_VDEV" "$DRV" || return 1
+	setup_dut || return 1
+	wait_for 30 carrier_up || { log "no carrier after rebind"; return 1; }
+	wait_for 20 ping -c 1 -W 1 $PEER_V4 || { log "no ping after reload"; return 1; }
+	iperf3 -c $PEER_V4 -t 2 >/tmp/iperf.log 2>&1 || { sed 's/^/# /' /tmp/iperf.log; return 1; }
+}
+
+TESTS="module_bound mac_and_drvinfo link_follows_set_link ping4 ping6 tcp_256m_dut_to_peer
+tcp_256m_peer_to_dut stats_count_traffic down_up_under_traffic rmmod_under_traffic"
+
+# ---- runner ----
+selected=
+for t in $TESTS; do
+	[ -z "$ONLY" ] || echo ",$ONLY," | grep -q ",$t," || continue
+	selected="$selected $t"
+done
+
+echo "TAP version 13"
+n=0
+for t in $selected; do n=$((n + 1)); done
+echo "1..$n"
+log "device under test: driver $DRV"
+if ! setup_all; then
+	log "setup failed"
+	dmesg | tail -30 | sed 's/^/# /'
+	i=0
+	for t in $selected; do i=$((i + 1)); echo "not ok $i $t # setup failed"; done
+	exit 1
+fi
+dmesg -c >/dev/null
+log "DUT $DUT ($DUT_VDEV), peer $PEER ($PEER_VDEV)"
+
+i=0 failed=0
+for t in $selected; do
+	i=$((i + 1))
+	log "-- $t"
+	t_$t
+	rc=$?
+	splat=$(dmesg -c | grep -E "$SPLAT")
+	if [ -n "$splat" ]; then
+		echo "$splat" | sed 's/^/# splat: /'
+		rc=1
+	fi
+	case $rc in
+	0) echo "ok $i $t" ;;
+	4) echo "ok $i $t # SKIP" ;;
+	*) echo "not ok $i $t"; failed=$((failed + 1)) ;;
+	esac
+done
+exit $((failed > 0))

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Boots the test guest in QEMU with two virtio-net-pci NICs back to back.
+
+The NICs sit on tap devices bridged inside a private network namespace that this
+script creates (`unshare --net`): no host address, route or interface is touched,
+and no guest traffic can leave. NIC "dut" (PCI 00:04.0) is the device under test,
+NIC "peer" (PCI 00:05.0) runs the in-tree virtio_net inside a guest netns.
+
+The guest's console is read line by line: `@@HOST <monitor command>@@` lines are
+run on the QEMU monitor (e.g. `set_link dut off`), `@@DONE rc=N@@` ends the run.
+Kernel lines are checked for WARN/BUG/oops/lockdep splats.
+"""
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SPLAT = re.compile(
+    r"WARNING:|BUG:|Oops|general protection|Kernel panic|possible recursive locking|"
+    r"possible circular locking|inconsistent lock state|KASAN|UBSAN|refcount_t:|"
+    r"list_add corruption|list_del corruption|sleeping function called from invalid context|"
+    r"NOHZ tick-stop error|soft lockup|hung_task|self-detected stall"
+)
+KERNEL_LINE = re.compile(r"^\[\s*\d+\.\d+\]")
+
+
+def kvm_usable():
+    """KVM only when asked for (VNR_KVM=1): /dev/kvm opens here but guests die."""
+    return os.environ.get("VNR_KVM") == "1" and os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
+def qemu_cmd(args, mon):
+    accel = ["-accel", "kvm", "-cpu", "host"] if kvm_usable() else ["-accel", "tcg,thread=multi", "-cpu", "max"]
+    append = [
+        "console=ttyS0", "printk.time=1", "panic=-1", "rdinit=/init",
+        f"vnr.mode={args.mode}", f"vnr.dut={args.dut_driver}",
+    ]
+    if args.only:
+        append.append(f"vnr.only={args.only}")
+    queues = args.queues
+    mq = f",mq=on,vectors={2 * queues + 2}" if queues > 1 else ""
+    tapq = ",queues=%d" % queues if queues > 1 else ""
+    cmd = [
+        "qemu-system-x86_64", *accel, "-smp", str(args.smp), "-m", args.mem,
+        "-nographic", "-no-reboot", "-nodefaults",
+        "-kernel", args.kernel, "-initrd", args.initrd, "-append", " ".join(append),
+        "-netdev", f"tap,id=n0,ifname=tap0,script=no,downscript=no{tapq}",
+        "-device", f"virtio-net-pci,netdev=n0,id=dut,mac=52:54:00:12:34:01,addr=0x4,romfile={mq}{args.dut_props}",
+        "-netdev", f"tap,id=n1,ifname=tap1,script=no,downscript=no{tapq}",
+        "-device", f"virtio-net-pci,netdev=n1,id=peer,mac=52:54:00:12:34:02,addr=0x5,romfile={mq}",
+    ]
+    if args.mode == "shell":
+        cmd += ["-serial", "mon:stdio"]
+    else:
+        cmd += ["-serial", "stdio", "-monitor", f"unix:{mon},server=on,wait=off"]
+    return cmd
+
+
+def netns_wrapper(qemu, queues):
+    """Runs QEMU inside a new network namespace with tap0/tap1 on a bridge."""
+    mq = " multi_queue" if queues > 1 else ""
+    setup = "; ".join([
+        "set -e",
+        "ip link set lo up",
+        "ip link add br0 type bridge",
+        "ip link set br0 up",
+        f"ip tuntap add dev tap0 mode tap{mq}",
+        f"ip tuntap add dev tap1 mode tap{mq}",
+        "ip link set tap0 master br0", "ip link set tap1 master br0",
+        "ip link set tap0 up", "ip link set tap1 up",
+        'exec "$@"',
+    ])
+    return ["unshare", "--net", "--", "sh", "-c", setup, "vm"] + qemu
+
+
+def monitor(path, command):
+    for _ in range(50):
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(path)
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        return "monitor unreachable"
+    s.settimeout(5)
+    try:
+        s.recv(4096)  # greeting
+        s.sendall((command + "\n").encode())
+        time.sleep(0.3)
+        return s.recv(4096).decode(errors="replace")
+    except OSError as e:
+        return str(e)
+    finally:
+        s.close()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--mode", choices=["tests", "demo", "shell"], default="tests")
+    ap.add_argument("--dut-driver", default="virtio_net_rust")
+    ap.add_argument("--dut-props", default="", help="extra virtio-net-pci properties, e.g. ',mrg_rxbuf=off'")
+    ap.add_argument("--queues", type=int, default=1)
+    ap.add_argument("--only", default="", help="comma-separated test names")
+    ap.add_argument("--mem", default="2G")
+    ap.add_argument("--smp", type=int, default=2)
+    ap.add_argument("--timeout", type=int, default=1200)
+    ap.add_argument("--log", default=None, help="full console log")
+    ap.add_argument("--quiet-kernel", action="store_true", help="do not echo kernel lines")
+    args = ap.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="vnr-vm-")
+    mon = os.path.join(tmp, "mon.sock")
+    cmd = netns_wrapper(qemu_cmd(args, mon), args.queues)
+    if args.mode == "shell":
+        sys.exit(subprocess.call(cmd))
+
+    log = open(args.log, "w") if args.log else None
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    timer = threading.Timer(args.timeout, proc.kill)
+    timer.start()
+    rc = None
+    splats = []
+    start = time.time()
+    try:
+        for raw in proc.stdout:
+            line = raw.decode(errors="replace").rstrip("\r\n")
+            if log:
+                log.write(line + "\n")
+                log.flush()
+            m = re.search(r"@@HOST (.*)@@", line)
+            if m:
+                out = monitor(mon, m.group(1))
+                print(f"# host: {m.group(1)}: {out.strip().splitlines()[-1] if out.strip() else 'ok'}", flush=True)
+                continue
+            m = re.search(r"@@DONE rc=(\d+)@@", line)
+            if m:
+                rc = int(m.group(1))
+                continue
+            is_kernel = bool(KERNEL_LINE.match(line))
+            if is_kernel and SPLAT.search(line):
+                splats.append(line)
+            if not (is_kernel and args.quiet_kernel):
+                print(line, flush=True)
+    finally:
+        timer.cancel()
+        proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    elapsed = time.time() - start
+    print(f"# vm: guest finished in {elapsed:.0f} s, rc={rc}", flush=True)
+    if splats:
+        print("# vm: kernel log has splats:", flush=True)
+        for s in splats:
+            print("#   " + s, flush=True)
+    if rc is None:
+        print("# vm: guest did not finish (timeout or crash)", flush=True)
+        sys.exit(3)
+    # Exit 2 when the kernel log shows a splat, whatever the guest said.
+    sys.exit(2 if splats else rc)
+
+
+if __name__ == "__main__":
+    main()

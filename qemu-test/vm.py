@@ -101,6 +101,30 @@ def monitor(path, command):
         s.close()
 
 
+def load_symbols(kernel):
+    """Text symbols from the System.map next to the kernel build, sorted."""
+    path = os.path.join(os.path.dirname(kernel), "..", "..", "..", "System.map")
+    syms = []
+    try:
+        with open(path) as f:
+            for line in f:
+                addr, kind, name = line.split()[:3]
+                if kind in "tT":
+                    syms.append((int(addr, 16), name))
+    except OSError:
+        pass
+    syms.sort()
+    return syms
+
+
+def symbolize(syms, addr):
+    import bisect
+    i = bisect.bisect_right(syms, (addr, "~")) - 1
+    if i < 0 or addr - syms[i][0] > 0x100000:
+        return "(module or unknown)"
+    return f"{syms[i][1]}+{addr - syms[i][0]:#x}"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kernel", required=True)
@@ -125,7 +149,16 @@ def main():
 
     log = open(args.log, "w") if args.log else None
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    timer = threading.Timer(args.timeout, proc.kill)
+    def on_timeout():
+        # Say where each vCPU is before killing a hung guest.
+        print("# vm: timeout; vCPU state:", flush=True)
+        regs = monitor(mon, "info registers -a")
+        symbols = load_symbols(args.kernel)
+        for m in re.finditer(r"RIP=([0-9a-f]{16})", regs):
+            print(f"#   RIP {m.group(1)} {symbolize(symbols, int(m.group(1), 16))}", flush=True)
+        proc.kill()
+
+    timer = threading.Timer(args.timeout, on_timeout)
     timer.start()
     rc = None
     splats = []

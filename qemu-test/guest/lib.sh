@@ -88,4 +88,14 @@ carrier_up() { [ "$(cat /sys/class/net/$DUT/carrier 2>/dev/null)" = 1 ]; }
 carrier_down() { [ "$(cat /sys/class/net/$DUT/carrier 2>/dev/null)" = 0 ]; }
 
 # Kernel log patterns that fail the test that produced them.
-SPLAT='WARNING:|BUG:|Oops|general protection|Kernel panic|possible recursive locking|possible circular locking|inconsistent lock state|lockdep|KASAN|UBSAN|refcount_t:|list_add corruption|list_del corruption|sleeping function called from invalid context|NOHZ tick-stop error|hung_task|soft lockup|rcu_sched self-detected'
+SPLAT='WARNING:|BUG:|Oops|general protection|Kernel panic|possible recursive locking|possible circular locking|inconsistent lock state|KASAN|UBSAN|refcount_t:|list_add corruption|list_del corruption|sleeping function called from invalid context|NOHZ tick-stop error|hung_task|soft lockup|rcu_sched self-detected'
+
+# Prints the kernel stacks of tasks in uninterruptible sleep (for hang reports).
+dump_blocked() {
+	local p
+	for p in /proc/[0-9]*; do
+		grep -q '^State:.*D' $p/status 2>/dev/null || continue
+		echo "# task $(cat $p/comm) ($(basename $p)):"
+		sed 's/^/#   /' $p/stack
+	done
+}

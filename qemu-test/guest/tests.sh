@@ -75,8 +75,8 @@ transfer() {
 	[ "$(cat /tmp/recv.sum 2>/dev/null)" = "$(cat $BLOB.sum)" ]
 }
 
-t_tcp_256m_dut_to_peer() { transfer "" "ip netns exec peer" $PEER_V4; }
-t_tcp_256m_peer_to_dut() { transfer "ip netns exec peer" "" $DUT_V4; }
+t_tcp_256m_dut_to_peer() { transfer "" "/usr/bin/ip netns exec peer" $PEER_V4; }
+t_tcp_256m_peer_to_dut() { transfer "/usr/bin/ip netns exec peer" "" $DUT_V4; }
 
 t_stats_count_traffic() {
 	local before after
@@ -109,14 +109,27 @@ t_rmmod_under_traffic() {
 	iperf3 -c $PEER_V4 -t 20 >/tmp/iperf-bg.log 2>&1 &
 	local ipid=$!
 	sleep 3
+	log "traffic running; unloading"
 	if [ "$DRV" = "$PEER_DRV" ]; then
 		# The peer uses the same module: unbind instead of unloading it.
 		echo "$DUT_VDEV" > /sys/bus/virtio/drivers/$DRV/unbind || return 1
 	else
-		rmmod "$DRV" || { log "rmmod failed"; return 1; }
+		rmmod "$DRV" &
+		local rpid=$!
+		log "rmmod pid $rpid"
+		local i=0
+		while kill -0 $rpid 2>/dev/null && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
+		if kill -0 $rpid 2>/dev/null; then
+			log "rmmod hangs; blocked tasks:"
+			dump_blocked
+			return 1
+		fi
+		wait $rpid || { log "rmmod failed"; return 1; }
 		grep -q "^$DRV " /proc/modules && { log "module still loaded"; return 1; }
 	fi
 	[ -e /sys/class/net/$DUT ] && { log "$DUT still exists"; return 1; }
+	# The flow lost its path: iperf3 would wait minutes for TCP to give up.
+	kill $ipid 2>/dev/null
 	wait $ipid
 	grep -q "^$DRV " /proc/modules || insmod /modules/$DRV.ko || return 1
 	bind "$DUT_VDEV" "$DRV" || return 1
@@ -126,7 +139,14 @@ t_rmmod_under_traffic() {
 	iperf3 -c $PEER_V4 -t 2 >/tmp/iperf.log 2>&1 || { sed 's/^/# /' /tmp/iperf.log; return 1; }
 }
 
-TESTS="module_bound mac_and_drvinfo link_follows_set_link ping4 ping6 tcp_256m_dut_to_peer
+t_rmmod_idle() {
+	rmmod "$DRV" || return 1
+	insmod /modules/$DRV.ko || return 1
+	bind "$DUT_VDEV" "$DRV" || return 1
+	setup_dut
+}
+
+TESTS="rmmod_idle module_bound mac_and_drvinfo link_follows_set_link ping4 ping6 tcp_256m_dut_to_peer
 tcp_256m_peer_to_dut stats_count_traffic down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Tests of the pure logic: feature rules, header translation, buffer sizing.
+
+use proptest::prelude::*;
+use virtio_net_rust_logic::{
+    features::{self, FeatureError, Features},
+    hdr::{self, HdrError, NetHdr, RxCsum},
+    mac,
+    rx_buf::{self, RxLenError},
+};
+
+fn feats(bits: &[u32]) -> Features {
+    Features(bits.iter().fold(0u64, |a, &b| a | (1u64 << b)))
+}
+
+#[test]
+fn legacy_device_is_refused() {
+    assert_eq!(features::validate(feats(&[features::MAC])), Err(FeatureError::NoVersion1));
+}
+
+#[test]
+fn ctrl_features_need_ctrl_vq() {
+    for &bit in features::NEEDS_CTRL_VQ.iter() {
+        let f = feats(&[features::VERSION_1, bit]);
+        assert_eq!(features::validate(f), Err(FeatureError::CtrlWithoutCtrlVq(bit)));
+        let f = feats(&[features::VERSION_1, bit, features::CTRL_VQ]);
+        assert_eq!(features::validate(f), Ok(()));
+    }
+    assert_eq!(features::validate(feats(&[features::VERSION_1, features::MAC])), Ok(()));
+}
+
+#[test]
+fn driver_table_only_has_supported_features() {
+    // The foundation negotiates MAC, STATUS and MTU only; anything else needs code.
+    assert_eq!(features::DRIVER_FEATURES, [features::MAC, features::STATUS, features::MTU]);
+}
+
+#[test]
+fn header_length_follows_features() {
+    assert_eq!(features::hdr_len(feats(&[])), 10);
+    assert_eq!(features::hdr_len(feats(&[features::MRG_RXBUF])), 12);
+    assert_eq!(features::hdr_len(feats(&[features::VERSION_1])), 12);
+    assert_eq!(features::hdr_len(feats(&[features::VERSION_1, features::HASH_REPORT])), 20);
+}
+
+#[test]
+fn device_mtu_is_validated() {
+    let f = feats(&[features::MTU]);
+    assert_eq!(features::device_mtu(f, 9000), Some(9000));
+    assert_eq!(features::device_mtu(f, 68), Some(68));
+    assert_eq!(features::device_mtu(f, 67), None);
+    assert_eq!(features::device_mtu(f, 0), None);
+    assert_eq!(features::device_mtu(feats(&[]), 9000), None);
+}
+
+#[test]
+fn mac_validity() {
+    assert!(mac::is_valid_unicast(&[0x52, 0x54, 0, 0x12, 0x34, 1]));
+    assert!(!mac::is_valid_unicast(&[0; 6]));
+    assert!(!mac::is_valid_unicast(&[0xff; 6]));
+    assert!(!mac::is_valid_unicast(&[0x01, 0, 0x5e, 0, 0, 1]));
+}
+
+#[test]
+fn small_buffers_hold_a_vlan_frame() {
+    assert_eq!(rx_buf::small_buf_len(12, 1500), 12 + 14 + 4 + 1500);
+    assert_eq!(rx_buf::small_buf_len(12, 576), 12 + 14 + 4 + 1500);
+    assert_eq!(rx_buf::small_buf_len(12, 9000), 12 + 14 + 4 + 9000);
+}
+
+#[test]
+fn used_length_checks() {
+    assert_eq!(rx_buf::check_used_len(12 + 60, 12, 1530), Ok(60));
+    assert_eq!(rx_buf::check_used_len(1531, 12, 1530), Err(RxLenError::TooLong));
+    assert_eq!(rx_buf::check_used_len(u32::MAX, 12, 1530), Err(RxLenError::TooLong));
+    assert_eq!(rx_buf::check_used_len(12 + 13, 12, 1530), Err(RxLenError::TooShort));
+    assert_eq!(rx_buf::check_used_len(0, 12, 1530), Err(RxLenError::TooShort));
+}
+
+#[test]
+fn header_wire_layout() {
+    let h = NetHdr {
+        flags: hdr::F_NEEDS_CSUM,
+        gso_type: hdr::GSO_TCPV4 | hdr::GSO_ECN,
+        hdr_len: 0x0102,
+        gso_size: 0x0304,
+        csum_start: 0x0506,
+        csum_offset: 0x0708,
+        num_buffers: 0x090a,
+    };
+    let mut b = [0xeeu8; 12];
+    h.write(&mut b);
+    assert_eq!(b, [1, 0x81, 2, 1, 4, 3, 6, 5, 8, 7, 0x0a, 9]);
+    assert_eq!(NetHdr::parse(&b), Some(h));
+    assert_eq!(NetHdr::parse(&b[..9]), None);
+    let mut b10 = [0u8; 10];
+    h.write(&mut b10);
+    assert_eq!(NetHdr::parse(&b10).unwrap().num_buffers, 0);
+}
+
+#[test]
+fn rx_header_without_offloads_negotiated() {
+    let f = feats(&[features::VERSION_1]);
+    let plain = NetHdr::default();
+    assert_eq!(hdr::rx_offload(&plain, f, 60).unwrap().csum, RxCsum::None);
+    let csum = NetHdr { flags: hdr::F_NEEDS_CSUM, ..plain };
+    assert_eq!(hdr::rx_offload(&csum, f, 60), Err(HdrError::CsumNotNegotiated));
+    let valid = NetHdr { flags: hdr::F_DATA_VALID, ..plain };
+    assert_eq!(hdr::rx_offload(&valid, f, 60), Err(HdrError::CsumNotNegotiated));
+    let gso = NetHdr { gso_type: hdr::GSO_TCPV4, gso_size: 1448, hdr_len: 54, ..plain };
+    assert_eq!(hdr::rx_offload(&gso, f, 3000), Err(HdrError::BadGsoType));
+}
+
+#[test]
+fn rx_header_with_offloads() {
+    let f = feats(&[features::VERSION_1, features::GUEST_CSUM, features::GUEST_TSO4]);
+    let csum = NetHdr { flags: hdr::F_NEEDS_CSUM, csum_start: 34, csum_offset: 16, ..Default::default() };
+    assert_eq!(
+        hdr::rx_offload(&csum, f, 60).unwrap().csum,
+        RxCsum::Partial { start: 34, offset: 16 }
+    );
+    assert_eq!(hdr::rx_offload(&csum, f, 51), Err(HdrError::CsumOutOfBounds));
+    let valid = NetHdr { flags: hdr::F_DATA_VALID, ..Default::default() };
+    assert_eq!(hdr::rx_offload(&valid, f, 60).unwrap().csum, RxCsum::Unnecessary);
+    let gso = NetHdr { gso_type: hdr::GSO_TCPV4, gso_size: 1448, hdr_len: 54, ..Default::default() };
+    assert_eq!(hdr::rx_offload(&gso, f, 3000).unwrap().gso, Some((hdr::GSO_TCPV4, 1448)));
+    assert_eq!(hdr::rx_offload(&NetHdr { gso_size: 0, ..gso }, f, 3000), Err(HdrError::BadGso));
+    assert_eq!(hdr::rx_offload(&gso, f, 54), Err(HdrError::BadGso));
+    let v6 = NetHdr { gso_type: hdr::GSO_TCPV6, ..gso };
+    assert_eq!(hdr::rx_offload(&v6, f, 3000), Err(HdrError::BadGsoType));
+    let ecn = NetHdr { gso_type: hdr::GSO_TCPV4 | hdr::GSO_ECN, ..gso };
+    assert_eq!(hdr::rx_offload(&ecn, f, 3000), Err(HdrError::BadGsoType));
+    let unknown = NetHdr { gso_type: 0x42, ..gso };
+    assert_eq!(hdr::rx_offload(&unknown, f, 3000), Err(HdrError::BadGsoType));
+}
+
+proptest! {
+    #[test]
+    fn header_roundtrip(flags: u8, gso_type: u8, hdr_len: u16, gso_size: u16,
+                        csum_start: u16, csum_offset: u16, num_buffers: u16) {
+        let h = NetHdr { flags, gso_type, hdr_len, gso_size, csum_start, csum_offset, num_buffers };
+        let mut b = [0u8; 12];
+        h.write(&mut b);
+        prop_assert_eq!(NetHdr::parse(&b), Some(h));
+    }
+
+    /// Whatever the device writes, an accepted checksum request stays inside the frame
+    /// and an accepted GSO request was negotiated and is non-degenerate.
+    #[test]
+    fn device_header_never_trusted(bytes in proptest::collection::vec(any::<u8>(), 0..24),
+                                   fbits: u64, frame_len in 0usize..70000) {
+        let f = Features(fbits);
+        if let Some(h) = NetHdr::parse(&bytes) {
+            if let Ok(off) = hdr::rx_offload(&h, f, frame_len) {
+                if let RxCsum::Partial { start, offset } = off.csum {
+                    prop_assert!(start as usize + offset as usize + 2 <= frame_len);
+                    prop_assert!(f.has(features::GUEST_CSUM));
+                }
+                if let Some((t, size)) = off.gso {
+                    prop_assert!(size > 0);
+                    prop_assert!(frame_len > h.hdr_len as usize);
+                    let ok = match t & !hdr::GSO_ECN {
+                        hdr::GSO_TCPV4 => f.has(features::GUEST_TSO4),
+                        hdr::GSO_TCPV6 => f.has(features::GUEST_TSO6),
+                        hdr::GSO_UDP => f.has(features::GUEST_UFO),
+                        _ => false,
+                    };
+                    prop_assert!(ok);
+                }
+            }
+        } else {
+            prop_assert!(bytes.len() < 10);
+        }
+    }
+
+    #[test]
+    fn used_length_within_buffer(used: u32, hdr_len in 10usize..21, cap in 0usize..70000) {
+        if let Ok(n) = rx_buf::check_used_len(used, hdr_len, cap) {
+            prop_assert!(n + hdr_len <= cap);
+            prop_assert!(n >= rx_buf::ETH_HLEN);
+            prop_assert_eq!(n + hdr_len, used as usize);
+        }
+    }
+}

@@ -46,10 +46,10 @@ test:
 	@scripts/test.sh
 
 fmt:
-	rustfmt --edition 2021 src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs
+	rustfmt src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs
 
 fmt-check:
-	rustfmt --edition 2021 --check src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs
+	rustfmt --check src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs
 
 clean:
 	@k="$(KDIR)"; test -z "$$k" || $(MAKE) -C "$$k" M=$(CURDIR) LLVM=1 clean

@@ -29,6 +29,13 @@ if [ -f "$out/.done" ]; then
 fi
 
 mkdir -p "$cache"
+# One build at a time: a second caller waits for the first and then reuses it.
+exec 9>"$cache/.lock"
+flock 9
+if [ -f "$out/.done" ]; then
+	echo "$out/build"
+	exit 0
+fi
 src="$cache/linux-source-$srcver"
 if [ ! -f "$src/.extracted" ]; then
 	echo "kernel: extracting linux-source $srcver" >&2

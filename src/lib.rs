@@ -42,6 +42,8 @@ const _: () = {
     use logic::features::config_offset as off;
     assert!(offset_of!(bindings::virtio_net_config, mac) == off::MAC);
     assert!(offset_of!(bindings::virtio_net_config, status) == off::STATUS);
-    assert!(offset_of!(bindings::virtio_net_config, max_virtqueue_pairs) == off::MAX_VIRTQUEUE_PAIRS);
+    assert!(
+        offset_of!(bindings::virtio_net_config, max_virtqueue_pairs) == off::MAX_VIRTQUEUE_PAIRS
+    );
     assert!(offset_of!(bindings::virtio_net_config, mtu) == off::MTU);
 };

@@ -16,24 +16,36 @@ fn feats(bits: &[u32]) -> Features {
 
 #[test]
 fn legacy_device_is_refused() {
-    assert_eq!(features::validate(feats(&[features::MAC])), Err(FeatureError::NoVersion1));
+    assert_eq!(
+        features::validate(feats(&[features::MAC])),
+        Err(FeatureError::NoVersion1)
+    );
 }
 
 #[test]
 fn ctrl_features_need_ctrl_vq() {
     for &bit in features::NEEDS_CTRL_VQ.iter() {
         let f = feats(&[features::VERSION_1, bit]);
-        assert_eq!(features::validate(f), Err(FeatureError::CtrlWithoutCtrlVq(bit)));
+        assert_eq!(
+            features::validate(f),
+            Err(FeatureError::CtrlWithoutCtrlVq(bit))
+        );
         let f = feats(&[features::VERSION_1, bit, features::CTRL_VQ]);
         assert_eq!(features::validate(f), Ok(()));
     }
-    assert_eq!(features::validate(feats(&[features::VERSION_1, features::MAC])), Ok(()));
+    assert_eq!(
+        features::validate(feats(&[features::VERSION_1, features::MAC])),
+        Ok(())
+    );
 }
 
 #[test]
 fn driver_table_only_has_supported_features() {
     // The foundation negotiates MAC, STATUS and MTU only; anything else needs code.
-    assert_eq!(features::DRIVER_FEATURES, [features::MAC, features::STATUS, features::MTU]);
+    assert_eq!(
+        features::DRIVER_FEATURES,
+        [features::MAC, features::STATUS, features::MTU]
+    );
 }
 
 #[test]
@@ -41,7 +53,10 @@ fn header_length_follows_features() {
     assert_eq!(features::hdr_len(feats(&[])), 10);
     assert_eq!(features::hdr_len(feats(&[features::MRG_RXBUF])), 12);
     assert_eq!(features::hdr_len(feats(&[features::VERSION_1])), 12);
-    assert_eq!(features::hdr_len(feats(&[features::VERSION_1, features::HASH_REPORT])), 20);
+    assert_eq!(
+        features::hdr_len(feats(&[features::VERSION_1, features::HASH_REPORT])),
+        20
+    );
 }
 
 #[test]
@@ -72,10 +87,22 @@ fn small_buffers_hold_a_vlan_frame() {
 #[test]
 fn used_length_checks() {
     assert_eq!(rx_buf::check_used_len(12 + 60, 12, 1530), Ok(60));
-    assert_eq!(rx_buf::check_used_len(1531, 12, 1530), Err(RxLenError::TooLong));
-    assert_eq!(rx_buf::check_used_len(u32::MAX, 12, 1530), Err(RxLenError::TooLong));
-    assert_eq!(rx_buf::check_used_len(12 + 13, 12, 1530), Err(RxLenError::TooShort));
-    assert_eq!(rx_buf::check_used_len(0, 12, 1530), Err(RxLenError::TooShort));
+    assert_eq!(
+        rx_buf::check_used_len(1531, 12, 1530),
+        Err(RxLenError::TooLong)
+    );
+    assert_eq!(
+        rx_buf::check_used_len(u32::MAX, 12, 1530),
+        Err(RxLenError::TooLong)
+    );
+    assert_eq!(
+        rx_buf::check_used_len(12 + 13, 12, 1530),
+        Err(RxLenError::TooShort)
+    );
+    assert_eq!(
+        rx_buf::check_used_len(0, 12, 1530),
+        Err(RxLenError::TooShort)
+    );
 }
 
 #[test]
@@ -104,35 +131,96 @@ fn rx_header_without_offloads_negotiated() {
     let f = feats(&[features::VERSION_1]);
     let plain = NetHdr::default();
     assert_eq!(hdr::rx_offload(&plain, f, 60).unwrap().csum, RxCsum::None);
-    let csum = NetHdr { flags: hdr::F_NEEDS_CSUM, ..plain };
-    assert_eq!(hdr::rx_offload(&csum, f, 60), Err(HdrError::CsumNotNegotiated));
-    let valid = NetHdr { flags: hdr::F_DATA_VALID, ..plain };
-    assert_eq!(hdr::rx_offload(&valid, f, 60), Err(HdrError::CsumNotNegotiated));
-    let gso = NetHdr { gso_type: hdr::GSO_TCPV4, gso_size: 1448, hdr_len: 54, ..plain };
+    let csum = NetHdr {
+        flags: hdr::F_NEEDS_CSUM,
+        ..plain
+    };
+    assert_eq!(
+        hdr::rx_offload(&csum, f, 60),
+        Err(HdrError::CsumNotNegotiated)
+    );
+    let valid = NetHdr {
+        flags: hdr::F_DATA_VALID,
+        ..plain
+    };
+    assert_eq!(
+        hdr::rx_offload(&valid, f, 60),
+        Err(HdrError::CsumNotNegotiated)
+    );
+    let gso = NetHdr {
+        gso_type: hdr::GSO_TCPV4,
+        gso_size: 1448,
+        hdr_len: 54,
+        ..plain
+    };
     assert_eq!(hdr::rx_offload(&gso, f, 3000), Err(HdrError::BadGsoType));
 }
 
 #[test]
 fn rx_header_with_offloads() {
-    let f = feats(&[features::VERSION_1, features::GUEST_CSUM, features::GUEST_TSO4]);
-    let csum = NetHdr { flags: hdr::F_NEEDS_CSUM, csum_start: 34, csum_offset: 16, ..Default::default() };
+    let f = feats(&[
+        features::VERSION_1,
+        features::GUEST_CSUM,
+        features::GUEST_TSO4,
+    ]);
+    let csum = NetHdr {
+        flags: hdr::F_NEEDS_CSUM,
+        csum_start: 34,
+        csum_offset: 16,
+        ..Default::default()
+    };
     assert_eq!(
         hdr::rx_offload(&csum, f, 60).unwrap().csum,
-        RxCsum::Partial { start: 34, offset: 16 }
+        RxCsum::Partial {
+            start: 34,
+            offset: 16
+        }
     );
-    assert_eq!(hdr::rx_offload(&csum, f, 51), Err(HdrError::CsumOutOfBounds));
-    let valid = NetHdr { flags: hdr::F_DATA_VALID, ..Default::default() };
-    assert_eq!(hdr::rx_offload(&valid, f, 60).unwrap().csum, RxCsum::Unnecessary);
-    let gso = NetHdr { gso_type: hdr::GSO_TCPV4, gso_size: 1448, hdr_len: 54, ..Default::default() };
-    assert_eq!(hdr::rx_offload(&gso, f, 3000).unwrap().gso, Some((hdr::GSO_TCPV4, 1448)));
-    assert_eq!(hdr::rx_offload(&NetHdr { gso_size: 0, ..gso }, f, 3000), Err(HdrError::BadGso));
+    assert_eq!(
+        hdr::rx_offload(&csum, f, 51),
+        Err(HdrError::CsumOutOfBounds)
+    );
+    let valid = NetHdr {
+        flags: hdr::F_DATA_VALID,
+        ..Default::default()
+    };
+    assert_eq!(
+        hdr::rx_offload(&valid, f, 60).unwrap().csum,
+        RxCsum::Unnecessary
+    );
+    let gso = NetHdr {
+        gso_type: hdr::GSO_TCPV4,
+        gso_size: 1448,
+        hdr_len: 54,
+        ..Default::default()
+    };
+    assert_eq!(
+        hdr::rx_offload(&gso, f, 3000).unwrap().gso,
+        Some((hdr::GSO_TCPV4, 1448))
+    );
+    assert_eq!(
+        hdr::rx_offload(&NetHdr { gso_size: 0, ..gso }, f, 3000),
+        Err(HdrError::BadGso)
+    );
     assert_eq!(hdr::rx_offload(&gso, f, 54), Err(HdrError::BadGso));
-    let v6 = NetHdr { gso_type: hdr::GSO_TCPV6, ..gso };
+    let v6 = NetHdr {
+        gso_type: hdr::GSO_TCPV6,
+        ..gso
+    };
     assert_eq!(hdr::rx_offload(&v6, f, 3000), Err(HdrError::BadGsoType));
-    let ecn = NetHdr { gso_type: hdr::GSO_TCPV4 | hdr::GSO_ECN, ..gso };
+    let ecn = NetHdr {
+        gso_type: hdr::GSO_TCPV4 | hdr::GSO_ECN,
+        ..gso
+    };
     assert_eq!(hdr::rx_offload(&ecn, f, 3000), Err(HdrError::BadGsoType));
-    let unknown = NetHdr { gso_type: 0x42, ..gso };
-    assert_eq!(hdr::rx_offload(&unknown, f, 3000), Err(HdrError::BadGsoType));
+    let unknown = NetHdr {
+        gso_type: 0x42,
+        ..gso
+    };
+    assert_eq!(
+        hdr::rx_offload(&unknown, f, 3000),
+        Err(HdrError::BadGsoType)
+    );
 }
 
 proptest! {

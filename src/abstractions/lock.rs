@@ -24,7 +24,6 @@ macro_rules! new_spinlock_bh {
     };
 }
 
-
 /// The backend of [`SpinLockBh`]: `spin_lock_bh()` / `spin_unlock_bh()`.
 pub struct SpinLockBhBackend;
 

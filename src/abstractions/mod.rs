@@ -17,7 +17,6 @@ pub mod skb;
 pub mod virtio;
 pub mod virtqueue;
 
-
 /// `EMSGSIZE`: a buffer has more pieces than a descriptor table can take.
 pub(crate) fn emsgsize() -> kernel::error::Error {
     kernel::error::Error::from_errno(-(crate::bindings::EMSGSIZE as i32))

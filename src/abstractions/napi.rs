@@ -12,12 +12,7 @@
 use crate::abstractions::netdev::{NetDev, Operations, Uninit};
 use crate::abstractions::skb::{RxSkb, SkBuff};
 use crate::bindings;
-use kernel::{
-    new_mutex,
-    prelude::*,
-    sync::Mutex,
-    types::Opaque,
-};
+use kernel::{new_mutex, prelude::*, sync::Mutex, types::Opaque};
 
 /// A NAPI context.
 ///
@@ -46,7 +41,11 @@ unsafe impl Sync for Napi {}
 impl Napi {
     /// Creates a NAPI context with id `index` (the queue pair it serves) on `dev`,
     /// polled by `T::poll` with at most `weight` packets per poll.
-    pub fn new<T: Operations>(dev: &Uninit<T>, index: usize, weight: i32) -> impl PinInit<Self, Error> {
+    pub fn new<T: Operations>(
+        dev: &Uninit<T>,
+        index: usize,
+        weight: i32,
+    ) -> impl PinInit<Self, Error> {
         let ndev = dev.as_raw();
         // The mutex is initialised first: once `raw` is added to the device the object is
         // complete, so a failure can never leave it on the device's list.

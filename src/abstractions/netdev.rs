@@ -289,7 +289,10 @@ impl<T: Operations> Registration<T> {
         // can schedule it.
         unsafe {
             addr_of_mut!((*p).dev).write(raw);
-            bindings::vnr_init_work(Opaque::raw_get(addr_of_mut!((*p).work)), Some(work_callback::<T>));
+            bindings::vnr_init_work(
+                Opaque::raw_get(addr_of_mut!((*p).work)),
+                Some(work_callback::<T>),
+            );
         }
         let uninit = Uninit(dev, PhantomData);
         // SAFETY: `data` is valid for writes and pinned (the private area never moves);

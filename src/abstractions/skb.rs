@@ -197,8 +197,12 @@ unsafe impl Buffer for TxSkb {
         // SAFETY: The header lives in the skb's `cb`, which the skb owns.
         unsafe { sg.push(bindings::vnr_skb_cb(skb), self.hdr_len)? };
         // SAFETY: The skb is valid.
-        let (frags, fraglist) =
-            unsafe { (bindings::vnr_skb_nr_frags(skb) as usize, bindings::vnr_skb_has_frag_list(skb)) };
+        let (frags, fraglist) = unsafe {
+            (
+                bindings::vnr_skb_nr_frags(skb) as usize,
+                bindings::vnr_skb_has_frag_list(skb),
+            )
+        };
         let (tail, room) = sg.raw_tail();
         // `skb_to_sgvec` writes one entry for the linear part and one per fragment; it
         // does not check the table size, so do it here. Frag lists are never offered

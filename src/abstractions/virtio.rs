@@ -192,7 +192,12 @@ pub struct VqSet {
 impl VqSet {
     /// Claims queue `index` for buffers of type `B`. Each queue can be claimed once.
     pub fn take<B: Buffer>(&mut self, index: usize) -> Result<Virtqueue<B>> {
-        let vq = self.vqs.get_mut(index).ok_or(EINVAL)?.take().ok_or(EINVAL)?;
+        let vq = self
+            .vqs
+            .get_mut(index)
+            .ok_or(EINVAL)?
+            .take()
+            .ok_or(EINVAL)?;
         // SAFETY: `vq` is a virtqueue found by `find_vqs`, claimed once (it is now `None` in
         // the set); the virtio glue deletes it only after the driver data, which owns the
         // returned `Virtqueue`, was dropped.
@@ -429,7 +434,10 @@ impl<T: Driver> Registration<T> {
         let ret = unsafe { bindings::__register_virtio_driver(p, module.as_ptr().cast()) };
         kernel::error::to_result(ret)?;
         // INVARIANT: registration succeeded.
-        Ok(Self { drv, _p: PhantomData })
+        Ok(Self {
+            drv,
+            _p: PhantomData,
+        })
     }
 }
 

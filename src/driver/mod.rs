@@ -114,7 +114,12 @@ impl virtio::Driver for VirtioNetDriver {
             let reported = vdev.read_config_u16(config_offset::MTU);
             let mtu = features::device_mtu(features, reported);
             if mtu.is_none() {
-                pr_warn!("{}: device MTU {} is below {}; ignoring it\n", vdev.name(), reported, features::MIN_MTU);
+                pr_warn!(
+                    "{}: device MTU {} is below {}; ignoring it\n",
+                    vdev.name(),
+                    reported,
+                    features::MIN_MTU
+                );
             }
             mtu
         } else {

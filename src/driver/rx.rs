@@ -7,12 +7,7 @@
 
 use super::queue::{QueuePair, RxRing};
 use super::VirtNet;
-use crate::abstractions::{
-    napi::Poll,
-    netdev::NetDev,
-    skb::RxSkb,
-    Gfp,
-};
+use crate::abstractions::{napi::Poll, netdev::NetDev, skb::RxSkb, Gfp};
 use crate::logic::{
     hdr::{self, NetHdr},
     rx_buf,
@@ -20,11 +15,7 @@ use crate::logic::{
 
 /// Fills the free slots of the ring with buffers from `alloc`, then rings the
 /// doorbell if the device wants it. Returns false if an allocation failed.
-pub fn refill(
-    q: &QueuePair,
-    rx: &mut RxRing,
-    mut alloc: impl FnMut() -> Option<RxSkb>,
-) -> bool {
+pub fn refill(q: &QueuePair, rx: &mut RxRing, mut alloc: impl FnMut() -> Option<RxSkb>) -> bool {
     let mut ok = true;
     let mut added = false;
     while rx.vq.num_free() > 0 {

@@ -75,7 +75,11 @@ impl NetHdr {
             gso_size: le16(bytes, GSO_SIZE),
             csum_start: le16(bytes, CSUM_START),
             csum_offset: le16(bytes, CSUM_OFFSET),
-            num_buffers: if bytes.len() >= 12 { le16(bytes, NUM_BUFFERS) } else { 0 },
+            num_buffers: if bytes.len() >= 12 {
+                le16(bytes, NUM_BUFFERS)
+            } else {
+                0
+            },
         })
     }
 
@@ -137,7 +141,11 @@ pub struct RxOffload {
 
 /// Checks a received header against the negotiated `features` and the `frame_len` of
 /// the frame that follows it, and says what it means for the packet.
-pub fn rx_offload(hdr: &NetHdr, features: Features, frame_len: usize) -> Result<RxOffload, HdrError> {
+pub fn rx_offload(
+    hdr: &NetHdr,
+    features: Features,
+    frame_len: usize,
+) -> Result<RxOffload, HdrError> {
     let guest_csum = features.has(features::GUEST_CSUM);
     let csum = if hdr.flags & F_NEEDS_CSUM != 0 {
         if !guest_csum {

@@ -1,0 +1,75 @@
+#!/bin/bash
+# `make test`: from a fresh machine, installs what is missing, builds the guest
+# kernel (cached) and the module, runs the host tests and the in-VM selftests, and
+# ends with one line "N passed, N failed" (exit 0 only if nothing failed).
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$HOME/.cargo/bin:$PATH"
+out="$root/qemu-test/out"
+mkdir -p "$out"
+passed=0 failed=0
+t0=$(date +%s)
+pass() { passed=$((passed + 1)); echo "PASS: $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $1"; }
+finish() {
+	echo "# make test took $(( $(date +%s) - t0 )) s"
+	echo "$passed passed, $failed failed"
+	[ "$failed" = 0 ]
+	exit $?
+}
+
+echo "== dependencies"
+scripts/deps.sh || { fail "dependencies"; finish; }
+echo "== guest kernel"
+kdir=$(scripts/kernel.sh) || { fail "guest kernel build"; finish; }
+export KDIR=$kdir
+echo "KDIR=$kdir"
+echo "== module"
+if make --no-print-directory module KDIR="$kdir" > "$out/module-build.log" 2>&1 &&
+	! grep -E "^(warning|error)" "$out/module-build.log"; then
+	pass "module builds without warnings"
+else
+	tail -30 "$out/module-build.log"
+	fail "module builds without warnings"
+	finish
+fi
+
+echo "== static checks"
+if rustfmt --check src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs > "$out/rustfmt.log" 2>&1; then
+	pass "rustfmt clean"
+else
+	head -40 "$out/rustfmt.log"; fail "rustfmt clean"
+fi
+# Only the abstractions may contain unsafe code.
+if grep -rnw "unsafe" src/driver src/logic | grep -v "forbid(unsafe_code)\|//"; then
+	fail "no unsafe outside src/abstractions"
+else
+	pass "no unsafe outside src/abstractions"
+fi
+
+echo "== host tests (cargo test)"
+(cd host-tests && cargo test 2>&1) | tee "$out/host-tests.log" | grep -E "^test |test result|error" || true
+if grep -q "^error" "$out/host-tests.log" || ! grep -q "test result" "$out/host-tests.log"; then
+	fail "host tests build"
+fi
+while read -r p f; do
+	passed=$((passed + p)); failed=$((failed + f))
+done < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$out/host-tests.log")
+
+echo "== in-VM selftests"
+qemu-test/run-tests.sh > "$out/vm-tests.out" 2>&1
+vmrc=$?
+grep -vE '^\[|^.\[|SeaBIOS|Booting from' "$out/vm-tests.out"
+ok=$(grep -cE '^ok [0-9]+ ' "$out/vm-tests.out")
+notok=$(grep -cE '^not ok [0-9]+ ' "$out/vm-tests.out")
+plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out/vm-tests.out" | head -1)
+passed=$((passed + ok)); failed=$((failed + notok))
+missing=$(( ${plan:-1} - ok - notok ))
+[ "$missing" -gt 0 ] && { echo "FAIL: $missing VM tests did not report"; failed=$((failed + missing)); }
+case $vmrc in
+0|1) pass "guest kernel log free of WARN/BUG/oops/lockdep" ;;
+2) fail "guest kernel log free of WARN/BUG/oops/lockdep" ;;
+*) fail "guest finished (rc=$vmrc)" ;;
+esac
+finish

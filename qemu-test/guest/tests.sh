@@ -43,8 +43,8 @@ t_link_follows_set_link() {
 }
 
 t_ping4() {
-	ping -c 3 -W 5 $PEER_V4 | tail -2 | sed 's/^/# /' || return 1
-	ping -c 3 -W 5 -q $PEER_V4 >/dev/null || return 1
+	ping -c 3 -W 5 -q $PEER_V4 >/tmp/ping.log || { sed 's/^/# /' /tmp/ping.log; return 1; }
+	tail -2 /tmp/ping.log | sed 's/^/# /'
 	ip netns exec peer ping -c 3 -W 5 -q $DUT_V4 >/dev/null
 }
 

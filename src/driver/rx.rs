@@ -83,7 +83,7 @@ pub fn receive(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) -> i32 {
 
     // Refill once half the ring is free, as the in-tree driver does: fewer, larger
     // batches mean fewer doorbells.
-    if rx.vq.num_free() > rx.vq.size() / 2 || rx.vq.num_free() == rx.vq.size() {
+    if rx.vq.num_free() > rx.vq.size() / 2 {
         if !refill(q, &mut rx, || poll.alloc_rx_skb(vn.rx_buf_len)) {
             q.stats.rx_dropped.inc();
             if rx.vq.num_free() == rx.vq.size() {

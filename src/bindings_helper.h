@@ -23,3 +23,10 @@
 const size_t VNR_MAX_SKB_FRAGS = MAX_SKB_FRAGS;
 const gfp_t VNR_GFP_ATOMIC = GFP_ATOMIC;
 const gfp_t VNR_GFP_KERNEL = GFP_KERNEL;
+const netdev_features_t VNR_NETIF_F_SG = NETIF_F_SG;
+const netdev_features_t VNR_NETIF_F_HW_CSUM = NETIF_F_HW_CSUM;
+const netdev_features_t VNR_NETIF_F_TSO = NETIF_F_TSO;
+const netdev_features_t VNR_NETIF_F_TSO6 = NETIF_F_TSO6;
+const netdev_features_t VNR_NETIF_F_TSO_ECN = NETIF_F_TSO_ECN;
+const netdev_features_t VNR_NETIF_F_RXCSUM = NETIF_F_RXCSUM;
+const netdev_features_t VNR_NETIF_F_HIGHDMA = NETIF_F_HIGHDMA;

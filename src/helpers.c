@@ -244,6 +244,26 @@ bool vnr_skb_has_frag_list(const struct sk_buff *skb)
 	return skb_has_frag_list(skb);
 }
 
+void vnr_skb_tx_request(const struct sk_buff *skb, u32 out[6])
+{
+	out[0] = skb->ip_summed == CHECKSUM_PARTIAL;
+	out[1] = out[0] ? skb_checksum_start_offset(skb) : 0;
+	out[2] = out[0] ? skb->csum_offset : 0;
+	out[3] = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : 0;
+	out[4] = skb_shinfo(skb)->gso_type;
+	out[5] = skb_headlen(skb);
+}
+
+void vnr_skb_csum_unnecessary(struct sk_buff *skb)
+{
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+}
+
+bool vnr_skb_partial_csum_set(struct sk_buff *skb, u16 start, u16 off)
+{
+	return skb_partial_csum_set(skb, start, off);
+}
+
 void vnr_netif_napi_del(struct napi_struct *napi)
 {
 	netif_napi_del(napi);

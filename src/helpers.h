@@ -71,6 +71,9 @@ void vnr_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
 u8 *vnr_skb_cb(struct sk_buff *skb);
 unsigned int vnr_skb_nr_frags(const struct sk_buff *skb);
 bool vnr_skb_has_frag_list(const struct sk_buff *skb);
+void vnr_skb_tx_request(const struct sk_buff *skb, u32 out[6]);
+void vnr_skb_csum_unnecessary(struct sk_buff *skb);
+bool vnr_skb_partial_csum_set(struct sk_buff *skb, u16 start, u16 off);
 void vnr_netif_napi_del(struct napi_struct *napi);
 
 /* scatterlist */

@@ -45,6 +45,25 @@ pub struct Stats64 {
     pub tx_errors: u64,
 }
 
+/// Device feature bits (`NETIF_F_*`) for [`Registration::set_features`].
+pub mod offload {
+    use crate::bindings;
+    /// Scatter-gather.
+    pub const SG: u64 = bindings::VNR_NETIF_F_SG;
+    /// Checksum offload for any protocol.
+    pub const HW_CSUM: u64 = bindings::VNR_NETIF_F_HW_CSUM;
+    /// TCPv4 segmentation offload.
+    pub const TSO: u64 = bindings::VNR_NETIF_F_TSO;
+    /// TCPv6 segmentation offload.
+    pub const TSO6: u64 = bindings::VNR_NETIF_F_TSO6;
+    /// TSO with ECN.
+    pub const TSO_ECN: u64 = bindings::VNR_NETIF_F_TSO_ECN;
+    /// Receive checksum offload.
+    pub const RXCSUM: u64 = bindings::VNR_NETIF_F_RXCSUM;
+    /// DMA to high memory.
+    pub const HIGHDMA: u64 = bindings::VNR_NETIF_F_HIGHDMA;
+}
+
 /// What a network driver implements.
 pub trait Operations: Sized + Send + Sync + 'static {
     /// `ndo_open`: the interface goes up.

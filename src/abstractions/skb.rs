@@ -82,6 +82,35 @@ impl SkBuff {
         unsafe { bindings::vnr_skb_record_rx_queue(self.as_raw(), queue) }
     }
 
+    /// What the stack asks of the device for this packet (checksum, GSO).
+    pub fn tx_request(&self) -> crate::logic::hdr::TxRequest {
+        let mut o = [0u32; 6];
+        // SAFETY: The skb is valid; `o` has the 6 entries the helper writes.
+        unsafe { bindings::vnr_skb_tx_request(self.as_raw(), o.as_mut_ptr()) };
+        crate::logic::hdr::TxRequest {
+            partial_csum: o[0] != 0,
+            csum_start: o[1],
+            csum_offset: o[2],
+            gso_size: o[3],
+            gso_type: o[4],
+            headlen: o[5],
+        }
+    }
+
+    /// Marks the packet's checksum as verified by the device.
+    pub fn set_csum_unnecessary(&mut self) {
+        // SAFETY: The skb is valid and owned.
+        unsafe { bindings::vnr_skb_csum_unnecessary(self.as_raw()) }
+    }
+
+    /// Marks the packet's checksum as partial, from `start` (from the start of the
+    /// frame) with the checksum at `start + offset`. The kernel checks both against
+    /// the packet; returns false if they do not fit.
+    pub fn set_partial_csum(&mut self, start: u16, offset: u16) -> bool {
+        // SAFETY: The skb is valid and owned; `skb_partial_csum_set` validates the offsets.
+        unsafe { bindings::vnr_skb_partial_csum_set(self.as_raw(), start, offset) }
+    }
+
     /// Frees a packet that was transmitted successfully, from any context.
     pub fn consume_any(self) {
         // SAFETY: We own the skb and give up our reference.

@@ -14,7 +14,7 @@ mod stats;
 mod tx;
 
 use crate::abstractions::{
-    netdev::{self, Registration},
+    netdev::{self, offload, Registration},
     virtio::{self, VqCallback, VqSpec},
 };
 use crate::logic::{
@@ -163,6 +163,24 @@ impl virtio::Driver for VirtioNetDriver {
                 queues,
             })
         })?;
+        let o = features::offloads(features);
+        let mut hw = 0;
+        if o.tx_csum {
+            hw |= offload::HW_CSUM | offload::SG;
+        }
+        if o.tso4 {
+            hw |= offload::TSO;
+        }
+        if o.tso6 {
+            hw |= offload::TSO6;
+        }
+        if o.tso_ecn {
+            hw |= offload::TSO_ECN;
+        }
+        if o.rx_csum {
+            hw |= offload::RXCSUM;
+        }
+        reg.set_features(hw, hw | offload::HIGHDMA);
         reg.dev().carrier_off();
         Ok(reg)
     }

@@ -9,7 +9,7 @@ use super::queue::{QueuePair, RxRing};
 use super::VirtNet;
 use crate::abstractions::{napi::Poll, netdev::NetDev, skb::RxSkb, Gfp};
 use crate::logic::{
-    hdr::{self, NetHdr},
+    hdr::{self, NetHdr, RxCsum},
     rx_buf,
 };
 
@@ -67,11 +67,27 @@ pub fn receive(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) -> i32 {
         let offload = NetHdr::parse(&skb.linear()[..vn.hdr_len])
             .ok_or(hdr::HdrError::BadGso)
             .and_then(|h| hdr::rx_offload(&h, vn.features, frame_len));
-        if offload.is_err() {
+        let Ok(offload) = offload else {
             q.stats.rx_frame_errors.inc();
             continue;
+        };
+        if skb.pull(vn.hdr_len).is_err() {
+            q.stats.rx_length_errors.inc();
+            continue;
         }
-        if skb.pull(vn.hdr_len).is_err() || dev.eth_type_trans(&mut skb).is_err() {
+        // Offsets in the header count from the Ethernet header: apply them before
+        // eth_type_trans pulls it.
+        match offload.csum {
+            RxCsum::None => {}
+            RxCsum::Unnecessary => skb.set_csum_unnecessary(),
+            RxCsum::Partial { start, offset } => {
+                if !skb.set_partial_csum(start, offset) {
+                    q.stats.rx_frame_errors.inc();
+                    continue;
+                }
+            }
+        }
+        if dev.eth_type_trans(&mut skb).is_err() {
             q.stats.rx_length_errors.inc();
             continue;
         }

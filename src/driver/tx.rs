@@ -11,7 +11,7 @@ use crate::abstractions::{
     virtqueue::MAX_SG,
     Gfp,
 };
-use crate::logic::hdr::NetHdr;
+use crate::logic::hdr;
 
 /// Ring slots a packet may need: a header, the linear part and every fragment. The
 /// queue stops below this, so a packet the stack hands over always fits.
@@ -44,9 +44,15 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
         return;
     };
 
+    let Ok(h) = hdr::tx_hdr(&skb.tx_request(), vn.features) else {
+        // The netdev features follow the negotiated ones, so the stack never asks for
+        // an offload the device lacks; count it if it does.
+        q.stats.tx_dropped.inc();
+        return;
+    };
     let mut hdr = [0u8; 20];
     let hdr = &mut hdr[..vn.hdr_len];
-    NetHdr::default().write(hdr);
+    h.write(hdr);
     let buf = match TxSkb::new(skb, hdr) {
         Ok(buf) => buf,
         Err(skb) => {

@@ -64,7 +64,9 @@ pub const VERSION_1: u32 = 32;
 /// features (VERSION_1, EVENT_IDX, INDIRECT_DESC, RING_PACKED, ...) are added by the
 /// core itself. Features not in this table are never negotiated: the parity issue
 /// adds them one by one, each with the code that uses it.
-pub const DRIVER_FEATURES: [u32; 3] = [MAC, STATUS, MTU];
+pub const DRIVER_FEATURES: [u32; 8] = [
+    CSUM, GUEST_CSUM, MTU, MAC, HOST_TSO4, HOST_TSO6, HOST_ECN, STATUS,
+];
 
 /// Negotiated feature bits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -154,4 +156,34 @@ pub mod config_offset {
     pub const MAX_VIRTQUEUE_PAIRS: usize = 8;
     /// `mtu` (le16).
     pub const MTU: usize = 10;
+}
+
+/// Offloads the net_device offers, derived from the negotiated features the way the
+/// in-tree driver derives them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Offloads {
+    /// TX checksum offload and scatter-gather (CSUM).
+    pub tx_csum: bool,
+    /// TCPv4 segmentation offload (HOST_TSO4, needs CSUM).
+    pub tso4: bool,
+    /// TCPv6 segmentation offload (HOST_TSO6, needs CSUM).
+    pub tso6: bool,
+    /// TSO with ECN (HOST_ECN, needs TSO).
+    pub tso_ecn: bool,
+    /// RX checksum offload (GUEST_CSUM).
+    pub rx_csum: bool,
+}
+
+/// The offloads to offer for `features`: every HOST_* GSO bit depends on CSUM.
+pub fn offloads(features: Features) -> Offloads {
+    let tx_csum = features.has(CSUM);
+    let tso4 = tx_csum && features.has(HOST_TSO4);
+    let tso6 = tx_csum && features.has(HOST_TSO6);
+    Offloads {
+        tx_csum,
+        tso4,
+        tso6,
+        tso_ecn: (tso4 || tso6) && features.has(HOST_ECN),
+        rx_csum: features.has(GUEST_CSUM),
+    }
 }

@@ -189,3 +189,73 @@ pub fn rx_offload(
     };
     Ok(RxOffload { csum, gso })
 }
+
+/// What the stack asks of the device for one outgoing packet, read from the skb.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TxRequest {
+    /// `ip_summed == CHECKSUM_PARTIAL`.
+    pub partial_csum: bool,
+    /// `skb_checksum_start_offset()`.
+    pub csum_start: u32,
+    /// `skb->csum_offset`.
+    pub csum_offset: u32,
+    /// `skb_shinfo()->gso_size` (0: not GSO).
+    pub gso_size: u32,
+    /// `skb_shinfo()->gso_type` (`SKB_GSO_*` bits).
+    pub gso_type: u32,
+    /// `skb_headlen()`.
+    pub headlen: u32,
+}
+
+/// `SKB_GSO_TCPV4`.
+pub const SKB_GSO_TCPV4: u32 = 1 << 0;
+/// `SKB_GSO_TCP_ECN`.
+pub const SKB_GSO_TCP_ECN: u32 = 1 << 2;
+/// `SKB_GSO_TCPV6`.
+pub const SKB_GSO_TCPV6: u32 = 1 << 4;
+
+/// Why an outgoing packet cannot be described to the device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxHdrError {
+    /// A checksum offload the device did not offer (no CSUM).
+    CsumNotNegotiated,
+    /// A GSO type the device did not offer, or one this driver does not handle.
+    GsoNotNegotiated,
+    /// A value does not fit the header's 16-bit fields.
+    OutOfRange,
+}
+
+/// Builds the header for an outgoing packet, as `virtio_net_hdr_from_skb()` does,
+/// refusing what was not negotiated (the stack should never ask for it, since the
+/// netdev features follow the negotiated ones).
+pub fn tx_hdr(req: &TxRequest, features: Features) -> Result<NetHdr, TxHdrError> {
+    let mut hdr = NetHdr::default();
+    let u16_of = |v: u32| u16::try_from(v).map_err(|_| TxHdrError::OutOfRange);
+    if req.gso_size != 0 {
+        let ecn = req.gso_type & SKB_GSO_TCP_ECN != 0;
+        let base = req.gso_type & !SKB_GSO_TCP_ECN;
+        let (t, ok) = match base {
+            SKB_GSO_TCPV4 => (GSO_TCPV4, features.has(features::HOST_TSO4)),
+            SKB_GSO_TCPV6 => (GSO_TCPV6, features.has(features::HOST_TSO6)),
+            _ => (GSO_NONE, false),
+        };
+        if !ok || (ecn && !features.has(features::HOST_ECN)) {
+            return Err(TxHdrError::GsoNotNegotiated);
+        }
+        hdr.gso_type = t | if ecn { GSO_ECN } else { 0 };
+        hdr.gso_size = u16_of(req.gso_size)?;
+        hdr.hdr_len = u16_of(req.headlen)?;
+    }
+    if req.partial_csum {
+        if !features.has(features::CSUM) {
+            return Err(TxHdrError::CsumNotNegotiated);
+        }
+        hdr.flags = F_NEEDS_CSUM;
+        hdr.csum_start = u16_of(req.csum_start)?;
+        hdr.csum_offset = u16_of(req.csum_offset)?;
+    } else if req.gso_size != 0 {
+        // GSO always comes with a partial checksum; anything else is a stack bug.
+        return Err(TxHdrError::CsumNotNegotiated);
+    }
+    Ok(hdr)
+}

@@ -9,6 +9,7 @@ setup_all || { say "setup failed"; dmesg | tail -30; exit 1; }
 say "device under test: $DUT on $DUT_VDEV, peer: $PEER on $PEER_VDEV (netns peer, in-tree virtio_net)"
 ethtool -i "$DUT" | grep -E '^(driver|version|bus-info):' | sed 's/^/demo:   /'
 say "MAC $(cat /sys/class/net/$DUT/address) (device gave $DUT_MAC), $(ethtool "$DUT" | grep 'Link detected' | sed 's/^[[:space:]]*//')"
+say "offloads: $(ethtool -k "$DUT" | grep -E '^(tx-checksumming|rx-checksumming|tcp-segmentation-offload):' | tr -s ' \n' ' ')"
 rc=0
 p() { # label, command...
 	local l=$1; shift

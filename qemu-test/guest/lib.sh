@@ -81,7 +81,17 @@ setup_all() {
 	setup_peer || return 1
 	setup_dut || return 1
 	wait_for 30 carrier_up || { log "DUT carrier never came up"; return 1; }
-	ip netns exec peer iperf3 -s -D >/dev/null 2>&1 || true
+	start_peer_iperf
+}
+
+# (Re)starts the peer's iperf3 server. A server whose client vanished with
+# its NIC keeps waiting for that test and refuses new ones ("server is busy"),
+# so tests that pull the DUT away under traffic start a fresh one.
+start_peer_iperf() {
+	killall iperf3 2>/dev/null
+	wait_for 5 sh -c '! pidof iperf3 >/dev/null' || killall -9 iperf3 2>/dev/null
+	ip netns exec peer iperf3 -s -D >/dev/null 2>&1 || return 1
+	wait_for 5 sh -c 'pidof iperf3 >/dev/null'
 }
 
 carrier_up() { [ "$(cat /sys/class/net/$DUT/carrier 2>/dev/null)" = 1 ]; }

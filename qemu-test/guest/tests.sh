@@ -136,6 +136,7 @@ t_rmmod_under_traffic() {
 	setup_dut || return 1
 	wait_for 30 carrier_up || { log "no carrier after rebind"; return 1; }
 	wait_for 20 ping -c 1 -W 1 $PEER_V4 || { log "no ping after reload"; return 1; }
+	start_peer_iperf || { log "peer iperf3 server did not restart"; return 1; }
 	iperf3 -c $PEER_V4 -t 2 >/tmp/iperf.log 2>&1 || { sed 's/^/# /' /tmp/iperf.log; return 1; }
 }
 

@@ -93,8 +93,22 @@ def monitor(path, command):
     try:
         s.recv(4096)  # greeting
         s.sendall((command + "\n").encode())
-        time.sleep(0.3)
-        return s.recv(4096).decode(errors="replace")
+        # The monitor echoes the command with line-editing escapes, then prints its
+        # output and a new prompt: read up to that prompt, keep the output.
+        data = b""
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            data += chunk
+            if b"\r\n" in data and data.endswith(b"(qemu) "):
+                break
+        text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", data.decode(errors="replace"))
+        return text.split("\r\n", 1)[1].rsplit("(qemu)", 1)[0] if "\r\n" in text else text
     except OSError as e:
         return str(e)
     finally:
@@ -156,6 +170,12 @@ def main():
         symbols = load_symbols(args.kernel)
         for m in re.finditer(r"RIP=([0-9a-f]{16})", regs):
             print(f"#   RIP {m.group(1)} {symbolize(symbols, int(m.group(1), 16))}", flush=True)
+        # Ring indices of the device under test: who is waiting for whom.
+        for nic, nq in (("dut", 2 * args.queues), ("peer", 2)):
+            for q in range(nq):
+                st = monitor(mon, f"info virtio-queue-status /machine/peripheral/{nic}/virtio-backend {q}")
+                keep = [l.strip() for l in st.splitlines() if re.search(r"inuse|_idx|signalled", l)]
+                print(f"#   {nic} vq{q}: {' '.join(keep)}", flush=True)
         proc.kill()
 
     timer = threading.Timer(args.timeout, on_timeout)

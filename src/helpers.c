@@ -25,6 +25,12 @@ int vnr_virtio_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
 	return virtio_find_vqs(vdev, nvqs, vqs, vqs_info, NULL);
 }
 
+/* Clears the features not in @keep; only valid from a driver's validate(). */
+void vnr_virtio_restrict_features(struct virtio_device *vdev, u64 keep)
+{
+	vdev->features &= keep;
+}
+
 void vnr_virtio_del_vqs(struct virtio_device *vdev)
 {
 	vdev->config->del_vqs(vdev);
@@ -262,6 +268,103 @@ void vnr_skb_csum_unnecessary(struct sk_buff *skb)
 bool vnr_skb_partial_csum_set(struct sk_buff *skb, u16 start, u16 off)
 {
 	return skb_partial_csum_set(skb, start, off);
+}
+
+/*
+ * Marks a received packet as coalesced by the device: @gso_type is SKB_GSO_*,
+ * and the packet is DODGY so the stack re-validates its headers, as
+ * virtio_net_hdr_to_skb() does.
+ */
+void vnr_skb_set_gso(struct sk_buff *skb, unsigned int gso_type, u16 gso_size)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+
+	shinfo->gso_size = gso_size;
+	shinfo->gso_type = gso_type | SKB_GSO_DODGY;
+	shinfo->gso_segs = 0;
+}
+
+/* A receive buffer of @len bytes, aligned to VNR_RX_FRAG_ALIGN. */
+void *vnr_netdev_alloc_frag(unsigned int len)
+{
+	return netdev_alloc_frag_align(len, VNR_RX_FRAG_ALIGN);
+}
+
+void vnr_skb_free_frag(void *addr)
+{
+	skb_free_frag(addr);
+}
+
+/*
+ * Builds the head skb of a received packet from the first @len bytes at @addr,
+ * inside a page fragment of @truesize bytes whose reference the caller gives
+ * up on success: up to VNR_RX_COPY_LEN bytes are copied into the linear part
+ * (headers, whole small packets), the rest stays in the page as fragment 0,
+ * as virtio_net's page_to_skb() does. Returns NULL, with the fragment
+ * untouched, if no skb could be allocated.
+ */
+struct sk_buff *vnr_rx_head_skb(struct napi_struct *napi, void *addr,
+				unsigned int len, unsigned int truesize)
+{
+	unsigned int copy = min_t(unsigned int, len, VNR_RX_COPY_LEN);
+	struct sk_buff *skb = napi_alloc_skb(napi, VNR_RX_COPY_LEN);
+	struct page *page;
+
+	if (unlikely(!skb))
+		return NULL;
+	skb_put_data(skb, addr, copy);
+	if (len > copy) {
+		page = virt_to_head_page(addr);
+		skb_add_rx_frag(skb, 0, page,
+				(char *)addr + copy - (char *)page_address(page),
+				len - copy, truesize);
+	} else {
+		skb_free_frag(addr);
+	}
+	return skb;
+}
+
+/*
+ * Appends @len bytes at @addr, in a page fragment of @truesize bytes whose
+ * reference the caller gives up on success, to the packet @head whose last
+ * skb is @curr (@head itself or the tail of its frag_list). A full skb gets a
+ * new one chained behind it; a fragment adjacent to the previous one is
+ * coalesced. This is virtio_net's receive_mergeable() loop body. Returns the
+ * new last skb, or NULL, with the fragment untouched, if chaining failed.
+ */
+struct sk_buff *vnr_skb_append_frag(struct sk_buff *head, struct sk_buff *curr,
+				    void *addr, unsigned int len,
+				    unsigned int truesize)
+{
+	struct page *page = virt_to_head_page(addr);
+	int offset = (char *)addr - (char *)page_address(page);
+	int nr = skb_shinfo(curr)->nr_frags;
+
+	if (unlikely(nr == MAX_SKB_FRAGS)) {
+		struct sk_buff *nskb = alloc_skb(0, GFP_ATOMIC);
+
+		if (unlikely(!nskb))
+			return NULL;
+		if (curr == head)
+			skb_shinfo(curr)->frag_list = nskb;
+		else
+			curr->next = nskb;
+		curr = nskb;
+		head->truesize += nskb->truesize;
+		nr = 0;
+	}
+	if (curr != head) {
+		head->data_len += len;
+		head->len += len;
+		head->truesize += truesize;
+	}
+	if (skb_can_coalesce(curr, nr, page, offset)) {
+		put_page(page);
+		skb_coalesce_rx_frag(curr, nr - 1, len, truesize);
+	} else {
+		skb_add_rx_frag(curr, nr, page, offset, len, truesize);
+	}
+	return curr;
 }
 
 void vnr_netif_napi_del(struct napi_struct *napi)

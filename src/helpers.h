@@ -15,12 +15,22 @@
 #include <linux/virtio_config.h>
 #include <linux/workqueue.h>
 
+/*
+ * Receive buffers in mergeable mode are page fragments aligned to this many
+ * bytes (their size is a multiple of it, which frees the low pointer bits to
+ * carry the size); the first VNR_RX_COPY_LEN bytes of a packet are copied into
+ * the skb's linear part.
+ */
+#define VNR_RX_FRAG_ALIGN 64
+#define VNR_RX_COPY_LEN 128
+
 /* virtio device and configuration space */
 bool vnr_virtio_has_feature(const struct virtio_device *vdev, unsigned int fbit);
 u64 vnr_virtio_features(const struct virtio_device *vdev);
 int vnr_virtio_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
 			struct virtqueue *vqs[],
 			struct virtqueue_info vqs_info[]);
+void vnr_virtio_restrict_features(struct virtio_device *vdev, u64 keep);
 void vnr_virtio_del_vqs(struct virtio_device *vdev);
 void vnr_virtio_device_ready(struct virtio_device *vdev);
 u8 vnr_virtio_get_status(struct virtio_device *vdev);
@@ -75,6 +85,16 @@ void vnr_skb_tx_request(const struct sk_buff *skb, u32 out[6]);
 void vnr_skb_csum_unnecessary(struct sk_buff *skb);
 bool vnr_skb_partial_csum_set(struct sk_buff *skb, u16 start, u16 off);
 void vnr_netif_napi_del(struct napi_struct *napi);
+void vnr_skb_set_gso(struct sk_buff *skb, unsigned int gso_type, u16 gso_size);
+
+/* page-fragment receive buffers (mergeable mode) */
+void *vnr_netdev_alloc_frag(unsigned int len);
+void vnr_skb_free_frag(void *addr);
+struct sk_buff *vnr_rx_head_skb(struct napi_struct *napi, void *addr,
+				unsigned int len, unsigned int truesize);
+struct sk_buff *vnr_skb_append_frag(struct sk_buff *head, struct sk_buff *curr,
+				    void *addr, unsigned int len,
+				    unsigned int truesize);
 
 /* scatterlist */
 void vnr_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len);

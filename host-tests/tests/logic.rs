@@ -41,12 +41,13 @@ fn ctrl_features_need_ctrl_vq() {
 
 #[test]
 fn driver_table_only_has_supported_features() {
-    // Receive GSO needs big or mergeable buffers, which this driver does not have yet.
+    // Not driven yet: control queue and what needs it, USO, hash reports.
     for bit in [
-        features::GUEST_TSO4,
-        features::GUEST_TSO6,
-        features::GUEST_UFO,
-        features::MRG_RXBUF,
+        features::CTRL_VQ,
+        features::MQ,
+        features::CTRL_RX,
+        features::HASH_REPORT,
+        features::RSS,
     ] {
         assert!(!features::DRIVER_FEATURES.contains(&bit));
     }
@@ -56,9 +57,145 @@ fn driver_table_only_has_supported_features() {
         features::MTU,
         features::CSUM,
         features::GUEST_CSUM,
+        features::MRG_RXBUF,
+        features::GUEST_TSO4,
+        features::GUEST_TSO6,
     ] {
         assert!(features::DRIVER_FEATURES.contains(&bit));
     }
+}
+
+fn all_driver_features() -> Features {
+    Features(
+        features::DRIVER_FEATURES
+            .iter()
+            .fold(1u64 << features::VERSION_1, |a, &b| a | (1u64 << b)),
+    )
+}
+
+#[test]
+fn guest_gso_needs_mergeable_buffers_and_guest_csum() {
+    let all = all_driver_features();
+    assert_eq!(features::negotiate(all), all);
+    assert!(features::guest_gso(all));
+    for missing in [features::MRG_RXBUF, features::GUEST_CSUM] {
+        let mut f = all;
+        f.clear(missing);
+        let n = features::negotiate(f);
+        for bit in features::GUEST_GSO {
+            assert!(!n.has(bit), "bit {bit} kept without {missing}");
+        }
+        assert!(!features::guest_gso(n));
+        assert!(n.has(features::CSUM) && n.has(features::HOST_TSO4));
+    }
+    // ECN alone means nothing.
+    let mut f = all;
+    f.clear(features::GUEST_TSO4);
+    f.clear(features::GUEST_TSO6);
+    assert!(!features::negotiate(f).has(features::GUEST_ECN));
+}
+
+proptest! {
+    #[test]
+    fn negotiate_only_clears(bits in any::<u64>()) {
+        let n = features::negotiate(Features(bits));
+        prop_assert_eq!(n.0 & !bits, 0);
+        prop_assert_eq!(features::negotiate(n), n);
+    }
+}
+
+#[test]
+fn mergeable_buffer_sizing() {
+    use rx_buf::*;
+    // A 256-entry ring must hold a 64 KiB packet; never less than a standard frame.
+    assert_eq!(mergeable_min_buf_len(12, 256, 1500, true), GOOD_PACKET_LEN);
+    assert_eq!(
+        mergeable_min_buf_len(12, 16, 1500, true),
+        (12 + 18 + 0xffff_usize).div_ceil(16) - 12
+    );
+    assert_eq!(
+        mergeable_min_buf_len(12, 0, 1500, false),
+        12 + 18 + 1500 - 12
+    );
+    // Average below the minimum: the minimum, plus header, cache aligned.
+    assert_eq!(mergeable_buf_len(60, 1518, 12, 4096, 64), 1536);
+    // Large average: capped at a page.
+    assert_eq!(mergeable_buf_len(60000, 1518, 12, 4096, 64), 4096);
+    // A minimum above the page is capped too.
+    assert_eq!(mergeable_buf_len(0, 9000, 12, 4096, 64), 4096);
+}
+
+proptest! {
+    #[test]
+    fn mergeable_buf_len_in_bounds(avg in 0usize..1_000_000, min in 0usize..100_000, ring in 1usize..4096) {
+        let min_len = rx_buf::mergeable_min_buf_len(12, ring, min, true);
+        let len = rx_buf::mergeable_buf_len(avg, min_len, 12, 4096, 64);
+        prop_assert!(len % 64 == 0 && len >= 64 && len <= 4096);
+        prop_assert!(len >= rx_buf::GOOD_PACKET_LEN + 12);
+        // The whole ring holds the largest packet.
+        prop_assert!(len * ring >= (12 + 18 + 0xffff).min(4096 * ring));
+    }
+
+    #[test]
+    fn ewma_stays_within_samples(samples in proptest::collection::vec(1usize..70_000, 1..200)) {
+        let mut e = rx_buf::Ewma::default();
+        for &s in &samples {
+            e.add(s);
+        }
+        let lo = *samples.iter().min().unwrap();
+        let hi = *samples.iter().max().unwrap();
+        prop_assert!(e.read() >= lo.saturating_sub(64) && e.read() <= hi);
+    }
+}
+
+#[test]
+fn num_buffers_checked() {
+    assert_eq!(
+        rx_buf::check_num_buffers(0, 256),
+        Err(rx_buf::NumBuffersError::Zero)
+    );
+    assert_eq!(rx_buf::check_num_buffers(1, 256), Ok(1));
+    assert_eq!(rx_buf::check_num_buffers(256, 256), Ok(256));
+    assert_eq!(
+        rx_buf::check_num_buffers(257, 256),
+        Err(rx_buf::NumBuffersError::TooMany)
+    );
+    assert_eq!(
+        rx_buf::check_num_buffers(u16::MAX, 256),
+        Err(rx_buf::NumBuffersError::TooMany)
+    );
+}
+
+#[test]
+fn rx_gso_type_mapping() {
+    assert_eq!(
+        hdr::rx_skb_gso_type(hdr::GSO_TCPV4),
+        Some(hdr::SKB_GSO_TCPV4)
+    );
+    assert_eq!(
+        hdr::rx_skb_gso_type(hdr::GSO_TCPV6 | hdr::GSO_ECN),
+        Some(hdr::SKB_GSO_TCPV6 | hdr::SKB_GSO_TCP_ECN)
+    );
+    assert_eq!(hdr::rx_skb_gso_type(hdr::GSO_UDP), Some(hdr::SKB_GSO_UDP));
+    assert_eq!(hdr::rx_skb_gso_type(hdr::GSO_NONE), None);
+    assert_eq!(hdr::rx_skb_gso_type(2), None);
+}
+
+#[test]
+fn rx_ecn_only_with_tcp() {
+    let f = all_driver_features();
+    let h = NetHdr {
+        gso_type: hdr::GSO_UDP | hdr::GSO_ECN,
+        gso_size: 1000,
+        hdr_len: 42,
+        ..Default::default()
+    };
+    assert_eq!(hdr::rx_offload(&h, f, 5000), Err(hdr::HdrError::BadGsoType));
+    let h = NetHdr {
+        gso_type: hdr::GSO_TCPV4 | hdr::GSO_ECN,
+        ..h
+    };
+    assert!(hdr::rx_offload(&h, f, 5000).is_ok());
 }
 
 #[test]

@@ -68,7 +68,13 @@ transfer() {
 	local lpid=$!
 	wait_for 10 sh -c "$rcv netstat -ltn | grep -q :$port" || { log "listener not up"; kill $lpid; return 1; }
 	local t0=$(date +%s)
-	$snd socat -u FILE:$BLOB TCP:$addr:$port || { log "sender failed"; kill $lpid; return 1; }
+	if ! timeout 200 $snd socat -u FILE:$BLOB TCP:$addr:$port; then
+		log "sender failed or stalled; DUT counters:"
+		ethtool -S "$DUT" 2>&1 | grep -v ': 0$' | sed 's/^/#   /'
+		ip -s link show "$DUT" | sed 's/^/#   /'
+		kill $lpid
+		return 1
+	fi
 	wait $lpid
 	local t1=$(date +%s)
 	log "256 MiB in $((t1 - t0)) s, sha256 $(cat $BLOB.sum) vs $(cat /tmp/recv.sum 2>/dev/null)"

@@ -39,12 +39,35 @@ impl DrvInfo {
     }
 }
 
+/// The names of the counters `ethtool -S` shows, filled one slot at a time.
+pub struct StatNames<'a> {
+    buf: &'a mut [u8],
+    next: usize,
+}
+
+/// Bytes of one name slot (`ETH_GSTRING_LEN`).
+pub const STAT_NAME_LEN: usize = bindings::VNR_ETH_GSTRING_LEN;
+
+impl StatNames<'_> {
+    /// The next `STAT_NAME_LEN`-byte slot to write a NUL-terminated name into, or `None`
+    /// once all the slots announced by the count are used.
+    pub fn next_slot(&mut self) -> Option<&mut [u8]> {
+        let start = self.next * STAT_NAME_LEN;
+        let slot = self.buf.get_mut(start..start + STAT_NAME_LEN)?;
+        self.next += 1;
+        Some(slot)
+    }
+}
+
 struct Adapter<T>(PhantomData<T>);
 
 impl<T: Operations> Adapter<T> {
     const OPS: bindings::ethtool_ops = bindings::ethtool_ops {
         get_drvinfo: Some(Self::get_drvinfo),
         get_link: Some(bindings::ethtool_op_get_link),
+        get_sset_count: Some(Self::get_sset_count),
+        get_strings: Some(Self::get_strings),
+        get_ethtool_stats: Some(Self::get_ethtool_stats),
         // SAFETY: All-zero is a valid `ethtool_ops` (every callback `None`).
         ..unsafe { core::mem::zeroed() }
     };
@@ -60,6 +83,45 @@ impl<T: Operations> Adapter<T> {
         // a transparent wrapper.
         let info = unsafe { &mut *info.cast::<DrvInfo>() };
         T::get_drvinfo(dev, info);
+    }
+}
+
+impl<T: Operations> Adapter<T> {
+    unsafe extern "C" fn get_sset_count(dev: *mut bindings::net_device, sset: i32) -> i32 {
+        if sset != bindings::VNR_ETH_SS_STATS {
+            return -bindings::VNR_EOPNOTSUPP;
+        }
+        // SAFETY: As in `get_drvinfo`.
+        let dev = unsafe { NetDev::<T>::from_raw(dev) };
+        i32::try_from(T::stats_count(dev)).unwrap_or(0)
+    }
+
+    unsafe extern "C" fn get_strings(dev: *mut bindings::net_device, sset: u32, data: *mut u8) {
+        if sset != bindings::VNR_ETH_SS_STATS as u32 {
+            return;
+        }
+        // SAFETY: As in `get_drvinfo`.
+        let dev = unsafe { NetDev::<T>::from_raw(dev) };
+        // ethtool sized `data` from `get_sset_count` under the RTNL lock it still holds,
+        // and the count changes only under that lock.
+        let n = T::stats_count(dev);
+        // SAFETY: `data` has room for `n` names of `ETH_GSTRING_LEN` bytes.
+        let buf = unsafe { core::slice::from_raw_parts_mut(data, n * STAT_NAME_LEN) };
+        T::stats_names(dev, &mut StatNames { buf, next: 0 });
+    }
+
+    unsafe extern "C" fn get_ethtool_stats(
+        dev: *mut bindings::net_device,
+        _stats: *mut bindings::ethtool_stats,
+        data: *mut u64,
+    ) {
+        // SAFETY: As in `get_drvinfo`.
+        let dev = unsafe { NetDev::<T>::from_raw(dev) };
+        let n = T::stats_count(dev);
+        // SAFETY: As in `get_strings`: `data` has room for `n` values.
+        let values = unsafe { core::slice::from_raw_parts_mut(data, n) };
+        values.fill(0);
+        T::stats_values(dev, values);
     }
 }
 

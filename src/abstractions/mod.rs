@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod ethtool;
+pub mod frag;
 pub mod lock;
 pub mod napi;
 pub mod netdev;

@@ -61,7 +61,7 @@ impl Napi {
         }? Error)
     }
 
-    fn raw(&self) -> *mut bindings::napi_struct {
+    pub(crate) fn raw(&self) -> *mut bindings::napi_struct {
         self.raw.get()
     }
 

@@ -8,7 +8,7 @@
 //! device is unregistered and its work item cancelled, just before `free_netdev`
 //! (C header: `include/linux/netdevice.h`).
 
-use crate::abstractions::ethtool::{self, DrvInfo};
+use crate::abstractions::ethtool::{self, DrvInfo, StatNames};
 use crate::abstractions::napi::Poll;
 use crate::abstractions::skb::{RxSkb, SkBuff};
 use crate::abstractions::{virtio, Gfp};
@@ -62,6 +62,8 @@ pub mod offload {
     pub const RXCSUM: u64 = bindings::VNR_NETIF_F_RXCSUM;
     /// DMA to high memory.
     pub const HIGHDMA: u64 = bindings::VNR_NETIF_F_HIGHDMA;
+    /// The device coalesces received segments (hardware GRO).
+    pub const GRO_HW: u64 = bindings::VNR_NETIF_F_GRO_HW;
 }
 
 /// What a network driver implements.
@@ -81,6 +83,15 @@ pub trait Operations: Sized + Send + Sync + 'static {
     fn deferred(_dev: &NetDev<Self>) {}
     /// `ethtool -i`.
     fn get_drvinfo(_dev: &NetDev<Self>, _info: &mut DrvInfo) {}
+    /// `ethtool -S`: how many counters there are. May change only under the RTNL lock.
+    fn stats_count(_dev: &NetDev<Self>) -> usize {
+        0
+    }
+    /// `ethtool -S`: one name per counter, in order.
+    fn stats_names(_dev: &NetDev<Self>, _names: &mut StatNames<'_>) {}
+    /// `ethtool -S`: the values, in the order of the names (`values` has
+    /// `stats_count` entries, zeroed).
+    fn stats_values(_dev: &NetDev<Self>, _values: &mut [u64]) {}
 }
 
 /// The private area of a net_device created by [`Registration`].

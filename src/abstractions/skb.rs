@@ -111,6 +111,14 @@ impl SkBuff {
         unsafe { bindings::vnr_skb_partial_csum_set(self.as_raw(), start, offset) }
     }
 
+    /// Marks a received packet as coalesced by the device into segments of
+    /// `gso_size` bytes; `gso_type` is `SKB_GSO_*` bits. The packet is flagged DODGY,
+    /// so the stack re-validates its headers before segmenting it.
+    pub fn set_gso(&mut self, gso_type: u32, gso_size: u16) {
+        // SAFETY: The skb is valid and owned; its shared info is not shared yet.
+        unsafe { bindings::vnr_skb_set_gso(self.as_raw(), gso_type, gso_size) }
+    }
+
     /// Frees a packet that was transmitted successfully, from any context.
     pub fn consume_any(self) {
         // SAFETY: We own the skb and give up our reference.

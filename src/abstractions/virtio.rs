@@ -232,9 +232,11 @@ pub trait Driver: Sized + 'static {
     /// Device features the driver supports (feature bit numbers).
     const FEATURES: &'static [u32];
 
-    /// Checks the negotiated features before the device is told they are accepted.
-    fn validate(_dev: &Device) -> Result {
-        Ok(())
+    /// Checks the features the driver and the device have in common, before the
+    /// device is told they are accepted, and returns the ones to keep: bits left out
+    /// are cleared (none can be added).
+    fn validate(dev: &Device) -> Result<Features> {
+        Ok(dev.features())
     }
 
     /// Builds the driver data. The device is not running yet: no callback can reach
@@ -286,7 +288,10 @@ unsafe extern "C" fn vq_callback<T: Driver>(vq: *mut bindings::virtqueue) {
 unsafe extern "C" fn validate_callback<T: Driver>(vdev: *mut bindings::virtio_device) -> i32 {
     from_result(|| {
         // SAFETY: The virtio core passes a valid device for the duration of the call.
-        T::validate(unsafe { Device::from_raw(vdev) })?;
+        let keep = T::validate(unsafe { Device::from_raw(vdev) })?;
+        // SAFETY: `vdev` is valid; `validate` runs before FEATURES_OK, where a driver may
+        // clear features it cannot drive (as `__virtio_clear_bit` does).
+        unsafe { bindings::vnr_virtio_restrict_features(vdev, keep.0) };
         Ok(0)
     })
 }

@@ -17,12 +17,13 @@ use crate::abstractions::{
     netdev::{self, offload, Registration},
     virtio::{self, VqCallback, VqSpec},
 };
+use crate::logic::rx_buf::Ewma;
 use crate::logic::{
-    features::{self, config_offset, FeatureError},
+    features::{self, config_offset, FeatureError, Features},
     mac, rx_buf,
 };
 use kernel::{c_str, prelude::*};
-use queue::QueuePair;
+use queue::{QueuePair, RxRing, RxVq};
 
 /// Name of the module and of the driver (`ethtool -i`, sysfs).
 pub const DRIVER_NAME: &[u8] = b"virtio_net_rust";
@@ -56,7 +57,7 @@ pub struct VirtNet {
     features: features::Features,
     /// Length of the virtio-net header on every buffer.
     hdr_len: usize,
-    /// Size of each receive buffer (small-buffer mode).
+    /// Size of each receive buffer in small-buffer mode.
     rx_buf_len: usize,
     /// Queue pairs, each with its NAPI context.
     queues: KVec<Pin<KBox<QueuePair>>>,
@@ -69,9 +70,9 @@ impl virtio::Driver for VirtioNetDriver {
     type Data = Registration<VirtNet>;
     const FEATURES: &'static [u32] = &features::DRIVER_FEATURES;
 
-    fn validate(dev: &virtio::Device) -> Result {
+    fn validate(dev: &virtio::Device) -> Result<Features> {
         match features::validate(dev.features()) {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(features::negotiate(dev.features())),
             Err(FeatureError::NoVersion1) => {
                 pr_err!(
                     "{}: device does not offer VIRTIO_F_VERSION_1; legacy devices are not supported\n",
@@ -139,8 +140,19 @@ impl virtio::Driver for VirtioNetDriver {
                 callback: true,
             },
         ])?;
-        let rxvq = vqs.take(0)?;
+        let rxvq = if features.has(features::MRG_RXBUF) {
+            RxVq::Mergeable(vqs.take(0)?)
+        } else {
+            RxVq::Small(vqs.take(0)?)
+        };
         let txvq = vqs.take(1)?;
+        let mut rx = RxRing {
+            vq: rxvq,
+            avg_pkt_len: Ewma::default(),
+            min_buf_len: 0,
+        };
+        rx.min_buf_len =
+            rx_buf::mergeable_min_buf_len(hdr_len, rx.size(), mtu, features::guest_gso(features));
 
         let config = netdev::Config {
             mac,
@@ -152,7 +164,7 @@ impl virtio::Driver for VirtioNetDriver {
         let reg = Registration::new(vdev, 1, &config, move |dev| {
             let mut queues = KVec::new();
             queues.push(
-                KBox::pin_init(QueuePair::new(dev, 0, NAPI_WEIGHT, rxvq, txvq), GFP_KERNEL)?,
+                KBox::pin_init(QueuePair::new(dev, 0, NAPI_WEIGHT, rx, txvq), GFP_KERNEL)?,
                 GFP_KERNEL,
             )?;
             Ok(VirtNet {
@@ -180,7 +192,10 @@ impl virtio::Driver for VirtioNetDriver {
         if o.rx_csum {
             hw |= offload::RXCSUM;
         }
-        reg.set_features(hw, hw | offload::HIGHDMA);
+        // As in-tree: GRO_HW is on when the device coalesces, and can only be turned off
+        // through CTRL_GUEST_OFFLOADS, which is not negotiated (yet).
+        let on = if o.gro_hw { offload::GRO_HW } else { 0 };
+        reg.set_features(hw, hw | on | offload::HIGHDMA);
         reg.dev().carrier_off();
         Ok(reg)
     }

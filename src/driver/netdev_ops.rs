@@ -3,22 +3,23 @@
 //! The network interface's operations: open, stop, transmit, NAPI poll, statistics,
 //! link state and `ethtool -i`.
 
+use super::stats::STATS;
 use super::{rx, tx, VirtNet, DRIVER_NAME, DRIVER_VERSION};
 use crate::abstractions::{
-    ethtool::DrvInfo,
+    ethtool::{DrvInfo, StatNames},
     napi::Poll,
     netdev::{NetDev, Operations, Stats64},
     skb::SkBuff,
 };
 use crate::logic::features::{self, config_offset};
+use crate::logic::stats_names::{self, Dir};
 use kernel::prelude::*;
 
 impl Operations for VirtNet {
     fn open(dev: &NetDev<Self>) -> Result {
         for q in dev.data().queues.iter() {
             if !rx::refill_process(dev, q) {
-                let rx = q.rx.lock();
-                if rx.vq.num_free() == rx.vq.size() {
+                if q.rx.lock().is_empty() {
                     pr_err!("{}: no memory for receive buffers\n", dev.name());
                     return Err(ENOMEM);
                 }
@@ -58,19 +59,19 @@ impl Operations for VirtNet {
         }
         let napi = poll.napi();
         let (rx_opaque, tx_opaque) = {
-            let rx_op = q.rx.lock().vq.enable_cb_prepare();
+            let rx_op = q.rx.lock().enable_cb_prepare();
             let tx_op = q.tx.lock().vq.enable_cb_prepare();
             (rx_op, tx_op)
         };
         if poll.complete_done(received) {
             // A buffer used between the last check and re-enabling the callbacks would
             // not interrupt: look once more.
-            let pending = q.rx.lock().vq.poll(rx_opaque) || q.tx.lock().vq.poll(tx_opaque);
+            let pending = q.rx.lock().poll(rx_opaque) || q.tx.lock().vq.poll(tx_opaque);
             if pending {
                 napi.schedule();
             }
         } else {
-            q.rx.lock().vq.disable_cb();
+            q.rx.lock().disable_cb();
             q.tx.lock().vq.disable_cb();
         }
         received
@@ -103,12 +104,38 @@ impl Operations for VirtNet {
         }
         // A receive ring left empty by an allocation failure gets another chance.
         for q in vn.queues.iter() {
-            let empty = {
-                let rx = q.rx.lock();
-                rx.vq.num_free() == rx.vq.size()
-            };
+            let empty = q.rx.lock().is_empty();
             if empty {
                 rx::refill_process(dev, q);
+            }
+        }
+    }
+
+    fn stats_count(dev: &NetDev<Self>) -> usize {
+        dev.data().queues.len() * STATS.len()
+    }
+
+    fn stats_names(dev: &NetDev<Self>, names: &mut StatNames<'_>) {
+        for dir in [Dir::Rx, Dir::Tx] {
+            for q in dev.data().queues.iter() {
+                for d in STATS.iter().filter(|d| d.dir == dir) {
+                    if let Some(slot) = names.next_slot() {
+                        stats_names::write_name(slot, dir, usize::from(q.index), d.name);
+                    }
+                }
+            }
+        }
+    }
+
+    fn stats_values(dev: &NetDev<Self>, values: &mut [u64]) {
+        let mut out = values.iter_mut();
+        for dir in [Dir::Rx, Dir::Tx] {
+            for q in dev.data().queues.iter() {
+                for d in STATS.iter().filter(|d| d.dir == dir) {
+                    if let Some(v) = out.next() {
+                        *v = (d.get)(&q.stats).get();
+                    }
+                }
             }
         }
     }

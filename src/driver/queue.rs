@@ -5,18 +5,75 @@
 use super::stats::QueueStats;
 use super::VirtNet;
 use crate::abstractions::{
+    frag::RxFrag,
     lock::SpinLockBh,
     napi::Napi,
     netdev::Uninit,
     skb::{RxSkb, TxSkb},
     virtqueue::Virtqueue,
 };
+use crate::logic::rx_buf::Ewma;
 use crate::new_spinlock_bh;
 use kernel::prelude::*;
 
+/// The receive virtqueue, in the mode chosen at probe.
+pub enum RxVq {
+    /// Small buffers: one skb per packet, sized for the largest frame.
+    Small(Virtqueue<RxSkb>),
+    /// Mergeable buffers: page fragments sized by the average packet, as many per
+    /// packet as the device needs.
+    Mergeable(Virtqueue<RxFrag>),
+}
+
+/// Calls `$body` with `$vq` bound to the ring's virtqueue, whatever its buffer type.
+macro_rules! with_vq {
+    ($ring:expr, $vq:ident => $body:expr) => {
+        match $ring {
+            RxVq::Small($vq) => $body,
+            RxVq::Mergeable($vq) => $body,
+        }
+    };
+}
+
 /// The receive side, owned by whoever holds the lock: NAPI, open, the refill work.
 pub struct RxRing {
-    pub vq: Virtqueue<RxSkb>,
+    pub vq: RxVq,
+    /// Average packet length, for sizing mergeable buffers.
+    pub avg_pkt_len: Ewma,
+    /// Smallest mergeable buffer for this ring (see `rx_buf::mergeable_min_buf_len`).
+    pub min_buf_len: usize,
+}
+
+impl RxRing {
+    /// Free descriptor slots.
+    pub fn num_free(&self) -> usize {
+        with_vq!(&self.vq, vq => vq.num_free())
+    }
+
+    /// Size of the ring.
+    pub fn size(&self) -> usize {
+        with_vq!(&self.vq, vq => vq.size())
+    }
+
+    /// Whether no buffer is posted (the device has nothing to fill).
+    pub fn is_empty(&self) -> bool {
+        self.num_free() == self.size()
+    }
+
+    /// Re-enables callbacks; see `Virtqueue::enable_cb_prepare`.
+    pub fn enable_cb_prepare(&mut self) -> u32 {
+        with_vq!(&mut self.vq, vq => vq.enable_cb_prepare())
+    }
+
+    /// Whether buffers were used since `enable_cb_prepare` returned `opaque`.
+    pub fn poll(&mut self, opaque: u32) -> bool {
+        with_vq!(&mut self.vq, vq => vq.poll(opaque))
+    }
+
+    /// Disables callbacks.
+    pub fn disable_cb(&mut self) {
+        with_vq!(&mut self.vq, vq => vq.disable_cb())
+    }
 }
 
 /// The transmit side, shared by `start_xmit` and NAPI's completion cleanup.
@@ -45,13 +102,13 @@ impl QueuePair {
         dev: &Uninit<VirtNet>,
         index: u16,
         weight: i32,
-        rxvq: Virtqueue<RxSkb>,
+        rx: RxRing,
         txvq: Virtqueue<TxSkb>,
     ) -> impl PinInit<Self, Error> {
         let napi = Napi::new::<VirtNet>(dev, usize::from(index), weight);
         try_pin_init!(Self {
             napi <- napi,
-            rx <- new_spinlock_bh!(RxRing { vq: rxvq }, "virtio_net_rust::rx"),
+            rx <- new_spinlock_bh!(rx, "virtio_net_rust::rx"),
             tx <- new_spinlock_bh!(TxRing { vq: txvq }, "virtio_net_rust::tx"),
             index,
             stats: QueueStats::default(),

@@ -2,28 +2,53 @@
 
 //! Receive path: posting buffers and turning used ones into packets.
 //!
-//! Mode: small buffers (one skb per descriptor, header + one whole frame). The
-//! mergeable and big-packet modes come with the feature-parity work.
+//! Two modes, chosen at probe as the in-tree driver chooses them:
+//! - small buffers (no MRG_RXBUF): one skb per descriptor, header + one whole frame;
+//! - mergeable buffers (MRG_RXBUF): page fragments sized by the average packet
+//!   length; a packet spans `num_buffers` of them (up to 64 KiB with guest GSO).
+//!
+//! The in-tree "big packets" mode (guest GSO without MRG_RXBUF) is not implemented:
+//! such a device negotiates no guest GSO and runs with small buffers.
 
-use super::queue::{QueuePair, RxRing};
+use super::queue::{QueuePair, RxRing, RxVq};
 use super::VirtNet;
-use crate::abstractions::{napi::Poll, netdev::NetDev, skb::RxSkb, Gfp};
+use crate::abstractions::{
+    frag::{self, MergedSkb, RxFrag},
+    napi::Poll,
+    netdev::NetDev,
+    skb::{RxSkb, SkBuff},
+    virtqueue::{Buffer, Virtqueue},
+    Gfp,
+};
 use crate::logic::{
     hdr::{self, NetHdr, RxCsum},
     rx_buf,
 };
 
-/// Fills the free slots of the ring with buffers from `alloc`, then rings the
+/// Where refills allocate from.
+#[derive(Clone, Copy)]
+pub enum AllocCtx<'a, 'p> {
+    /// NAPI poll: the per-CPU NAPI caches.
+    Napi(&'a Poll<'p>),
+    /// Process context (open, deferred work), under the ring's `spin_lock_bh`.
+    Process,
+}
+
+/// Posts up to the free slots of `vq` with buffers from `alloc`, then rings the
 /// doorbell if the device wants it. Returns false if an allocation failed.
-pub fn refill(q: &QueuePair, rx: &mut RxRing, mut alloc: impl FnMut() -> Option<RxSkb>) -> bool {
+fn fill_ring<B: Buffer>(
+    q: &QueuePair,
+    vq: &mut Virtqueue<B>,
+    mut alloc: impl FnMut() -> Option<B>,
+) -> bool {
     let mut ok = true;
     let mut added = false;
-    while rx.vq.num_free() > 0 {
+    while vq.num_free() > 0 {
         let Some(buf) = alloc() else {
             ok = false;
             break;
         };
-        match rx.vq.add(buf, Gfp::Atomic) {
+        match vq.add(buf, Gfp::Atomic) {
             Ok(()) => added = true,
             Err((_, buf)) => {
                 drop(buf);
@@ -31,89 +56,223 @@ pub fn refill(q: &QueuePair, rx: &mut RxRing, mut alloc: impl FnMut() -> Option<
             }
         }
     }
-    if added && rx.vq.kick_prepare() {
-        q.stats.rx_kicks.inc();
-        rx.vq.notify();
+    if added {
+        if vq.kick_prepare() {
+            q.stats.rx_kicks.inc();
+            vq.notify();
+        } else {
+            q.stats.rx_kicks_suppressed.inc();
+        }
     }
     ok
 }
 
-/// Receives up to the poll's budget of packets from `q`; returns how many used
-/// buffers were processed.
-pub fn receive(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) -> i32 {
+/// Fills the free slots of the ring. Returns false if an allocation failed.
+pub fn refill(
+    dev: &NetDev<VirtNet>,
+    q: &QueuePair,
+    rx: &mut RxRing,
+    ctx: AllocCtx<'_, '_>,
+) -> bool {
     let vn = dev.data();
+    match &mut rx.vq {
+        RxVq::Small(vq) => fill_ring(q, vq, || match ctx {
+            AllocCtx::Napi(poll) => poll.alloc_rx_skb(vn.rx_buf_len),
+            AllocCtx::Process => dev.alloc_rx_skb(vn.rx_buf_len, Gfp::Atomic),
+        }),
+        RxVq::Mergeable(vq) => {
+            let len = rx_buf::mergeable_buf_len(
+                rx.avg_pkt_len.read(),
+                rx.min_buf_len,
+                vn.hdr_len,
+                frag::FRAG_MAX,
+                frag::FRAG_ALIGN,
+            );
+            fill_ring(q, vq, || RxFrag::alloc(len))
+        }
+    }
+}
+
+/// Receives up to the poll's budget of packets from `q`; returns how many packets
+/// were processed (delivered or dropped).
+pub fn receive(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) -> i32 {
     let budget = poll.budget();
     let mut done = 0;
-    let mut rx = q.rx.lock();
+    let mut guard = q.rx.lock();
+    let rx = &mut *guard;
     while done < budget {
-        let Some((buf, len)) = rx.vq.get_buf() else {
-            break;
-        };
-        done += 1;
-        let frame_len = match rx_buf::check_used_len(len, vn.hdr_len, vn.rx_buf_len) {
-            Ok(n) => n,
-            Err(_) => {
-                q.stats.rx_length_errors.inc();
-                continue;
-            }
-        };
-        let mut skb = match buf.into_filled(len as usize) {
-            Ok(skb) => skb,
-            Err(_) => {
-                q.stats.rx_length_errors.inc();
-                continue;
-            }
-        };
-        let offload = NetHdr::parse(&skb.linear()[..vn.hdr_len])
-            .ok_or(hdr::HdrError::BadGso)
-            .and_then(|h| hdr::rx_offload(&h, vn.features, frame_len));
-        let Ok(offload) = offload else {
-            q.stats.rx_frame_errors.inc();
-            continue;
-        };
-        if skb.pull(vn.hdr_len).is_err() {
-            q.stats.rx_length_errors.inc();
-            continue;
-        }
-        // Offsets in the header count from the Ethernet header: apply them before
-        // eth_type_trans pulls it.
-        match offload.csum {
-            RxCsum::None => {}
-            RxCsum::Unnecessary => skb.set_csum_unnecessary(),
-            RxCsum::Partial { start, offset } => {
-                if !skb.set_partial_csum(start, offset) {
-                    q.stats.rx_frame_errors.inc();
-                    continue;
+        let more = match &mut rx.vq {
+            RxVq::Small(vq) => receive_small(dev, q, poll, vq),
+            RxVq::Mergeable(vq) => {
+                let r = receive_mergeable(dev, q, poll, vq);
+                if let Some(Some(len)) = r {
+                    rx.avg_pkt_len.add(len);
                 }
+                r.map(|_| ())
             }
+        };
+        if more.is_none() {
+            break;
         }
-        if dev.eth_type_trans(&mut skb).is_err() {
-            q.stats.rx_length_errors.inc();
-            continue;
-        }
-        skb.record_rx_queue(q.index);
-        q.stats.rx_packets.inc();
-        q.stats.rx_bytes.add(frame_len as u64);
-        poll.gro_receive(skb);
+        done += 1;
     }
 
     // Refill once half the ring is free, as the in-tree driver does: fewer, larger
     // batches mean fewer doorbells.
-    if rx.vq.num_free() > rx.vq.size() / 2 {
-        if !refill(q, &mut rx, || poll.alloc_rx_skb(vn.rx_buf_len)) {
-            q.stats.rx_dropped.inc();
-            if rx.vq.num_free() == rx.vq.size() {
-                // Nothing left for the device to fill: retry from process context.
-                dev.schedule_deferred();
-            }
+    if rx.num_free() > rx.size() / 2 && !refill(dev, q, rx, AllocCtx::Napi(poll)) {
+        q.stats.rx_alloc_failures.inc();
+        if rx.is_empty() {
+            // Nothing left for the device to fill: retry from process context.
+            dev.schedule_deferred();
         }
     }
     done
 }
 
+/// Takes one used small buffer. `None` when the ring has nothing used.
+fn receive_small(
+    dev: &NetDev<VirtNet>,
+    q: &QueuePair,
+    poll: &Poll<'_>,
+    vq: &mut Virtqueue<RxSkb>,
+) -> Option<()> {
+    let vn = dev.data();
+    let (buf, len) = vq.get_buf()?;
+    q.stats.rx_bufs.inc();
+    let Ok(frame_len) = rx_buf::check_used_len(len, vn.hdr_len, vn.rx_buf_len) else {
+        q.stats.rx_length_errors.inc();
+        return Some(());
+    };
+    let Ok(mut skb) = buf.into_filled(len as usize) else {
+        q.stats.rx_length_errors.inc();
+        return Some(());
+    };
+    let Some(h) = NetHdr::parse(&skb.linear()[..vn.hdr_len]) else {
+        q.stats.rx_frame_errors.inc();
+        return Some(());
+    };
+    if skb.pull(vn.hdr_len).is_err() {
+        q.stats.rx_length_errors.inc();
+        return Some(());
+    }
+    deliver(dev, q, poll, skb, &h, frame_len);
+    Some(())
+}
+
+/// Takes one used packet of mergeable buffers. `None` when the ring has nothing
+/// used; `Some(Some(len))` for a delivered packet of `len` bytes (for the average),
+/// `Some(None)` for a dropped one.
+fn receive_mergeable(
+    dev: &NetDev<VirtNet>,
+    q: &QueuePair,
+    poll: &Poll<'_>,
+    vq: &mut Virtqueue<RxFrag>,
+) -> Option<Option<usize>> {
+    let vn = dev.data();
+    let (first, len) = vq.get_buf()?;
+    q.stats.rx_bufs.inc();
+    let Ok(mut frame_len) = rx_buf::check_used_len(len, vn.hdr_len, first.capacity()) else {
+        q.stats.rx_length_errors.inc();
+        return Some(None);
+    };
+    let len = len as usize;
+    let Some(h) = first
+        .filled(len)
+        .and_then(|b| NetHdr::parse(&b[..vn.hdr_len]))
+    else {
+        q.stats.rx_length_errors.inc();
+        return Some(None);
+    };
+    let nbufs = match rx_buf::check_num_buffers(h.num_buffers, vq.size()) {
+        Ok(n) => n,
+        Err(_) => {
+            // The rest of the packet, if any, cannot be told apart from the next ones:
+            // they fail the same checks as heads and are counted there.
+            q.stats.rx_frame_errors.inc();
+            return Some(None);
+        }
+    };
+    let mut pkt = MergedSkb::new(poll, first, len, vn.hdr_len).ok();
+    for i in 1..nbufs {
+        let Some((buf, used)) = vq.get_buf() else {
+            // The device announced more buffers than it returned.
+            q.stats.rx_length_errors.inc();
+            q.stats.rx_missing_bufs.add((nbufs - i) as u64);
+            return Some(None);
+        };
+        q.stats.rx_bufs.inc();
+        let used = used as usize;
+        if used > buf.capacity() {
+            q.stats.rx_length_errors.inc();
+            pkt = None;
+            continue;
+        }
+        frame_len += used;
+        if let Some(p) = pkt.as_mut() {
+            if p.append(buf, used).is_err() {
+                pkt = None;
+            }
+        }
+    }
+    let Some(pkt) = pkt else {
+        q.stats.rx_dropped.inc();
+        return Some(None);
+    };
+    deliver(dev, q, poll, pkt.finish(), &h, frame_len);
+    Some(Some(frame_len))
+}
+
+/// Applies the header's offload state to `skb` (a frame of `frame_len` bytes) and
+/// hands it to GRO, or counts and drops it.
+fn deliver(
+    dev: &NetDev<VirtNet>,
+    q: &QueuePair,
+    poll: &Poll<'_>,
+    mut skb: SkBuff,
+    h: &NetHdr,
+    frame_len: usize,
+) {
+    let vn = dev.data();
+    let Ok(offload) = hdr::rx_offload(h, vn.features, frame_len) else {
+        q.stats.rx_frame_errors.inc();
+        return;
+    };
+    // Offsets in the header count from the Ethernet header: apply them before
+    // eth_type_trans pulls it.
+    match offload.csum {
+        RxCsum::None => {}
+        RxCsum::Unnecessary => {
+            skb.set_csum_unnecessary();
+            q.stats.rx_csum_valid.inc();
+        }
+        RxCsum::Partial { start, offset } => {
+            if !skb.set_partial_csum(start, offset) {
+                q.stats.rx_frame_errors.inc();
+                return;
+            }
+            q.stats.rx_csum_partial.inc();
+        }
+    }
+    if let Some((gso_type, gso_size)) = offload.gso {
+        let Some(t) = hdr::rx_skb_gso_type(gso_type) else {
+            q.stats.rx_frame_errors.inc();
+            return;
+        };
+        skb.set_gso(t, gso_size);
+        q.stats.rx_gso_packets.inc();
+    }
+    if dev.eth_type_trans(&mut skb).is_err() {
+        q.stats.rx_length_errors.inc();
+        return;
+    }
+    skb.record_rx_queue(q.index);
+    q.stats.rx_packets.inc();
+    q.stats.rx_bytes.add(frame_len as u64);
+    poll.gro_receive(skb);
+}
+
 /// Posts buffers outside of NAPI (open, deferred work).
 pub fn refill_process(dev: &NetDev<VirtNet>, q: &QueuePair) -> bool {
-    let vn = dev.data();
     let mut rx = q.rx.lock();
-    refill(q, &mut rx, || dev.alloc_rx_skb(vn.rx_buf_len, Gfp::Atomic))
+    refill(dev, q, &mut rx, AllocCtx::Process)
 }

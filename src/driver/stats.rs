@@ -2,6 +2,7 @@
 
 //! Per-queue counters.
 
+use crate::logic::stats_names::Dir;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 /// A counter with one writer at a time (the holder of the queue's lock, or the
@@ -45,8 +46,22 @@ pub struct QueueStats {
     pub rx_frame_errors: Counter,
     /// Received packets dropped for lack of memory or by the stack's checks.
     pub rx_dropped: Counter,
+    /// Receive buffers the device returned (more than packets in mergeable mode).
+    pub rx_bufs: Counter,
+    /// Buffers a mergeable packet announced but the device never returned.
+    pub rx_missing_bufs: Counter,
+    /// Refills that stopped short for lack of memory.
+    pub rx_alloc_failures: Counter,
+    /// Packets whose checksum the device validated (DATA_VALID).
+    pub rx_csum_valid: Counter,
+    /// Packets with a partial checksum (NEEDS_CSUM), not validated in software.
+    pub rx_csum_partial: Counter,
+    /// Coalesced packets (guest GSO) the device delivered.
+    pub rx_gso_packets: Counter,
     /// Doorbells rung on the receive queue.
     pub rx_kicks: Counter,
+    /// Refills after which the device wanted no doorbell.
+    pub rx_kicks_suppressed: Counter,
     /// Packets the device finished transmitting.
     pub tx_packets: Counter,
     /// Bytes the device finished transmitting.
@@ -55,6 +70,14 @@ pub struct QueueStats {
     pub tx_dropped: Counter,
     /// Doorbells rung on the transmit queue.
     pub tx_kicks: Counter,
+    /// Packets queued without a doorbell because more were coming (`xmit_more`).
+    pub tx_xmit_more: Counter,
+    /// Doorbells not rung because the device said it needs none (EVENT_IDX).
+    pub tx_kicks_suppressed: Counter,
+    /// Packets sent with a checksum for the device to fill (CSUM offload).
+    pub tx_csum_partial: Counter,
+    /// Packets handed to the device for segmentation (host TSO).
+    pub tx_gso_packets: Counter,
     /// Times the transmit queue was stopped for lack of ring space.
     pub tx_stops: Counter,
     /// Times it was woken again.
@@ -66,3 +89,55 @@ pub struct QueueStats {
     /// NAPI polls.
     pub polls: Counter,
 }
+
+/// One counter as `ethtool -S` shows it: name and accessor.
+pub struct StatDesc {
+    /// Receive or transmit half (the name's prefix).
+    pub dir: Dir,
+    /// Name after the `rx<N>_`/`tx<N>_` prefix.
+    pub name: &'static str,
+    /// Where the value lives.
+    pub get: fn(&QueueStats) -> &Counter,
+}
+
+macro_rules! stat {
+    ($dir:ident, $name:literal, $field:ident) => {
+        StatDesc {
+            dir: Dir::$dir,
+            name: $name,
+            get: |s| &s.$field,
+        }
+    };
+}
+
+/// The per-queue counters, in `ethtool -S` order. Names shared with the in-tree
+/// driver (`drops`, `kicks`) mean the same thing; the rest show the virtio path at
+/// work: buffers per packet, doorbells rung and suppressed, interrupts, polls.
+pub const STATS: &[StatDesc] = &[
+    stat!(Rx, "packets", rx_packets),
+    stat!(Rx, "bytes", rx_bytes),
+    stat!(Rx, "drops", rx_dropped),
+    stat!(Rx, "kicks", rx_kicks),
+    stat!(Rx, "kicks_suppressed", rx_kicks_suppressed),
+    stat!(Rx, "bufs", rx_bufs),
+    stat!(Rx, "length_errors", rx_length_errors),
+    stat!(Rx, "frame_errors", rx_frame_errors),
+    stat!(Rx, "missing_bufs", rx_missing_bufs),
+    stat!(Rx, "alloc_failures", rx_alloc_failures),
+    stat!(Rx, "csum_valid", rx_csum_valid),
+    stat!(Rx, "csum_partial", rx_csum_partial),
+    stat!(Rx, "gso_packets", rx_gso_packets),
+    stat!(Rx, "interrupts", rx_interrupts),
+    stat!(Rx, "napi_polls", polls),
+    stat!(Tx, "packets", tx_packets),
+    stat!(Tx, "bytes", tx_bytes),
+    stat!(Tx, "drops", tx_dropped),
+    stat!(Tx, "kicks", tx_kicks),
+    stat!(Tx, "kicks_suppressed", tx_kicks_suppressed),
+    stat!(Tx, "xmit_more", tx_xmit_more),
+    stat!(Tx, "csum_partial", tx_csum_partial),
+    stat!(Tx, "gso_packets", tx_gso_packets),
+    stat!(Tx, "stops", tx_stops),
+    stat!(Tx, "wakes", tx_wakes),
+    stat!(Tx, "interrupts", tx_interrupts),
+];

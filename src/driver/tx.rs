@@ -44,12 +44,19 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
         return;
     };
 
-    let Ok(h) = hdr::tx_hdr(&skb.tx_request(), vn.features) else {
+    let req = skb.tx_request();
+    let Ok(h) = hdr::tx_hdr(&req, vn.features) else {
         // The netdev features follow the negotiated ones, so the stack never asks for
         // an offload the device lacks; count it if it does.
         q.stats.tx_dropped.inc();
         return;
     };
+    if req.gso_size != 0 {
+        q.stats.tx_gso_packets.inc();
+    }
+    if req.partial_csum {
+        q.stats.tx_csum_partial.inc();
+    }
     let mut hdr = [0u8; 20];
     let hdr = &mut hdr[..vn.hdr_len];
     h.write(hdr);
@@ -84,9 +91,13 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
     }
 
     // Batch doorbells: ring only for the last packet of a burst, or when stopped.
-    if (!netdev::xmit_more() || dev.subqueue_stopped(qi)) && tx.vq.kick_prepare() {
+    if netdev::xmit_more() && !dev.subqueue_stopped(qi) {
+        q.stats.tx_xmit_more.inc();
+    } else if tx.vq.kick_prepare() {
         q.stats.tx_kicks.inc();
         tx.vq.notify();
+    } else {
+        q.stats.tx_kicks_suppressed.inc();
     }
 }
 

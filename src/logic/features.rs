@@ -64,9 +64,38 @@ pub const VERSION_1: u32 = 32;
 /// features (VERSION_1, EVENT_IDX, INDIRECT_DESC, RING_PACKED, ...) are added by the
 /// core itself. Features not in this table are never negotiated: the parity issue
 /// adds them one by one, each with the code that uses it.
-pub const DRIVER_FEATURES: [u32; 8] = [
-    CSUM, GUEST_CSUM, MTU, MAC, HOST_TSO4, HOST_TSO6, HOST_ECN, STATUS,
+pub const DRIVER_FEATURES: [u32; 13] = [
+    CSUM, GUEST_CSUM, MTU, MAC, GUEST_TSO4, GUEST_TSO6, GUEST_ECN, GUEST_UFO, HOST_TSO4, HOST_TSO6,
+    HOST_ECN, MRG_RXBUF, STATUS,
 ];
+
+/// Guest (receive) GSO features: the device may deliver packets up to 64 KiB.
+pub const GUEST_GSO: [u32; 4] = [GUEST_TSO4, GUEST_TSO6, GUEST_ECN, GUEST_UFO];
+
+/// Narrows what the device offered (already intersected with [`DRIVER_FEATURES`]) to
+/// what this driver can drive together, before FEATURES_OK.
+///
+/// Guest GSO needs GUEST_CSUM (a coalesced packet's checksum is partial, virtio 1.2
+/// 5.1.3.1) and, in this driver, mergeable buffers: the in-tree driver's third receive
+/// mode, "big packets" (guest GSO without MRG_RXBUF, 64 KiB page chains per buffer), is
+/// not implemented, so such a device runs with small buffers and no guest GSO.
+pub fn negotiate(offered: Features) -> Features {
+    let mut f = offered;
+    if !f.has(GUEST_CSUM) || !f.has(MRG_RXBUF) {
+        for bit in GUEST_GSO {
+            f.clear(bit);
+        }
+    }
+    if !f.has(GUEST_TSO4) && !f.has(GUEST_TSO6) {
+        f.clear(GUEST_ECN);
+    }
+    f
+}
+
+/// Whether the device may deliver coalesced (guest GSO) packets.
+pub fn guest_gso(features: Features) -> bool {
+    GUEST_GSO.iter().any(|&b| features.has(b))
+}
 
 /// Negotiated feature bits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -76,6 +105,13 @@ impl Features {
     /// Whether feature `bit` was negotiated.
     pub fn has(self, bit: u32) -> bool {
         bit < 64 && self.0 & (1u64 << bit) != 0
+    }
+
+    /// Removes feature `bit`.
+    pub fn clear(&mut self, bit: u32) {
+        if bit < 64 {
+            self.0 &= !(1u64 << bit);
+        }
     }
 }
 
@@ -172,6 +208,8 @@ pub struct Offloads {
     pub tso_ecn: bool,
     /// RX checksum offload (GUEST_CSUM).
     pub rx_csum: bool,
+    /// The device coalesces received segments (guest TSO4/TSO6): `NETIF_F_GRO_HW`.
+    pub gro_hw: bool,
 }
 
 /// The offloads to offer for `features`: every HOST_* GSO bit depends on CSUM.
@@ -185,5 +223,6 @@ pub fn offloads(features: Features) -> Offloads {
         tso6,
         tso_ecn: (tso4 || tso6) && features.has(HOST_ECN),
         rx_csum: features.has(GUEST_CSUM),
+        gro_hw: features.has(GUEST_TSO4) || features.has(GUEST_TSO6),
     }
 }

@@ -178,7 +178,8 @@ pub fn rx_offload(
             GSO_UDP => features.has(features::GUEST_UFO),
             _ => false,
         };
-        let ecn_ok = hdr.gso_type & GSO_ECN == 0 || features.has(features::GUEST_ECN);
+        let ecn_ok = hdr.gso_type & GSO_ECN == 0
+            || (features.has(features::GUEST_ECN) && matches!(base, GSO_TCPV4 | GSO_TCPV6));
         if !allowed || !ecn_ok {
             return Err(HdrError::BadGsoType);
         }
@@ -213,6 +214,28 @@ pub const SKB_GSO_TCPV4: u32 = 1 << 0;
 pub const SKB_GSO_TCP_ECN: u32 = 1 << 2;
 /// `SKB_GSO_TCPV6`.
 pub const SKB_GSO_TCPV6: u32 = 1 << 4;
+/// `SKB_GSO_UDP` (UFO).
+pub const SKB_GSO_UDP: u32 = 1 << 16;
+/// `SKB_GSO_UDP_L4` (USO).
+pub const SKB_GSO_UDP_L4: u32 = 1 << 17;
+
+/// The `SKB_GSO_*` bits for a coalesced packet of virtio `gso_type` (as accepted by
+/// [`rx_offload`]); `None` for a type the stack has no name for.
+pub fn rx_skb_gso_type(gso_type: u8) -> Option<u32> {
+    let base = match gso_type & !GSO_ECN {
+        GSO_TCPV4 => SKB_GSO_TCPV4,
+        GSO_TCPV6 => SKB_GSO_TCPV6,
+        GSO_UDP => SKB_GSO_UDP,
+        GSO_UDP_L4 => SKB_GSO_UDP_L4,
+        _ => return None,
+    };
+    let ecn = if gso_type & GSO_ECN != 0 {
+        SKB_GSO_TCP_ECN
+    } else {
+        0
+    };
+    Some(base | ecn)
+}
 
 /// Why an outgoing packet cannot be described to the device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,3 +15,4 @@ pub mod features;
 pub mod hdr;
 pub mod mac;
 pub mod rx_buf;
+pub mod stats_names;

@@ -36,3 +36,77 @@ pub fn check_used_len(used: u32, hdr_len: usize, capacity: usize) -> Result<usiz
     }
     Ok(used - hdr_len)
 }
+
+/// `GOOD_PACKET_LEN`: a full standard frame with one VLAN tag.
+pub const GOOD_PACKET_LEN: usize = ETH_HLEN + VLAN_HLEN + ETH_DATA_LEN;
+/// `IP_MAX_MTU`: the largest packet a coalescing (guest GSO) device may deliver.
+pub const IP_MAX_MTU: usize = 0xffff;
+
+/// Smallest mergeable buffer for a ring of `ring_size` buffers: large enough that the
+/// whole ring holds one largest packet (`IP_MAX_MTU` with guest GSO, else `max_mtu`),
+/// and never below a standard frame. Same rule as the in-tree `mergeable_min_buf_len()`.
+pub fn mergeable_min_buf_len(hdr_len: usize, ring_size: usize, max_mtu: usize, gso: bool) -> usize {
+    let packet_len = if gso { IP_MAX_MTU } else { max_mtu };
+    let buf_len = hdr_len + ETH_HLEN + VLAN_HLEN + packet_len;
+    let min = buf_len.div_ceil(ring_size.max(1));
+    (min.max(hdr_len) - hdr_len).max(GOOD_PACKET_LEN)
+}
+
+/// Size of the next mergeable buffer: the header plus the average packet length,
+/// clamped to `min_buf_len..=page_size - hdr_len`, rounded up to `align` (a cache
+/// line). Large packets get fewer, larger buffers; small ones waste less memory.
+pub fn mergeable_buf_len(
+    avg_pkt_len: usize,
+    min_buf_len: usize,
+    hdr_len: usize,
+    page_size: usize,
+    align: usize,
+) -> usize {
+    let max = page_size - hdr_len;
+    let len = hdr_len + avg_pkt_len.clamp(min_buf_len.min(max), max);
+    len.next_multiple_of(align).min(page_size)
+}
+
+/// Exponentially weighted moving average of received packet lengths, weight 1/64,
+/// as the kernel's `DECLARE_EWMA(pkt_len, 0, 64)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ewma(usize);
+
+impl Ewma {
+    const WEIGHT_SHIFT: u32 = 6;
+
+    /// Adds a sample.
+    pub fn add(&mut self, val: usize) {
+        // Packet lengths are far below usize::MAX >> 6; saturate rather than trust that.
+        let val = val.min(u32::MAX as usize);
+        self.0 = if self.0 == 0 {
+            val
+        } else {
+            ((self.0 << Self::WEIGHT_SHIFT) - self.0 + val) >> Self::WEIGHT_SHIFT
+        };
+    }
+
+    /// The current average.
+    pub fn read(self) -> usize {
+        self.0
+    }
+}
+
+/// Why a mergeable packet's `num_buffers` is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumBuffersError {
+    /// Zero: a packet spans at least its first buffer.
+    Zero,
+    /// More buffers than the ring holds.
+    TooMany,
+}
+
+/// Validates the `num_buffers` the device wrote into a packet's header, against the
+/// size of the ring the buffers come from.
+pub fn check_num_buffers(num_buffers: u16, ring_size: usize) -> Result<usize, NumBuffersError> {
+    match num_buffers as usize {
+        0 => Err(NumBuffersError::Zero),
+        n if n > ring_size => Err(NumBuffersError::TooMany),
+        n => Ok(n),
+    }
+}

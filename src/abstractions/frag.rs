@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Page-fragment receive buffers, for mergeable receive buffers
+//! (`VIRTIO_NET_F_MRG_RXBUF`), and the packets built from them.
+//!
+//! A buffer is a piece of a page handed out by the kernel's per-CPU fragment
+//! allocator (`netdev_alloc_frag`), aligned to [`FRAG_ALIGN`] and a multiple of it in
+//! size, so the size rides in the low bits of the token the virtio core keeps (the
+//! in-tree driver keeps it in the virtqueue's per-buffer context instead). The device
+//! writes a header and the start of a packet into the first buffer, and says in the
+//! header how many buffers the packet spans. The packet becomes one skb: the first
+//! [`COPY_LEN`] bytes are copied into its linear part, the rest are page fragments,
+//! chained through the frag list when there are more than `MAX_SKB_FRAGS`
+//! (C: `drivers/net/virtio_net.c`, `receive_mergeable()`).
+
+use crate::abstractions::{
+    napi::Poll,
+    skb::SkBuff,
+    virtqueue::{Buffer, Direction, SgList},
+};
+use crate::bindings;
+use core::ptr::NonNull;
+use kernel::prelude::*;
+
+/// Alignment and size granule of a fragment.
+pub const FRAG_ALIGN: usize = bindings::VNR_RX_FRAG_ALIGN as usize;
+/// Largest fragment: one page (the size must fit the token's low bits).
+pub const FRAG_MAX: usize = bindings::VNR_PAGE_SIZE as usize;
+/// Bytes of a packet copied into the skb's linear part.
+pub const COPY_LEN: usize = bindings::VNR_RX_COPY_LEN as usize;
+
+const _: () = assert!(FRAG_MAX / FRAG_ALIGN <= FRAG_ALIGN);
+
+/// A receive buffer: one page fragment of `len` bytes.
+///
+/// # Invariants
+///
+/// `addr` is the start of a page fragment from `netdev_alloc_frag` that this object
+/// owns (one page reference), `FRAG_ALIGN`-aligned and `len` bytes long, with
+/// `len` a multiple of `FRAG_ALIGN` in `FRAG_ALIGN..=FRAG_MAX`.
+pub struct RxFrag {
+    addr: NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: A page fragment may be used and freed on any CPU.
+unsafe impl Send for RxFrag {}
+
+impl RxFrag {
+    /// Allocates a buffer of at least `len` bytes (rounded up to [`FRAG_ALIGN`],
+    /// at most [`FRAG_MAX`]). Never sleeps.
+    pub fn alloc(len: usize) -> Option<Self> {
+        let len = len.clamp(1, FRAG_MAX).next_multiple_of(FRAG_ALIGN);
+        // SAFETY: Allocating a fragment has no preconditions; it is safe in any context.
+        let p = unsafe { bindings::vnr_netdev_alloc_frag(len as u32) };
+        let addr = NonNull::new(p.cast::<u8>())?;
+        // INVARIANT: A non-null result is a fragment of `len` bytes aligned as asked.
+        Some(Self { addr, len })
+    }
+
+    /// Bytes offered to the device.
+    pub fn capacity(&self) -> usize {
+        self.len
+    }
+
+    /// The first `used` bytes, as the device wrote them; `None` if `used` is beyond
+    /// the buffer (a lying device).
+    pub fn filled(&self, used: usize) -> Option<&[u8]> {
+        if used > self.len {
+            return None;
+        }
+        // SAFETY: The fragment is owned and `used <= len` bytes long; the device is done
+        // with it (it was returned by `get_buf`, or never posted).
+        Some(unsafe { core::slice::from_raw_parts(self.addr.as_ptr(), used) })
+    }
+
+    fn into_parts(self) -> (NonNull<u8>, usize) {
+        let parts = (self.addr, self.len);
+        core::mem::forget(self);
+        parts
+    }
+}
+
+impl Drop for RxFrag {
+    fn drop(&mut self) {
+        // SAFETY: We own one reference to the fragment's page.
+        unsafe { bindings::vnr_skb_free_frag(self.addr.as_ptr().cast()) }
+    }
+}
+
+// SAFETY: `fill` describes only the fragment, which this object owns and which does
+// not move; the token is the fragment's address with `len / FRAG_ALIGN - 1` in the low
+// bits (the address is `FRAG_ALIGN`-aligned and `len / FRAG_ALIGN <= FRAG_ALIGN`), which
+// `from_raw` decodes back into the same buffer.
+unsafe impl Buffer for RxFrag {
+    const DIRECTION: Direction = Direction::In;
+
+    fn fill(&mut self, sg: &mut SgList<'_>) -> Result {
+        // SAFETY: The fragment is owned and `len` bytes long.
+        unsafe { sg.push(self.addr.as_ptr(), self.len) }
+    }
+
+    fn into_raw(self) -> NonNull<core::ffi::c_void> {
+        let (addr, len) = self.into_parts();
+        let tag = len / FRAG_ALIGN - 1;
+        // The tag stays inside the fragment's first `FRAG_ALIGN` bytes, so the result is
+        // non-null like `addr`.
+        addr.map_addr(|a| a | tag).cast()
+    }
+
+    unsafe fn from_raw(raw: NonNull<core::ffi::c_void>) -> Self {
+        let tag = raw.addr().get() & (FRAG_ALIGN - 1);
+        // INVARIANT: Per the caller, `raw` came from `into_raw`: clearing the tag gives the
+        // fragment's address back and the tag its length.
+        Self {
+            // SAFETY: The fragment's address is non-null, aligned to `FRAG_ALIGN`.
+            addr: unsafe {
+                NonNull::new_unchecked(
+                    raw.as_ptr()
+                        .cast::<u8>()
+                        .map_addr(|a| a & !(FRAG_ALIGN - 1)),
+                )
+            },
+            len: (tag + 1) * FRAG_ALIGN,
+        }
+    }
+}
+
+/// A packet being assembled from one or more receive buffers.
+///
+/// # Invariants
+///
+/// `curr` is `head` or the last skb of `head`'s frag list, owned through `head`.
+pub struct MergedSkb {
+    head: SkBuff,
+    curr: NonNull<bindings::sk_buff>,
+}
+
+impl MergedSkb {
+    /// Starts a packet with `frag`'s bytes `skip..used` (the header, `skip` bytes, is
+    /// left out). Returns the buffer back if `used` is beyond it, `skip` beyond `used`,
+    /// or no skb could be allocated.
+    pub fn new(poll: &Poll<'_>, frag: RxFrag, used: usize, skip: usize) -> Result<Self, RxFrag> {
+        if used > frag.len || skip > used {
+            return Err(frag);
+        }
+        let truesize = frag.len;
+        let (addr, len) = frag.into_parts();
+        // SAFETY: We are in NAPI context (the poll token). `addr + skip` lies in the owned
+        // fragment with `used - skip` bytes written by the device behind it; on success the
+        // helper takes over the fragment's page reference.
+        let skb = unsafe {
+            bindings::vnr_rx_head_skb(
+                poll.napi().raw(),
+                addr.as_ptr().add(skip).cast(),
+                (used - skip) as u32,
+                truesize as u32,
+            )
+        };
+        match NonNull::new(skb) {
+            // SAFETY: The helper returned a new skb that we own.
+            Some(p) => Ok(Self {
+                head: unsafe { SkBuff::from_raw(p.as_ptr()) }.expect("non-null"),
+                curr: p,
+            }),
+            // INVARIANT: The helper left the fragment alone: give it back.
+            None => Err(RxFrag { addr, len }),
+        }
+    }
+
+    /// Appends `frag`'s first `used` bytes. Returns the buffer back if `used` is beyond
+    /// it or a chained skb could not be allocated.
+    pub fn append(&mut self, frag: RxFrag, used: usize) -> Result<(), RxFrag> {
+        if used > frag.len {
+            return Err(frag);
+        }
+        let truesize = frag.len;
+        let (addr, len) = frag.into_parts();
+        // SAFETY: `head` is owned and `curr` is its last skb (type invariant); the fragment
+        // is owned with `used` bytes written; on success its page reference passes to the
+        // packet.
+        let curr = unsafe {
+            bindings::vnr_skb_append_frag(
+                self.head.as_raw(),
+                self.curr.as_ptr(),
+                addr.as_ptr().cast(),
+                used as u32,
+                truesize as u32,
+            )
+        };
+        match NonNull::new(curr) {
+            Some(c) => {
+                // INVARIANT: The helper returns the packet's new last skb.
+                self.curr = c;
+                Ok(())
+            }
+            None => Err(RxFrag { addr, len }),
+        }
+    }
+
+    /// The assembled packet.
+    pub fn finish(self) -> SkBuff {
+        self.head
+    }
+}

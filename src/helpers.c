@@ -5,6 +5,7 @@
  */
 #include <linux/etherdevice.h>
 #include <linux/netdevice.h>
+#include <linux/virtio_net.h>
 
 #include "helpers.h"
 
@@ -265,23 +266,31 @@ void vnr_skb_csum_unnecessary(struct sk_buff *skb)
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 }
 
-bool vnr_skb_partial_csum_set(struct sk_buff *skb, u16 start, u16 off)
+bool vnr_skb_is_gso(const struct sk_buff *skb)
 {
-	return skb_partial_csum_set(skb, start, off);
+	return skb_is_gso(skb);
 }
 
 /*
- * Marks a received packet as coalesced by the device: @gso_type is SKB_GSO_*,
- * and the packet is DODGY so the stack re-validates its headers, as
- * virtio_net_hdr_to_skb() does.
+ * Applies the checksum and GSO state of a received virtio-net header to @skb,
+ * whose data starts at the Ethernet header, with the kernel's own
+ * virtio_net_hdr_to_skb() as the in-tree driver does (a VERSION_1 device is
+ * little-endian). Returns 0, or -EINVAL for a header the packet contradicts.
  */
-void vnr_skb_set_gso(struct sk_buff *skb, unsigned int gso_type, u16 gso_size)
+int vnr_skb_apply_net_hdr(struct sk_buff *skb, u8 flags, u8 gso_type,
+			  u16 hdr_len, u16 gso_size, u16 csum_start,
+			  u16 csum_offset)
 {
-	struct skb_shared_info *shinfo = skb_shinfo(skb);
+	struct virtio_net_hdr hdr = {
+		.flags = flags,
+		.gso_type = gso_type,
+		.hdr_len = __cpu_to_virtio16(true, hdr_len),
+		.gso_size = __cpu_to_virtio16(true, gso_size),
+		.csum_start = __cpu_to_virtio16(true, csum_start),
+		.csum_offset = __cpu_to_virtio16(true, csum_offset),
+	};
 
-	shinfo->gso_size = gso_size;
-	shinfo->gso_type = gso_type | SKB_GSO_DODGY;
-	shinfo->gso_segs = 0;
+	return virtio_net_hdr_to_skb(skb, &hdr, true);
 }
 
 /* A receive buffer of @len bytes, aligned to VNR_RX_FRAG_ALIGN. */

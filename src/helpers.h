@@ -83,9 +83,11 @@ unsigned int vnr_skb_nr_frags(const struct sk_buff *skb);
 bool vnr_skb_has_frag_list(const struct sk_buff *skb);
 void vnr_skb_tx_request(const struct sk_buff *skb, u32 out[6]);
 void vnr_skb_csum_unnecessary(struct sk_buff *skb);
-bool vnr_skb_partial_csum_set(struct sk_buff *skb, u16 start, u16 off);
+bool vnr_skb_is_gso(const struct sk_buff *skb);
 void vnr_netif_napi_del(struct napi_struct *napi);
-void vnr_skb_set_gso(struct sk_buff *skb, unsigned int gso_type, u16 gso_size);
+int vnr_skb_apply_net_hdr(struct sk_buff *skb, u8 flags, u8 gso_type,
+			  u16 hdr_len, u16 gso_size, u16 csum_start,
+			  u16 csum_offset);
 
 /* page-fragment receive buffers (mergeable mode) */
 void *vnr_netdev_alloc_frag(unsigned int len);

@@ -167,21 +167,6 @@ fn num_buffers_checked() {
 }
 
 #[test]
-fn rx_gso_type_mapping() {
-    assert_eq!(
-        hdr::rx_skb_gso_type(hdr::GSO_TCPV4),
-        Some(hdr::SKB_GSO_TCPV4)
-    );
-    assert_eq!(
-        hdr::rx_skb_gso_type(hdr::GSO_TCPV6 | hdr::GSO_ECN),
-        Some(hdr::SKB_GSO_TCPV6 | hdr::SKB_GSO_TCP_ECN)
-    );
-    assert_eq!(hdr::rx_skb_gso_type(hdr::GSO_UDP), Some(hdr::SKB_GSO_UDP));
-    assert_eq!(hdr::rx_skb_gso_type(hdr::GSO_NONE), None);
-    assert_eq!(hdr::rx_skb_gso_type(2), None);
-}
-
-#[test]
 fn rx_ecn_only_with_tcp() {
     let f = all_driver_features();
     let h = NetHdr {
@@ -441,7 +426,26 @@ fn rx_header_with_offloads() {
         hdr::rx_offload(&NetHdr { gso_size: 0, ..gso }, f, 3000),
         Err(HdrError::BadGso)
     );
-    assert_eq!(hdr::rx_offload(&gso, f, 54), Err(HdrError::BadGso));
+    assert!(hdr::rx_offload(&gso, f, 54).is_ok());
+    assert_eq!(hdr::rx_offload(&gso, f, 53), Err(HdrError::BadGso));
+    // A tap writes the whole linear length into hdr_len: only a hint, accepted.
+    let tap = NetHdr {
+        flags: hdr::F_NEEDS_CSUM,
+        hdr_len: 2962,
+        csum_start: 34,
+        csum_offset: 16,
+        ..gso
+    };
+    assert!(hdr::rx_offload(&tap, f, 2962).is_ok());
+    // Checksum field not where TCP has it, transport header inside the IP header,
+    // or a packet cut inside the TCP header: refused.
+    for bad in [
+        NetHdr { csum_offset: 6, ..tap },
+        NetHdr { csum_start: 10, ..tap },
+    ] {
+        assert_eq!(hdr::rx_offload(&bad, f, 2962), Err(HdrError::BadGso));
+    }
+    assert_eq!(hdr::rx_offload(&tap, f, 34 + 19), Err(HdrError::BadGso));
     let v6 = NetHdr {
         gso_type: hdr::GSO_TCPV6,
         ..gso
@@ -486,7 +490,8 @@ proptest! {
                 }
                 if let Some((t, size)) = off.gso {
                     prop_assert!(size > 0);
-                    prop_assert!(frame_len > h.hdr_len as usize);
+                    // Room for at least an Ethernet, IPv4 and UDP header.
+                    prop_assert!(frame_len >= 14 + 20 + 8);
                     let ok = match t & !hdr::GSO_ECN {
                         hdr::GSO_TCPV4 => f.has(features::GUEST_TSO4),
                         hdr::GSO_TCPV6 => f.has(features::GUEST_TSO6),

@@ -103,20 +103,30 @@ impl SkBuff {
         unsafe { bindings::vnr_skb_csum_unnecessary(self.as_raw()) }
     }
 
-    /// Marks the packet's checksum as partial, from `start` (from the start of the
-    /// frame) with the checksum at `start + offset`. The kernel checks both against
-    /// the packet; returns false if they do not fit.
-    pub fn set_partial_csum(&mut self, start: u16, offset: u16) -> bool {
-        // SAFETY: The skb is valid and owned; `skb_partial_csum_set` validates the offsets.
-        unsafe { bindings::vnr_skb_partial_csum_set(self.as_raw(), start, offset) }
+    /// Applies a received header's checksum (NEEDS_CSUM) and GSO state, with the
+    /// kernel's `virtio_net_hdr_to_skb()`, which checks them against the packet's own
+    /// headers (it may pull them into the linear part). The data must start at the
+    /// Ethernet header. Returns false if the packet contradicts the header.
+    pub fn apply_net_hdr(&mut self, h: &crate::logic::hdr::NetHdr) -> bool {
+        // SAFETY: The skb is valid and owned, not shared with anyone yet.
+        let r = unsafe {
+            bindings::vnr_skb_apply_net_hdr(
+                self.as_raw(),
+                h.flags,
+                h.gso_type,
+                h.hdr_len,
+                h.gso_size,
+                h.csum_start,
+                h.csum_offset,
+            )
+        };
+        r == 0
     }
 
-    /// Marks a received packet as coalesced by the device into segments of
-    /// `gso_size` bytes; `gso_type` is `SKB_GSO_*` bits. The packet is flagged DODGY,
-    /// so the stack re-validates its headers before segmenting it.
-    pub fn set_gso(&mut self, gso_type: u32, gso_size: u16) {
-        // SAFETY: The skb is valid and owned; its shared info is not shared yet.
-        unsafe { bindings::vnr_skb_set_gso(self.as_raw(), gso_type, gso_size) }
+    /// Whether the packet is a GSO (coalesced) one.
+    pub fn is_gso(&self) -> bool {
+        // SAFETY: The skb is valid.
+        unsafe { bindings::vnr_skb_is_gso(self.as_raw()) }
     }
 
     /// Frees a packet that was transmitted successfully, from any context.

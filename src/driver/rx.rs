@@ -20,6 +20,7 @@ use crate::abstractions::{
     virtqueue::{Buffer, Virtqueue},
     Gfp,
 };
+use kernel::prelude::*;
 use crate::logic::{
     hdr::{self, NetHdr, RxCsum},
     rx_buf,
@@ -185,10 +186,10 @@ fn receive_mergeable(
     };
     let nbufs = match rx_buf::check_num_buffers(h.num_buffers, vq.size()) {
         Ok(n) => n,
-        Err(_) => {
+        Err(e) => {
             // The rest of the packet, if any, cannot be told apart from the next ones:
             // they fail the same checks as heads and are counted there.
-            q.stats.rx_frame_errors.inc();
+            frame_error(dev, q, format_args!("num_buffers {}: {e:?}", h.num_buffers));
             return Some(None);
         }
     };
@@ -233,32 +234,29 @@ fn deliver(
     frame_len: usize,
 ) {
     let vn = dev.data();
-    let Ok(offload) = hdr::rx_offload(h, vn.features, frame_len) else {
-        q.stats.rx_frame_errors.inc();
-        return;
+    let offload = match hdr::rx_offload(h, vn.features, frame_len) {
+        Ok(o) => o,
+        Err(e) => {
+            frame_error(dev, q, format_args!("{e:?}: {h:?}, frame {frame_len} bytes"));
+            return;
+        }
     };
-    // Offsets in the header count from the Ethernet header: apply them before
-    // eth_type_trans pulls it.
+    // As the in-tree driver: DATA_VALID first, then the header's checksum and GSO
+    // state through the kernel's own `virtio_net_hdr_to_skb()`, before eth_type_trans
+    // (the header's offsets count from the Ethernet header).
     match offload.csum {
         RxCsum::None => {}
-        RxCsum::Unnecessary => {
-            skb.set_csum_unnecessary();
-            q.stats.rx_csum_valid.inc();
-        }
-        RxCsum::Partial { start, offset } => {
-            if !skb.set_partial_csum(start, offset) {
-                q.stats.rx_frame_errors.inc();
-                return;
-            }
-            q.stats.rx_csum_partial.inc();
-        }
+        RxCsum::Unnecessary => q.stats.rx_csum_valid.inc(),
+        RxCsum::Partial { .. } => q.stats.rx_csum_partial.inc(),
     }
-    if let Some((gso_type, gso_size)) = offload.gso {
-        let Some(t) = hdr::rx_skb_gso_type(gso_type) else {
-            q.stats.rx_frame_errors.inc();
-            return;
-        };
-        skb.set_gso(t, gso_size);
+    if offload.csum == RxCsum::Unnecessary {
+        skb.set_csum_unnecessary();
+    }
+    if (offload.csum != RxCsum::None || offload.gso.is_some()) && !skb.apply_net_hdr(h) {
+        frame_error(dev, q, format_args!("header contradicts the packet: {h:?}"));
+        return;
+    }
+    if skb.is_gso() {
         q.stats.rx_gso_packets.inc();
     }
     if dev.eth_type_trans(&mut skb).is_err() {
@@ -270,6 +268,18 @@ fn deliver(
     q.stats.rx_bytes.add(frame_len as u64);
     poll.gro_receive(skb);
 }
+
+/// Counts a packet whose header was refused; the first few are logged, as the
+/// in-tree driver's rate-limited "bad gso" warning.
+fn frame_error(dev: &NetDev<VirtNet>, q: &QueuePair, what: core::fmt::Arguments<'_>) {
+    q.stats.rx_frame_errors.inc();
+    if q.stats.rx_frame_errors.get() <= FRAME_ERRORS_LOGGED {
+        pr_warn!("{}: rx{}: dropped: {}\n", dev.name(), q.index, what);
+    }
+}
+
+/// Refused headers logged per queue before going quiet (the counter keeps counting).
+const FRAME_ERRORS_LOGGED: u64 = 5;
 
 /// Posts buffers outside of NAPI (open, deferred work).
 pub fn refill_process(dev: &NetDev<VirtNet>, q: &QueuePair) -> bool {

@@ -29,6 +29,16 @@ pub const GSO_UDP_L4: u8 = 5;
 /// `gso_type` bit: ECN (CWR) set on the TCP stream.
 pub const GSO_ECN: u8 = 0x80;
 
+const ETH_HLEN: usize = 14;
+const IPV4_HLEN: usize = 20;
+const IPV6_HLEN: usize = 40;
+const TCP_HLEN: usize = 20;
+const UDP_HLEN: usize = 8;
+/// `offsetof(struct tcphdr, check)`.
+const TCP_CSUM_OFFSET: u16 = 16;
+/// `offsetof(struct udphdr, check)`.
+const UDP_CSUM_OFFSET: u16 = 6;
+
 /// A parsed `virtio_net_hdr_v1` (the 10 common bytes plus `num_buffers`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NetHdr {
@@ -183,7 +193,27 @@ pub fn rx_offload(
         if !allowed || !ecn_ok {
             return Err(HdrError::BadGsoType);
         }
-        if hdr.gso_size == 0 || frame_len <= hdr.hdr_len as usize {
+        if hdr.gso_size == 0 {
+            return Err(HdrError::BadGso);
+        }
+        // `hdr_len` is only a hint (a Linux tap writes the whole linear length there),
+        // so, like `virtio_net_hdr_to_skb()`, check the packet against the headers the
+        // GSO type implies instead: network header, then transport header.
+        let tcp = matches!(base, GSO_TCPV4 | GSO_TCPV6);
+        let thlen = if tcp { TCP_HLEN } else { UDP_HLEN };
+        let nh_min = if base == GSO_TCPV6 { IPV6_HLEN } else { IPV4_HLEN };
+        let p_off = if hdr.flags & F_NEEDS_CSUM != 0 {
+            let want_offset = if tcp { TCP_CSUM_OFFSET } else { UDP_CSUM_OFFSET };
+            if (hdr.csum_start as usize) < nh_min
+                || (base != GSO_UDP && hdr.csum_offset != want_offset)
+            {
+                return Err(HdrError::BadGso);
+            }
+            hdr.csum_start as usize + thlen
+        } else {
+            ETH_HLEN + nh_min + thlen
+        };
+        if frame_len < p_off {
             return Err(HdrError::BadGso);
         }
         Some((hdr.gso_type, hdr.gso_size))
@@ -214,28 +244,6 @@ pub const SKB_GSO_TCPV4: u32 = 1 << 0;
 pub const SKB_GSO_TCP_ECN: u32 = 1 << 2;
 /// `SKB_GSO_TCPV6`.
 pub const SKB_GSO_TCPV6: u32 = 1 << 4;
-/// `SKB_GSO_UDP` (UFO).
-pub const SKB_GSO_UDP: u32 = 1 << 16;
-/// `SKB_GSO_UDP_L4` (USO).
-pub const SKB_GSO_UDP_L4: u32 = 1 << 17;
-
-/// The `SKB_GSO_*` bits for a coalesced packet of virtio `gso_type` (as accepted by
-/// [`rx_offload`]); `None` for a type the stack has no name for.
-pub fn rx_skb_gso_type(gso_type: u8) -> Option<u32> {
-    let base = match gso_type & !GSO_ECN {
-        GSO_TCPV4 => SKB_GSO_TCPV4,
-        GSO_TCPV6 => SKB_GSO_TCPV6,
-        GSO_UDP => SKB_GSO_UDP,
-        GSO_UDP_L4 => SKB_GSO_UDP_L4,
-        _ => return None,
-    };
-    let ecn = if gso_type & GSO_ECN != 0 {
-        SKB_GSO_TCP_ECN
-    } else {
-        0
-    };
-    Some(base | ecn)
-}
 
 /// Why an outgoing packet cannot be described to the device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

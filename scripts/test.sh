@@ -57,19 +57,46 @@ while read -r p f; do
 	passed=$((passed + p)); failed=$((failed + f))
 done < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$out/host-tests.log")
 
-echo "== in-VM selftests"
+# count_ktap FILE LABEL: adds a KTAP stream's results to the totals.
+count_ktap() {
+	local ok notok plan missing
+	ok=$(grep -cE '^ok [0-9]+ ' "$1")
+	notok=$(grep -cE '^not ok [0-9]+ ' "$1")
+	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$1" | head -1)
+	passed=$((passed + ok)); failed=$((failed + notok))
+	missing=$(( ${plan:-1} - ok - notok ))
+	[ "$missing" -gt 0 ] && { echo "FAIL: $missing $2 did not report"; failed=$((failed + missing)); }
+}
+# guest_rc RC LABEL: the harness's verdict on the guest kernel log.
+guest_rc() {
+	case $1 in
+	0|1) pass "$2: guest kernel log free of WARN/BUG/oops/lockdep" ;;
+	2) fail "$2: guest kernel log free of WARN/BUG/oops/lockdep" ;;
+	*) fail "$2: guest finished (rc=$1)" ;;
+	esac
+}
+quiet() { grep -vE '^\[|^.\[|SeaBIOS|Booting from' "$@"; }
+
+echo "== in-VM selftests (virtio_net_rust)"
 qemu-test/run-tests.sh > "$out/vm-tests.out" 2>&1
 vmrc=$?
-grep -vE '^\[|^.\[|SeaBIOS|Booting from' "$out/vm-tests.out"
-ok=$(grep -cE '^ok [0-9]+ ' "$out/vm-tests.out")
-notok=$(grep -cE '^not ok [0-9]+ ' "$out/vm-tests.out")
-plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out/vm-tests.out" | head -1)
-passed=$((passed + ok)); failed=$((failed + notok))
-missing=$(( ${plan:-1} - ok - notok ))
-[ "$missing" -gt 0 ] && { echo "FAIL: $missing VM tests did not report"; failed=$((failed + missing)); }
-case $vmrc in
-0|1) pass "guest kernel log free of WARN/BUG/oops/lockdep" ;;
-2) fail "guest kernel log free of WARN/BUG/oops/lockdep" ;;
-*) fail "guest finished (rc=$vmrc)" ;;
-esac
+quiet "$out/vm-tests.out"
+count_ktap "$out/vm-tests.out" "VM tests"
+guest_rc $vmrc "selftests"
+
+echo "== the same suite with the in-tree virtio_net on the device under test (parity)"
+qemu-test/run-tests.sh --dut-driver virtio_net --log "$out/tests-intree.log" > "$out/vm-tests-intree.out" 2>&1
+quiet "$out/vm-tests-intree.out" | grep -E '^(not )?ok ' | sed 's/^/in-tree: /'
+if qemu-test/parity.sh "$out/vm-tests.out" "$out/vm-tests-intree.out" > "$out/parity.md"; then
+	pass "parity: every test the in-tree driver passes, ours passes"
+else
+	fail "parity: every test the in-tree driver passes, ours passes"
+fi
+cat "$out/parity.md"
+
+echo "== device feature matrix"
+qemu-test/matrix.sh > "$out/matrix.out" 2>&1
+grep -vE '^(TAP|1\.\.)' "$out/matrix.out"
+count_ktap "$out/matrix.out" "matrix variants"
+cat "$out/matrix.md"
 finish

@@ -14,6 +14,11 @@ bool vnr_virtio_has_feature(const struct virtio_device *vdev, unsigned int fbit)
 	return virtio_has_feature(vdev, fbit);
 }
 
+u64 vnr_virtio_device_features(struct virtio_device *vdev)
+{
+	return vdev->config->get_features(vdev);
+}
+
 u64 vnr_virtio_features(const struct virtio_device *vdev)
 {
 	return vdev->features;

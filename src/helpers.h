@@ -26,6 +26,7 @@
 
 /* virtio device and configuration space */
 bool vnr_virtio_has_feature(const struct virtio_device *vdev, unsigned int fbit);
+u64 vnr_virtio_device_features(struct virtio_device *vdev);
 u64 vnr_virtio_features(const struct virtio_device *vdev);
 int vnr_virtio_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
 			struct virtqueue *vqs[],

@@ -44,6 +44,13 @@ impl Device {
         self.0.get()
     }
 
+    /// Every feature the device offers, whether the driver knows it or not.
+    pub fn device_features(&self) -> Features {
+        // SAFETY: `self.as_raw()` is valid by the type invariant; reading the device's
+        // feature bits has no side effect.
+        Features(unsafe { bindings::vnr_virtio_device_features(self.as_raw()) })
+    }
+
     /// The negotiated features (device features ∩ driver table ∪ transport features).
     pub fn features(&self) -> Features {
         // SAFETY: `self.as_raw()` is valid by the type invariant.

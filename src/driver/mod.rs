@@ -71,7 +71,10 @@ impl virtio::Driver for VirtioNetDriver {
     const FEATURES: &'static [u32] = &features::DRIVER_FEATURES;
 
     fn validate(dev: &virtio::Device) -> Result<Features> {
-        match features::validate(dev.features()) {
+        // Judge what the device offers, not only what this driver asked for: a device
+        // offering a CTRL_* feature without the control queue is broken even if this
+        // driver would not use that feature (the in-tree driver refuses it too).
+        match features::validate(dev.device_features()) {
             Ok(()) => Ok(features::negotiate(dev.features())),
             Err(FeatureError::NoVersion1) => {
                 pr_err!(

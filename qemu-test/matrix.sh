@@ -1,0 +1,72 @@
+#!/bin/bash
+# Device feature matrix: boots the guest once per set of virtio-net-pci properties
+# of the device under test and runs the checks that apply to it (ping, TCP
+# integrity both ways with a 32 MiB blob, offload use). Prints one KTAP line per
+# variant and writes qemu-test/out/matrix.md. Options go to vm.py, e.g.
+#   qemu-test/matrix.sh --dut-driver virtio_net
+# VNR_MATRIX=name1,name2 runs only those variants.
+source "$(dirname "$0")/common.sh"
+
+checks=ping4,ping6,tcp_dut_to_peer,tcp_peer_to_dut,offloads_used
+guest_gso_off=guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off
+host_gso_off=host_tso4=off,host_tso6=off,host_ecn=off,host_ufo=off
+ctrl_off=ctrl_vq=off,ctrl_rx=off,ctrl_vlan=off,ctrl_rx_extra=off,ctrl_mac_addr=off,ctrl_guest_offloads=off,guest_announce=off
+# name | vm.py options | checks
+variants=(
+	"defaults||$checks"
+	"mrg_rxbuf=off|--dut-props ,mrg_rxbuf=off|$checks"
+	"small_buffers|--dut-props ,mrg_rxbuf=off,$guest_gso_off|$checks"
+	"no_csum|--dut-props ,csum=off,guest_csum=off,$host_gso_off,$guest_gso_off|$checks"
+	"host_tso_off|--dut-props ,$host_gso_off|$checks"
+	"mq_2|--queues 2|$checks"
+	"mq_4|--queues 4|$checks"
+	"packed|--dut-props ,packed=on|$checks"
+	"event_idx=off|--dut-props ,event_idx=off|$checks"
+	"indirect_desc=off|--dut-props ,indirect_desc=off|$checks"
+	"ctrl_vq=off|--dut-props ,$ctrl_off|$checks"
+	"ctrl_rx_without_ctrl_vq|--dut-props ,ctrl_vq=off,ctrl_rx=on,ctrl_vlan=off,ctrl_rx_extra=off,ctrl_mac_addr=off,ctrl_guest_offloads=off,guest_announce=off|bind_refused"
+	"host_mtu=9000|--dut-props ,host_mtu=9000|$checks"
+	"rx_queue_size=1024|--dut-props ,rx_queue_size=1024|$checks"
+)
+
+md="$out/matrix.md"
+{
+	echo "| variant | device properties | result | checks passed |"
+	echo "|---|---|---|---|"
+} > "$md"
+echo "TAP version 13"
+n=0
+for v in "${variants[@]}"; do
+	name=${v%%|*}
+	[ -z "${VNR_MATRIX:-}" ] || echo ",$VNR_MATRIX," | grep -q ",$name," || continue
+	n=$((n + 1))
+done
+echo "1..$n"
+i=0 failed=0
+for v in "${variants[@]}"; do
+	IFS='|' read -r name opts only <<< "$v"
+	[ -z "${VNR_MATRIX:-}" ] || echo ",$VNR_MATRIX," | grep -q ",$name," || continue
+	i=$((i + 1))
+	log="$out/matrix-$name.log"
+	# shellcheck disable=SC2086
+	"$root/qemu-test/vm.py" --kernel "$kernel_image" --initrd "$initrd" --mode tests \
+		--quiet-kernel --log "$log.console" --timeout 900 --only "$only" \
+		--guest-arg blob_mb=32 $opts "$@" > "$log" 2>&1
+	rc=$?
+	ok=$(grep -cE '^ok [0-9]+ ' "$log")
+	notok=$(grep -cE '^not ok [0-9]+ ' "$log")
+	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$log" | head -1)
+	bad=$(grep -E '^not ok [0-9]+ ' "$log" | awk '{print $4}' | paste -sd, -)
+	if [ "$rc" = 0 ] && [ "$notok" = 0 ] && [ "$ok" = "${plan:-x}" ]; then
+		echo "ok $i $name"
+		result=pass
+	else
+		grep -E '^(not ok|# )' "$log" | sed 's/^/# /' | tail -30
+		echo "not ok $i $name # rc=$rc${bad:+ failed: $bad}"
+		result="FAIL (rc=$rc${bad:+; $bad})"
+		failed=$((failed + 1))
+	fi
+	props=$(echo "$opts" | sed 's/--dut-props ,//; s/--queues \([0-9]*\)/mq=on, \1 queue pairs/')
+	echo "| $name | ${props:-(defaults)} | $result | $ok/${plan:-?} |" >> "$md"
+done
+exit $((failed > 0))

@@ -35,3 +35,7 @@ const unsigned long VNR_PAGE_SIZE = PAGE_SIZE;
 const int VNR_ETH_SS_STATS = ETH_SS_STATS;
 const size_t VNR_ETH_GSTRING_LEN = ETH_GSTRING_LEN;
 const int VNR_EOPNOTSUPP = EOPNOTSUPP;
+const unsigned int VNR_IFF_PROMISC = IFF_PROMISC;
+const unsigned int VNR_IFF_ALLMULTI = IFF_ALLMULTI;
+const unsigned int VNR_IFF_UNICAST_FLT = IFF_UNICAST_FLT;
+const unsigned int VNR_IFF_LIVE_ADDR_CHANGE = IFF_LIVE_ADDR_CHANGE;

@@ -425,3 +425,64 @@ bool vnr_schedule_work(struct work_struct *work)
 {
 	return schedule_work(work);
 }
+
+void vnr_cond_resched(void)
+{
+	cond_resched();
+}
+
+void vnr_cpu_relax(void)
+{
+	cpu_relax();
+}
+
+/*
+ * Copies the device's flags and up to @uc_max unicast and @mc_max multicast
+ * addresses (6 bytes each) under the address-list lock; returns the full list
+ * lengths in @n_uc and @n_mc, which may exceed the room given.
+ */
+void vnr_netdev_rx_mode(struct net_device *dev, unsigned int *flags,
+			u8 *uc, unsigned int uc_max, unsigned int *n_uc,
+			u8 *mc, unsigned int mc_max, unsigned int *n_mc)
+{
+	struct netdev_hw_addr *ha;
+	unsigned int i;
+
+	netif_addr_lock_bh(dev);
+	*flags = dev->flags;
+	*n_uc = netdev_uc_count(dev);
+	*n_mc = netdev_mc_count(dev);
+	i = 0;
+	netdev_for_each_uc_addr(ha, dev) {
+		if (i == uc_max)
+			break;
+		memcpy(uc + 6 * i++, ha->addr, ETH_ALEN);
+	}
+	i = 0;
+	netdev_for_each_mc_addr(ha, dev) {
+		if (i == mc_max)
+			break;
+		memcpy(mc + 6 * i++, ha->addr, ETH_ALEN);
+	}
+	netif_addr_unlock_bh(dev);
+}
+
+int vnr_eth_prepare_mac_addr_change(struct net_device *dev, void *p)
+{
+	return eth_prepare_mac_addr_change(dev, p);
+}
+
+void vnr_eth_commit_mac_addr_change(struct net_device *dev, void *p)
+{
+	eth_commit_mac_addr_change(dev, p);
+}
+
+void vnr_netdev_set_priv_flags(struct net_device *dev, unsigned int flags)
+{
+	dev->priv_flags |= flags;
+}
+
+const u8 *vnr_sockaddr_data(const void *p)
+{
+	return (const u8 *)((const struct sockaddr *)p)->sa_data;
+}

@@ -111,4 +111,15 @@ void vnr_spin_unlock_bh(spinlock_t *lock);
 void vnr_init_work(struct work_struct *work, work_func_t func);
 bool vnr_schedule_work(struct work_struct *work);
 
+/* control queue and RX mode */
+void vnr_cond_resched(void);
+void vnr_cpu_relax(void);
+void vnr_netdev_rx_mode(struct net_device *dev, unsigned int *flags,
+			u8 *uc, unsigned int uc_max, unsigned int *n_uc,
+			u8 *mc, unsigned int mc_max, unsigned int *n_mc);
+int vnr_eth_prepare_mac_addr_change(struct net_device *dev, void *p);
+void vnr_eth_commit_mac_addr_change(struct net_device *dev, void *p);
+void vnr_netdev_set_priv_flags(struct net_device *dev, unsigned int flags);
+const u8 *vnr_sockaddr_data(const void *p);
+
 #endif /* VNR_HELPERS_H */

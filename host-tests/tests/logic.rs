@@ -41,11 +41,11 @@ fn ctrl_features_need_ctrl_vq() {
 
 #[test]
 fn driver_table_only_has_supported_features() {
-    // Not driven yet: control queue and what needs it, USO, hash reports.
+    // Not driven yet: multiqueue, VLAN filtering, announcements, hash reports, RSS.
     for bit in [
-        features::CTRL_VQ,
         features::MQ,
-        features::CTRL_RX,
+        features::CTRL_VLAN,
+        features::GUEST_ANNOUNCE,
         features::HASH_REPORT,
         features::RSS,
     ] {
@@ -60,6 +60,9 @@ fn driver_table_only_has_supported_features() {
         features::MRG_RXBUF,
         features::GUEST_TSO4,
         features::GUEST_TSO6,
+        features::CTRL_VQ,
+        features::CTRL_RX,
+        features::CTRL_MAC_ADDR,
     ] {
         assert!(features::DRIVER_FEATURES.contains(&bit));
     }
@@ -440,8 +443,14 @@ fn rx_header_with_offloads() {
     // Checksum field not where TCP has it, transport header inside the IP header,
     // or a packet cut inside the TCP header: refused.
     for bad in [
-        NetHdr { csum_offset: 6, ..tap },
-        NetHdr { csum_start: 10, ..tap },
+        NetHdr {
+            csum_offset: 6,
+            ..tap
+        },
+        NetHdr {
+            csum_start: 10,
+            ..tap
+        },
     ] {
         assert_eq!(hdr::rx_offload(&bad, f, 2962), Err(HdrError::BadGso));
     }
@@ -514,4 +523,81 @@ proptest! {
             prop_assert_eq!(n + hdr_len, used as usize);
         }
     }
+}
+
+#[test]
+fn ctrl_ack_and_mac_table() {
+    use virtio_net_rust_logic::ctrl;
+    assert!(ctrl::acked(0, 1));
+    assert!(!ctrl::acked(1, 1));
+    // Nothing written: not an ack, whatever the byte holds.
+    assert!(!ctrl::acked(0, 0));
+    let uc = [1u8, 2, 3, 4, 5, 6];
+    let mc = [0x33u8, 0x33, 0, 0, 0, 1, 0x01, 0x00, 0x5e, 0, 0, 1];
+    let mut t = vec![0u8; ctrl::mac_table_len(1, 2)];
+    assert_eq!(t.len(), 4 + 6 + 4 + 12);
+    assert!(ctrl::write_mac_table(&mut t, &uc, &mc));
+    assert_eq!(&t[..4], &1u32.to_le_bytes());
+    assert_eq!(&t[4..10], &uc);
+    assert_eq!(&t[10..14], &2u32.to_le_bytes());
+    assert_eq!(&t[14..], &mc);
+    // Sizes that do not match are refused.
+    assert!(!ctrl::write_mac_table(&mut t, &uc[..5], &mc));
+    assert!(!ctrl::write_mac_table(&mut t[..10], &uc, &mc));
+    let mut empty = vec![0u8; ctrl::mac_table_len(0, 0)];
+    assert!(ctrl::write_mac_table(&mut empty, &[], &[]));
+    assert_eq!(empty, vec![0u8; 8]);
+}
+
+#[test]
+fn rx_mode_falls_back_on_long_lists() {
+    use virtio_net_rust_logic::ctrl::{self, RxMode};
+    assert_eq!(
+        ctrl::rx_mode(false, false, 3, 3, 256),
+        RxMode {
+            promisc: false,
+            allmulti: false
+        }
+    );
+    assert_eq!(
+        ctrl::rx_mode(false, false, 257, 3, 256),
+        RxMode {
+            promisc: true,
+            allmulti: false
+        }
+    );
+    assert_eq!(
+        ctrl::rx_mode(false, false, 0, 300, 256),
+        RxMode {
+            promisc: false,
+            allmulti: true
+        }
+    );
+    assert_eq!(
+        ctrl::rx_mode(true, true, 0, 0, 256),
+        RxMode {
+            promisc: true,
+            allmulti: true
+        }
+    );
+}
+
+#[test]
+fn stat_names_follow_in_tree_pattern() {
+    use virtio_net_rust_logic::stats_names::{write_name, Dir, NAME_LEN};
+    let mut slot = [0xffu8; NAME_LEN];
+    write_name(&mut slot, Dir::Rx, 0, "packets");
+    assert_eq!(&slot[..11], b"rx0_packets");
+    assert!(slot[11..].iter().all(|&b| b == 0));
+    write_name(&mut slot, Dir::Tx, 12, "kicks");
+    assert_eq!(&slot[..10], b"tx12_kicks");
+    // Too long: truncated, still NUL-terminated.
+    write_name(
+        &mut slot,
+        Dir::Rx,
+        3,
+        "a_name_much_longer_than_thirty_two_bytes",
+    );
+    assert_eq!(slot[NAME_LEN - 1], 0);
+    assert_eq!(&slot[..4], b"rx3_");
 }

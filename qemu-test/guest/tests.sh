@@ -188,6 +188,51 @@ t_offloads_used() {
 	return $rc
 }
 
+rx_packets() { cat /sys/class/net/$DUT/statistics/rx_packets; }
+
+# The device drops frames for other MACs until the interface goes promiscuous: the
+# receive mode reaches the device (CTRL_RX over the control queue).
+t_rx_filter_promisc() {
+	local other=52:54:00:99:99:99 addr=192.0.2.77 b a rc=0
+	ip -n peer neigh replace $addr lladdr $other dev "$PEER" nud permanent || return 1
+	b=$(rx_packets)
+	ip netns exec peer ping -c 5 -i 0.2 -W 1 $addr >/dev/null 2>&1
+	sleep 1
+	a=$(rx_packets)
+	log "filtering: $((a - b)) of 5 frames for $other reached the DUT"
+	[ $((a - b)) -lt 5 ] || rc=1
+	ip link set "$DUT" promisc on
+	sleep 1
+	b=$(rx_packets)
+	ip netns exec peer ping -c 5 -i 0.2 -W 1 $addr >/dev/null 2>&1
+	sleep 1
+	a=$(rx_packets)
+	log "promiscuous: $((a - b)) of 5 frames for $other reached the DUT"
+	[ $((a - b)) -ge 5 ] || rc=1
+	ip link set "$DUT" promisc off
+	ip -n peer neigh del $addr dev "$PEER"
+	return $rc
+}
+
+# The MAC address changes while up and the device then accepts frames for it
+# (CTRL_MAC_ADDR); an invalid address is refused and changes nothing.
+t_mac_change() {
+	local new=52:54:00:12:34:77 old rc=0
+	old=$(cat /sys/class/net/$DUT/address)
+	if ip link set "$DUT" address 01:00:5e:00:00:01 2>/dev/null; then
+		log "multicast MAC accepted"; rc=1
+	fi
+	[ "$(cat /sys/class/net/$DUT/address)" = "$old" ] || { log "MAC changed by a refused request"; rc=1; }
+	ip link set "$DUT" address $new || return 1
+	ip -n peer neigh flush dev "$PEER"
+	wait_for 10 ip netns exec peer ping -c 1 -W 1 $DUT_V4 || { log "no ping with the new MAC"; rc=1; }
+	ip -n peer neigh show dev "$PEER" | grep -q "$new" || { log "peer did not learn $new"; rc=1; }
+	ip link set "$DUT" address "$old" || rc=1
+	ip -n peer neigh flush dev "$PEER"
+	wait_for 10 ip netns exec peer ping -c 1 -W 1 $DUT_V4 || { log "no ping after restoring the MAC"; rc=1; }
+	return $rc
+}
+
 # The device offers CTRL_* features without CTRL_VQ: the driver refuses it with
 # a clear log line (run alone, on such a device: vnr.only=bind_refused).
 t_bind_refused() {
@@ -200,7 +245,7 @@ t_bind_refused() {
 }
 
 TESTS="rmmod_idle module_bound mac_and_drvinfo link_follows_set_link ping4 ping6 tcp_dut_to_peer
-tcp_peer_to_dut offloads_used stats_count_traffic down_up_under_traffic rmmod_under_traffic"
+tcp_peer_to_dut offloads_used rx_filter_promisc mac_change stats_count_traffic down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----
 selected=

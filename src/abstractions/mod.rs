@@ -9,6 +9,7 @@
 // Parts of the API are there for the parity work and are not called yet.
 #![allow(dead_code)]
 
+pub mod ctrl_msg;
 pub mod ethtool;
 pub mod frag;
 pub mod lock;

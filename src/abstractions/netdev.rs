@@ -81,6 +81,15 @@ pub trait Operations: Sized + Send + Sync + 'static {
     fn poll(dev: &NetDev<Self>, poll: Poll<'_>) -> i32;
     /// Runs in process context after [`NetDev::schedule_deferred`].
     fn deferred(_dev: &NetDev<Self>) {}
+    /// `ndo_set_rx_mode`: the flags or address lists changed. Runs in atomic context
+    /// (under the address-list lock): read them with [`NetDev::rx_mode`] from
+    /// deferred work.
+    fn set_rx_mode(_dev: &NetDev<Self>) {}
+    /// `ndo_set_mac_address`: tell the device about `addr` (already checked to be a
+    /// valid unicast address that may change now). On success the interface takes it.
+    fn set_mac_address(_dev: &NetDev<Self>, _addr: &[u8; 6]) -> Result {
+        Ok(())
+    }
     /// `ethtool -i`.
     fn get_drvinfo(_dev: &NetDev<Self>, _info: &mut DrvInfo) {}
     /// `ethtool -S`: how many counters there are. May change only under the RTNL lock.
@@ -92,6 +101,19 @@ pub trait Operations: Sized + Send + Sync + 'static {
     /// `ethtool -S`: the values, in the order of the names (`values` has
     /// `stats_count` entries, zeroed).
     fn stats_values(_dev: &NetDev<Self>, _values: &mut [u64]) {}
+}
+
+/// The receive flags and address-list lengths of an interface ([`NetDev::rx_mode`]).
+#[derive(Clone, Copy, Debug)]
+pub struct AddrLists {
+    /// `IFF_PROMISC`.
+    pub promisc: bool,
+    /// `IFF_ALLMULTI`.
+    pub allmulti: bool,
+    /// Unicast addresses besides the device's own.
+    pub n_uc: usize,
+    /// Multicast addresses.
+    pub n_mc: usize,
 }
 
 /// The private area of a net_device created by [`Registration`].
@@ -145,6 +167,32 @@ impl<T: Operations> NetDev<T> {
     pub fn name(&self) -> &CStr {
         // SAFETY: `netdev_name` returns the NUL-terminated name stored in the device.
         unsafe { CStr::from_char_ptr(bindings::vnr_netdev_name(self.as_raw())) }
+    }
+
+    /// The receive flags and address lists: copies up to `uc.len() / 6` unicast and
+    /// `mc.len() / 6` multicast addresses, and says how long the lists really are.
+    pub fn rx_mode(&self, uc: &mut [u8], mc: &mut [u8]) -> AddrLists {
+        let (mut flags, mut n_uc, mut n_mc) = (0u32, 0u32, 0u32);
+        // SAFETY: The device is valid; the helper writes at most `len / 6` addresses of 6
+        // bytes into each buffer, and the three counters.
+        unsafe {
+            bindings::vnr_netdev_rx_mode(
+                self.as_raw(),
+                &mut flags,
+                uc.as_mut_ptr(),
+                (uc.len() / 6) as u32,
+                &mut n_uc,
+                mc.as_mut_ptr(),
+                (mc.len() / 6) as u32,
+                &mut n_mc,
+            )
+        };
+        AddrLists {
+            promisc: flags & bindings::VNR_IFF_PROMISC != 0,
+            allmulti: flags & bindings::VNR_IFF_ALLMULTI != 0,
+            n_uc: n_uc as usize,
+            n_mc: n_mc as usize,
+        }
     }
 
     /// Schedules [`Operations::deferred`] on the system workqueue.
@@ -359,6 +407,23 @@ impl<T: Operations> Registration<T> {
         }
     }
 
+    /// Declares what the device does with addresses: filtering unicast addresses
+    /// besides its own (`IFF_UNICAST_FLT`), changing its MAC while up
+    /// (`IFF_LIVE_ADDR_CHANGE`). Only before registration.
+    pub fn set_addr_caps(&self, unicast_filter: bool, live_addr_change: bool) {
+        let mut f = 0;
+        if unicast_filter {
+            f |= bindings::VNR_IFF_UNICAST_FLT;
+        }
+        if live_addr_change {
+            f |= bindings::VNR_IFF_LIVE_ADDR_CHANGE;
+        }
+        if !self.registered.load(Ordering::Acquire) {
+            // SAFETY: Before registration nothing else reads the field.
+            unsafe { bindings::vnr_netdev_set_priv_flags(self.dev.as_ptr(), f) }
+        }
+    }
+
     /// Registers the device with the networking core (`register_netdev`).
     pub fn register(&self) -> Result {
         if self.registered.swap(true, Ordering::AcqRel) {
@@ -407,6 +472,8 @@ impl<T: Operations> Adapter<T> {
         ndo_start_xmit: Some(Self::start_xmit),
         ndo_get_stats64: Some(Self::get_stats64),
         ndo_validate_addr: Some(bindings::eth_validate_addr),
+        ndo_set_rx_mode: Some(Self::set_rx_mode),
+        ndo_set_mac_address: Some(Self::set_mac_address),
         // SAFETY: All-zero is a valid `net_device_ops` (every callback `None`).
         ..unsafe { core::mem::zeroed() }
     };
@@ -423,6 +490,35 @@ impl<T: Operations> Adapter<T> {
     unsafe extern "C" fn open(dev: *mut bindings::net_device) -> i32 {
         // SAFETY: Called by the networking core on a registered device of ours.
         from_result(|| T::open(unsafe { Self::dev(dev) }).map(|()| 0))
+    }
+
+    unsafe extern "C" fn set_rx_mode(dev: *mut bindings::net_device) {
+        // SAFETY: As in `open`.
+        T::set_rx_mode(unsafe { Self::dev(dev) })
+    }
+
+    unsafe extern "C" fn set_mac_address(
+        dev: *mut bindings::net_device,
+        p: *mut core::ffi::c_void,
+    ) -> i32 {
+        from_result(|| {
+            // SAFETY: The core passes a `struct sockaddr` for the device; the helper checks
+            // the address and whether it may change now.
+            let ret = unsafe { bindings::vnr_eth_prepare_mac_addr_change(dev, p) };
+            if ret != 0 {
+                return Err(Error::from_errno(ret));
+            }
+            let mut addr = [0u8; 6];
+            // SAFETY: `p` is a `struct sockaddr`, whose `sa_data` holds at least 14 bytes.
+            unsafe {
+                core::ptr::copy_nonoverlapping(bindings::vnr_sockaddr_data(p), addr.as_mut_ptr(), 6)
+            };
+            // SAFETY: As in `open`.
+            T::set_mac_address(unsafe { Self::dev(dev) }, &addr)?;
+            // SAFETY: As above; the address was validated by the prepare step.
+            unsafe { bindings::vnr_eth_commit_mac_addr_change(dev, p) };
+            Ok(0)
+        })
     }
 
     unsafe extern "C" fn stop(dev: *mut bindings::net_device) -> i32 {

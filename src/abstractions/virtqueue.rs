@@ -26,6 +26,9 @@ pub enum Direction {
     Out,
     /// The device writes it (receive).
     In,
+    /// The device reads the first entries and writes the rest (a request with a
+    /// reply, as on the control queue); [`SgList::start_in`] marks the boundary.
+    Both,
 }
 
 /// A scatterlist being filled for one buffer.
@@ -37,9 +40,17 @@ pub enum Direction {
 pub struct SgList<'a> {
     sg: &'a mut [bindings::scatterlist; MAX_SG],
     used: usize,
+    /// Entries before the first device-writable one ([`Direction::Both`] only).
+    out: Option<usize>,
 }
 
 impl SgList<'_> {
+    /// Marks the entries pushed so far as device-readable and the next ones as
+    /// device-writable ([`Direction::Both`] buffers).
+    pub fn start_in(&mut self) {
+        self.out = Some(self.used);
+    }
+
     /// The raw table, for [`Buffer`] implementations that fill it with C helpers.
     pub(crate) fn raw_tail(&mut self) -> (*mut bindings::scatterlist, usize) {
         (self.sg[self.used..].as_mut_ptr(), MAX_SG - self.used)
@@ -154,13 +165,18 @@ impl<B: Buffer> Virtqueue<B> {
         let mut list = SgList {
             sg: &mut self.sg,
             used: 0,
+            out: None,
         };
         if let Err(e) = buf.fill(&mut list) {
             return Err((e, buf));
         }
         let n = list.used;
+        let out = list.out.unwrap_or(n);
         if n == 0 {
             return Err((EINVAL, buf));
+        }
+        if B::DIRECTION == Direction::Both {
+            return self.add_split(buf, n, out, gfp);
         }
         // The virtio core walks the list up to its end mark, not `n` entries.
         // SAFETY: Entry `n - 1` is within the table.
@@ -177,7 +193,7 @@ impl<B: Buffer> Virtqueue<B> {
                     token.as_ptr(),
                     gfp.raw(),
                 ),
-                Direction::In => bindings::virtqueue_add_inbuf(
+                Direction::In | Direction::Both => bindings::virtqueue_add_inbuf(
                     self.raw(),
                     self.sg.as_mut_ptr(),
                     n as u32,
@@ -192,6 +208,63 @@ impl<B: Buffer> Virtqueue<B> {
             return Err((Error::from_errno(ret), buf));
         }
         Ok(())
+    }
+
+    /// Adds a [`Direction::Both`] buffer whose `n` entries are `out` device-readable
+    /// ones, then device-writable ones: each entry becomes its own one-entry list, as
+    /// `virtqueue_add_sgs` takes lists.
+    fn add_split(
+        &mut self,
+        buf: B,
+        n: usize,
+        out: usize,
+        gfp: super::Gfp,
+    ) -> Result<(), (Error, B)> {
+        let mut lists = [core::ptr::null_mut::<bindings::scatterlist>(); MAX_SG];
+        for (i, l) in lists.iter_mut().enumerate().take(n) {
+            // SAFETY: Entry `i < n <= MAX_SG` is within the table.
+            unsafe { bindings::vnr_sg_mark_end(&mut self.sg[i]) };
+            *l = &mut self.sg[i];
+        }
+        let token = buf.into_raw();
+        // SAFETY: `lists[..n]` are one-entry lists describing memory owned by the buffer
+        // whose token is `token` (the `Buffer` contract); `out <= n`.
+        let ret = unsafe {
+            bindings::virtqueue_add_sgs(
+                self.raw(),
+                lists.as_mut_ptr(),
+                out as u32,
+                (n - out) as u32,
+                token.as_ptr(),
+                gfp.raw(),
+            )
+        };
+        if ret < 0 {
+            // SAFETY: The add failed, so the virtio core did not keep `token`.
+            let buf = unsafe { B::from_raw(token) };
+            return Err((Error::from_errno(ret), buf));
+        }
+        Ok(())
+    }
+
+    /// Waits for the device to use a buffer, spinning (with rescheduling points): for
+    /// the control queue, whose commands the device completes at once. Returns `None`
+    /// if the queue breaks (device gone or misbehaving). Process context only.
+    pub fn wait_buf(&mut self) -> Option<(B, u32)> {
+        loop {
+            if let Some(r) = self.get_buf() {
+                return Some(r);
+            }
+            if self.is_broken() {
+                return None;
+            }
+            // SAFETY: The caller runs in process context (documented above); both calls
+            // only yield the CPU.
+            unsafe {
+                bindings::vnr_cond_resched();
+                bindings::vnr_cpu_relax();
+            }
+        }
     }
 
     /// Takes the next buffer the device has used, with the length the device reports

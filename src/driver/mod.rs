@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+mod ctrl;
 mod netdev_ops;
 mod queue;
 mod rx;
@@ -22,6 +23,7 @@ use crate::logic::{
     features::{self, config_offset, FeatureError, Features},
     mac, rx_buf,
 };
+use ctrl::Ctrl;
 use kernel::{c_str, prelude::*};
 use queue::{QueuePair, RxRing, RxVq};
 
@@ -61,6 +63,8 @@ pub struct VirtNet {
     rx_buf_len: usize,
     /// Queue pairs, each with its NAPI context.
     queues: KVec<Pin<KBox<QueuePair>>>,
+    /// The control queue, if the device has one (CTRL_VQ).
+    ctrl: Option<Pin<KBox<Ctrl>>>,
 }
 
 /// The virtio driver.
@@ -133,7 +137,8 @@ impl virtio::Driver for VirtioNetDriver {
         let hdr_len = features::hdr_len(features);
         let rx_buf_len = rx_buf::small_buf_len(hdr_len, mtu);
 
-        let mut vqs = vdev.find_vqs::<Self>(&[
+        let has_ctrl = features.has(features::CTRL_VQ);
+        let specs = [
             VqSpec {
                 name: c_str!("input.0"),
                 callback: true,
@@ -142,13 +147,23 @@ impl virtio::Driver for VirtioNetDriver {
                 name: c_str!("output.0"),
                 callback: true,
             },
-        ])?;
+            VqSpec {
+                name: c_str!("control"),
+                callback: false,
+            },
+        ];
+        let mut vqs = vdev.find_vqs::<Self>(&specs[..if has_ctrl { 3 } else { 2 }])?;
         let rxvq = if features.has(features::MRG_RXBUF) {
             RxVq::Mergeable(vqs.take(0)?)
         } else {
             RxVq::Small(vqs.take(0)?)
         };
         let txvq = vqs.take(1)?;
+        let ctrl = if has_ctrl {
+            Some(KBox::pin_init(Ctrl::new(vqs.take(2)?), GFP_KERNEL)?)
+        } else {
+            None
+        };
         let mut rx = RxRing {
             vq: rxvq,
             avg_pkt_len: Ewma::default(),
@@ -176,6 +191,7 @@ impl virtio::Driver for VirtioNetDriver {
                 hdr_len,
                 rx_buf_len,
                 queues,
+                ctrl,
             })
         })?;
         let o = features::offloads(features);
@@ -199,6 +215,9 @@ impl virtio::Driver for VirtioNetDriver {
         // through CTRL_GUEST_OFFLOADS, which is not negotiated (yet).
         let on = if o.gro_hw { offload::GRO_HW } else { 0 };
         reg.set_features(hw, hw | on | offload::HIGHDMA);
+        // As in-tree: the device filters unicast addresses (with CTRL_RX) and takes a
+        // new MAC while up (CTRL_MAC_ADDR, or simply by address on VERSION_1).
+        reg.set_addr_caps(true, true);
         reg.dev().carrier_off();
         Ok(reg)
     }

@@ -4,13 +4,14 @@
 //! link state and `ethtool -i`.
 
 use super::stats::STATS;
-use super::{rx, tx, VirtNet, DRIVER_NAME, DRIVER_VERSION};
+use super::{ctrl, rx, tx, VirtNet, DRIVER_NAME, DRIVER_VERSION};
 use crate::abstractions::{
     ethtool::{DrvInfo, StatNames},
     napi::Poll,
     netdev::{NetDev, Operations, Stats64},
     skb::SkBuff,
 };
+use crate::logic::ctrl as ctrl_cmd;
 use crate::logic::features::{self, config_offset};
 use crate::logic::stats_names::{self, Dir};
 use kernel::prelude::*;
@@ -92,8 +93,35 @@ impl Operations for VirtNet {
         }
     }
 
+    fn set_rx_mode(dev: &NetDev<Self>) {
+        if let Some(c) = dev.data().ctrl.as_ref() {
+            c.mark_rx_mode();
+            dev.schedule_deferred();
+        }
+    }
+
+    fn set_mac_address(dev: &NetDev<Self>, addr: &[u8; 6]) -> Result {
+        let vn = dev.data();
+        match vn.ctrl.as_ref() {
+            Some(c) if vn.features.has(features::CTRL_MAC_ADDR) => c
+                .send(ctrl_cmd::CLASS_MAC, ctrl_cmd::MAC_ADDR_SET, addr)
+                .inspect_err(|_| {
+                    pr_warn!("{}: device refused MAC address {:02x?}\n", dev.name(), addr)
+                }),
+            // A VERSION_1 device without CTRL_MAC_ADDR has no way to learn it; the in-tree
+            // driver takes the address all the same (legacy config writes are not needed:
+            // legacy devices are refused).
+            _ => Ok(()),
+        }
+    }
+
     fn deferred(dev: &NetDev<Self>) {
         let vn = dev.data();
+        if let Some(c) = vn.ctrl.as_ref() {
+            if c.take_rx_mode() {
+                ctrl::apply_rx_mode(dev, c);
+            }
+        }
         if vn.features.has(features::STATUS) {
             let status = vn.vdev.read_config_u16(config_offset::STATUS);
             if status & features::STATUS_LINK_UP != 0 {

@@ -20,11 +20,11 @@ use crate::abstractions::{
     virtqueue::{Buffer, Virtqueue},
     Gfp,
 };
-use kernel::prelude::*;
 use crate::logic::{
     hdr::{self, NetHdr, RxCsum},
     rx_buf,
 };
+use kernel::prelude::*;
 
 /// Where refills allocate from.
 #[derive(Clone, Copy)]
@@ -237,7 +237,11 @@ fn deliver(
     let offload = match hdr::rx_offload(h, vn.features, frame_len) {
         Ok(o) => o,
         Err(e) => {
-            frame_error(dev, q, format_args!("{e:?}: {h:?}, frame {frame_len} bytes"));
+            frame_error(
+                dev,
+                q,
+                format_args!("{e:?}: {h:?}, frame {frame_len} bytes"),
+            );
             return;
         }
     };

@@ -64,9 +64,23 @@ pub const VERSION_1: u32 = 32;
 /// features (VERSION_1, EVENT_IDX, INDIRECT_DESC, RING_PACKED, ...) are added by the
 /// core itself. Features not in this table are never negotiated: the parity issue
 /// adds them one by one, each with the code that uses it.
-pub const DRIVER_FEATURES: [u32; 13] = [
-    CSUM, GUEST_CSUM, MTU, MAC, GUEST_TSO4, GUEST_TSO6, GUEST_ECN, GUEST_UFO, HOST_TSO4, HOST_TSO6,
-    HOST_ECN, MRG_RXBUF, STATUS,
+pub const DRIVER_FEATURES: [u32; 16] = [
+    CSUM,
+    GUEST_CSUM,
+    MTU,
+    MAC,
+    GUEST_TSO4,
+    GUEST_TSO6,
+    GUEST_ECN,
+    GUEST_UFO,
+    HOST_TSO4,
+    HOST_TSO6,
+    HOST_ECN,
+    MRG_RXBUF,
+    STATUS,
+    CTRL_VQ,
+    CTRL_RX,
+    CTRL_MAC_ADDR,
 ];
 
 /// Guest (receive) GSO features: the device may deliver packets up to 64 KiB.

@@ -201,9 +201,17 @@ pub fn rx_offload(
         // GSO type implies instead: network header, then transport header.
         let tcp = matches!(base, GSO_TCPV4 | GSO_TCPV6);
         let thlen = if tcp { TCP_HLEN } else { UDP_HLEN };
-        let nh_min = if base == GSO_TCPV6 { IPV6_HLEN } else { IPV4_HLEN };
+        let nh_min = if base == GSO_TCPV6 {
+            IPV6_HLEN
+        } else {
+            IPV4_HLEN
+        };
         let p_off = if hdr.flags & F_NEEDS_CSUM != 0 {
-            let want_offset = if tcp { TCP_CSUM_OFFSET } else { UDP_CSUM_OFFSET };
+            let want_offset = if tcp {
+                TCP_CSUM_OFFSET
+            } else {
+                UDP_CSUM_OFFSET
+            };
             if (hdr.csum_start as usize) < nh_min
                 || (base != GSO_UDP && hdr.csum_offset != want_offset)
             {

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Commands of the control virtqueue (`VIRTIO_NET_F_CTRL_VQ`): classes, commands,
+//! payload layouts and what the device's ack means (virtio 1.2, 5.1.6.5).
+
+/// `VIRTIO_NET_CTRL_RX`: receive filtering modes.
+pub const CLASS_RX: u8 = 0;
+/// `VIRTIO_NET_CTRL_RX_PROMISC` (payload: one byte, 0 or 1).
+pub const RX_PROMISC: u8 = 0;
+/// `VIRTIO_NET_CTRL_RX_ALLMULTI` (payload: one byte, 0 or 1).
+pub const RX_ALLMULTI: u8 = 1;
+
+/// `VIRTIO_NET_CTRL_MAC`: MAC filtering and the primary address.
+pub const CLASS_MAC: u8 = 1;
+/// `VIRTIO_NET_CTRL_MAC_TABLE_SET` (payload: unicast table, then multicast table).
+pub const MAC_TABLE_SET: u8 = 0;
+/// `VIRTIO_NET_CTRL_MAC_ADDR_SET` (payload: 6 bytes).
+pub const MAC_ADDR_SET: u8 = 1;
+
+/// `VIRTIO_NET_OK`: the device carried the command out.
+pub const ACK_OK: u8 = 0;
+
+/// Size of the device's reply (`virtio_net_ctrl_ack`).
+pub const ACK_LEN: usize = 1;
+
+/// Whether the byte the device wrote back acknowledges the command. A device that
+/// wrote nothing (`written` 0) did not.
+pub fn acked(status: u8, written: u32) -> bool {
+    written as usize >= ACK_LEN && status == ACK_OK
+}
+
+/// Bytes of a `MAC_TABLE_SET` payload for `n_uc` unicast and `n_mc` multicast
+/// addresses: each table is a le32 count followed by the addresses.
+pub fn mac_table_len(n_uc: usize, n_mc: usize) -> usize {
+    4 + 6 * n_uc + 4 + 6 * n_mc
+}
+
+/// Writes a `MAC_TABLE_SET` payload into `out` (exactly [`mac_table_len`] bytes)
+/// from `uc` and `mc`, flat arrays of 6-byte addresses. Returns false, writing
+/// nothing, if the sizes do not match.
+pub fn write_mac_table(out: &mut [u8], uc: &[u8], mc: &[u8]) -> bool {
+    if uc.len() % 6 != 0
+        || mc.len() % 6 != 0
+        || out.len() != mac_table_len(uc.len() / 6, mc.len() / 6)
+    {
+        return false;
+    }
+    let mut at = 0;
+    for table in [uc, mc] {
+        out[at..at + 4].copy_from_slice(&((table.len() / 6) as u32).to_le_bytes());
+        at += 4;
+        out[at..at + table.len()].copy_from_slice(table);
+        at += table.len();
+    }
+    true
+}
+
+/// The receive mode to ask of the device, from the interface's flags and address
+/// lists, as the in-tree `virtnet_set_rx_mode()` decides it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RxMode {
+    /// Receive every frame.
+    pub promisc: bool,
+    /// Receive every multicast frame.
+    pub allmulti: bool,
+}
+
+/// What to ask for given `promisc`/`allmulti` flags and the list sizes. Lists longer
+/// than the device can be expected to filter (`max_entries`, the in-tree driver's
+/// limit being what fits a page) fall back to promiscuous/all-multicast.
+pub fn rx_mode(
+    promisc: bool,
+    allmulti: bool,
+    n_uc: usize,
+    n_mc: usize,
+    max_entries: usize,
+) -> RxMode {
+    RxMode {
+        promisc: promisc || n_uc > max_entries,
+        allmulti: allmulti || n_mc > max_entries,
+    }
+}

@@ -4,6 +4,7 @@
  * Each one does exactly what the wrapped function or macro does.
  */
 #include <linux/etherdevice.h>
+#include <linux/ethtool.h>
 #include <linux/netdevice.h>
 #include <linux/virtio_net.h>
 
@@ -485,4 +486,34 @@ void vnr_netdev_set_priv_flags(struct net_device *dev, unsigned int flags)
 const u8 *vnr_sockaddr_data(const void *p)
 {
 	return (const u8 *)((const struct sockaddr *)p)->sa_data;
+}
+
+void vnr_ethtool_set_link(struct ethtool_link_ksettings *cmd, u32 speed,
+			  u8 duplex)
+{
+	cmd->base.speed = speed;
+	cmd->base.duplex = duplex;
+	cmd->base.port = PORT_OTHER;
+}
+
+void vnr_netdev_set_watchdog(struct net_device *dev, unsigned int ms)
+{
+	dev->watchdog_timeo = msecs_to_jiffies(ms);
+}
+
+void vnr_init_delayed_work(struct delayed_work *dw, work_func_t func)
+{
+	INIT_DELAYED_WORK(dw, func);
+}
+
+/*
+ * Schedules @dw on the system workqueue in @ms milliseconds; with @now, a
+ * pending run is brought forward instead of left alone.
+ */
+bool vnr_schedule_delayed_work(struct delayed_work *dw, unsigned int ms,
+			       bool now)
+{
+	if (now)
+		return mod_delayed_work(system_wq, dw, 0);
+	return schedule_delayed_work(dw, msecs_to_jiffies(ms));
 }

@@ -121,5 +121,14 @@ int vnr_eth_prepare_mac_addr_change(struct net_device *dev, void *p);
 void vnr_eth_commit_mac_addr_change(struct net_device *dev, void *p);
 void vnr_netdev_set_priv_flags(struct net_device *dev, unsigned int flags);
 const u8 *vnr_sockaddr_data(const void *p);
+void vnr_netdev_set_watchdog(struct net_device *dev, unsigned int ms);
+void vnr_init_delayed_work(struct delayed_work *dw, work_func_t func);
+bool vnr_schedule_delayed_work(struct delayed_work *dw, unsigned int ms,
+			       bool now);
+
+/* ethtool */
+struct ethtool_link_ksettings;
+void vnr_ethtool_set_link(struct ethtool_link_ksettings *cmd, u32 speed,
+			  u8 duplex);
 
 #endif /* VNR_HELPERS_H */

@@ -190,6 +190,24 @@ t_offloads_used() {
 
 rx_packets() { cat /sys/class/net/$DUT/statistics/rx_packets; }
 
+# ethtool -g/-l/-S/link answer with what the device has: ring sizes within their
+# maximums, one queue pair in use, per-queue counters named as in-tree (rxN_kicks).
+t_ethtool_queries() {
+	local g rxmax rx txmax tx rc=0
+	g=$(ethtool -g "$DUT") || return 1
+	rxmax=$(echo "$g" | sed -n '/maximums/,/Current/s/^RX:[[:space:]]*//p')
+	txmax=$(echo "$g" | sed -n '/maximums/,/Current/s/^TX:[[:space:]]*//p')
+	rx=$(echo "$g" | sed -n '/Current/,$s/^RX:[[:space:]]*//p')
+	tx=$(echo "$g" | sed -n '/Current/,$s/^TX:[[:space:]]*//p')
+	log "rings: rx $rx (max $rxmax), tx $tx (max $txmax)"
+	[ "${rx:-0}" -ge 64 ] && [ "$rx" -le "${rxmax:-0}" ] || rc=1
+	[ "${tx:-0}" -ge 64 ] && [ "$tx" -le "${txmax:-0}" ] || rc=1
+	ethtool -l "$DUT" | grep -q "^Combined:[[:space:]]*[1-9]" || { log "no combined channels"; rc=1; }
+	ethtool "$DUT" | grep -q "Link detected: yes" || { log "link settings"; rc=1; }
+	ethtool -S "$DUT" | grep -q "rx0_kicks:" || { log "no rx0_kicks counter"; rc=1; }
+	return $rc
+}
+
 # The device drops frames for other MACs until the interface goes promiscuous: the
 # receive mode reaches the device (CTRL_RX over the control queue).
 t_rx_filter_promisc() {
@@ -244,7 +262,7 @@ t_bind_refused() {
 	dmesg | grep -q "without VIRTIO_NET_F_CTRL_VQ; refusing to bind"
 }
 
-TESTS="rmmod_idle module_bound mac_and_drvinfo link_follows_set_link ping4 ping6 tcp_dut_to_peer
+TESTS="rmmod_idle module_bound mac_and_drvinfo ethtool_queries link_follows_set_link ping4 ping6 tcp_dut_to_peer
 tcp_peer_to_dut offloads_used rx_filter_promisc mac_change stats_count_traffic down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----

@@ -59,6 +59,45 @@ impl StatNames<'_> {
     }
 }
 
+/// Link speed and duplex (`ethtool` link settings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkSettings {
+    /// Mbit/s, or `SPEED_UNKNOWN` (`u32::MAX`).
+    pub speed: u32,
+    /// `DUPLEX_HALF` (0), `DUPLEX_FULL` (1) or `DUPLEX_UNKNOWN` (0xff).
+    pub duplex: u8,
+}
+
+impl LinkSettings {
+    /// Nothing known, as for a device that does not report it.
+    pub const UNKNOWN: Self = Self {
+        speed: u32::MAX,
+        duplex: 0xff,
+    };
+}
+
+/// Ring sizes (`ethtool -g`): current and largest, per direction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RingSizes {
+    /// Largest receive ring.
+    pub rx_max: u32,
+    /// Current receive ring.
+    pub rx: u32,
+    /// Largest transmit ring.
+    pub tx_max: u32,
+    /// Current transmit ring.
+    pub tx: u32,
+}
+
+/// Queue pairs (`ethtool -l`): "combined" channels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Channels {
+    /// Most the device offers.
+    pub max_combined: u32,
+    /// In use.
+    pub combined: u32,
+}
+
 struct Adapter<T>(PhantomData<T>);
 
 impl<T: Operations> Adapter<T> {
@@ -68,6 +107,9 @@ impl<T: Operations> Adapter<T> {
         get_sset_count: Some(Self::get_sset_count),
         get_strings: Some(Self::get_strings),
         get_ethtool_stats: Some(Self::get_ethtool_stats),
+        get_link_ksettings: Some(Self::get_link_ksettings),
+        get_ringparam: Some(Self::get_ringparam),
+        get_channels: Some(Self::get_channels),
         // SAFETY: All-zero is a valid `ethtool_ops` (every callback `None`).
         ..unsafe { core::mem::zeroed() }
     };
@@ -122,6 +164,47 @@ impl<T: Operations> Adapter<T> {
         let values = unsafe { core::slice::from_raw_parts_mut(data, n) };
         values.fill(0);
         T::stats_values(dev, values);
+    }
+}
+
+impl<T: Operations> Adapter<T> {
+    unsafe extern "C" fn get_link_ksettings(
+        dev: *mut bindings::net_device,
+        cmd: *mut bindings::ethtool_link_ksettings,
+    ) -> i32 {
+        // SAFETY: As in `get_drvinfo`.
+        let l = T::link_settings(unsafe { NetDev::<T>::from_raw(dev) });
+        // SAFETY: ethtool passes a valid, writable `ethtool_link_ksettings`.
+        unsafe { bindings::vnr_ethtool_set_link(cmd, l.speed, l.duplex) };
+        0
+    }
+
+    unsafe extern "C" fn get_ringparam(
+        dev: *mut bindings::net_device,
+        ring: *mut bindings::ethtool_ringparam,
+        _kernel_ring: *mut bindings::kernel_ethtool_ringparam,
+        _extack: *mut bindings::netlink_ext_ack,
+    ) {
+        // SAFETY: As in `get_drvinfo`.
+        let r = T::ring_sizes(unsafe { NetDev::<T>::from_raw(dev) });
+        // SAFETY: ethtool passes a valid, writable `ethtool_ringparam`.
+        let ring = unsafe { &mut *ring };
+        ring.rx_max_pending = r.rx_max;
+        ring.rx_pending = r.rx;
+        ring.tx_max_pending = r.tx_max;
+        ring.tx_pending = r.tx;
+    }
+
+    unsafe extern "C" fn get_channels(
+        dev: *mut bindings::net_device,
+        ch: *mut bindings::ethtool_channels,
+    ) {
+        // SAFETY: As in `get_drvinfo`.
+        let c = T::channels(unsafe { NetDev::<T>::from_raw(dev) });
+        // SAFETY: ethtool passes a valid, writable `ethtool_channels`.
+        let ch = unsafe { &mut *ch };
+        ch.max_combined = c.max_combined;
+        ch.combined_count = c.combined;
     }
 }
 

@@ -8,7 +8,7 @@
 //! device is unregistered and its work item cancelled, just before `free_netdev`
 //! (C header: `include/linux/netdevice.h`).
 
-use crate::abstractions::ethtool::{self, DrvInfo, StatNames};
+use crate::abstractions::ethtool::{self, Channels, DrvInfo, LinkSettings, RingSizes, StatNames};
 use crate::abstractions::napi::Poll;
 use crate::abstractions::skb::{RxSkb, SkBuff};
 use crate::abstractions::{virtio, Gfp};
@@ -90,8 +90,24 @@ pub trait Operations: Sized + Send + Sync + 'static {
     fn set_mac_address(_dev: &NetDev<Self>, _addr: &[u8; 6]) -> Result {
         Ok(())
     }
+    /// `ndo_tx_timeout`: transmit queue `queue` was stopped and made no progress for
+    /// the timeout set with [`Registration::set_tx_timeout`]. Softirq context, with
+    /// the stack's transmit locks held (`start_xmit` cannot run).
+    fn tx_timeout(_dev: &NetDev<Self>, _queue: u32) {}
     /// `ethtool -i`.
     fn get_drvinfo(_dev: &NetDev<Self>, _info: &mut DrvInfo) {}
+    /// `ethtool <if>`: speed and duplex.
+    fn link_settings(_dev: &NetDev<Self>) -> LinkSettings {
+        LinkSettings::UNKNOWN
+    }
+    /// `ethtool -g`.
+    fn ring_sizes(_dev: &NetDev<Self>) -> RingSizes {
+        RingSizes::default()
+    }
+    /// `ethtool -l`.
+    fn channels(_dev: &NetDev<Self>) -> Channels {
+        Channels::default()
+    }
     /// `ethtool -S`: how many counters there are. May change only under the RTNL lock.
     fn stats_count(_dev: &NetDev<Self>) -> usize {
         0
@@ -120,7 +136,7 @@ pub struct AddrLists {
 #[repr(C)]
 struct Priv<T> {
     dev: *mut bindings::net_device,
-    work: Opaque<bindings::work_struct>,
+    work: Opaque<bindings::delayed_work>,
     data: T,
 }
 
@@ -195,11 +211,19 @@ impl<T: Operations> NetDev<T> {
         }
     }
 
-    /// Schedules [`Operations::deferred`] on the system workqueue.
+    /// Schedules [`Operations::deferred`] on the system workqueue, now (bringing a
+    /// later scheduled run forward).
     pub fn schedule_deferred(&self) {
         // SAFETY: The work item was initialised at creation and is cancelled before the
         // private data is dropped.
-        unsafe { bindings::vnr_schedule_work((*self.priv_()).work.get()) };
+        unsafe { bindings::vnr_schedule_delayed_work((*self.priv_()).work.get(), 0, true) };
+    }
+
+    /// Schedules [`Operations::deferred`] in `ms` milliseconds, unless a run is
+    /// pending already (for retries; may be called from the deferred work itself).
+    pub fn schedule_deferred_after(&self, ms: u32) {
+        // SAFETY: As in `schedule_deferred`.
+        unsafe { bindings::vnr_schedule_delayed_work((*self.priv_()).work.get(), ms, false) };
     }
 
     /// The link is up.
@@ -367,7 +391,7 @@ impl<T: Operations> Registration<T> {
         // can schedule it.
         unsafe {
             addr_of_mut!((*p).dev).write(raw);
-            bindings::vnr_init_work(
+            bindings::vnr_init_delayed_work(
                 Opaque::raw_get(addr_of_mut!((*p).work)),
                 Some(work_callback::<T>),
             );
@@ -424,6 +448,15 @@ impl<T: Operations> Registration<T> {
         }
     }
 
+    /// Sets how long a stopped transmit queue may make no progress before the
+    /// stack calls [`Operations::tx_timeout`]. Only before registration.
+    pub fn set_tx_timeout(&self, ms: u32) {
+        if !self.registered.load(Ordering::Acquire) {
+            // SAFETY: Before registration nothing else reads the field.
+            unsafe { bindings::vnr_netdev_set_watchdog(self.dev.as_ptr(), ms) }
+        }
+    }
+
     /// Registers the device with the networking core (`register_netdev`).
     pub fn register(&self) -> Result {
         if self.registered.swap(true, Ordering::AcqRel) {
@@ -452,11 +485,12 @@ impl<T: Operations> Drop for Registration<T> {
         self.unregister();
         let raw = self.dev.as_ptr();
         // SAFETY: The device is unregistered, so no operation runs and nothing schedules
-        // the work item but the data itself; cancel it, then drop the data in place and
+        // the work item but the data itself (a re-queueing work item is what
+        // `cancel_delayed_work_sync` handles); cancel it, then drop the data in place and
         // free the device.
         unsafe {
             let p = bindings::vnr_netdev_priv(raw).cast::<Priv<T>>();
-            bindings::cancel_work_sync(Opaque::raw_get(addr_of_mut!((*p).work)));
+            bindings::cancel_delayed_work_sync(Opaque::raw_get(addr_of_mut!((*p).work)));
             core::ptr::drop_in_place(addr_of_mut!((*p).data));
             bindings::free_netdev(raw);
         }
@@ -473,6 +507,7 @@ impl<T: Operations> Adapter<T> {
         ndo_get_stats64: Some(Self::get_stats64),
         ndo_validate_addr: Some(bindings::eth_validate_addr),
         ndo_set_rx_mode: Some(Self::set_rx_mode),
+        ndo_tx_timeout: Some(Self::tx_timeout),
         ndo_set_mac_address: Some(Self::set_mac_address),
         // SAFETY: All-zero is a valid `net_device_ops` (every callback `None`).
         ..unsafe { core::mem::zeroed() }
@@ -490,6 +525,11 @@ impl<T: Operations> Adapter<T> {
     unsafe extern "C" fn open(dev: *mut bindings::net_device) -> i32 {
         // SAFETY: Called by the networking core on a registered device of ours.
         from_result(|| T::open(unsafe { Self::dev(dev) }).map(|()| 0))
+    }
+
+    unsafe extern "C" fn tx_timeout(dev: *mut bindings::net_device, queue: u32) {
+        // SAFETY: As in `open`.
+        T::tx_timeout(unsafe { Self::dev(dev) }, queue)
     }
 
     unsafe extern "C" fn set_rx_mode(dev: *mut bindings::net_device) {
@@ -561,9 +601,10 @@ impl<T: Operations> Adapter<T> {
 }
 
 unsafe extern "C" fn work_callback<T: Operations>(work: *mut bindings::work_struct) {
-    // SAFETY: The work item is the `work` field of a `Priv<T>` (only initialised in
-    // `Registration::new`); it is cancelled before the data is dropped.
-    let p = unsafe { kernel::container_of!(work, Priv<T>, work) };
+    // SAFETY: The work item is the first field of the delayed work in the `work` field
+    // of a `Priv<T>` (only initialised in `Registration::new`); it is cancelled before
+    // the data is dropped.
+    let p = unsafe { kernel::container_of!(work.cast::<bindings::delayed_work>(), Priv<T>, work) };
     // SAFETY: As above; the device and its data are initialised.
     let dev = unsafe { NetDev::<T>::from_raw((*p).dev) };
     T::deferred(dev);

@@ -23,6 +23,7 @@ use crate::logic::{
     features::{self, config_offset, FeatureError, Features},
     mac, rx_buf,
 };
+use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 use ctrl::Ctrl;
 use kernel::{c_str, prelude::*};
 use queue::{QueuePair, RxRing, RxVq};
@@ -31,6 +32,8 @@ use queue::{QueuePair, RxRing, RxVq};
 pub const DRIVER_NAME: &[u8] = b"virtio_net_rust";
 /// Version reported by `ethtool -i`.
 pub const DRIVER_VERSION: &[u8] = b"0.1.0";
+/// Transmit watchdog, as the in-tree driver's `TX_TIMEOUT` (5 s).
+const TX_TIMEOUT_MS: u32 = 5000;
 /// Packets per NAPI poll (`NAPI_POLL_WEIGHT`).
 const NAPI_WEIGHT: i32 = 64;
 
@@ -65,6 +68,25 @@ pub struct VirtNet {
     queues: KVec<Pin<KBox<QueuePair>>>,
     /// The control queue, if the device has one (CTRL_VQ).
     ctrl: Option<Pin<KBox<Ctrl>>>,
+    /// Link speed (Mbit/s) and duplex from config space (SPEED_DUPLEX), for ethtool.
+    speed: AtomicU32,
+    duplex: AtomicU8,
+}
+
+impl VirtNet {
+    /// Re-reads speed and duplex from config space, keeping the old values if the
+    /// device wrote invalid ones (as `virtnet_update_settings()`). Process context.
+    fn update_settings(&self) {
+        if !self.features.has(features::SPEED_DUPLEX) {
+            return;
+        }
+        if let Some(s) = features::valid_speed(self.vdev.read_config_u32(config_offset::SPEED)) {
+            self.speed.store(s, Ordering::Relaxed);
+        }
+        if let Some(d) = features::valid_duplex(self.vdev.read_config_u8(config_offset::DUPLEX)) {
+            self.duplex.store(d, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The virtio driver.
@@ -192,6 +214,8 @@ impl virtio::Driver for VirtioNetDriver {
                 rx_buf_len,
                 queues,
                 ctrl,
+                speed: AtomicU32::new(features::SPEED_UNKNOWN),
+                duplex: AtomicU8::new(features::DUPLEX_UNKNOWN),
             })
         })?;
         let o = features::offloads(features);
@@ -218,11 +242,13 @@ impl virtio::Driver for VirtioNetDriver {
         // As in-tree: the device filters unicast addresses (with CTRL_RX) and takes a
         // new MAC while up (CTRL_MAC_ADDR, or simply by address on VERSION_1).
         reg.set_addr_caps(true, true);
+        reg.set_tx_timeout(TX_TIMEOUT_MS);
         reg.dev().carrier_off();
         Ok(reg)
     }
 
     fn ready(vdev: &virtio::Device, reg: &Self::Data) -> Result {
+        reg.dev().data().update_settings();
         reg.register()?;
         let dev = reg.dev();
         if dev.data().features.has(features::STATUS) {

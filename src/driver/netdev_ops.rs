@@ -6,7 +6,7 @@
 use super::stats::STATS;
 use super::{ctrl, rx, tx, VirtNet, DRIVER_NAME, DRIVER_VERSION};
 use crate::abstractions::{
-    ethtool::{DrvInfo, StatNames},
+    ethtool::{Channels, DrvInfo, LinkSettings, RingSizes, StatNames},
     napi::Poll,
     netdev::{NetDev, Operations, Stats64},
     skb::SkBuff,
@@ -14,7 +14,11 @@ use crate::abstractions::{
 use crate::logic::ctrl as ctrl_cmd;
 use crate::logic::features::{self, config_offset};
 use crate::logic::stats_names::{self, Dir};
+use core::sync::atomic::Ordering;
 use kernel::prelude::*;
+
+/// Delay before retrying to fill an empty receive ring (the in-tree driver: HZ/2).
+const REFILL_RETRY_MS: u32 = 500;
 
 impl Operations for VirtNet {
     fn open(dev: &NetDev<Self>) -> Result {
@@ -93,6 +97,28 @@ impl Operations for VirtNet {
         }
     }
 
+    fn tx_timeout(dev: &NetDev<Self>, queue: u32) {
+        let Some(q) = dev.data().queues.get(queue as usize) else {
+            return;
+        };
+        q.stats.tx_timeouts.inc();
+        let (free, size) = {
+            let tx = q.tx.lock();
+            (tx.vq.num_free(), tx.vq.size())
+        };
+        pr_err!(
+            "{}: TX timeout on queue {}: {} of {} descriptors in flight; polling and kicking\n",
+            dev.name(),
+            queue,
+            size - free,
+            size
+        );
+        // Recover from a lost interrupt or doorbell: reap what the device finished (NAPI
+        // wakes the queue when there is room) and tell the device about what it has.
+        q.napi.schedule();
+        tx::kick(q);
+    }
+
     fn set_rx_mode(dev: &NetDev<Self>) {
         if let Some(c) = dev.data().ctrl.as_ref() {
             c.mark_rx_mode();
@@ -115,8 +141,40 @@ impl Operations for VirtNet {
         }
     }
 
+    fn link_settings(dev: &NetDev<Self>) -> LinkSettings {
+        let vn = dev.data();
+        LinkSettings {
+            speed: vn.speed.load(Ordering::Relaxed),
+            duplex: vn.duplex.load(Ordering::Relaxed),
+        }
+    }
+
+    fn ring_sizes(dev: &NetDev<Self>) -> RingSizes {
+        let Some(q) = dev.data().queues.first() else {
+            return RingSizes::default();
+        };
+        let rx = q.rx.lock().size() as u32;
+        let tx = q.tx.lock().vq.size() as u32;
+        // The rings keep the size the device chose: no resizing (yet).
+        RingSizes {
+            rx_max: rx,
+            rx,
+            tx_max: tx,
+            tx,
+        }
+    }
+
+    fn channels(dev: &NetDev<Self>) -> Channels {
+        let n = dev.data().queues.len() as u32;
+        Channels {
+            max_combined: n,
+            combined: n,
+        }
+    }
+
     fn deferred(dev: &NetDev<Self>) {
         let vn = dev.data();
+        vn.update_settings();
         if let Some(c) = vn.ctrl.as_ref() {
             if c.take_rx_mode() {
                 ctrl::apply_rx_mode(dev, c);
@@ -130,11 +188,19 @@ impl Operations for VirtNet {
                 dev.carrier_off();
             }
         }
-        // A receive ring left empty by an allocation failure gets another chance.
+        // A receive ring left empty by an allocation failure gets another chance, and
+        // another one later for as long as memory stays short: an empty ring gets no
+        // interrupt, so nothing else would ever refill it.
         for q in vn.queues.iter() {
             let empty = q.rx.lock().is_empty();
-            if empty {
-                rx::refill_process(dev, q);
+            if empty && !rx::refill_process(dev, q) {
+                let rx = q.rx.lock();
+                if rx.is_empty() {
+                    // Counted under the ring's lock: NAPI is the counter's other writer.
+                    q.stats.rx_alloc_failures.inc();
+                    drop(rx);
+                    dev.schedule_deferred_after(REFILL_RETRY_MS);
+                }
             }
         }
     }

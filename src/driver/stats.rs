@@ -82,6 +82,8 @@ pub struct QueueStats {
     pub tx_stops: Counter,
     /// Times it was woken again.
     pub tx_wakes: Counter,
+    /// Transmit timeouts (`ndo_tx_timeout`).
+    pub tx_timeouts: Counter,
     /// Interrupts of the receive virtqueue.
     pub rx_interrupts: Counter,
     /// Interrupts of the transmit virtqueue.
@@ -139,5 +141,6 @@ pub const STATS: &[StatDesc] = &[
     stat!(Tx, "gso_packets", tx_gso_packets),
     stat!(Tx, "stops", tx_stops),
     stat!(Tx, "wakes", tx_wakes),
+    stat!(Tx, "tx_timeouts", tx_timeouts),
     stat!(Tx, "interrupts", tx_interrupts),
 ];

@@ -107,3 +107,11 @@ pub fn clean(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) {
     reap(q, &mut tx, |skb| poll.consume_skb(skb));
     maybe_wake(dev, q, &tx);
 }
+
+/// Rings the transmit doorbell unconditionally (timeout recovery).
+pub fn kick(q: &QueuePair) {
+    let mut tx = q.tx.lock();
+    tx.vq.kick_prepare();
+    q.stats.tx_kicks.inc();
+    tx.vq.notify();
+}

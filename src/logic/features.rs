@@ -64,7 +64,7 @@ pub const VERSION_1: u32 = 32;
 /// features (VERSION_1, EVENT_IDX, INDIRECT_DESC, RING_PACKED, ...) are added by the
 /// core itself. Features not in this table are never negotiated: the parity issue
 /// adds them one by one, each with the code that uses it.
-pub const DRIVER_FEATURES: [u32; 16] = [
+pub const DRIVER_FEATURES: [u32; 17] = [
     CSUM,
     GUEST_CSUM,
     MTU,
@@ -81,6 +81,7 @@ pub const DRIVER_FEATURES: [u32; 16] = [
     CTRL_VQ,
     CTRL_RX,
     CTRL_MAC_ADDR,
+    SPEED_DUPLEX,
 ];
 
 /// Guest (receive) GSO features: the device may deliver packets up to 64 KiB.
@@ -206,6 +207,27 @@ pub mod config_offset {
     pub const MAX_VIRTQUEUE_PAIRS: usize = 8;
     /// `mtu` (le16).
     pub const MTU: usize = 10;
+    /// `speed` (le32, Mbit/s).
+    pub const SPEED: usize = 12;
+    /// `duplex` (u8).
+    pub const DUPLEX: usize = 16;
+}
+
+/// `SPEED_UNKNOWN`.
+pub const SPEED_UNKNOWN: u32 = u32::MAX;
+/// `DUPLEX_UNKNOWN`.
+pub const DUPLEX_UNKNOWN: u8 = 0xff;
+
+/// The speed the device reported, if the kernel can represent it
+/// (`ethtool_validate_speed()`: at most `INT_MAX`, or unknown).
+pub fn valid_speed(speed: u32) -> Option<u32> {
+    (speed <= i32::MAX as u32 || speed == SPEED_UNKNOWN).then_some(speed)
+}
+
+/// The duplex the device reported, if valid (`ethtool_validate_duplex()`: half,
+/// full or unknown).
+pub fn valid_duplex(duplex: u8) -> Option<u8> {
+    matches!(duplex, 0 | 1 | DUPLEX_UNKNOWN).then_some(duplex)
 }
 
 /// Offloads the net_device offers, derived from the negotiated features the way the

@@ -517,3 +517,29 @@ bool vnr_schedule_delayed_work(struct delayed_work *dw, unsigned int ms,
 		return mod_delayed_work(system_wq, dw, 0);
 	return schedule_delayed_work(dw, msecs_to_jiffies(ms));
 }
+
+int vnr_netif_set_real_num_queues(struct net_device *dev, unsigned int n)
+{
+	int err = netif_set_real_num_tx_queues(dev, n);
+
+	return err ? err : netif_set_real_num_rx_queues(dev, n);
+}
+
+void vnr_netif_set_xps_queue(struct net_device *dev, unsigned int cpu, u16 q)
+{
+	if (cpu < nr_cpu_ids && cpu_possible(cpu))
+		netif_set_xps_queue(dev, cpumask_of(cpu), q);
+}
+
+void vnr_virtqueue_set_affinity(struct virtqueue *vq, int cpu)
+{
+	if (cpu < 0)
+		virtqueue_set_affinity(vq, NULL);
+	else if (cpu < nr_cpu_ids && cpu_possible(cpu))
+		virtqueue_set_affinity(vq, cpumask_of(cpu));
+}
+
+unsigned int vnr_num_online_cpus(void)
+{
+	return num_online_cpus();
+}

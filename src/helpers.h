@@ -131,4 +131,10 @@ struct ethtool_link_ksettings;
 void vnr_ethtool_set_link(struct ethtool_link_ksettings *cmd, u32 speed,
 			  u8 duplex);
 
+/* multiqueue */
+int vnr_netif_set_real_num_queues(struct net_device *dev, unsigned int n);
+void vnr_netif_set_xps_queue(struct net_device *dev, unsigned int cpu, u16 q);
+void vnr_virtqueue_set_affinity(struct virtqueue *vq, int cpu);
+unsigned int vnr_num_online_cpus(void);
+
 #endif /* VNR_HELPERS_H */

@@ -190,6 +190,44 @@ t_offloads_used() {
 
 rx_packets() { cat /sys/class/net/$DUT/statistics/rx_packets; }
 
+# combined channels from ethtool -l: "max" or "cur".
+channels() {
+	case $1 in
+	max) ethtool -l "$DUT" | sed -n '/maximums/,/Current/s/^Combined:[[:space:]]*//p' ;;
+	cur) ethtool -l "$DUT" | sed -n '/Current/,$s/^Combined:[[:space:]]*//p' ;;
+	esac
+}
+
+# ethtool -L under traffic: invalid counts refused without a change, valid ones
+# applied while four TCP flows run, traffic intact, several queues used.
+t_channels_under_traffic() {
+	local max cur ipid n rc=0 used=0 q v
+	max=$(channels max) cur=$(channels cur)
+	[ "${max:-1}" -gt 1 ] || { log "one queue pair: nothing to change"; return 4; }
+	for n in 0 $((max + 1)); do
+		if ethtool -L "$DUT" combined $n 2>/dev/null; then log "combined $n accepted"; rc=1; fi
+	done
+	[ "$(channels cur)" = "$cur" ] || { log "refused request changed the count"; rc=1; }
+	iperf3 -c $PEER_V4 -t 12 -P 4 >/tmp/iperf-bg.log 2>&1 &
+	ipid=$!
+	sleep 2
+	for n in 1 $max 1 $cur; do
+		ethtool -L "$DUT" combined $n || { log "combined $n refused"; rc=1; }
+		[ "$(channels cur)" = "$n" ] || { log "combined $n not applied"; rc=1; }
+		sleep 2
+	done
+	wait $ipid || { sed 's/^/# /' /tmp/iperf-bg.log | tail -5; rc=1; }
+	wait_for 10 ping -c 1 -W 1 $PEER_V4 || { log "no ping after the changes"; rc=1; }
+	# Per-queue counters, where the driver has them: more than one queue carried data.
+	for q in $(seq 0 $((max - 1))); do
+		v=$(stat_of tx${q}_packets)
+		[ -n "$v" ] && [ "$v" -gt 0 ] && used=$((used + 1))
+	done
+	log "$cur of $max pairs in use; transmit queues that carried packets: $used"
+	if [ -n "$(stat_of tx0_packets)" ] && [ "$cur" -gt 1 ] && [ $used -lt 2 ]; then rc=1; fi
+	return $rc
+}
+
 # ethtool -g/-l/-S/link answer with what the device has: ring sizes within their
 # maximums, one queue pair in use, per-queue counters named as in-tree (rxN_kicks).
 t_ethtool_queries() {
@@ -263,7 +301,7 @@ t_bind_refused() {
 }
 
 TESTS="rmmod_idle module_bound mac_and_drvinfo ethtool_queries link_follows_set_link ping4 ping6 tcp_dut_to_peer
-tcp_peer_to_dut offloads_used rx_filter_promisc mac_change stats_count_traffic down_up_under_traffic rmmod_under_traffic"
+tcp_peer_to_dut offloads_used rx_filter_promisc mac_change channels_under_traffic stats_count_traffic down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----
 selected=

@@ -110,6 +110,7 @@ impl<T: Operations> Adapter<T> {
         get_link_ksettings: Some(Self::get_link_ksettings),
         get_ringparam: Some(Self::get_ringparam),
         get_channels: Some(Self::get_channels),
+        set_channels: Some(Self::set_channels),
         // SAFETY: All-zero is a valid `ethtool_ops` (every callback `None`).
         ..unsafe { core::mem::zeroed() }
     };
@@ -205,6 +206,28 @@ impl<T: Operations> Adapter<T> {
         let ch = unsafe { &mut *ch };
         ch.max_combined = c.max_combined;
         ch.combined_count = c.combined;
+    }
+}
+
+impl<T: Operations> Adapter<T> {
+    unsafe extern "C" fn set_channels(
+        dev: *mut bindings::net_device,
+        ch: *mut bindings::ethtool_channels,
+    ) -> i32 {
+        // SAFETY: ethtool passes a valid `ethtool_channels`.
+        let ch = unsafe { &*ch };
+        kernel::error::from_result(|| {
+            // SAFETY: As in `get_drvinfo`; ethtool holds the RTNL lock.
+            let dev = unsafe { NetDev::<T>::from_raw(dev) };
+            T::set_channels(
+                dev,
+                ch.combined_count,
+                ch.rx_count,
+                ch.tx_count,
+                ch.other_count,
+            )?;
+            Ok(0)
+        })
     }
 }
 

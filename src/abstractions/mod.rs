@@ -24,6 +24,11 @@ pub(crate) fn emsgsize() -> kernel::error::Error {
     kernel::error::Error::from_errno(-(crate::bindings::EMSGSIZE as i32))
 }
 
+/// `EOPNOTSUPP`: the operation is not supported (the kernel crate of 6.12 lacks it).
+pub fn eopnotsupp() -> kernel::error::Error {
+    kernel::error::Error::from_errno(-crate::bindings::VNR_EOPNOTSUPP)
+}
+
 /// How an allocation may wait: the two GFP modes a network driver uses.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Gfp {
@@ -41,4 +46,10 @@ impl Gfp {
             Gfp::Kernel => crate::bindings::VNR_GFP_KERNEL,
         }
     }
+}
+
+/// CPUs online now.
+pub fn num_online_cpus() -> u32 {
+    // SAFETY: No preconditions.
+    unsafe { crate::bindings::vnr_num_online_cpus() }
 }

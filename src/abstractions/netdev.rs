@@ -108,6 +108,17 @@ pub trait Operations: Sized + Send + Sync + 'static {
     fn channels(_dev: &NetDev<Self>) -> Channels {
         Channels::default()
     }
+    /// `ethtool -L`: use `combined` queue pairs (`rx`, `tx`, `other`: separate
+    /// channels asked for). Called under the RTNL lock.
+    fn set_channels(
+        _dev: &NetDev<Self>,
+        _combined: u32,
+        _rx: u32,
+        _tx: u32,
+        _other: u32,
+    ) -> Result {
+        Err(crate::abstractions::eopnotsupp())
+    }
     /// `ethtool -S`: how many counters there are. May change only under the RTNL lock.
     fn stats_count(_dev: &NetDev<Self>) -> usize {
         0
@@ -208,6 +219,25 @@ impl<T: Operations> NetDev<T> {
             allmulti: flags & bindings::VNR_IFF_ALLMULTI != 0,
             n_uc: n_uc as usize,
             n_mc: n_mc as usize,
+        }
+    }
+
+    /// Sets how many transmit and receive queues the stack uses. The caller holds the
+    /// RTNL lock (ethtool operations do), or the device is not registered yet.
+    pub fn set_real_num_queues(&self, n: u32) -> Result {
+        // SAFETY: The device is valid; the networking core checks `n` against the queues
+        // allocated and asserts the RTNL lock where it is needed.
+        let ret = unsafe { bindings::vnr_netif_set_real_num_queues(self.as_raw(), n) };
+        kernel::error::to_result(ret)
+    }
+
+    /// Maps transmit queue `queue` to `cpu` for transmit packet steering (XPS).
+    /// Process context.
+    pub fn set_xps_queue(&self, cpu: u32, queue: u16) {
+        if self.valid_txq(queue) {
+            // SAFETY: The device is valid and `queue` is one of its queues; the helper checks
+            // `cpu`.
+            unsafe { bindings::vnr_netif_set_xps_queue(self.as_raw(), cpu, queue) };
         }
     }
 

@@ -327,6 +327,14 @@ impl<B: Buffer> Virtqueue<B> {
         unsafe { bindings::virtqueue_disable_cb(self.raw()) }
     }
 
+    /// A handle for setting this queue's interrupt affinity without holding the
+    /// queue (setting it may sleep, while queues usually sit behind spinlocks).
+    pub fn affinity(&self) -> Affinity {
+        // INVARIANT: `vq` is valid and deleted only after the driver data, where both this
+        // queue and the handle live, is dropped.
+        Affinity(self.vq)
+    }
+
     /// Free descriptor slots.
     pub fn num_free(&self) -> usize {
         // SAFETY: The queue is valid; only methods taking `&mut self` change the count.
@@ -363,5 +371,31 @@ impl<B: Buffer> Drop for Virtqueue<B> {
         while let Some(buf) = self.detach_unused() {
             drop(buf);
         }
+    }
+}
+
+/// Sets the interrupt affinity of one virtqueue ([`Virtqueue::affinity`]).
+///
+/// # Invariants
+///
+/// `0` is a valid virtqueue while the handle exists: handles are meant to live in
+/// the driver data next to their queue, which the virtio glue drops before deleting
+/// the queues (the same rule that keeps a [`Virtqueue`] valid).
+pub struct Affinity(NonNull<bindings::virtqueue>);
+
+// SAFETY: `virtqueue_set_affinity` may be called from any thread in process context.
+unsafe impl Send for Affinity {}
+// SAFETY: As above; the transport serialises concurrent calls itself.
+unsafe impl Sync for Affinity {}
+
+impl Affinity {
+    /// Asks for the queue's interrupt on `cpu` (a hint the transport may ignore), or
+    /// clears the hint with `None`. May sleep.
+    pub fn set(&self, cpu: Option<u32>) {
+        // SAFETY: The queue is valid (type invariant); the helper checks `cpu` against the
+        // possible CPUs.
+        unsafe {
+            bindings::vnr_virtqueue_set_affinity(self.0.as_ptr(), cpu.map_or(-1, |c| c as i32))
+        };
     }
 }

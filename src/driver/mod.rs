@@ -14,18 +14,20 @@ mod rx;
 mod stats;
 mod tx;
 
+use crate::abstractions::{netdev::NetDev, num_online_cpus};
 use crate::abstractions::{
     netdev::{self, offload, Registration},
     virtio::{self, VqCallback, VqSpec},
 };
+use crate::logic::ctrl as ctrl_cmd;
 use crate::logic::rx_buf::Ewma;
 use crate::logic::{
     features::{self, config_offset, FeatureError, Features},
     mac, rx_buf,
 };
-use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU8, Ordering};
 use ctrl::Ctrl;
-use kernel::{c_str, prelude::*};
+use kernel::{c_str, prelude::*, str::CStr};
 use queue::{QueuePair, RxRing, RxVq};
 
 /// Name of the module and of the driver (`ethtool -i`, sysfs).
@@ -36,6 +38,77 @@ pub const DRIVER_VERSION: &[u8] = b"0.1.0";
 const TX_TIMEOUT_MS: u32 = 5000;
 /// Packets per NAPI poll (`NAPI_POLL_WEIGHT`).
 const NAPI_WEIGHT: i32 = 64;
+
+/// Names of the virtqueues (the virtio core keeps the pointer, so they are static).
+const RX_NAMES: [&CStr; features::MAX_QUEUE_PAIRS as usize] = [
+    c_str!("input.0"),
+    c_str!("input.1"),
+    c_str!("input.2"),
+    c_str!("input.3"),
+    c_str!("input.4"),
+    c_str!("input.5"),
+    c_str!("input.6"),
+    c_str!("input.7"),
+    c_str!("input.8"),
+    c_str!("input.9"),
+    c_str!("input.10"),
+    c_str!("input.11"),
+    c_str!("input.12"),
+    c_str!("input.13"),
+    c_str!("input.14"),
+    c_str!("input.15"),
+];
+const TX_NAMES: [&CStr; features::MAX_QUEUE_PAIRS as usize] = [
+    c_str!("output.0"),
+    c_str!("output.1"),
+    c_str!("output.2"),
+    c_str!("output.3"),
+    c_str!("output.4"),
+    c_str!("output.5"),
+    c_str!("output.6"),
+    c_str!("output.7"),
+    c_str!("output.8"),
+    c_str!("output.9"),
+    c_str!("output.10"),
+    c_str!("output.11"),
+    c_str!("output.12"),
+    c_str!("output.13"),
+    c_str!("output.14"),
+    c_str!("output.15"),
+];
+
+/// Asks the device to use `n` queue pairs (MQ over the control queue). A device
+/// without MQ has one pair and nothing to ask.
+fn set_queue_pairs(dev: &NetDev<VirtNet>, n: u16) -> Result {
+    let vn = dev.data();
+    match vn.ctrl.as_ref() {
+        Some(c) if vn.features.has(features::MQ) => c.send(
+            ctrl_cmd::CLASS_MQ,
+            ctrl_cmd::MQ_VQ_PAIRS_SET,
+            &n.to_le_bytes(),
+        ),
+        _ if n == 1 => Ok(()),
+        _ => Err(crate::abstractions::eopnotsupp()),
+    }
+}
+
+/// Spreads the pairs in use over the CPUs, one pair per CPU, as the in-tree
+/// `virtnet_set_affinity()`: both interrupts of pair i on CPU i, and transmit queue
+/// i for packets sent from CPU i (XPS). Process context.
+fn set_affinity(dev: &NetDev<VirtNet>) {
+    let vn = dev.data();
+    let curr = usize::from(vn.curr_pairs.load(Ordering::Relaxed));
+    let cpus = num_online_cpus().max(1);
+    for (i, q) in vn.queues.iter().enumerate() {
+        let cpu = (i < curr && curr > 1).then_some(i as u32 % cpus);
+        for a in &q.affinity {
+            a.set(cpu);
+        }
+        if let Some(cpu) = cpu {
+            dev.set_xps_queue(cpu, q.index);
+        }
+    }
+}
 
 /// The module: keeps the virtio driver registered.
 pub struct VirtioNetModule {
@@ -68,6 +141,8 @@ pub struct VirtNet {
     queues: KVec<Pin<KBox<QueuePair>>>,
     /// The control queue, if the device has one (CTRL_VQ).
     ctrl: Option<Pin<KBox<Ctrl>>>,
+    /// Queue pairs in use (`ethtool -L`); `queues` holds every pair the device has.
+    curr_pairs: AtomicU16,
     /// Link speed (Mbit/s) and duplex from config space (SPEED_DUPLEX), for ethtool.
     speed: AtomicU32,
     duplex: AtomicU8,
@@ -160,39 +235,64 @@ impl virtio::Driver for VirtioNetDriver {
         let rx_buf_len = rx_buf::small_buf_len(hdr_len, mtu);
 
         let has_ctrl = features.has(features::CTRL_VQ);
-        let specs = [
-            VqSpec {
-                name: c_str!("input.0"),
-                callback: true,
-            },
-            VqSpec {
-                name: c_str!("output.0"),
-                callback: true,
-            },
-            VqSpec {
-                name: c_str!("control"),
-                callback: false,
-            },
-        ];
-        let mut vqs = vdev.find_vqs::<Self>(&specs[..if has_ctrl { 3 } else { 2 }])?;
-        let rxvq = if features.has(features::MRG_RXBUF) {
-            RxVq::Mergeable(vqs.take(0)?)
+        let max_pairs = if features.has(features::MQ) {
+            features::queue_pairs(
+                features,
+                vdev.read_config_u16(config_offset::MAX_VIRTQUEUE_PAIRS),
+            )
         } else {
-            RxVq::Small(vqs.take(0)?)
+            1
         };
-        let txvq = vqs.take(1)?;
+        let pairs = usize::from(max_pairs);
+        // Queues 2i/2i+1 are pair i, the control queue comes last.
+        let mut specs = KVec::with_capacity(2 * pairs + 1, GFP_KERNEL)?;
+        for i in 0..pairs {
+            for name in [RX_NAMES[i], TX_NAMES[i]] {
+                specs.push(
+                    VqSpec {
+                        name,
+                        callback: true,
+                    },
+                    GFP_KERNEL,
+                )?;
+            }
+        }
+        if has_ctrl {
+            specs.push(
+                VqSpec {
+                    name: c_str!("control"),
+                    callback: false,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        let mut vqs = vdev.find_vqs::<Self>(&specs)?;
+        let mut rings = KVec::with_capacity(pairs, GFP_KERNEL)?;
+        for i in 0..pairs {
+            let rxvq = if features.has(features::MRG_RXBUF) {
+                RxVq::Mergeable(vqs.take(2 * i)?)
+            } else {
+                RxVq::Small(vqs.take(2 * i)?)
+            };
+            let mut rx = RxRing {
+                vq: rxvq,
+                avg_pkt_len: Ewma::default(),
+                min_buf_len: 0,
+            };
+            rx.min_buf_len = rx_buf::mergeable_min_buf_len(
+                hdr_len,
+                rx.size(),
+                mtu,
+                features::guest_gso(features),
+            );
+            rings.push((rx, vqs.take(2 * i + 1)?), GFP_KERNEL)?;
+        }
         let ctrl = if has_ctrl {
-            Some(KBox::pin_init(Ctrl::new(vqs.take(2)?), GFP_KERNEL)?)
+            Some(KBox::pin_init(Ctrl::new(vqs.take(2 * pairs)?), GFP_KERNEL)?)
         } else {
             None
         };
-        let mut rx = RxRing {
-            vq: rxvq,
-            avg_pkt_len: Ewma::default(),
-            min_buf_len: 0,
-        };
-        rx.min_buf_len =
-            rx_buf::mergeable_min_buf_len(hdr_len, rx.size(), mtu, features::guest_gso(features));
+        let curr_pairs = features::default_queue_pairs(max_pairs, num_online_cpus());
 
         let config = netdev::Config {
             mac,
@@ -201,12 +301,17 @@ impl virtio::Driver for VirtioNetDriver {
             max_mtu: mtu as u32,
         };
         let vdev_ref = vdev.to_ref();
-        let reg = Registration::new(vdev, 1, &config, move |dev| {
-            let mut queues = KVec::new();
-            queues.push(
-                KBox::pin_init(QueuePair::new(dev, 0, NAPI_WEIGHT, rx, txvq), GFP_KERNEL)?,
-                GFP_KERNEL,
-            )?;
+        let reg = Registration::new(vdev, u32::from(max_pairs), &config, move |dev| {
+            let mut queues = KVec::with_capacity(rings.len(), GFP_KERNEL)?;
+            for (i, (rx, txvq)) in rings.into_iter().enumerate() {
+                queues.push(
+                    KBox::pin_init(
+                        QueuePair::new(dev, i as u16, NAPI_WEIGHT, rx, txvq),
+                        GFP_KERNEL,
+                    )?,
+                    GFP_KERNEL,
+                )?;
+            }
             Ok(VirtNet {
                 vdev: vdev_ref,
                 features,
@@ -214,6 +319,7 @@ impl virtio::Driver for VirtioNetDriver {
                 rx_buf_len,
                 queues,
                 ctrl,
+                curr_pairs: AtomicU16::new(curr_pairs),
                 speed: AtomicU32::new(features::SPEED_UNKNOWN),
                 duplex: AtomicU8::new(features::DUPLEX_UNKNOWN),
             })
@@ -243,6 +349,7 @@ impl virtio::Driver for VirtioNetDriver {
         // new MAC while up (CTRL_MAC_ADDR, or simply by address on VERSION_1).
         reg.set_addr_caps(true, true);
         reg.set_tx_timeout(TX_TIMEOUT_MS);
+        reg.dev().set_real_num_queues(u32::from(curr_pairs))?;
         reg.dev().carrier_off();
         Ok(reg)
     }
@@ -251,6 +358,20 @@ impl virtio::Driver for VirtioNetDriver {
         reg.dev().data().update_settings();
         reg.register()?;
         let dev = reg.dev();
+        // As in-tree: tell the device how many pairs to use once the interface exists.
+        let curr = dev.data().curr_pairs.load(Ordering::Relaxed);
+        if let Err(e) = set_queue_pairs(dev, curr) {
+            pr_warn!(
+                "{}: device refused {} queue pairs ({:?}); using one\n",
+                dev.name(),
+                curr,
+                e
+            );
+            dev.data().curr_pairs.store(1, Ordering::Relaxed);
+            // Not under RTNL, but the interface is not up and nothing else changes it.
+            let _ = dev.set_real_num_queues(1);
+        }
+        set_affinity(dev);
         if dev.data().features.has(features::STATUS) {
             dev.schedule_deferred();
         } else {

@@ -165,11 +165,32 @@ impl Operations for VirtNet {
     }
 
     fn channels(dev: &NetDev<Self>) -> Channels {
-        let n = dev.data().queues.len() as u32;
+        let vn = dev.data();
         Channels {
-            max_combined: n,
-            combined: n,
+            max_combined: vn.queues.len() as u32,
+            combined: u32::from(vn.curr_pairs.load(Ordering::Relaxed)),
         }
+    }
+
+    fn set_channels(dev: &NetDev<Self>, combined: u32, rx: u32, tx: u32, other: u32) -> Result {
+        let vn = dev.data();
+        let n = features::check_channels(combined, rx, tx, other, vn.queues.len() as u16)
+            .map_err(|_| EINVAL)?;
+        if n == vn.curr_pairs.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        super::set_queue_pairs(dev, n).inspect_err(|e| {
+            pr_warn!(
+                "{}: device refused {} queue pairs: {:?}\n",
+                dev.name(),
+                n,
+                e
+            )
+        })?;
+        dev.set_real_num_queues(u32::from(n))?;
+        vn.curr_pairs.store(n, Ordering::Relaxed);
+        super::set_affinity(dev);
+        Ok(())
     }
 
     fn deferred(dev: &NetDev<Self>) {

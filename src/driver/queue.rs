@@ -10,7 +10,7 @@ use crate::abstractions::{
     napi::Napi,
     netdev::Uninit,
     skb::{RxSkb, TxSkb},
-    virtqueue::Virtqueue,
+    virtqueue::{Affinity, Virtqueue},
 };
 use crate::logic::rx_buf::Ewma;
 use crate::new_spinlock_bh;
@@ -74,6 +74,11 @@ impl RxRing {
     pub fn disable_cb(&mut self) {
         with_vq!(&mut self.vq, vq => vq.disable_cb())
     }
+
+    /// Handle for the ring's interrupt affinity.
+    pub fn affinity(&self) -> Affinity {
+        with_vq!(&self.vq, vq => vq.affinity())
+    }
 }
 
 /// The transmit side, shared by `start_xmit` and NAPI's completion cleanup.
@@ -93,6 +98,9 @@ pub struct QueuePair {
     pub tx: SpinLockBh<TxRing>,
     /// Index of the pair (receive queue `2 * index`, transmit `2 * index + 1`).
     pub index: u16,
+    /// Interrupt affinity of the receive and transmit queues (set outside the locks:
+    /// it may sleep).
+    pub affinity: [Affinity; 2],
     pub stats: QueueStats,
 }
 
@@ -106,11 +114,13 @@ impl QueuePair {
         txvq: Virtqueue<TxSkb>,
     ) -> impl PinInit<Self, Error> {
         let napi = Napi::new::<VirtNet>(dev, usize::from(index), weight);
+        let affinity = [rx.affinity(), txvq.affinity()];
         try_pin_init!(Self {
             napi <- napi,
             rx <- new_spinlock_bh!(rx, "virtio_net_rust::rx"),
             tx <- new_spinlock_bh!(TxRing { vq: txvq }, "virtio_net_rust::tx"),
             index,
+            affinity,
             stats: QueueStats::default(),
         }? Error)
     }

@@ -80,3 +80,8 @@ pub fn rx_mode(
         allmulti: allmulti || n_mc > max_entries,
     }
 }
+
+/// `VIRTIO_NET_CTRL_MQ`: multiqueue.
+pub const CLASS_MQ: u8 = 4;
+/// `VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET` (payload: le16 number of pairs).
+pub const MQ_VQ_PAIRS_SET: u8 = 0;

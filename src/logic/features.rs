@@ -64,7 +64,7 @@ pub const VERSION_1: u32 = 32;
 /// features (VERSION_1, EVENT_IDX, INDIRECT_DESC, RING_PACKED, ...) are added by the
 /// core itself. Features not in this table are never negotiated: the parity issue
 /// adds them one by one, each with the code that uses it.
-pub const DRIVER_FEATURES: [u32; 17] = [
+pub const DRIVER_FEATURES: [u32; 18] = [
     CSUM,
     GUEST_CSUM,
     MTU,
@@ -82,6 +82,7 @@ pub const DRIVER_FEATURES: [u32; 17] = [
     CTRL_RX,
     CTRL_MAC_ADDR,
     SPEED_DUPLEX,
+    MQ,
 ];
 
 /// Guest (receive) GSO features: the device may deliver packets up to 64 KiB.
@@ -260,5 +261,57 @@ pub fn offloads(features: Features) -> Offloads {
         tso_ecn: (tso4 || tso6) && features.has(HOST_ECN),
         rx_csum: features.has(GUEST_CSUM),
         gro_hw: features.has(GUEST_TSO4) || features.has(GUEST_TSO6),
+    }
+}
+
+/// Most queue pairs this driver drives (its virtqueue names are static).
+pub const MAX_QUEUE_PAIRS: u16 = 16;
+/// `VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN`.
+pub const VQ_PAIRS_MIN: u16 = 1;
+/// `VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX`.
+pub const VQ_PAIRS_MAX: u16 = 0x8000;
+
+/// Queue pairs to create, from the `max_virtqueue_pairs` the device reported: one
+/// unless MQ (and the control queue that drives it) was negotiated and the value is
+/// within the specification's range, as in-tree; at most [`MAX_QUEUE_PAIRS`].
+pub fn queue_pairs(features: Features, reported: u16) -> u16 {
+    if !features.has(MQ)
+        || !features.has(CTRL_VQ)
+        || !(VQ_PAIRS_MIN..=VQ_PAIRS_MAX).contains(&reported)
+    {
+        1
+    } else {
+        reported.min(MAX_QUEUE_PAIRS)
+    }
+}
+
+/// Queue pairs in use by default: one per CPU, as in-tree.
+pub fn default_queue_pairs(max: u16, cpus: u32) -> u16 {
+    max.min(u16::try_from(cpus.max(1)).unwrap_or(u16::MAX))
+}
+
+/// Why an `ethtool -L` request is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelsError {
+    /// Separate rx/tx/other channels: virtio-net has only queue pairs.
+    NotCombined,
+    /// Zero, or more pairs than the device has.
+    OutOfRange,
+}
+
+/// Validates an `ethtool -L` request against `max` queue pairs.
+pub fn check_channels(
+    combined: u32,
+    rx: u32,
+    tx: u32,
+    other: u32,
+    max: u16,
+) -> Result<u16, ChannelsError> {
+    if rx != 0 || tx != 0 || other != 0 {
+        return Err(ChannelsError::NotCombined);
+    }
+    match u16::try_from(combined) {
+        Ok(n) if n >= 1 && n <= max => Ok(n),
+        _ => Err(ChannelsError::OutOfRange),
     }
 }

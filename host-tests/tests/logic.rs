@@ -41,9 +41,8 @@ fn ctrl_features_need_ctrl_vq() {
 
 #[test]
 fn driver_table_only_has_supported_features() {
-    // Not driven yet: multiqueue, VLAN filtering, announcements, hash reports, RSS.
+    // Not driven yet: VLAN filtering, announcements, hash reports, RSS.
     for bit in [
-        features::MQ,
         features::CTRL_VLAN,
         features::GUEST_ANNOUNCE,
         features::HASH_REPORT,
@@ -63,6 +62,7 @@ fn driver_table_only_has_supported_features() {
         features::CTRL_VQ,
         features::CTRL_RX,
         features::CTRL_MAC_ADDR,
+        features::MQ,
     ] {
         assert!(features::DRIVER_FEATURES.contains(&bit));
     }
@@ -600,4 +600,46 @@ fn stat_names_follow_in_tree_pattern() {
     );
     assert_eq!(slot[NAME_LEN - 1], 0);
     assert_eq!(&slot[..4], b"rx3_");
+}
+
+#[test]
+fn queue_pairs_from_device() {
+    let mq = feats(&[features::VERSION_1, features::MQ, features::CTRL_VQ]);
+    assert_eq!(features::queue_pairs(mq, 4), 4);
+    // Out of the specification's range, or MQ without its control queue: one pair.
+    assert_eq!(features::queue_pairs(mq, 0), 1);
+    assert_eq!(features::queue_pairs(mq, 0x8001), 1);
+    assert_eq!(features::queue_pairs(feats(&[features::MQ]), 4), 1);
+    assert_eq!(features::queue_pairs(feats(&[features::CTRL_VQ]), 4), 1);
+    // More than this driver drives: capped.
+    assert_eq!(features::queue_pairs(mq, 0x8000), features::MAX_QUEUE_PAIRS);
+    assert_eq!(features::default_queue_pairs(4, 2), 2);
+    assert_eq!(features::default_queue_pairs(4, 0), 1);
+    assert_eq!(features::default_queue_pairs(1, 64), 1);
+}
+
+#[test]
+fn channels_requests() {
+    use features::ChannelsError::*;
+    assert_eq!(features::check_channels(2, 0, 0, 0, 4), Ok(2));
+    assert_eq!(features::check_channels(4, 0, 0, 0, 4), Ok(4));
+    assert_eq!(features::check_channels(5, 0, 0, 0, 4), Err(OutOfRange));
+    assert_eq!(features::check_channels(0, 0, 0, 0, 4), Err(OutOfRange));
+    assert_eq!(
+        features::check_channels(u32::MAX, 0, 0, 0, 4),
+        Err(OutOfRange)
+    );
+    assert_eq!(features::check_channels(1, 1, 0, 0, 4), Err(NotCombined));
+    assert_eq!(features::check_channels(1, 0, 1, 0, 4), Err(NotCombined));
+    assert_eq!(features::check_channels(1, 0, 0, 1, 4), Err(NotCombined));
+}
+
+#[test]
+fn speed_and_duplex_validated() {
+    assert_eq!(features::valid_speed(10000), Some(10000));
+    assert_eq!(features::valid_speed(u32::MAX), Some(u32::MAX));
+    assert_eq!(features::valid_speed(0x8000_0000), None);
+    assert_eq!(features::valid_duplex(1), Some(1));
+    assert_eq!(features::valid_duplex(0xff), Some(0xff));
+    assert_eq!(features::valid_duplex(2), None);
 }

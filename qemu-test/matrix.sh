@@ -8,7 +8,7 @@
 source "$(dirname "$0")/common.sh"
 set +e
 
-checks=ping4,ping6,tcp_dut_to_peer,tcp_peer_to_dut,offloads_used
+checks=ping4,ping6,tcp_dut_to_peer,tcp_peer_to_dut,offloads_used,mtu_change
 guest_gso_off=guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off
 host_gso_off=host_tso4=off,host_tso6=off,host_ecn=off,host_ufo=off
 ctrl_off=ctrl_vq=off,ctrl_rx=off,ctrl_vlan=off,ctrl_rx_extra=off,ctrl_mac_addr=off,ctrl_guest_offloads=off,guest_announce=off

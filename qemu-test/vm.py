@@ -73,6 +73,8 @@ def netns_wrapper(qemu, queues):
         "ip link set br0 up",
         f"ip tuntap add dev tap0 mode tap{mq}",
         f"ip tuntap add dev tap1 mode tap{mq}",
+        # Jumbo frames must cross the bridge: the taps' MTU bounds what it forwards.
+        "ip link set tap0 mtu 65521", "ip link set tap1 mtu 65521",
         "ip link set tap0 master br0", "ip link set tap1 master br0",
         "ip link set tap0 up", "ip link set tap1 up",
         'exec "$@"',

@@ -643,3 +643,13 @@ fn speed_and_duplex_validated() {
     assert_eq!(features::valid_duplex(0xff), Some(0xff));
     assert_eq!(features::valid_duplex(2), None);
 }
+
+#[test]
+fn mtu_limits() {
+    let mrg = feats(&[features::VERSION_1, features::MRG_RXBUF]);
+    let small = feats(&[features::VERSION_1]);
+    assert_eq!(features::max_mtu(mrg, Some(9000), 1500), 9000);
+    assert_eq!(features::max_mtu(small, Some(9000), 1500), 9000);
+    assert_eq!(features::max_mtu(mrg, None, 1500), features::MAX_MTU);
+    assert_eq!(features::max_mtu(small, None, 1500), 1500);
+}

@@ -190,6 +190,34 @@ t_offloads_used() {
 
 rx_packets() { cat /sys/class/net/$DUT/statistics/rx_packets; }
 
+# MTU changes while up within the device's limits (jumbo frames cross both ways
+# when the device can take them), and one beyond them is refused with no change.
+t_mtu_change() {
+	local max orig b a rc=0
+	max=$(ip -d link show "$DUT" | sed -n 's/.*maxmtu \([0-9]*\).*/\1/p')
+	orig=$(cat /sys/class/net/$DUT/mtu)
+	log "mtu $orig, maxmtu $max"
+	if ip link set "$DUT" mtu $((max + 1)) 2>/dev/null; then log "mtu $((max + 1)) accepted"; rc=1; fi
+	if ip link set "$DUT" mtu 67 2>/dev/null; then log "mtu 67 accepted"; rc=1; fi
+	[ "$(cat /sys/class/net/$DUT/mtu)" = "$orig" ] || { log "refused change changed the MTU"; rc=1; }
+	if [ "${max:-0}" -ge 9000 ]; then
+		ip link set "$DUT" mtu 9000 || rc=1
+		ip -n peer link set "$PEER" mtu 9000 || rc=1
+		b=$(cat /sys/class/net/$DUT/statistics/rx_bytes)
+		ping -c 3 -s 8900 -W 2 $PEER_V4 > /tmp/ping.log 2>&1 || { sed 's/^/# /' /tmp/ping.log; rc=1; }
+		a=$(cat /sys/class/net/$DUT/statistics/rx_bytes)
+		log "jumbo ping: $((a - b)) bytes received"
+		[ $((a - b)) -ge $((3 * 8900)) ] || rc=1
+		ip -n peer link set "$PEER" mtu 1500
+	else
+		ip link set "$DUT" mtu 1280 || rc=1
+		ping -c 1 -W 2 $PEER_V4 >/dev/null || rc=1
+	fi
+	ip link set "$DUT" mtu "$orig" || rc=1
+	wait_for 10 ping -c 1 -W 1 $PEER_V4 || { log "no ping at mtu $orig"; rc=1; }
+	return $rc
+}
+
 # combined channels from ethtool -l: "max" or "cur".
 channels() {
 	case $1 in
@@ -301,7 +329,7 @@ t_bind_refused() {
 }
 
 TESTS="rmmod_idle module_bound mac_and_drvinfo ethtool_queries link_follows_set_link ping4 ping6 tcp_dut_to_peer
-tcp_peer_to_dut offloads_used rx_filter_promisc mac_change channels_under_traffic stats_count_traffic down_up_under_traffic rmmod_under_traffic"
+tcp_peer_to_dut offloads_used rx_filter_promisc mac_change mtu_change channels_under_traffic stats_count_traffic down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----
 selected=

@@ -230,6 +230,7 @@ impl virtio::Driver for VirtioNetDriver {
         } else {
             None
         };
+        let max_mtu = features::max_mtu(features, mtu, rx_buf::ETH_DATA_LEN as u16);
         let mtu = mtu.map_or(rx_buf::ETH_DATA_LEN, usize::from);
         let hdr_len = features::hdr_len(features);
         let rx_buf_len = rx_buf::small_buf_len(hdr_len, mtu);
@@ -282,7 +283,7 @@ impl virtio::Driver for VirtioNetDriver {
             rx.min_buf_len = rx_buf::mergeable_min_buf_len(
                 hdr_len,
                 rx.size(),
-                mtu,
+                usize::from(max_mtu),
                 features::guest_gso(features),
             );
             rings.push((rx, vqs.take(2 * i + 1)?), GFP_KERNEL)?;
@@ -298,7 +299,7 @@ impl virtio::Driver for VirtioNetDriver {
             mac,
             mtu: mtu as u32,
             min_mtu: u32::from(features::MIN_MTU),
-            max_mtu: mtu as u32,
+            max_mtu: u32::from(max_mtu),
         };
         let vdev_ref = vdev.to_ref();
         let reg = Registration::new(vdev, u32::from(max_pairs), &config, move |dev| {

@@ -315,3 +315,17 @@ pub fn check_channels(
         _ => Err(ChannelsError::OutOfRange),
     }
 }
+
+/// `MAX_MTU` of the in-tree driver: what an IPv4 packet can be.
+pub const MAX_MTU: u16 = 65535;
+
+/// Largest MTU the interface accepts. A device that reports its MTU sets the limit;
+/// otherwise mergeable buffers carry frames of any size (up to [`MAX_MTU`]), while
+/// small buffers are sized for `small_buf_mtu` at probe and cannot take more.
+pub fn max_mtu(features: Features, device_mtu: Option<u16>, small_buf_mtu: u16) -> u16 {
+    match device_mtu {
+        Some(m) => m,
+        None if features.has(MRG_RXBUF) => MAX_MTU,
+        None => small_buf_mtu,
+    }
+}

@@ -43,8 +43,8 @@ echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
 echo "root:x:0:" > "$root/etc/group"
 printf '127.0.0.1 localhost\n::1 localhost\n' > "$root/etc/hosts"
 
-# Modules: the in-tree virtio_net (and what it depends on), pktgen, and ours.
-for m in net/core/failover.ko drivers/net/net_failover.ko drivers/net/virtio_net.ko; do
+# Modules: the in-tree virtio_net (and what it depends on), 802.1Q, and ours.
+for m in net/core/failover.ko drivers/net/net_failover.ko drivers/net/virtio_net.ko net/8021q/8021q.ko; do
 	f=$(find "$modroot" -path "*/kernel/$m" | head -1)
 	[ -n "$f" ] || { echo "mkinitramfs: $m not found under $modroot" >&2; exit 1; }
 	cp "$f" "$root/modules/"

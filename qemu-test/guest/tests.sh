@@ -218,6 +218,40 @@ t_mtu_change() {
 	return $rc
 }
 
+# 802.1Q: traffic crosses VLAN 10, which both ends have (the device was told,
+# CTRL_VLAN), and frames for VLAN 20, which only the peer has, never reach the
+# DUT's stack. Addresses from 2001:db8::/32.
+t_vlan() {
+	local b a rc=0
+	grep -q "^8021q " /proc/modules || insmod /modules/8021q.ko || return 1
+	ip link add link "$DUT" name vl10 type vlan id 10 || return 1
+	ip -n peer link add link "$PEER" name vl10 type vlan id 10 || rc=1
+	ip -n peer link add link "$PEER" name vl20 type vlan id 20 || rc=1
+	ip -6 addr add 2001:db8:10::1/64 dev vl10 nodad
+	ip -n peer -6 addr add 2001:db8:10::2/64 dev vl10 nodad
+	ip -n peer -6 addr add 2001:db8:20::2/64 dev vl20 nodad
+	ip link set vl10 up
+	ip -n peer link set vl10 up
+	ip -n peer link set vl20 up
+	ip -n peer -6 neigh replace 2001:db8:20::1 lladdr "$(cat /sys/class/net/$DUT/address)" dev vl20 nud permanent
+	wait_for 10 ping -c 1 -W 1 2001:db8:10::2 || { log "no ping over VLAN 10"; rc=1; }
+	b=$(rx_packets)
+	ip netns exec peer ping -c 5 -i 0.2 -W 1 2001:db8:20::1 >/dev/null 2>&1
+	sleep 1
+	a=$(rx_packets)
+	log "VLAN 20 (not configured here): $((a - b)) of 5 frames reached the DUT"
+	# A device without VLAN filtering (no CTRL_VLAN) lets every VLAN through.
+	if offload_on "rx-vlan-filter"; then
+		[ $((a - b)) -lt 5 ] || rc=1
+	else
+		log "rx-vlan-filter off: no filtering expected"
+	fi
+	ip link del vl10
+	ip -n peer link del vl10
+	ip -n peer link del vl20
+	return $rc
+}
+
 # combined channels from ethtool -l: "max" or "cur".
 channels() {
 	case $1 in
@@ -329,7 +363,7 @@ t_bind_refused() {
 }
 
 TESTS="rmmod_idle module_bound mac_and_drvinfo ethtool_queries link_follows_set_link ping4 ping6 tcp_dut_to_peer
-tcp_peer_to_dut offloads_used rx_filter_promisc mac_change mtu_change channels_under_traffic stats_count_traffic down_up_under_traffic rmmod_under_traffic"
+tcp_peer_to_dut offloads_used rx_filter_promisc mac_change vlan mtu_change channels_under_traffic stats_count_traffic down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----
 selected=

@@ -64,6 +64,8 @@ pub mod offload {
     pub const HIGHDMA: u64 = bindings::VNR_NETIF_F_HIGHDMA;
     /// The device coalesces received segments (hardware GRO).
     pub const GRO_HW: u64 = bindings::VNR_NETIF_F_GRO_HW;
+    /// The device filters received 802.1Q VLANs.
+    pub const VLAN_FILTER: u64 = bindings::VNR_NETIF_F_HW_VLAN_CTAG_FILTER;
 }
 
 /// What a network driver implements.
@@ -94,6 +96,15 @@ pub trait Operations: Sized + Send + Sync + 'static {
     /// the timeout set with [`Registration::set_tx_timeout`]. Softirq context, with
     /// the stack's transmit locks held (`start_xmit` cannot run).
     fn tx_timeout(_dev: &NetDev<Self>, _queue: u32) {}
+    /// `ndo_vlan_rx_add_vid` for 802.1Q: accept frames of VLAN `vid` (with
+    /// `offload::VLAN_FILTER` on). Process context, RTNL held.
+    fn vlan_add(_dev: &NetDev<Self>, _vid: u16) -> Result {
+        Ok(())
+    }
+    /// `ndo_vlan_rx_kill_vid` for 802.1Q.
+    fn vlan_del(_dev: &NetDev<Self>, _vid: u16) -> Result {
+        Ok(())
+    }
     /// `ethtool -i`.
     fn get_drvinfo(_dev: &NetDev<Self>, _info: &mut DrvInfo) {}
     /// `ethtool <if>`: speed and duplex.
@@ -538,6 +549,8 @@ impl<T: Operations> Adapter<T> {
         ndo_validate_addr: Some(bindings::eth_validate_addr),
         ndo_set_rx_mode: Some(Self::set_rx_mode),
         ndo_tx_timeout: Some(Self::tx_timeout),
+        ndo_vlan_rx_add_vid: Some(Self::vlan_add),
+        ndo_vlan_rx_kill_vid: Some(Self::vlan_del),
         ndo_set_mac_address: Some(Self::set_mac_address),
         // SAFETY: All-zero is a valid `net_device_ops` (every callback `None`).
         ..unsafe { core::mem::zeroed() }
@@ -555,6 +568,23 @@ impl<T: Operations> Adapter<T> {
     unsafe extern "C" fn open(dev: *mut bindings::net_device) -> i32 {
         // SAFETY: Called by the networking core on a registered device of ours.
         from_result(|| T::open(unsafe { Self::dev(dev) }).map(|()| 0))
+    }
+
+    unsafe extern "C" fn vlan_add(dev: *mut bindings::net_device, proto: u16, vid: u16) -> i32 {
+        // Only 802.1Q (CTAG) filtering is offered; `proto` is big-endian.
+        if u16::from_be(proto) != bindings::VNR_ETH_P_8021Q {
+            return 0;
+        }
+        // SAFETY: As in `open`.
+        from_result(|| T::vlan_add(unsafe { Self::dev(dev) }, vid).map(|()| 0))
+    }
+
+    unsafe extern "C" fn vlan_del(dev: *mut bindings::net_device, proto: u16, vid: u16) -> i32 {
+        if u16::from_be(proto) != bindings::VNR_ETH_P_8021Q {
+            return 0;
+        }
+        // SAFETY: As in `open`.
+        from_result(|| T::vlan_del(unsafe { Self::dev(dev) }, vid).map(|()| 0))
     }
 
     unsafe extern "C" fn tx_timeout(dev: *mut bindings::net_device, queue: u32) {

@@ -344,7 +344,10 @@ impl virtio::Driver for VirtioNetDriver {
         }
         // As in-tree: GRO_HW is on when the device coalesces, and can only be turned off
         // through CTRL_GUEST_OFFLOADS, which is not negotiated (yet).
-        let on = if o.gro_hw { offload::GRO_HW } else { 0 };
+        let mut on = if o.gro_hw { offload::GRO_HW } else { 0 };
+        if features.has(features::CTRL_VLAN) {
+            on |= offload::VLAN_FILTER;
+        }
         reg.set_features(hw, hw | on | offload::HIGHDMA);
         // As in-tree: the device filters unicast addresses (with CTRL_RX) and takes a
         // new MAC while up (CTRL_MAC_ADDR, or simply by address on VERSION_1).

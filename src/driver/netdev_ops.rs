@@ -20,6 +20,25 @@ use kernel::prelude::*;
 /// Delay before retrying to fill an empty receive ring (the in-tree driver: HZ/2).
 const REFILL_RETRY_MS: u32 = 500;
 
+/// Adds or removes VLAN `vid` in the device's filter (CTRL_VLAN). Without the
+/// feature the device filters no VLAN and there is nothing to tell it.
+fn vlan_cmd(dev: &NetDev<VirtNet>, cmd: u8, vid: u16) -> Result {
+    let vn = dev.data();
+    match vn.ctrl.as_ref() {
+        Some(c) if vn.features.has(features::CTRL_VLAN) && vid <= ctrl_cmd::VLAN_MAX_VID => c
+            .send(ctrl_cmd::CLASS_VLAN, cmd, &vid.to_le_bytes())
+            .inspect_err(|_| {
+                pr_warn!(
+                    "{}: device refused VLAN {} command {}\n",
+                    dev.name(),
+                    vid,
+                    cmd
+                )
+            }),
+        _ => Ok(()),
+    }
+}
+
 impl Operations for VirtNet {
     fn open(dev: &NetDev<Self>) -> Result {
         for q in dev.data().queues.iter() {
@@ -95,6 +114,14 @@ impl Operations for VirtNet {
             s.tx_bytes += st.tx_bytes.get();
             s.tx_dropped += st.tx_dropped.get();
         }
+    }
+
+    fn vlan_add(dev: &NetDev<Self>, vid: u16) -> Result {
+        vlan_cmd(dev, ctrl_cmd::VLAN_ADD, vid)
+    }
+
+    fn vlan_del(dev: &NetDev<Self>, vid: u16) -> Result {
+        vlan_cmd(dev, ctrl_cmd::VLAN_DEL, vid)
     }
 
     fn tx_timeout(dev: &NetDev<Self>, queue: u32) {

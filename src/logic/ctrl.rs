@@ -85,3 +85,12 @@ pub fn rx_mode(
 pub const CLASS_MQ: u8 = 4;
 /// `VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET` (payload: le16 number of pairs).
 pub const MQ_VQ_PAIRS_SET: u8 = 0;
+
+/// `VIRTIO_NET_CTRL_VLAN`: VLAN filtering.
+pub const CLASS_VLAN: u8 = 2;
+/// `VIRTIO_NET_CTRL_VLAN_ADD` (payload: le16 VLAN id).
+pub const VLAN_ADD: u8 = 0;
+/// `VIRTIO_NET_CTRL_VLAN_DEL` (payload: le16 VLAN id).
+pub const VLAN_DEL: u8 = 1;
+/// Largest VLAN id (`VLAN_N_VID - 1`).
+pub const VLAN_MAX_VID: u16 = 4095;

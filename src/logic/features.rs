@@ -64,7 +64,7 @@ pub const VERSION_1: u32 = 32;
 /// features (VERSION_1, EVENT_IDX, INDIRECT_DESC, RING_PACKED, ...) are added by the
 /// core itself. Features not in this table are never negotiated: the parity issue
 /// adds them one by one, each with the code that uses it.
-pub const DRIVER_FEATURES: [u32; 18] = [
+pub const DRIVER_FEATURES: [u32; 19] = [
     CSUM,
     GUEST_CSUM,
     MTU,
@@ -83,6 +83,7 @@ pub const DRIVER_FEATURES: [u32; 18] = [
     CTRL_MAC_ADDR,
     SPEED_DUPLEX,
     MQ,
+    CTRL_VLAN,
 ];
 
 /// Guest (receive) GSO features: the device may deliver packets up to 64 KiB.

@@ -543,3 +543,8 @@ unsigned int vnr_num_online_cpus(void)
 {
 	return num_online_cpus();
 }
+
+u64 vnr_netdev_features(const struct net_device *dev)
+{
+	return dev->features;
+}

@@ -122,6 +122,7 @@ void vnr_eth_commit_mac_addr_change(struct net_device *dev, void *p);
 void vnr_netdev_set_priv_flags(struct net_device *dev, unsigned int flags);
 const u8 *vnr_sockaddr_data(const void *p);
 void vnr_netdev_set_watchdog(struct net_device *dev, unsigned int ms);
+u64 vnr_netdev_features(const struct net_device *dev);
 void vnr_init_delayed_work(struct delayed_work *dw, work_func_t func);
 bool vnr_schedule_delayed_work(struct delayed_work *dw, unsigned int ms,
 			       bool now);

@@ -41,9 +41,8 @@ fn ctrl_features_need_ctrl_vq() {
 
 #[test]
 fn driver_table_only_has_supported_features() {
-    // Not driven yet: VLAN filtering, announcements, hash reports, RSS.
+    // Not driven yet: announcements, hash reports, RSS.
     for bit in [
-        features::CTRL_VLAN,
         features::GUEST_ANNOUNCE,
         features::HASH_REPORT,
         features::RSS,
@@ -63,6 +62,8 @@ fn driver_table_only_has_supported_features() {
         features::CTRL_RX,
         features::CTRL_MAC_ADDR,
         features::MQ,
+        features::CTRL_VLAN,
+        features::CTRL_GUEST_OFFLOADS,
     ] {
         assert!(features::DRIVER_FEATURES.contains(&bit));
     }
@@ -652,4 +653,23 @@ fn mtu_limits() {
     assert_eq!(features::max_mtu(small, Some(9000), 1500), 9000);
     assert_eq!(features::max_mtu(mrg, None, 1500), features::MAX_MTU);
     assert_eq!(features::max_mtu(small, None, 1500), 1500);
+}
+
+#[test]
+fn guest_offloads_follow_gro_hw() {
+    use virtio_net_rust_logic::ctrl;
+    let f = all_driver_features();
+    let all = ctrl::guest_offloads(f, true);
+    let no_gro = ctrl::guest_offloads(f, false);
+    assert_eq!(no_gro, 1 << features::GUEST_CSUM);
+    for b in features::GUEST_GSO {
+        assert!(all & (1 << b) != 0);
+    }
+    // Never more than was negotiated.
+    let mut some = f;
+    some.clear(features::GUEST_UFO);
+    assert_eq!(
+        ctrl::guest_offloads(some, true) & (1 << features::GUEST_UFO),
+        0
+    );
 }

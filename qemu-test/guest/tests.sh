@@ -185,6 +185,17 @@ t_offloads_used() {
 	check tcp-segmentation-offload $g1
 	check rx-checksumming $c1
 	check rx-gro-hw $r1
+	# Where the device lets the guest switch coalescing (CTRL_GUEST_OFFLOADS), off
+	# means off: the device sends no coalesced packet any more.
+	if ethtool -k "$DUT" | grep -q "^rx-gro-hw: on$"; then
+		ethtool -K "$DUT" rx-gro-hw off || { log "rx-gro-hw off refused"; return 1; }
+		r0=$(stat_of rx0_gso_packets)
+		iperf3 -c $PEER_V4 -t 2 -R >/tmp/iperf.log 2>&1 || { sed 's/^/# /' /tmp/iperf.log; rc=1; }
+		r1=$(( $(stat_of rx0_gso_packets) - r0 ))
+		log "rx-gro-hw switched off: coalesced rx $r1"
+		check rx-gro-hw $r1
+		ethtool -K "$DUT" rx-gro-hw on || { log "rx-gro-hw on refused"; rc=1; }
+	fi
 	return $rc
 }
 

@@ -105,6 +105,12 @@ pub trait Operations: Sized + Send + Sync + 'static {
     fn vlan_del(_dev: &NetDev<Self>, _vid: u16) -> Result {
         Ok(())
     }
+    /// `ndo_set_features`: the offloads in `changed` are to take the state they have
+    /// in `wanted` (`offload` bits). On success the stack records `wanted`.
+    /// Process context, RTNL held.
+    fn set_features(_dev: &NetDev<Self>, _changed: u64, _wanted: u64) -> Result {
+        Ok(())
+    }
     /// `ethtool -i`.
     fn get_drvinfo(_dev: &NetDev<Self>, _info: &mut DrvInfo) {}
     /// `ethtool <if>`: speed and duplex.
@@ -548,6 +554,7 @@ impl<T: Operations> Adapter<T> {
         ndo_get_stats64: Some(Self::get_stats64),
         ndo_validate_addr: Some(bindings::eth_validate_addr),
         ndo_set_rx_mode: Some(Self::set_rx_mode),
+        ndo_set_features: Some(Self::set_features),
         ndo_tx_timeout: Some(Self::tx_timeout),
         ndo_vlan_rx_add_vid: Some(Self::vlan_add),
         ndo_vlan_rx_kill_vid: Some(Self::vlan_del),
@@ -585,6 +592,14 @@ impl<T: Operations> Adapter<T> {
         }
         // SAFETY: As in `open`.
         from_result(|| T::vlan_del(unsafe { Self::dev(dev) }, vid).map(|()| 0))
+    }
+
+    unsafe extern "C" fn set_features(dev: *mut bindings::net_device, wanted: u64) -> i32 {
+        // SAFETY: As in `open`.
+        let d = unsafe { Self::dev(dev) };
+        // SAFETY: The device is valid; the stack writes `features` only after this returns.
+        let current = unsafe { bindings::vnr_netdev_features(dev) };
+        from_result(|| T::set_features(d, current ^ wanted, wanted).map(|()| 0))
     }
 
     unsafe extern "C" fn tx_timeout(dev: *mut bindings::net_device, queue: u32) {

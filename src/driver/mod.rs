@@ -339,12 +339,19 @@ impl virtio::Driver for VirtioNetDriver {
         if o.tso_ecn {
             hw |= offload::TSO_ECN;
         }
+        // As in-tree: RX checksumming is on and fixed (the device decides per packet);
+        // GRO_HW is on when the device coalesces, and can be turned off only through
+        // CTRL_GUEST_OFFLOADS.
+        let mut on = 0;
         if o.rx_csum {
-            hw |= offload::RXCSUM;
+            on |= offload::RXCSUM;
         }
-        // As in-tree: GRO_HW is on when the device coalesces, and can only be turned off
-        // through CTRL_GUEST_OFFLOADS, which is not negotiated (yet).
-        let mut on = if o.gro_hw { offload::GRO_HW } else { 0 };
+        if o.gro_hw {
+            on |= offload::GRO_HW;
+            if features.has(features::CTRL_GUEST_OFFLOADS) {
+                hw |= offload::GRO_HW;
+            }
+        }
         if features.has(features::CTRL_VLAN) {
             on |= offload::VLAN_FILTER;
         }

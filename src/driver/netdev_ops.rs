@@ -8,7 +8,7 @@ use super::{ctrl, rx, tx, VirtNet, DRIVER_NAME, DRIVER_VERSION};
 use crate::abstractions::{
     ethtool::{Channels, DrvInfo, LinkSettings, RingSizes, StatNames},
     napi::Poll,
-    netdev::{NetDev, Operations, Stats64},
+    netdev::{offload, NetDev, Operations, Stats64},
     skb::SkBuff,
 };
 use crate::logic::ctrl as ctrl_cmd;
@@ -114,6 +114,31 @@ impl Operations for VirtNet {
             s.tx_bytes += st.tx_bytes.get();
             s.tx_dropped += st.tx_dropped.get();
         }
+    }
+
+    fn set_features(dev: &NetDev<Self>, changed: u64, wanted: u64) -> Result {
+        let vn = dev.data();
+        if changed & offload::GRO_HW == 0 {
+            return Ok(());
+        }
+        let c = match vn.ctrl.as_ref() {
+            Some(c) if vn.features.has(features::CTRL_GUEST_OFFLOADS) => c,
+            // GRO_HW is only changeable with CTRL_GUEST_OFFLOADS (hw_features).
+            _ => return Err(EINVAL),
+        };
+        let bits = ctrl_cmd::guest_offloads(vn.features, wanted & offload::GRO_HW != 0);
+        c.send(
+            ctrl_cmd::CLASS_GUEST_OFFLOADS,
+            ctrl_cmd::GUEST_OFFLOADS_SET,
+            &bits.to_le_bytes(),
+        )
+        .inspect_err(|_| {
+            pr_warn!(
+                "{}: device refused guest offloads {:#x}\n",
+                dev.name(),
+                bits
+            )
+        })
     }
 
     fn vlan_add(dev: &NetDev<Self>, vid: u16) -> Result {

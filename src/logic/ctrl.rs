@@ -94,3 +94,29 @@ pub const VLAN_ADD: u8 = 0;
 pub const VLAN_DEL: u8 = 1;
 /// Largest VLAN id (`VLAN_N_VID - 1`).
 pub const VLAN_MAX_VID: u16 = 4095;
+
+/// `VIRTIO_NET_CTRL_GUEST_OFFLOADS`: which receive offloads the device applies.
+pub const CLASS_GUEST_OFFLOADS: u8 = 5;
+/// `VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET` (payload: le64 of GUEST_* feature bits).
+pub const GUEST_OFFLOADS_SET: u8 = 0;
+
+/// The guest offloads to ask for: every negotiated receive offload, without the
+/// coalescing ones (guest TSO/ECN/UFO) when `gro_hw` is off, as the in-tree
+/// `virtnet_set_features()` does.
+pub fn guest_offloads(features: super::features::Features, gro_hw: bool) -> u64 {
+    use super::features as f;
+    let mut bits = 0u64;
+    for b in [
+        f::GUEST_CSUM,
+        f::GUEST_TSO4,
+        f::GUEST_TSO6,
+        f::GUEST_ECN,
+        f::GUEST_UFO,
+    ] {
+        let coalescing = b != f::GUEST_CSUM;
+        if features.has(b) && (gro_hw || !coalescing) {
+            bits |= 1 << b;
+        }
+    }
+    bits
+}

@@ -64,7 +64,7 @@ pub const VERSION_1: u32 = 32;
 /// features (VERSION_1, EVENT_IDX, INDIRECT_DESC, RING_PACKED, ...) are added by the
 /// core itself. Features not in this table are never negotiated: the parity issue
 /// adds them one by one, each with the code that uses it.
-pub const DRIVER_FEATURES: [u32; 19] = [
+pub const DRIVER_FEATURES: [u32; 20] = [
     CSUM,
     GUEST_CSUM,
     MTU,
@@ -84,6 +84,7 @@ pub const DRIVER_FEATURES: [u32; 19] = [
     SPEED_DUPLEX,
     MQ,
     CTRL_VLAN,
+    CTRL_GUEST_OFFLOADS,
 ];
 
 /// Guest (receive) GSO features: the device may deliver packets up to 64 KiB.

@@ -273,6 +273,14 @@ impl<T: Operations> NetDev<T> {
         unsafe { bindings::vnr_schedule_delayed_work((*self.priv_()).work.get(), ms, false) };
     }
 
+    /// Sends gratuitous ARP and unsolicited neighbour advertisements for the
+    /// interface's addresses (`netdev_notify_peers`). Process context; takes the RTNL
+    /// lock, so the caller must not hold it.
+    pub fn notify_peers(&self) {
+        // SAFETY: The device is valid.
+        unsafe { bindings::netdev_notify_peers(self.as_raw()) }
+    }
+
     /// The link is up.
     pub fn carrier_on(&self) {
         // SAFETY: The device is valid.

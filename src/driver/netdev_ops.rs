@@ -255,6 +255,19 @@ impl Operations for VirtNet {
         }
         if vn.features.has(features::STATUS) {
             let status = vn.vdev.read_config_u16(config_offset::STATUS);
+            if status & features::STATUS_ANNOUNCE != 0 && vn.features.has(features::GUEST_ANNOUNCE)
+            {
+                // The device asks us to announce ourselves (e.g. after migration), then
+                // to say so, which clears the request.
+                dev.notify_peers();
+                if let Some(c) = vn.ctrl.as_ref() {
+                    if c.send(ctrl_cmd::CLASS_ANNOUNCE, ctrl_cmd::ANNOUNCE_ACK, &[])
+                        .is_err()
+                    {
+                        pr_warn!("{}: device refused the announcement ack\n", dev.name());
+                    }
+                }
+            }
             if status & features::STATUS_LINK_UP != 0 {
                 dev.carrier_on();
             } else {

@@ -120,3 +120,8 @@ pub fn guest_offloads(features: super::features::Features, gro_hw: bool) -> u64 
     }
     bits
 }
+
+/// `VIRTIO_NET_CTRL_ANNOUNCE`: gratuitous announcements.
+pub const CLASS_ANNOUNCE: u8 = 3;
+/// `VIRTIO_NET_CTRL_ANNOUNCE_ACK`: the guest announced itself (no payload).
+pub const ANNOUNCE_ACK: u8 = 0;

@@ -64,7 +64,7 @@ pub const VERSION_1: u32 = 32;
 /// features (VERSION_1, EVENT_IDX, INDIRECT_DESC, RING_PACKED, ...) are added by the
 /// core itself. Features not in this table are never negotiated: the parity issue
 /// adds them one by one, each with the code that uses it.
-pub const DRIVER_FEATURES: [u32; 20] = [
+pub const DRIVER_FEATURES: [u32; 21] = [
     CSUM,
     GUEST_CSUM,
     MTU,
@@ -85,6 +85,7 @@ pub const DRIVER_FEATURES: [u32; 20] = [
     MQ,
     CTRL_VLAN,
     CTRL_GUEST_OFFLOADS,
+    GUEST_ANNOUNCE,
 ];
 
 /// Guest (receive) GSO features: the device may deliver packets up to 64 KiB.

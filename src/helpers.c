@@ -548,3 +548,15 @@ u64 vnr_netdev_features(const struct net_device *dev)
 {
 	return dev->features;
 }
+
+bool vnr_netdev_tx_sent_queue(struct net_device *dev, u16 q, unsigned int bytes,
+			      bool more)
+{
+	return __netdev_tx_sent_queue(netdev_get_tx_queue(dev, q), bytes, more);
+}
+
+void vnr_netdev_tx_completed_queue(struct net_device *dev, u16 q,
+				   unsigned int pkts, unsigned int bytes)
+{
+	netdev_tx_completed_queue(netdev_get_tx_queue(dev, q), pkts, bytes);
+}

@@ -123,6 +123,10 @@ void vnr_netdev_set_priv_flags(struct net_device *dev, unsigned int flags);
 const u8 *vnr_sockaddr_data(const void *p);
 void vnr_netdev_set_watchdog(struct net_device *dev, unsigned int ms);
 u64 vnr_netdev_features(const struct net_device *dev);
+bool vnr_netdev_tx_sent_queue(struct net_device *dev, u16 q, unsigned int bytes,
+			      bool more);
+void vnr_netdev_tx_completed_queue(struct net_device *dev, u16 q,
+				   unsigned int pkts, unsigned int bytes);
 void vnr_init_delayed_work(struct delayed_work *dw, work_func_t func);
 bool vnr_schedule_delayed_work(struct delayed_work *dw, unsigned int ms,
 			       bool now);

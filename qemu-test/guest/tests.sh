@@ -289,6 +289,17 @@ channels() {
 	esac
 }
 
+# Byte queue limits follow the transmit ring: after traffic the limit has adapted
+# and, once idle, nothing is left in flight (every sent byte was completed).
+t_bql() {
+	local d=/sys/class/net/$DUT/queues/tx-0/byte_queue_limits
+	[ -d $d ] || { log "no BQL in this kernel"; return 4; }
+	iperf3 -c $PEER_V4 -t 2 >/tmp/iperf.log 2>&1 || { sed 's/^/# /' /tmp/iperf.log; return 1; }
+	wait_for 10 sh -c "[ \$(cat $d/inflight) = 0 ]" || { log "inflight $(cat $d/inflight) when idle"; return 1; }
+	log "limit $(cat $d/limit), inflight $(cat $d/inflight)"
+	[ "$(cat $d/limit)" -gt 0 ]
+}
+
 # ethtool -L under traffic: invalid counts refused without a change, valid ones
 # applied while four TCP flows run, traffic intact, several queues used.
 t_channels_under_traffic() {
@@ -392,7 +403,7 @@ t_bind_refused() {
 }
 
 TESTS="rmmod_idle module_bound mac_and_drvinfo ethtool_queries link_follows_set_link announce ping4 ping6 tcp_dut_to_peer
-tcp_peer_to_dut offloads_used rx_filter_promisc mac_change vlan mtu_change channels_under_traffic stats_count_traffic down_up_under_traffic rmmod_under_traffic"
+tcp_peer_to_dut offloads_used rx_filter_promisc mac_change vlan mtu_change channels_under_traffic bql stats_count_traffic down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----
 selected=

@@ -309,6 +309,28 @@ impl<T: Operations> NetDev<T> {
         }
     }
 
+    /// Byte queue limits: `bytes` were queued on transmit queue `q`; `more` says
+    /// another packet follows at once (`xmit_more`). Returns whether to ring the
+    /// doorbell now (no packet follows, or BQL stopped the queue). Only from
+    /// `start_xmit` of queue `q`.
+    pub fn tx_sent(&self, q: u16, bytes: u32, more: bool) -> bool {
+        if !self.valid_txq(q) {
+            return true;
+        }
+        // SAFETY: The device is valid and `q` is one of its queues; the caller is the
+        // queue's transmit path, which the stack serialises.
+        unsafe { bindings::vnr_netdev_tx_sent_queue(self.as_raw(), q, bytes, more) }
+    }
+
+    /// Byte queue limits: the device finished `packets` packets of `bytes` bytes on
+    /// transmit queue `q`. Calls for one queue must be serialised by the caller.
+    pub fn tx_completed(&self, q: u16, packets: u32, bytes: u32) {
+        if self.valid_txq(q) {
+            // SAFETY: The device is valid and `q` is one of its queues.
+            unsafe { bindings::vnr_netdev_tx_completed_queue(self.as_raw(), q, packets, bytes) }
+        }
+    }
+
     /// Whether transmit queue `q` is stopped.
     pub fn subqueue_stopped(&self, q: u16) -> bool {
         // SAFETY: The device is valid and `q` is one of its queues.

@@ -17,13 +17,21 @@ use crate::logic::hdr;
 /// queue stops below this, so a packet the stack hands over always fits.
 const STOP_THRESHOLD: usize = MAX_SG;
 
-/// Reaps the packets the device finished sending; `free` consumes each one.
-fn reap(q: &QueuePair, tx: &mut TxRing, mut free: impl FnMut(SkBuff)) {
+/// Reaps the packets the device finished sending; `free` consumes each one. The
+/// byte queue limits learn what completed (serialised by the ring's lock).
+fn reap(dev: &NetDev<VirtNet>, q: &QueuePair, tx: &mut TxRing, mut free: impl FnMut(SkBuff)) {
+    let (mut packets, mut bytes) = (0u32, 0u32);
     while let Some((buf, _len)) = tx.vq.get_buf() {
         let skb = buf.into_skb();
-        q.stats.tx_packets.inc();
-        q.stats.tx_bytes.add(skb.len() as u64);
+        let len = skb.len() as u32;
+        packets += 1;
+        bytes = bytes.wrapping_add(len);
         free(skb);
+    }
+    if packets > 0 {
+        q.stats.tx_packets.add(u64::from(packets));
+        q.stats.tx_bytes.add(u64::from(bytes));
+        dev.tx_completed(q.index, packets, bytes);
     }
 }
 
@@ -60,6 +68,7 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
     let mut hdr = [0u8; 20];
     let hdr = &mut hdr[..vn.hdr_len];
     h.write(hdr);
+    let len = skb.len() as u32;
     let buf = match TxSkb::new(skb, hdr) {
         Ok(buf) => buf,
         Err(skb) => {
@@ -72,12 +81,17 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
     let mut tx = q.tx.lock();
     // Free what the device already sent, so the ring has room (as the in-tree
     // driver's free_old_xmit does).
-    reap(q, &mut tx, SkBuff::consume_any);
+    reap(dev, q, &mut tx, SkBuff::consume_any);
 
-    if let Err((_, buf)) = tx.vq.add(buf, Gfp::Atomic) {
-        q.stats.tx_dropped.inc();
-        drop(buf.into_skb());
-    }
+    let more = netdev::xmit_more();
+    let mut kick = match tx.vq.add(buf, Gfp::Atomic) {
+        Ok(()) => dev.tx_sent(qi, len, more),
+        Err((_, buf)) => {
+            q.stats.tx_dropped.inc();
+            drop(buf.into_skb());
+            !more
+        }
+    };
 
     if tx.vq.num_free() < STOP_THRESHOLD {
         dev.stop_subqueue(qi);
@@ -85,13 +99,15 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
         // Ask for an interrupt once most pending packets are sent; if some already
         // are, reap them now and maybe carry on.
         if !tx.vq.enable_cb_delayed() {
-            reap(q, &mut tx, SkBuff::consume_any);
+            reap(dev, q, &mut tx, SkBuff::consume_any);
             maybe_wake(dev, q, &tx);
         }
     }
 
-    // Batch doorbells: ring only for the last packet of a burst, or when stopped.
-    if netdev::xmit_more() && !dev.subqueue_stopped(qi) {
+    // Batch doorbells: ring only for the last packet of a burst, or when stopped (by
+    // us or by the byte queue limits).
+    kick |= dev.subqueue_stopped(qi);
+    if !kick {
         q.stats.tx_xmit_more.inc();
     } else if tx.vq.kick_prepare() {
         q.stats.tx_kicks.inc();
@@ -104,7 +120,7 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
 /// Transmit completions, from NAPI.
 pub fn clean(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) {
     let mut tx = q.tx.lock();
-    reap(q, &mut tx, |skb| poll.consume_skb(skb));
+    reap(dev, q, &mut tx, |skb| poll.consume_skb(skb));
     maybe_wake(dev, q, &tx);
 }
 

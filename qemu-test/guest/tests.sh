@@ -105,14 +105,33 @@ transfer() {
 t_tcp_dut_to_peer() { transfer "" "/usr/bin/ip netns exec peer" $PEER_V4; }
 t_tcp_peer_to_dut() { transfer "/usr/bin/ip netns exec peer" "" $DUT_V4; }
 
+# st NAME: a standard counter of the DUT.
+st() { cat /sys/class/net/$DUT/statistics/$1; }
+
+# The counters match the traffic: 40 pings of 1000 bytes each way are 40 packets
+# of at least 1042 bytes (ICMP + IP + Ethernet headers) sent and received, give or
+# take a few packets of background traffic (neighbour discovery).
 t_stats_count_traffic() {
-	local before after
-	before=$(cat /sys/class/net/$DUT/statistics/tx_packets)
-	ping -c 20 -i 0.05 -q $PEER_V4 >/dev/null || return 1
-	after=$(cat /sys/class/net/$DUT/statistics/tx_packets)
-	log "tx_packets $before -> $after"
-	[ $((after - before)) -ge 20 ] || return 1
-	[ "$(cat /sys/class/net/$DUT/statistics/rx_packets)" -gt 0 ]
+	local tp tb rp rb n=40 size=1000 frame rc=0
+	frame=$((size + 8 + 20 + 14))
+	tp=$(st tx_packets) tb=$(st tx_bytes) rp=$(st rx_packets) rb=$(st rx_bytes)
+	ip netns exec peer ping -c $n -i 0.05 -s $size -q $DUT_V4 >/dev/null || return 1
+	tp=$(( $(st tx_packets) - tp )) tb=$(( $(st tx_bytes) - tb ))
+	rp=$(( $(st rx_packets) - rp )) rb=$(( $(st rx_bytes) - rb ))
+	log "$n pings of $frame-byte frames: rx $rp packets $rb bytes, tx $tp packets $tb bytes"
+	for v in $rp $tp; do
+		[ $v -ge $n ] && [ $v -le $((n + 5)) ] || rc=1
+	done
+	for v in $rb $tb; do
+		[ $v -ge $((n * frame)) ] && [ $v -le $((n * frame + 5 * 1500)) ] || rc=1
+	done
+	# The per-queue counters, where the driver has them, add up to the same.
+	if [ -n "$(stat_of rx0_packets)" ]; then
+		local sum=0 q
+		for q in $(ethtool -S "$DUT" | sed -n 's/^ *rx[0-9]*_packets: //p'); do sum=$((sum + q)); done
+		[ $sum = "$(st rx_packets)" ] || { log "per-queue rx_packets sum $sum"; rc=1; }
+	fi
+	return $rc
 }
 
 t_down_up_under_traffic() {

@@ -187,11 +187,6 @@ void vnr_netif_tx_start_all_queues(struct net_device *dev)
 	netif_tx_start_all_queues(dev);
 }
 
-bool vnr_netif_running(const struct net_device *dev)
-{
-	return netif_running(dev);
-}
-
 struct net_device *vnr_napi_dev(const struct napi_struct *napi)
 {
 	return napi->dev;
@@ -559,4 +554,14 @@ void vnr_netdev_tx_completed_queue(struct net_device *dev, u16 q,
 				   unsigned int pkts, unsigned int bytes)
 {
 	netdev_tx_completed_queue(netdev_get_tx_queue(dev, q), pkts, bytes);
+}
+
+void vnr_netdev_tx_reset_queue(struct net_device *dev, u16 q)
+{
+	netdev_tx_reset_queue(netdev_get_tx_queue(dev, q));
+}
+
+bool vnr_netif_running(const struct net_device *dev)
+{
+	return netif_running(dev);
 }

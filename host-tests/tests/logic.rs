@@ -42,10 +42,7 @@ fn ctrl_features_need_ctrl_vq() {
 #[test]
 fn driver_table_only_has_supported_features() {
     // Not driven yet: hash reports, RSS.
-    for bit in [
-        features::HASH_REPORT,
-        features::RSS,
-    ] {
+    for bit in [features::HASH_REPORT, features::RSS] {
         assert!(!features::DRIVER_FEATURES.contains(&bit));
     }
     for bit in [
@@ -672,4 +669,19 @@ fn guest_offloads_follow_gro_hw() {
         ctrl::guest_offloads(some, true) & (1 << features::GUEST_UFO),
         0
     );
+}
+
+#[test]
+fn ring_sizes_checked() {
+    use features::RingSizeError::*;
+    assert_eq!(features::check_ring_size(128, 256, false), Ok(128));
+    assert_eq!(features::check_ring_size(256, 256, false), Ok(256));
+    assert_eq!(features::check_ring_size(512, 256, false), Err(OutOfRange));
+    assert_eq!(features::check_ring_size(0, 256, false), Err(OutOfRange));
+    assert_eq!(
+        features::check_ring_size(100, 256, false),
+        Err(NotPowerOfTwo)
+    );
+    // Packed rings take any size.
+    assert_eq!(features::check_ring_size(100, 256, true), Ok(100));
 }

@@ -319,6 +319,44 @@ t_bql() {
 	[ "$(cat $d/limit)" -gt 0 ]
 }
 
+# ring ITEM: "rx", "tx", "rxmax" or "txmax" from ethtool -g.
+ring() {
+	case $1 in
+	rxmax) ethtool -g "$DUT" | sed -n '/maximums/,/Current/s/^RX:[[:space:]]*//p' ;;
+	txmax) ethtool -g "$DUT" | sed -n '/maximums/,/Current/s/^TX:[[:space:]]*//p' ;;
+	rx) ethtool -g "$DUT" | sed -n '/Current/,$s/^RX:[[:space:]]*//p' ;;
+	tx) ethtool -g "$DUT" | sed -n '/Current/,$s/^TX:[[:space:]]*//p' ;;
+	esac
+}
+
+# ethtool -G under traffic: sizes beyond the maximum or not a power of two are
+# refused without a change; valid ones apply while two TCP flows run, which
+# survive; then the old sizes come back.
+t_ring_resize_under_traffic() {
+	local rx tx ipid rc=0 out
+	rx=$(ring rx) tx=$(ring tx)
+	for bad in "rx $(( $(ring rxmax) * 2 ))" "rx 100" "tx 0"; do
+		if ethtool -G "$DUT" $bad 2>/dev/null; then log "ethtool -G $bad accepted"; rc=1; fi
+	done
+	[ "$(ring rx)/$(ring tx)" = "$rx/$tx" ] || { log "refused request changed the rings"; rc=1; }
+	iperf3 -c $PEER_V4 -t 10 -P 2 >/tmp/iperf-bg.log 2>&1 &
+	ipid=$!
+	sleep 2
+	if ! out=$(ethtool -G "$DUT" rx 128 tx 128 2>&1); then
+		log "ethtool -G: $out"
+		kill $ipid; wait $ipid
+		case "$out" in *"not supported"*) return 4 ;; esac
+		return 1
+	fi
+	[ "$(ring rx)/$(ring tx)" = "128/128" ] || { log "rings now $(ring rx)/$(ring tx)"; rc=1; }
+	sleep 2
+	ethtool -G "$DUT" rx $rx tx $tx || rc=1
+	[ "$(ring rx)/$(ring tx)" = "$rx/$tx" ] || { log "rings not restored: $(ring rx)/$(ring tx)"; rc=1; }
+	wait $ipid || { sed 's/^/# /' /tmp/iperf-bg.log | tail -5; rc=1; }
+	wait_for 10 ping -c 1 -W 1 $PEER_V4 || { log "no ping after resizing"; rc=1; }
+	return $rc
+}
+
 # ethtool -L under traffic: invalid counts refused without a change, valid ones
 # applied while four TCP flows run, traffic intact, several queues used.
 t_channels_under_traffic() {
@@ -422,7 +460,7 @@ t_bind_refused() {
 }
 
 TESTS="rmmod_idle module_bound mac_and_drvinfo ethtool_queries link_follows_set_link announce ping4 ping6 tcp_dut_to_peer
-tcp_peer_to_dut offloads_used rx_filter_promisc mac_change vlan mtu_change channels_under_traffic bql stats_count_traffic down_up_under_traffic rmmod_under_traffic"
+tcp_peer_to_dut offloads_used rx_filter_promisc mac_change vlan mtu_change channels_under_traffic ring_resize_under_traffic bql stats_count_traffic down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----
 selected=

@@ -109,6 +109,7 @@ impl<T: Operations> Adapter<T> {
         get_ethtool_stats: Some(Self::get_ethtool_stats),
         get_link_ksettings: Some(Self::get_link_ksettings),
         get_ringparam: Some(Self::get_ringparam),
+        set_ringparam: Some(Self::set_ringparam),
         get_channels: Some(Self::get_channels),
         set_channels: Some(Self::set_channels),
         // SAFETY: All-zero is a valid `ethtool_ops` (every callback `None`).
@@ -194,6 +195,28 @@ impl<T: Operations> Adapter<T> {
         ring.rx_pending = r.rx;
         ring.tx_max_pending = r.tx_max;
         ring.tx_pending = r.tx;
+    }
+
+    unsafe extern "C" fn set_ringparam(
+        dev: *mut bindings::net_device,
+        ring: *mut bindings::ethtool_ringparam,
+        _kernel_ring: *mut bindings::kernel_ethtool_ringparam,
+        _extack: *mut bindings::netlink_ext_ack,
+    ) -> i32 {
+        // SAFETY: ethtool passes a valid `ethtool_ringparam`.
+        let r = unsafe { &*ring };
+        kernel::error::from_result(|| {
+            // SAFETY: As in `get_drvinfo`; ethtool holds the RTNL lock.
+            let dev = unsafe { NetDev::<T>::from_raw(dev) };
+            T::set_ring_sizes(
+                dev,
+                r.rx_pending,
+                r.tx_pending,
+                r.rx_mini_pending,
+                r.rx_jumbo_pending,
+            )?;
+            Ok(0)
+        })
     }
 
     unsafe extern "C" fn get_channels(

@@ -121,6 +121,17 @@ pub trait Operations: Sized + Send + Sync + 'static {
     fn ring_sizes(_dev: &NetDev<Self>) -> RingSizes {
         RingSizes::default()
     }
+    /// `ethtool -G`: ring sizes wanted (the core checked them against
+    /// [`Operations::ring_sizes`]' maximums). Called under the RTNL lock.
+    fn set_ring_sizes(
+        _dev: &NetDev<Self>,
+        _rx: u32,
+        _tx: u32,
+        _rx_mini: u32,
+        _rx_jumbo: u32,
+    ) -> Result {
+        Err(crate::abstractions::eopnotsupp())
+    }
     /// `ethtool -l`.
     fn channels(_dev: &NetDev<Self>) -> Channels {
         Channels::default()
@@ -329,6 +340,21 @@ impl<T: Operations> NetDev<T> {
             // SAFETY: The device is valid and `q` is one of its queues.
             unsafe { bindings::vnr_netdev_tx_completed_queue(self.as_raw(), q, packets, bytes) }
         }
+    }
+
+    /// Byte queue limits: forget what was sent on transmit queue `q` (after packets
+    /// were dropped without completing, e.g. when a ring was resized).
+    pub fn tx_reset(&self, q: u16) {
+        if self.valid_txq(q) {
+            // SAFETY: The device is valid and `q` is one of its queues.
+            unsafe { bindings::vnr_netdev_tx_reset_queue(self.as_raw(), q) }
+        }
+    }
+
+    /// Whether the interface is up (`netif_running`).
+    pub fn is_running(&self) -> bool {
+        // SAFETY: The device is valid.
+        unsafe { bindings::vnr_netif_running(self.as_raw()) }
     }
 
     /// Whether transmit queue `q` is stopped.

@@ -335,6 +335,23 @@ impl<B: Buffer> Virtqueue<B> {
         Affinity(self.vq)
     }
 
+    /// Resizes the ring to `num` entries (needs VIRTIO_F_RING_RESET). Every buffer
+    /// still posted is taken back and dropped first. May sleep: the transport waits
+    /// for the queue's interrupt handler. On failure the ring keeps its old size (and
+    /// is empty as well).
+    pub fn resize(&mut self, num: u32) -> Result {
+        // SAFETY: The queue is valid and `&mut self` serialises every other operation on
+        // it; `recycle::<B>` turns each token back into the `B` it came from.
+        let ret = unsafe { bindings::virtqueue_resize(self.raw(), num, Some(recycle::<B>), None) };
+        kernel::error::to_result(ret)
+    }
+
+    /// The largest ring the device supports.
+    pub fn size_max(&self) -> usize {
+        // SAFETY: The queue is valid; `num_max` is set at creation and never changes.
+        unsafe { (*self.raw()).num_max as usize }
+    }
+
     /// Free descriptor slots.
     pub fn num_free(&self) -> usize {
         // SAFETY: The queue is valid; only methods taking `&mut self` change the count.
@@ -351,6 +368,18 @@ impl<B: Buffer> Virtqueue<B> {
     pub fn is_broken(&self) -> bool {
         // SAFETY: The queue is valid.
         unsafe { bindings::virtqueue_is_broken(self.raw()) }
+    }
+}
+
+/// Drops a buffer the virtio core hands back while resizing a ring.
+unsafe extern "C" fn recycle<B: Buffer>(
+    _vq: *mut bindings::virtqueue,
+    buf: *mut core::ffi::c_void,
+) {
+    if let Some(token) = NonNull::new(buf) {
+        // SAFETY: Every token in a `Virtqueue<B>` came from `B::into_raw` (type invariant),
+        // and the core hands each back once.
+        drop(unsafe { B::from_raw(token) });
     }
 }
 

@@ -135,6 +135,8 @@ pub struct VirtNet {
     features: features::Features,
     /// Length of the virtio-net header on every buffer.
     hdr_len: usize,
+    /// Largest MTU the interface takes (sizes mergeable buffers' minimum).
+    max_mtu: u16,
     /// Size of each receive buffer in small-buffer mode.
     rx_buf_len: usize,
     /// Queue pairs, each with its NAPI context.
@@ -286,7 +288,9 @@ impl virtio::Driver for VirtioNetDriver {
                 usize::from(max_mtu),
                 features::guest_gso(features),
             );
-            rings.push((rx, vqs.take(2 * i + 1)?), GFP_KERNEL)?;
+            let txvq = vqs.take(2 * i + 1)?;
+            let affinity = [rx.vq.affinity().ok_or(EINVAL)?, txvq.affinity()];
+            rings.push((rx, txvq, affinity), GFP_KERNEL)?;
         }
         let ctrl = if has_ctrl {
             Some(KBox::pin_init(Ctrl::new(vqs.take(2 * pairs)?), GFP_KERNEL)?)
@@ -304,10 +308,10 @@ impl virtio::Driver for VirtioNetDriver {
         let vdev_ref = vdev.to_ref();
         let reg = Registration::new(vdev, u32::from(max_pairs), &config, move |dev| {
             let mut queues = KVec::with_capacity(rings.len(), GFP_KERNEL)?;
-            for (i, (rx, txvq)) in rings.into_iter().enumerate() {
+            for (i, (rx, txvq, affinity)) in rings.into_iter().enumerate() {
                 queues.push(
                     KBox::pin_init(
-                        QueuePair::new(dev, i as u16, NAPI_WEIGHT, rx, txvq),
+                        QueuePair::new(dev, i as u16, NAPI_WEIGHT, rx, txvq, affinity),
                         GFP_KERNEL,
                     )?,
                     GFP_KERNEL,
@@ -317,6 +321,7 @@ impl virtio::Driver for VirtioNetDriver {
                 vdev: vdev_ref,
                 features,
                 hdr_len,
+                max_mtu,
                 rx_buf_len,
                 queues,
                 ctrl,

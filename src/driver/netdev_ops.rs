@@ -13,6 +13,7 @@ use crate::abstractions::{
 };
 use crate::logic::ctrl as ctrl_cmd;
 use crate::logic::features::{self, config_offset};
+use crate::logic::rx_buf;
 use crate::logic::stats_names::{self, Dir};
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
@@ -84,19 +85,22 @@ impl Operations for VirtNet {
         let napi = poll.napi();
         let (rx_opaque, tx_opaque) = {
             let rx_op = q.rx.lock().enable_cb_prepare();
-            let tx_op = q.tx.lock().vq.enable_cb_prepare();
+            let tx_op = q.tx.lock().vq.as_mut().map_or(0, |v| v.enable_cb_prepare());
             (rx_op, tx_op)
         };
         if poll.complete_done(received) {
             // A buffer used between the last check and re-enabling the callbacks would
             // not interrupt: look once more.
-            let pending = q.rx.lock().poll(rx_opaque) || q.tx.lock().vq.poll(tx_opaque);
+            let pending = q.rx.lock().poll(rx_opaque)
+                || q.tx.lock().vq.as_mut().is_some_and(|v| v.poll(tx_opaque));
             if pending {
                 napi.schedule();
             }
         } else {
             q.rx.lock().disable_cb();
-            q.tx.lock().vq.disable_cb();
+            if let Some(v) = q.tx.lock().vq.as_mut() {
+                v.disable_cb();
+            }
         }
         received
     }
@@ -156,7 +160,7 @@ impl Operations for VirtNet {
         q.stats.tx_timeouts.inc();
         let (free, size) = {
             let tx = q.tx.lock();
-            (tx.vq.num_free(), tx.vq.size())
+            tx.vq.as_ref().map_or((0, 0), |v| (v.num_free(), v.size()))
         };
         pr_err!(
             "{}: TX timeout on queue {}: {} of {} descriptors in flight; polling and kicking\n",
@@ -205,15 +209,80 @@ impl Operations for VirtNet {
         let Some(q) = dev.data().queues.first() else {
             return RingSizes::default();
         };
-        let rx = q.rx.lock().size() as u32;
-        let tx = q.tx.lock().vq.size() as u32;
-        // The rings keep the size the device chose: no resizing (yet).
+        let (rx, rx_max) = {
+            let r = q.rx.lock();
+            (r.size() as u32, r.vq.size_max() as u32)
+        };
+        let (tx, tx_max) =
+            q.tx.lock()
+                .vq
+                .as_ref()
+                .map_or((0, 0), |v| (v.size() as u32, v.size_max() as u32));
         RingSizes {
-            rx_max: rx,
+            rx_max,
             rx,
-            tx_max: tx,
+            tx_max,
             tx,
         }
+    }
+
+    fn set_ring_sizes(dev: &NetDev<Self>, rx: u32, tx: u32, rx_mini: u32, rx_jumbo: u32) -> Result {
+        let vn = dev.data();
+        let cur = Self::ring_sizes(dev);
+        let packed = vn.features.has(features::RING_PACKED);
+        features::check_ring_size(rx, cur.rx_max, packed).map_err(|_| EINVAL)?;
+        features::check_ring_size(tx, cur.tx_max, packed).map_err(|_| EINVAL)?;
+        if rx_mini != 0 || rx_jumbo != 0 {
+            return Err(EINVAL);
+        }
+        if rx == cur.rx && tx == cur.tx {
+            return Ok(());
+        }
+        if !vn.features.has(features::RING_RESET) {
+            return Err(crate::abstractions::eopnotsupp());
+        }
+        // Resizing sleeps and drops what is posted: quiesce the interface, take each
+        // queue out of its lock, resize it, put it back, and start again.
+        let running = dev.is_running();
+        if running {
+            Self::stop(dev)?;
+        }
+        let mut res = Ok(());
+        for q in vn.queues.iter() {
+            if rx != cur.rx {
+                let mut vq = q.rx.lock().detach();
+                res = res.and(vq.resize(rx));
+                let mut ring = q.rx.lock();
+                ring.vq = vq;
+                ring.min_buf_len = rx_buf::mergeable_min_buf_len(
+                    vn.hdr_len,
+                    ring.size(),
+                    usize::from(vn.max_mtu),
+                    features::guest_gso(vn.features),
+                );
+            }
+            if tx != cur.tx {
+                let vq = q.tx.lock().vq.take();
+                if let Some(mut vq) = vq {
+                    res = res.and(vq.resize(tx));
+                    q.tx.lock().vq = Some(vq);
+                }
+                // The packets dropped with the old ring never completed.
+                dev.tx_reset(q.index);
+            }
+        }
+        if running {
+            Self::open(dev)?;
+        }
+        res.inspect_err(|e| {
+            pr_warn!(
+                "{}: ring resize to rx {} tx {} failed: {:?}\n",
+                dev.name(),
+                rx,
+                tx,
+                e
+            )
+        })
     }
 
     fn channels(dev: &NetDev<Self>) -> Channels {

@@ -23,16 +23,38 @@ pub enum RxVq {
     /// Mergeable buffers: page fragments sized by the average packet, as many per
     /// packet as the device needs.
     Mergeable(Virtqueue<RxFrag>),
+    /// Taken out of the lock to be resized (which sleeps); NAPI is off meanwhile.
+    Detached,
 }
 
-/// Calls `$body` with `$vq` bound to the ring's virtqueue, whatever its buffer type.
+/// Calls `$body` with `$vq` bound to the ring's virtqueue, whatever its buffer type;
+/// `$none` while the queue is detached.
 macro_rules! with_vq {
-    ($ring:expr, $vq:ident => $body:expr) => {
+    ($ring:expr, $vq:ident => $body:expr, $none:expr) => {
         match $ring {
             RxVq::Small($vq) => $body,
             RxVq::Mergeable($vq) => $body,
+            RxVq::Detached => $none,
         }
     };
+}
+
+impl RxVq {
+    /// Handle for the queue's interrupt affinity (`None` while detached).
+    pub fn affinity(&self) -> Option<Affinity> {
+        with_vq!(self, vq => Some(vq.affinity()), None)
+    }
+
+    /// Largest ring the device supports (0 while detached).
+    pub fn size_max(&self) -> usize {
+        with_vq!(self, vq => vq.size_max(), 0)
+    }
+
+    /// Resizes the ring, dropping every posted buffer. May sleep: only on a queue
+    /// detached from its lock.
+    pub fn resize(&mut self, num: u32) -> Result {
+        with_vq!(self, vq => vq.resize(num), Ok(()))
+    }
 }
 
 /// The receive side, owned by whoever holds the lock: NAPI, open, the refill work.
@@ -47,12 +69,12 @@ pub struct RxRing {
 impl RxRing {
     /// Free descriptor slots.
     pub fn num_free(&self) -> usize {
-        with_vq!(&self.vq, vq => vq.num_free())
+        with_vq!(&self.vq, vq => vq.num_free(), 0)
     }
 
     /// Size of the ring.
     pub fn size(&self) -> usize {
-        with_vq!(&self.vq, vq => vq.size())
+        with_vq!(&self.vq, vq => vq.size(), 0)
     }
 
     /// Whether no buffer is posted (the device has nothing to fill).
@@ -62,28 +84,29 @@ impl RxRing {
 
     /// Re-enables callbacks; see `Virtqueue::enable_cb_prepare`.
     pub fn enable_cb_prepare(&mut self) -> u32 {
-        with_vq!(&mut self.vq, vq => vq.enable_cb_prepare())
+        with_vq!(&mut self.vq, vq => vq.enable_cb_prepare(), 0)
     }
 
     /// Whether buffers were used since `enable_cb_prepare` returned `opaque`.
     pub fn poll(&mut self, opaque: u32) -> bool {
-        with_vq!(&mut self.vq, vq => vq.poll(opaque))
+        with_vq!(&mut self.vq, vq => vq.poll(opaque), false)
     }
 
     /// Disables callbacks.
     pub fn disable_cb(&mut self) {
-        with_vq!(&mut self.vq, vq => vq.disable_cb())
+        with_vq!(&mut self.vq, vq => vq.disable_cb(), ())
     }
 
-    /// Handle for the ring's interrupt affinity.
-    pub fn affinity(&self) -> Affinity {
-        with_vq!(&self.vq, vq => vq.affinity())
+    /// Takes the queue out (to resize it without the lock held).
+    pub fn detach(&mut self) -> RxVq {
+        core::mem::replace(&mut self.vq, RxVq::Detached)
     }
 }
 
-/// The transmit side, shared by `start_xmit` and NAPI's completion cleanup.
+/// The transmit side, shared by `start_xmit` and NAPI's completion cleanup. The
+/// queue is `None` only while it is taken out to be resized (transmit stopped).
 pub struct TxRing {
-    pub vq: Virtqueue<TxSkb>,
+    pub vq: Option<Virtqueue<TxSkb>>,
 }
 
 /// One queue pair. Fields drop in order: the NAPI context is disabled and removed
@@ -112,13 +135,13 @@ impl QueuePair {
         weight: i32,
         rx: RxRing,
         txvq: Virtqueue<TxSkb>,
+        affinity: [Affinity; 2],
     ) -> impl PinInit<Self, Error> {
         let napi = Napi::new::<VirtNet>(dev, usize::from(index), weight);
-        let affinity = [rx.affinity(), txvq.affinity()];
         try_pin_init!(Self {
             napi <- napi,
             rx <- new_spinlock_bh!(rx, "virtio_net_rust::rx"),
-            tx <- new_spinlock_bh!(TxRing { vq: txvq }, "virtio_net_rust::tx"),
+            tx <- new_spinlock_bh!(TxRing { vq: Some(txvq) }, "virtio_net_rust::tx"),
             index,
             affinity,
             stats: QueueStats::default(),

@@ -91,6 +91,7 @@ pub fn refill(
             );
             fill_ring(q, vq, || RxFrag::alloc(len))
         }
+        RxVq::Detached => true,
     }
 }
 
@@ -111,6 +112,7 @@ pub fn receive(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) -> i32 {
                 }
                 r.map(|_| ())
             }
+            RxVq::Detached => None,
         };
         if more.is_none() {
             break;

@@ -2,13 +2,13 @@
 
 //! Transmit path: header, descriptors, doorbell batching, stop/wake, completions.
 
-use super::queue::{QueuePair, TxRing};
+use super::queue::QueuePair;
 use super::VirtNet;
 use crate::abstractions::{
     napi::Poll,
     netdev::{self, NetDev},
     skb::{SkBuff, TxSkb},
-    virtqueue::MAX_SG,
+    virtqueue::{Virtqueue, MAX_SG},
     Gfp,
 };
 use crate::logic::hdr;
@@ -19,9 +19,14 @@ const STOP_THRESHOLD: usize = MAX_SG;
 
 /// Reaps the packets the device finished sending; `free` consumes each one. The
 /// byte queue limits learn what completed (serialised by the ring's lock).
-fn reap(dev: &NetDev<VirtNet>, q: &QueuePair, tx: &mut TxRing, mut free: impl FnMut(SkBuff)) {
+fn reap(
+    dev: &NetDev<VirtNet>,
+    q: &QueuePair,
+    vq: &mut Virtqueue<TxSkb>,
+    mut free: impl FnMut(SkBuff),
+) {
     let (mut packets, mut bytes) = (0u32, 0u32);
-    while let Some((buf, _len)) = tx.vq.get_buf() {
+    while let Some((buf, _len)) = vq.get_buf() {
         let skb = buf.into_skb();
         let len = skb.len() as u32;
         packets += 1;
@@ -36,8 +41,8 @@ fn reap(dev: &NetDev<VirtNet>, q: &QueuePair, tx: &mut TxRing, mut free: impl Fn
 }
 
 /// Wakes the queue if it was stopped and there is room again.
-fn maybe_wake(dev: &NetDev<VirtNet>, q: &QueuePair, tx: &TxRing) {
-    if dev.subqueue_stopped(q.index) && tx.vq.num_free() >= STOP_THRESHOLD {
+fn maybe_wake(dev: &NetDev<VirtNet>, q: &QueuePair, vq: &Virtqueue<TxSkb>) {
+    if dev.subqueue_stopped(q.index) && vq.num_free() >= STOP_THRESHOLD {
         q.stats.tx_wakes.inc();
         dev.wake_subqueue(q.index);
     }
@@ -79,12 +84,18 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
     };
 
     let mut tx = q.tx.lock();
+    let Some(vq) = tx.vq.as_mut() else {
+        // The ring is being resized; the stack was told to stop before that.
+        q.stats.tx_dropped.inc();
+        drop(buf.into_skb());
+        return;
+    };
     // Free what the device already sent, so the ring has room (as the in-tree
     // driver's free_old_xmit does).
-    reap(dev, q, &mut tx, SkBuff::consume_any);
+    reap(dev, q, vq, SkBuff::consume_any);
 
     let more = netdev::xmit_more();
-    let mut kick = match tx.vq.add(buf, Gfp::Atomic) {
+    let mut kick = match vq.add(buf, Gfp::Atomic) {
         Ok(()) => dev.tx_sent(qi, len, more),
         Err((_, buf)) => {
             q.stats.tx_dropped.inc();
@@ -93,14 +104,14 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
         }
     };
 
-    if tx.vq.num_free() < STOP_THRESHOLD {
+    if vq.num_free() < STOP_THRESHOLD {
         dev.stop_subqueue(qi);
         q.stats.tx_stops.inc();
         // Ask for an interrupt once most pending packets are sent; if some already
         // are, reap them now and maybe carry on.
-        if !tx.vq.enable_cb_delayed() {
-            reap(dev, q, &mut tx, SkBuff::consume_any);
-            maybe_wake(dev, q, &tx);
+        if !vq.enable_cb_delayed() {
+            reap(dev, q, vq, SkBuff::consume_any);
+            maybe_wake(dev, q, vq);
         }
     }
 
@@ -109,9 +120,9 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
     kick |= dev.subqueue_stopped(qi);
     if !kick {
         q.stats.tx_xmit_more.inc();
-    } else if tx.vq.kick_prepare() {
+    } else if vq.kick_prepare() {
         q.stats.tx_kicks.inc();
-        tx.vq.notify();
+        vq.notify();
     } else {
         q.stats.tx_kicks_suppressed.inc();
     }
@@ -120,14 +131,18 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
 /// Transmit completions, from NAPI.
 pub fn clean(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) {
     let mut tx = q.tx.lock();
-    reap(dev, q, &mut tx, |skb| poll.consume_skb(skb));
-    maybe_wake(dev, q, &tx);
+    if let Some(vq) = tx.vq.as_mut() {
+        reap(dev, q, vq, |skb| poll.consume_skb(skb));
+        maybe_wake(dev, q, vq);
+    }
 }
 
 /// Rings the transmit doorbell unconditionally (timeout recovery).
 pub fn kick(q: &QueuePair) {
     let mut tx = q.tx.lock();
-    tx.vq.kick_prepare();
-    q.stats.tx_kicks.inc();
-    tx.vq.notify();
+    if let Some(vq) = tx.vq.as_mut() {
+        vq.kick_prepare();
+        q.stats.tx_kicks.inc();
+        vq.notify();
+    }
 }

@@ -57,6 +57,10 @@ pub const RSS: u32 = 60;
 pub const HASH_REPORT: u32 = 57;
 /// virtio 1.0 compliance (a transport feature, negotiated by the virtio core).
 pub const VERSION_1: u32 = 32;
+/// Packed virtqueue layout (transport feature).
+pub const RING_PACKED: u32 = 34;
+/// Individual virtqueues can be reset, and so resized (transport feature).
+pub const RING_RESET: u32 = 40;
 
 /// The device features this driver asks for, in the order the virtio core wants them.
 ///
@@ -330,5 +334,25 @@ pub fn max_mtu(features: Features, device_mtu: Option<u16>, small_buf_mtu: u16) 
         Some(m) => m,
         None if features.has(MRG_RXBUF) => MAX_MTU,
         None => small_buf_mtu,
+    }
+}
+
+/// Why a ring size is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RingSizeError {
+    /// Zero or above what the device supports.
+    OutOfRange,
+    /// A split ring's size must be a power of two.
+    NotPowerOfTwo,
+}
+
+/// Validates a ring size asked for with `ethtool -G` against the device's maximum.
+pub fn check_ring_size(num: u32, max: u32, packed: bool) -> Result<u32, RingSizeError> {
+    if num == 0 || num > max {
+        Err(RingSizeError::OutOfRange)
+    } else if !packed && !num.is_power_of_two() {
+        Err(RingSizeError::NotPowerOfTwo)
+    } else {
+        Ok(num)
     }
 }

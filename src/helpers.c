@@ -526,12 +526,37 @@ void vnr_netif_set_xps_queue(struct net_device *dev, unsigned int cpu, u16 q)
 		netif_set_xps_queue(dev, cpumask_of(cpu), q);
 }
 
+/*
+ * virtio-pci copies the mask into a per-vector mask without a lock of its own:
+ * serialise every caller in this module.
+ */
+static DEFINE_MUTEX(vnr_affinity_lock);
+
 void vnr_virtqueue_set_affinity(struct virtqueue *vq, int cpu)
 {
+	mutex_lock(&vnr_affinity_lock);
 	if (cpu < 0)
 		virtqueue_set_affinity(vq, NULL);
 	else if (cpu < nr_cpu_ids && cpu_possible(cpu))
 		virtqueue_set_affinity(vq, cpumask_of(cpu));
+	mutex_unlock(&vnr_affinity_lock);
+}
+
+/* The (@n modulo online CPUs)-th online CPU, or -1 if none is online. */
+int vnr_nth_online_cpu(unsigned int n)
+{
+	unsigned int online = num_online_cpus();
+	unsigned int cpu;
+
+	if (!online)
+		return -1;
+	cpu = cpumask_nth(n % online, cpu_online_mask);
+	return cpu < nr_cpu_ids ? (int)cpu : -1;
+}
+
+void vnr_netdev_disable_netpoll(struct net_device *dev)
+{
+	dev->priv_flags |= IFF_DISABLE_NETPOLL;
 }
 
 unsigned int vnr_num_online_cpus(void)
@@ -564,4 +589,9 @@ void vnr_netdev_tx_reset_queue(struct net_device *dev, u16 q)
 bool vnr_netif_running(const struct net_device *dev)
 {
 	return netif_running(dev);
+}
+
+const char *vnr_virtio_bus_name(struct virtio_device *vdev)
+{
+	return virtio_bus_name(vdev);
 }

@@ -27,6 +27,7 @@
 /* virtio device and configuration space */
 bool vnr_virtio_has_feature(const struct virtio_device *vdev, unsigned int fbit);
 u64 vnr_virtio_device_features(struct virtio_device *vdev);
+const char *vnr_virtio_bus_name(struct virtio_device *vdev);
 u64 vnr_virtio_features(const struct virtio_device *vdev);
 int vnr_virtio_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
 			struct virtqueue *vqs[],
@@ -142,5 +143,7 @@ int vnr_netif_set_real_num_queues(struct net_device *dev, unsigned int n);
 void vnr_netif_set_xps_queue(struct net_device *dev, unsigned int cpu, u16 q);
 void vnr_virtqueue_set_affinity(struct virtqueue *vq, int cpu);
 unsigned int vnr_num_online_cpus(void);
+int vnr_nth_online_cpu(unsigned int n);
+void vnr_netdev_disable_netpoll(struct net_device *dev);
 
 #endif /* VNR_HELPERS_H */

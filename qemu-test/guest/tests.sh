@@ -32,7 +32,7 @@ t_mac_and_drvinfo() {
 	[ "$mac" = "$DUT_MAC" ] || { log "MAC $mac, device has $DUT_MAC"; return 1; }
 	ethtool -i "$DUT" | sed 's/^/# /'
 	ethtool -i "$DUT" | grep -qx "driver: $DRV" || return 1
-	ethtool -i "$DUT" | grep -qx "bus-info: $DUT_VDEV" || return 1
+	ethtool -i "$DUT" | grep -qx "bus-info: $DUT_PCI" || return 1
 }
 
 t_link_follows_set_link() {
@@ -187,10 +187,18 @@ t_rmmod_under_traffic() {
 }
 
 t_rmmod_idle() {
-	rmmod "$DRV" || return 1
-	insmod /modules/$DRV.ko || return 1
+	if [ "$DRV" = "$PEER_DRV" ]; then
+		# The peer uses the same module: unbind and bind the DUT instead.
+		echo "$DUT_VDEV" > /sys/bus/virtio/drivers/$DRV/unbind || return 1
+		[ -e /sys/class/net/$DUT ] && { log "$DUT still exists"; return 1; }
+	else
+		rmmod "$DRV" || return 1
+		grep -q "^$DRV " /proc/modules && { log "module still loaded"; return 1; }
+		insmod /modules/$DRV.ko || return 1
+	fi
 	bind "$DUT_VDEV" "$DRV" || return 1
-	setup_dut
+	setup_dut || return 1
+	wait_for 30 carrier_up || { log "no carrier after rebind"; return 1; }
 }
 
 # Per-queue counter NAME of the DUT from ethtool -S (empty if the driver has none).

@@ -53,3 +53,11 @@ pub fn num_online_cpus() -> u32 {
     // SAFETY: No preconditions.
     unsafe { crate::bindings::vnr_num_online_cpus() }
 }
+
+/// The `n`-th online CPU, counting round the online CPUs (`n` modulo their number),
+/// as a CPU id for affinity hints; `None` if none is online.
+pub fn nth_online_cpu(n: u32) -> Option<u32> {
+    // SAFETY: No preconditions; the helper returns an id below `nr_cpu_ids` or -1.
+    let cpu = unsafe { crate::bindings::vnr_nth_online_cpu(n) };
+    u32::try_from(cpu).ok()
+}

@@ -551,6 +551,16 @@ impl<T: Operations> Registration<T> {
         }
     }
 
+    /// Keeps netpoll (netconsole) off the device (`IFF_DISABLE_NETPOLL`): for drivers
+    /// whose transmit and poll paths take `spin_lock_bh` locks, which netpoll's
+    /// interrupts-off calls must not. Only before registration.
+    pub fn disable_netpoll(&self) {
+        if !self.registered.load(Ordering::Acquire) {
+            // SAFETY: Before registration nothing else reads the field.
+            unsafe { bindings::vnr_netdev_disable_netpoll(self.dev.as_ptr()) }
+        }
+    }
+
     /// Sets how long a stopped transmit queue may make no progress before the
     /// stack calls [`Operations::tx_timeout`]. Only before registration.
     pub fn set_tx_timeout(&self, ms: u32) {

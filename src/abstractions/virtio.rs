@@ -64,6 +64,14 @@ impl Device {
         unsafe { CStr::from_char_ptr(bindings::vnr_virtio_name(self.as_raw())) }
     }
 
+    /// The name of the transport device under it (the PCI address for virtio-pci),
+    /// as `ethtool -i` reports it (`virtio_bus_name`).
+    pub fn bus_name(&self) -> &CStr {
+        // SAFETY: The parent of a valid device outlives it; its name is NUL-terminated
+        // (or the helper returns a static string).
+        unsafe { CStr::from_char_ptr(bindings::vnr_virtio_bus_name(self.as_raw())) }
+    }
+
     /// Reads a byte of the device-specific config space at `offset`.
     pub fn read_config_u8(&self, offset: usize) -> u8 {
         // SAFETY: The device is valid; the transport bounds-checks config accesses.

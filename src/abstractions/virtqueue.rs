@@ -414,7 +414,8 @@ pub struct Affinity(NonNull<bindings::virtqueue>);
 
 // SAFETY: `virtqueue_set_affinity` may be called from any thread in process context.
 unsafe impl Send for Affinity {}
-// SAFETY: As above; the transport serialises concurrent calls itself.
+// SAFETY: As above; concurrent calls are serialised by the helper's mutex (the
+// transport does not serialise them itself).
 unsafe impl Sync for Affinity {}
 
 impl Affinity {

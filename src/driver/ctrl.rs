@@ -44,8 +44,8 @@ impl Ctrl {
         if vq.kick_prepare() {
             vq.notify();
         }
-        let (msg, written) = vq.wait_buf().ok_or(EIO)?;
-        if ctrl::acked(msg.ack(), written) {
+        let (msg, _written) = vq.wait_buf().ok_or(EIO)?;
+        if ctrl::acked(msg.ack()) {
             Ok(())
         } else {
             Err(EINVAL)

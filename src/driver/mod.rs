@@ -14,7 +14,7 @@ mod rx;
 mod stats;
 mod tx;
 
-use crate::abstractions::{netdev::NetDev, num_online_cpus};
+use crate::abstractions::{netdev::NetDev, nth_online_cpu, num_online_cpus};
 use crate::abstractions::{
     netdev::{self, offload, Registration},
     virtio::{self, VqCallback, VqSpec},
@@ -98,9 +98,12 @@ fn set_queue_pairs(dev: &NetDev<VirtNet>, n: u16) -> Result {
 fn set_affinity(dev: &NetDev<VirtNet>) {
     let vn = dev.data();
     let curr = usize::from(vn.curr_pairs.load(Ordering::Relaxed));
-    let cpus = num_online_cpus().max(1);
     for (i, q) in vn.queues.iter().enumerate() {
-        let cpu = (i < curr && curr > 1).then_some(i as u32 % cpus);
+        let cpu = if i < curr && curr > 1 {
+            nth_online_cpu(i as u32)
+        } else {
+            None
+        };
         for a in &q.affinity {
             a.set(cpu);
         }
@@ -364,6 +367,9 @@ impl virtio::Driver for VirtioNetDriver {
         // As in-tree: the device filters unicast addresses (with CTRL_RX) and takes a
         // new MAC while up (CTRL_MAC_ADDR, or simply by address on VERSION_1).
         reg.set_addr_caps(true, true);
+        // netpoll (netconsole) would call start_xmit and the poll with interrupts off,
+        // where the rings' spin_lock_bh locks must not be taken.
+        reg.disable_netpoll();
         reg.set_tx_timeout(TX_TIMEOUT_MS);
         reg.dev().set_real_num_queues(u32::from(curr_pairs))?;
         reg.dev().carrier_off();
@@ -371,23 +377,23 @@ impl virtio::Driver for VirtioNetDriver {
     }
 
     fn ready(vdev: &virtio::Device, reg: &Self::Data) -> Result {
-        reg.dev().data().update_settings();
-        reg.register()?;
         let dev = reg.dev();
-        // As in-tree: tell the device how many pairs to use once the interface exists.
+        dev.data().update_settings();
+        // Before registration (no RTNL needed, nothing else runs yet) but with the
+        // device running: tell it how many pairs to use, then spread them over CPUs.
         let curr = dev.data().curr_pairs.load(Ordering::Relaxed);
         if let Err(e) = set_queue_pairs(dev, curr) {
             pr_warn!(
                 "{}: device refused {} queue pairs ({:?}); using one\n",
-                dev.name(),
+                vdev.name(),
                 curr,
                 e
             );
             dev.data().curr_pairs.store(1, Ordering::Relaxed);
-            // Not under RTNL, but the interface is not up and nothing else changes it.
-            let _ = dev.set_real_num_queues(1);
+            dev.set_real_num_queues(1)?;
         }
         set_affinity(dev);
+        reg.register()?;
         if dev.data().features.has(features::STATUS) {
             dev.schedule_deferred();
         } else {

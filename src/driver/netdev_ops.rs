@@ -43,11 +43,14 @@ fn vlan_cmd(dev: &NetDev<VirtNet>, cmd: u8, vid: u16) -> Result {
 impl Operations for VirtNet {
     fn open(dev: &NetDev<Self>) -> Result {
         for q in dev.data().queues.iter() {
-            if !rx::refill_process(dev, q) {
-                if q.rx.lock().is_empty() {
-                    pr_err!("{}: no memory for receive buffers\n", dev.name());
-                    return Err(ENOMEM);
-                }
+            if !rx::refill_process(dev, q) && q.rx.lock().is_empty() {
+                // As in-tree, the interface comes up anyway: the deferred work retries
+                // until memory returns.
+                pr_warn!(
+                    "{}: no memory for receive buffers yet; retrying\n",
+                    dev.name()
+                );
+                dev.schedule_deferred_after(REFILL_RETRY_MS);
             }
             q.napi.enable();
             // Catch buffers used while NAPI was off. Under the lock, bottom halves are
@@ -264,15 +267,21 @@ impl Operations for VirtNet {
             if tx != cur.tx {
                 let vq = q.tx.lock().vq.take();
                 if let Some(mut vq) = vq {
+                    let in_flight = vq.size() - vq.num_free();
                     res = res.and(vq.resize(tx));
-                    q.tx.lock().vq = Some(vq);
+                    let mut ring = q.tx.lock();
+                    // Packets dropped with the old ring never complete: forget them in
+                    // the byte queue limits, but only if the resize did take them back
+                    // (it may fail before that, or find nothing to do).
+                    if in_flight > 0 && vq.num_free() == vq.size() {
+                        dev.tx_reset(q.index);
+                    }
+                    ring.vq = Some(vq);
                 }
-                // The packets dropped with the old ring never completed.
-                dev.tx_reset(q.index);
             }
         }
         if running {
-            Self::open(dev)?;
+            res = res.and(Self::open(dev));
         }
         res.inspect_err(|e| {
             pr_warn!(
@@ -392,6 +401,7 @@ impl Operations for VirtNet {
     fn get_drvinfo(dev: &NetDev<Self>, info: &mut DrvInfo) {
         info.set_driver(DRIVER_NAME);
         info.set_version(DRIVER_VERSION);
-        info.set_bus_info(dev.data().vdev.name().as_bytes());
+        // As in-tree: the transport's address (PCI), not the virtio bus name.
+        info.set_bus_info(dev.data().vdev.bus_name().as_bytes());
     }
 }

@@ -23,10 +23,12 @@ pub const ACK_OK: u8 = 0;
 /// Size of the device's reply (`virtio_net_ctrl_ack`).
 pub const ACK_LEN: usize = 1;
 
-/// Whether the byte the device wrote back acknowledges the command. A device that
-/// wrote nothing (`written` 0) did not.
-pub fn acked(status: u8, written: u32) -> bool {
-    written as usize >= ACK_LEN && status == ACK_OK
+/// Whether the ack byte acknowledges the command. The driver sets it to an error
+/// value before sending, so a device that wrote nothing did not acknowledge; the
+/// length the device reports is not needed (the in-tree driver ignores it too, and
+/// some devices report 0).
+pub fn acked(status: u8) -> bool {
+    status == ACK_OK
 }
 
 /// Bytes of a `MAC_TABLE_SET` payload for `n_uc` unicast and `n_mc` multicast

@@ -203,6 +203,9 @@ t_rmmod_idle() {
 
 # Per-queue counter NAME of the DUT from ethtool -S (empty if the driver has none).
 stat_of() { ethtool -S "$DUT" 2>/dev/null | sed -n "s/^ *$1: //p"; }
+# stat_sum DIR NAME: DIR<N>_NAME summed over every queue (a multiqueue device
+# spreads flows over them).
+stat_sum() { ethtool -S "$DUT" 2>/dev/null | sed -n "s/^ *$1[0-9]*_$2: //p" | awk '{s += $1} END {print s + 0}'; }
 # Whether ethtool -k reports offload NAME on.
 offload_on() { ethtool -k "$DUT" | grep -q "^$1: on"; }
 
@@ -211,14 +214,14 @@ offload_on() { ethtool -k "$DUT" | grep -q "^$1: on"; }
 t_offloads_used() {
 	[ -n "$(stat_of tx0_gso_packets)" ] || { log "driver $DRV has no offload counters"; return 4; }
 	local g0 c0 r0 g1 c1 r1 rc=0
-	g0=$(stat_of tx0_gso_packets)
-	c0=$(( $(stat_of rx0_csum_partial) + $(stat_of rx0_csum_valid) ))
-	r0=$(stat_of rx0_gso_packets)
+	g0=$(stat_sum tx gso_packets)
+	c0=$(( $(stat_sum rx csum_partial) + $(stat_sum rx csum_valid) ))
+	r0=$(stat_sum rx gso_packets)
 	iperf3 -c $PEER_V4 -t 2 >/tmp/iperf.log 2>&1 || { sed 's/^/# /' /tmp/iperf.log; return 1; }
 	iperf3 -c $PEER_V4 -t 2 -R >/tmp/iperf.log 2>&1 || { sed 's/^/# /' /tmp/iperf.log; return 1; }
-	g1=$(( $(stat_of tx0_gso_packets) - g0 ))
-	c1=$(( $(stat_of rx0_csum_partial) + $(stat_of rx0_csum_valid) - c0 ))
-	r1=$(( $(stat_of rx0_gso_packets) - r0 ))
+	g1=$(( $(stat_sum tx gso_packets) - g0 ))
+	c1=$(( $(stat_sum rx csum_partial) + $(stat_sum rx csum_valid) - c0 ))
+	r1=$(( $(stat_sum rx gso_packets) - r0 ))
 	check() { # offload-name delta
 		if offload_on "$1"; then
 			[ "$2" -gt 0 ] || { log "$1 on but unused"; rc=1; }
@@ -234,9 +237,9 @@ t_offloads_used() {
 	# means off: the device sends no coalesced packet any more.
 	if ethtool -k "$DUT" | grep -q "^rx-gro-hw: on$"; then
 		ethtool -K "$DUT" rx-gro-hw off || { log "rx-gro-hw off refused"; return 1; }
-		r0=$(stat_of rx0_gso_packets)
+		r0=$(stat_sum rx gso_packets)
 		iperf3 -c $PEER_V4 -t 2 -R >/tmp/iperf.log 2>&1 || { sed 's/^/# /' /tmp/iperf.log; rc=1; }
-		r1=$(( $(stat_of rx0_gso_packets) - r0 ))
+		r1=$(( $(stat_sum rx gso_packets) - r0 ))
 		log "rx-gro-hw switched off: coalesced rx $r1"
 		check rx-gro-hw $r1
 		ethtool -K "$DUT" rx-gro-hw on || { log "rx-gro-hw on refused"; rc=1; }
@@ -245,6 +248,16 @@ t_offloads_used() {
 }
 
 rx_packets() { cat /sys/class/net/$DUT/statistics/rx_packets; }
+
+# frames_from_peer ADDR: pings ADDR 5 times from the peer and prints how many
+# frames reached the DUT's driver meanwhile.
+frames_from_peer() {
+	local b
+	b=$(rx_packets)
+	ip netns exec peer ping -c 5 -i 0.2 -W 1 "$1" >/dev/null 2>&1
+	sleep 1
+	echo $(( $(rx_packets) - b ))
+}
 
 # MTU changes while up within the device's limits (jumbo frames cross both ways
 # when the device can take them), and one beyond them is refused with no change.
@@ -278,7 +291,7 @@ t_mtu_change() {
 # CTRL_VLAN), and frames for VLAN 20, which only the peer has, never reach the
 # DUT's stack. Addresses from 2001:db8::/32.
 t_vlan() {
-	local b a rc=0
+	local n rc=0
 	grep -q "^8021q " /proc/modules || insmod /modules/8021q.ko || return 1
 	ip link add link "$DUT" name vl10 type vlan id 10 || return 1
 	ip -n peer link add link "$PEER" name vl10 type vlan id 10 || rc=1
@@ -291,14 +304,11 @@ t_vlan() {
 	ip -n peer link set vl20 up
 	ip -n peer -6 neigh replace 2001:db8:20::1 lladdr "$(cat /sys/class/net/$DUT/address)" dev vl20 nud permanent
 	wait_for 10 ping -c 1 -W 1 2001:db8:10::2 || { log "no ping over VLAN 10"; rc=1; }
-	b=$(rx_packets)
-	ip netns exec peer ping -c 5 -i 0.2 -W 1 2001:db8:20::1 >/dev/null 2>&1
-	sleep 1
-	a=$(rx_packets)
-	log "VLAN 20 (not configured here): $((a - b)) of 5 frames reached the DUT"
+	n=$(frames_from_peer 2001:db8:20::1)
+	log "VLAN 20 (not configured here): $n of 5 frames reached the DUT"
 	# A device without VLAN filtering (no CTRL_VLAN) lets every VLAN through.
 	if offload_on "rx-vlan-filter"; then
-		[ $((a - b)) -lt 5 ] || rc=1
+		[ $n -lt 5 ] || rc=1
 	else
 		log "rx-vlan-filter off: no filtering expected"
 	fi
@@ -416,22 +426,16 @@ t_ethtool_queries() {
 # The device drops frames for other MACs until the interface goes promiscuous: the
 # receive mode reaches the device (CTRL_RX over the control queue).
 t_rx_filter_promisc() {
-	local other=52:54:00:99:99:99 addr=192.0.2.77 b a rc=0
+	local other=52:54:00:99:99:99 addr=192.0.2.77 n rc=0
 	ip -n peer neigh replace $addr lladdr $other dev "$PEER" nud permanent || return 1
-	b=$(rx_packets)
-	ip netns exec peer ping -c 5 -i 0.2 -W 1 $addr >/dev/null 2>&1
-	sleep 1
-	a=$(rx_packets)
-	log "filtering: $((a - b)) of 5 frames for $other reached the DUT"
-	[ $((a - b)) -lt 5 ] || rc=1
+	n=$(frames_from_peer $addr)
+	log "filtering: $n of 5 frames for $other reached the DUT"
+	[ $n -lt 5 ] || rc=1
 	ip link set "$DUT" promisc on
 	sleep 1
-	b=$(rx_packets)
-	ip netns exec peer ping -c 5 -i 0.2 -W 1 $addr >/dev/null 2>&1
-	sleep 1
-	a=$(rx_packets)
-	log "promiscuous: $((a - b)) of 5 frames for $other reached the DUT"
-	[ $((a - b)) -ge 5 ] || rc=1
+	n=$(frames_from_peer $addr)
+	log "promiscuous: $n of 5 frames for $other reached the DUT"
+	[ $n -ge 5 ] || rc=1
 	ip link set "$DUT" promisc off
 	ip -n peer neigh del $addr dev "$PEER"
 	return $rc

@@ -40,7 +40,7 @@ run: deps module
 	qemu-test/run.sh
 
 shell: module
-	qemu-test/vm.py --mode shell
+	qemu-test/shell.sh
 
 test:
 	@scripts/test.sh

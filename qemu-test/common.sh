@@ -7,5 +7,8 @@ kdir=${KDIR:-$("$root/scripts/kernel.sh")}
 kernel_image="$kdir/arch/x86/boot/bzImage"
 modroot="$(dirname "$kdir")/modroot"
 [ -d "$modroot" ] || modroot=${MODROOT:?set MODROOT to the modules_install root of KDIR}
-initrd="$out/initramfs.cpio.gz"
+# One initramfs per run, so that runs from the same tree in parallel (a matrix and a
+# single test, say) each boot the module they were started with.
+initrd="$out/initramfs.$$.cpio.gz"
+trap 'rm -f "$initrd"' EXIT
 "$root/qemu-test/mkinitramfs.sh" "$initrd" "$modroot" "$root/virtio_net_rust.ko"

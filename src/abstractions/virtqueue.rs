@@ -202,8 +202,15 @@ impl<B: Buffer> Virtqueue<B> {
                 ),
             }
         };
+        Self::added(ret, token)
+    }
+
+    /// The outcome of an add that returned `ret` for `token`: on failure the buffer
+    /// comes back.
+    fn added(ret: i32, token: NonNull<core::ffi::c_void>) -> Result<(), (Error, B)> {
         if ret < 0 {
-            // SAFETY: The add failed, so the virtio core did not keep `token`.
+            // SAFETY: The add failed, so the virtio core did not keep `token`, which came
+            // from `B::into_raw`.
             let buf = unsafe { B::from_raw(token) };
             return Err((Error::from_errno(ret), buf));
         }
@@ -239,12 +246,7 @@ impl<B: Buffer> Virtqueue<B> {
                 gfp.raw(),
             )
         };
-        if ret < 0 {
-            // SAFETY: The add failed, so the virtio core did not keep `token`.
-            let buf = unsafe { B::from_raw(token) };
-            return Err((Error::from_errno(ret), buf));
-        }
-        Ok(())
+        Self::added(ret, token)
     }
 
     /// Waits for the device to use a buffer, spinning (with rescheduling points): for

@@ -252,11 +252,11 @@ fn deliver(
     // (the header's offsets count from the Ethernet header).
     match offload.csum {
         RxCsum::None => {}
-        RxCsum::Unnecessary => q.stats.rx_csum_valid.inc(),
+        RxCsum::Unnecessary => {
+            skb.set_csum_unnecessary();
+            q.stats.rx_csum_valid.inc();
+        }
         RxCsum::Partial { .. } => q.stats.rx_csum_partial.inc(),
-    }
-    if offload.csum == RxCsum::Unnecessary {
-        skb.set_csum_unnecessary();
     }
     if (offload.csum != RxCsum::None || offload.gso.is_some()) && !skb.apply_net_hdr(h) {
         frame_error(dev, q, format_args!("header contradicts the packet: {h:?}"));

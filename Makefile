@@ -6,6 +6,7 @@
 #   make run        boot a guest with two NICs, show our driver moving packets
 #   make test       everything from scratch: deps, kernel, module, host tests, VM selftests
 #   make shell      interactive guest shell with the module loaded
+#   make bench      ours against the in-tree virtio_net, side by side (BENCHMARKS.md)
 #
 # KDIR=/path/to/built/kernel  builds against another Rust-enabled 6.12 tree (LLVM=1).
 
@@ -16,7 +17,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 KDIR ?=
 kdir = $(if $(KDIR),$(KDIR),$(shell scripts/kernel.sh))
 
-.PHONY: all module deps kernel host-test vm-test test run shell fmt fmt-check clippy clean
+.PHONY: all module deps kernel host-test vm-test test run shell bench fmt fmt-check clippy clean
 
 all: module
 
@@ -44,6 +45,9 @@ shell: module
 
 test:
 	@scripts/test.sh
+
+bench:
+	@qemu-test/bench.sh
 
 fmt:
 	rustfmt src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs

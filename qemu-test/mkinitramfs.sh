@@ -1,5 +1,5 @@
 #!/bin/bash
-# Builds the guest's initramfs: busybox, the host's ip/ethtool/iperf3/socat with
+# Builds the guest's initramfs: busybox, the host's ip/ethtool/iperf3/socat/sockperf with
 # their libraries, the in-tree virtio_net modules, our module and the guest scripts.
 #
 #   mkinitramfs.sh OUT.cpio.gz MODROOT MODULE.ko
@@ -23,6 +23,10 @@ done
 
 # Host binaries and the shared libraries they load.
 bins=(/usr/sbin/ip /usr/sbin/ethtool /usr/bin/iperf3 /usr/bin/socat)
+# sockperf for `make bench` (latency), when installed.
+[ -x /usr/bin/sockperf ] && bins+=(/usr/bin/sockperf)
+# perf for profiling a benchmark workload (VNR_INITRAMFS_PERF=1; ~30 MB more).
+[ "${VNR_INITRAMFS_PERF:-0}" = 1 ] && bins+=(/usr/bin/perf)
 copy_lib() {
 	local f=$1
 	[ -e "$root$f" ] && return 0
@@ -43,8 +47,9 @@ echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
 echo "root:x:0:" > "$root/etc/group"
 printf '127.0.0.1 localhost\n::1 localhost\n' > "$root/etc/hosts"
 
-# Modules: the in-tree virtio_net (and what it depends on), 802.1Q, and ours.
-for m in net/core/failover.ko drivers/net/net_failover.ko drivers/net/virtio_net.ko net/8021q/8021q.ko; do
+# Modules: the in-tree virtio_net (and what it depends on), 802.1Q, pktgen, and ours.
+for m in net/core/failover.ko drivers/net/net_failover.ko drivers/net/virtio_net.ko net/8021q/8021q.ko \
+	net/core/pktgen.ko; do
 	f=$(find "$modroot" -path "*/kernel/$m" | head -1)
 	[ -n "$f" ] || { echo "mkinitramfs: $m not found under $modroot" >&2; exit 1; }
 	cp "$f" "$root/modules/"

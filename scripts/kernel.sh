@@ -2,6 +2,13 @@
 # Builds (or finds in the cache) the guest kernel: Debian's linux-source-6.12 with
 # tinyconfig + kernel/config.fragment, LLVM=1, CONFIG_RUST=y.
 #
+#   scripts/kernel.sh [VARIANT]
+#
+# VARIANT "test" (default) is the kernel the selftests run on, with lockdep and the
+# other cheap debug checks. Any other variant applies kernel/VARIANT.fragment on top
+# of kernel/config.fragment (its lines win), e.g. "bench": the same kernel without
+# the debug checks, so that benchmarks measure the drivers, not lockdep.
+#
 # The build lives in $VNR_CACHE (default ~/.cache/virtio-net-rust), in a folder
 # named by a key over the source version, the config fragment and the toolchain,
 # so a second run, or a fresh clone, reuses it. Prints the build folder (KDIR).
@@ -11,11 +18,26 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${VNR_CACHE:-$HOME/.cache/virtio-net-rust}
 export PATH="$HOME/.cargo/bin:$PATH"
 cd "$root"
+variant=${1:-test}
+if [ "$variant" != test ] && [ ! -f "kernel/$variant.fragment" ]; then
+	echo "kernel: no kernel/$variant.fragment" >&2
+	exit 1
+fi
+# The effective fragment: config.fragment, then the variant's lines, the last value
+# of each option winning.
+fragment() {
+	cat kernel/config.fragment
+	[ "$variant" = test ] || cat "kernel/$variant.fragment"
+}
+merged() {
+	fragment | awk -F= '/^CONFIG_/ { if (!($1 in v)) k[++n] = $1; v[$1] = $0 }
+		END { for (i = 1; i <= n; i++) print v[k[i]] }'
+}
 
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
 key=$( {
 	echo "$srcver"
-	cat kernel/config.fragment
+	merged
 	rustc --version
 	bindgen --version
 	clang --version | head -1
@@ -49,11 +71,12 @@ fi
 echo "kernel: building $out (log: $out/build.log)" >&2
 rm -rf "$out"
 mkdir -p "$out/build"
+merged > "$out/config.fragment"
 start=$(date +%s)
 kmake() { make -C "$src" O="$out/build" LLVM=1 "$@"; }
 {
 	kmake tinyconfig
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$out/build" "$out/build/.config" kernel/config.fragment
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$out/build" "$out/build/.config" "$out/config.fragment"
 	kmake olddefconfig
 	# Every line of the fragment must have survived olddefconfig.
 	bad=0
@@ -65,7 +88,7 @@ kmake() { make -C "$src" O="$out/build" LLVM=1 "$@"; }
 		else
 			grep -qx "$line" "$out/build/.config" || { echo "kernel: $line did not stick" >&2; bad=1; }
 		fi
-	done < kernel/config.fragment
+	done < "$out/config.fragment"
 	[ $bad = 0 ]
 	kmake -j"$(nproc)" bzImage modules
 	kmake -j"$(nproc)" modules_install INSTALL_MOD_PATH="$out/modroot" INSTALL_MOD_STRIP=1

@@ -4,6 +4,7 @@
 
 use proptest::prelude::*;
 use virtio_net_rust_logic::{
+    coalesce,
     features::{self, FeatureError, Features},
     hdr::{self, HdrError, NetHdr, RxCsum},
     mac,
@@ -684,4 +685,28 @@ fn ring_sizes_checked() {
     );
     // Packed rings take any size.
     assert_eq!(features::check_ring_size(100, 256, true), Ok(100));
+}
+
+#[test]
+fn coalesce_without_notf_coal() {
+    use coalesce::{check, Coalesce, CoalesceError, FIXED};
+    assert_eq!(check(&FIXED), Ok(()));
+    let usecs = Coalesce {
+        rx_usecs: 8,
+        ..FIXED
+    };
+    assert_eq!(check(&usecs), Err(CoalesceError::Unsupported));
+    let tx_usecs = Coalesce {
+        tx_usecs: 1,
+        ..FIXED
+    };
+    assert_eq!(check(&tx_usecs), Err(CoalesceError::Unsupported));
+    for (rx, tx) in [(0, 1), (2, 1), (1, 0), (1, 64), (u32::MAX, 1)] {
+        let req = Coalesce {
+            rx_max_frames: rx,
+            tx_max_frames: tx,
+            ..FIXED
+        };
+        assert_eq!(check(&req), Err(CoalesceError::OutOfRange), "{rx}/{tx}");
+    }
 }

@@ -98,6 +98,8 @@ pub struct Channels {
     pub combined: u32,
 }
 
+pub use crate::logic::coalesce::Coalesce;
+
 struct Adapter<T>(PhantomData<T>);
 
 impl<T: Operations> Adapter<T> {
@@ -112,6 +114,11 @@ impl<T: Operations> Adapter<T> {
         set_ringparam: Some(Self::set_ringparam),
         get_channels: Some(Self::get_channels),
         set_channels: Some(Self::set_channels),
+        get_coalesce: Some(Self::get_coalesce),
+        set_coalesce: Some(Self::set_coalesce),
+        // Requests for any other coalescing parameter are refused by the ethtool core
+        // (EOPNOTSUPP) before they reach the driver.
+        supported_coalesce_params: bindings::VNR_ETHTOOL_COALESCE_SUPPORTED,
         // SAFETY: All-zero is a valid `ethtool_ops` (every callback `None`).
         ..unsafe { core::mem::zeroed() }
     };
@@ -249,6 +256,46 @@ impl<T: Operations> Adapter<T> {
                 ch.tx_count,
                 ch.other_count,
             )?;
+            Ok(0)
+        })
+    }
+}
+
+impl<T: Operations> Adapter<T> {
+    unsafe extern "C" fn get_coalesce(
+        dev: *mut bindings::net_device,
+        ec: *mut bindings::ethtool_coalesce,
+        _kernel_coal: *mut bindings::kernel_ethtool_coalesce,
+        _extack: *mut bindings::netlink_ext_ack,
+    ) -> i32 {
+        // SAFETY: As in `get_drvinfo`.
+        let c = T::coalesce(unsafe { NetDev::<T>::from_raw(dev) });
+        // SAFETY: ethtool passes a valid, writable `ethtool_coalesce`.
+        let ec = unsafe { &mut *ec };
+        ec.rx_coalesce_usecs = c.rx_usecs;
+        ec.tx_coalesce_usecs = c.tx_usecs;
+        ec.rx_max_coalesced_frames = c.rx_max_frames;
+        ec.tx_max_coalesced_frames = c.tx_max_frames;
+        0
+    }
+
+    unsafe extern "C" fn set_coalesce(
+        dev: *mut bindings::net_device,
+        ec: *mut bindings::ethtool_coalesce,
+        _kernel_coal: *mut bindings::kernel_ethtool_coalesce,
+        _extack: *mut bindings::netlink_ext_ack,
+    ) -> i32 {
+        // SAFETY: ethtool passes a valid `ethtool_coalesce`.
+        let ec = unsafe { &*ec };
+        let req = Coalesce {
+            rx_usecs: ec.rx_coalesce_usecs,
+            tx_usecs: ec.tx_coalesce_usecs,
+            rx_max_frames: ec.rx_max_coalesced_frames,
+            tx_max_frames: ec.tx_max_coalesced_frames,
+        };
+        kernel::error::from_result(|| {
+            // SAFETY: As in `get_drvinfo`; ethtool holds the RTNL lock.
+            T::set_coalesce(unsafe { NetDev::<T>::from_raw(dev) }, &req)?;
             Ok(0)
         })
     }

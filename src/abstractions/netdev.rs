@@ -8,7 +8,9 @@
 //! device is unregistered and its work item cancelled, just before `free_netdev`
 //! (C header: `include/linux/netdevice.h`).
 
-use crate::abstractions::ethtool::{self, Channels, DrvInfo, LinkSettings, RingSizes, StatNames};
+use crate::abstractions::ethtool::{
+    self, Channels, Coalesce, DrvInfo, LinkSettings, RingSizes, StatNames,
+};
 use crate::abstractions::napi::Poll;
 use crate::abstractions::skb::{RxSkb, SkBuff};
 use crate::abstractions::{virtio, Gfp};
@@ -145,6 +147,15 @@ pub trait Operations: Sized + Send + Sync + 'static {
         _tx: u32,
         _other: u32,
     ) -> Result {
+        Err(crate::abstractions::eopnotsupp())
+    }
+    /// `ethtool -c`.
+    fn coalesce(_dev: &NetDev<Self>) -> Coalesce {
+        Coalesce::default()
+    }
+    /// `ethtool -C`: the settings wanted (only the fields in [`Coalesce`]; the core
+    /// refuses requests for others). Called under the RTNL lock.
+    fn set_coalesce(_dev: &NetDev<Self>, _req: &Coalesce) -> Result {
         Err(crate::abstractions::eopnotsupp())
     }
     /// `ethtool -S`: how many counters there are. May change only under the RTNL lock.

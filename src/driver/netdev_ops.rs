@@ -6,11 +6,13 @@
 use super::stats::STATS;
 use super::{ctrl, rx, tx, VirtNet, DRIVER_NAME, DRIVER_VERSION};
 use crate::abstractions::{
-    ethtool::{Channels, DrvInfo, LinkSettings, RingSizes, StatNames},
+    eopnotsupp,
+    ethtool::{Channels, Coalesce, DrvInfo, LinkSettings, RingSizes, StatNames},
     napi::Poll,
     netdev::{offload, NetDev, Operations, Stats64},
     skb::SkBuff,
 };
+use crate::logic::coalesce::{self, CoalesceError};
 use crate::logic::ctrl as ctrl_cmd;
 use crate::logic::features::{self, config_offset};
 use crate::logic::rx_buf;
@@ -300,6 +302,19 @@ impl Operations for VirtNet {
             max_combined: vn.queues.len() as u32,
             combined: u32::from(vn.curr_pairs.load(Ordering::Relaxed)),
         }
+    }
+
+    fn coalesce(_dev: &NetDev<Self>) -> Coalesce {
+        coalesce::FIXED
+    }
+
+    fn set_coalesce(_dev: &NetDev<Self>, req: &Coalesce) -> Result {
+        // NOTF_COAL is never negotiated (QEMU has no such device to test it with), so
+        // the one setting there is is all a request may ask for.
+        coalesce::check(req).map_err(|e| match e {
+            CoalesceError::Unsupported => eopnotsupp(),
+            CoalesceError::OutOfRange => EINVAL,
+        })
     }
 
     fn set_channels(dev: &NetDev<Self>, combined: u32, rx: u32, tx: u32, other: u32) -> Result {

@@ -11,6 +11,7 @@
 // Constants for every feature are defined, used or not yet.
 #![allow(dead_code)]
 
+pub mod coalesce;
 pub mod ctrl;
 pub mod features;
 pub mod hdr;

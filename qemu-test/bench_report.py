@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""Turns the raw lines of `make bench` into the markdown report and PNG charts.
+
+Input: RESULTS/raw-q*.txt, one measurement per line
+    q=1 drv=virtio_net_rust round=3 wl=tcp1_tx mbps=512 cpu_s=5.9 dut_tx_bytes=...
+Round 0 is the warm-up and is dropped. For every workload and metric: the median
+and min-max over rounds per driver, and the ratio ours/in-tree oriented so that
+above 1.00 means ours is better (for latency and CPU cost, in-tree/ours).
+"""
+import argparse
+import datetime
+import glob
+import os
+import platform
+import re
+import statistics
+import subprocess
+
+OURS, INTREE = "virtio_net_rust", "virtio_net"
+
+WORKLOADS = {
+    "tcp1_tx": "TCP stream, 1 flow, DUT sends",
+    "tcp1_rx": "TCP stream, 1 flow, DUT receives",
+    "tcp4_tx": "TCP stream, 4 flows, DUT sends",
+    "tcp4_rx": "TCP stream, 4 flows, DUT receives",
+    "udp64_tx": "64-byte UDP flood (pktgen), DUT sends",
+    "udp64_rx": "64-byte UDP flood (pktgen), DUT receives",
+    "rr_tcp_tx": "TCP ping-pong (sockperf), DUT is client",
+    "rr_tcp_rx": "TCP ping-pong (sockperf), DUT is server",
+    "rr_udp_tx": "UDP ping-pong (sockperf), DUT is client",
+    "rr_udp_rx": "UDP ping-pong (sockperf), DUT is server",
+}
+
+
+def f(d, k):
+    try:
+        return float(d.get(k, "nan"))
+    except ValueError:
+        return float("nan")
+
+
+def per(a, b, scale=1.0):
+    return a / b * scale if b else float("nan")
+
+
+def metrics(wl, d, secs):
+    """The metrics of one measurement: name -> (value, higher_is_better)."""
+    m = {}
+    txp, rxp = f(d, "dut_tx_pkts"), f(d, "dut_rx_pkts")
+    if wl.startswith("tcp"):
+        m["Mbit/s"] = (f(d, "mbps"), True)
+        nbytes = f(d, "dut_tx_bytes") if wl.endswith("_tx") else f(d, "dut_rx_bytes")
+        m["CPU s/GB"] = (per(f(d, "cpu_s"), nbytes, 1e9), False)
+    elif wl.startswith("udp"):
+        if wl.endswith("_tx"):
+            m["pps sent"] = (txp / secs, True)
+            m["pps delivered"] = (f(d, "peer_rx_pkts") / secs, True)
+            pk = txp
+        else:
+            m["pps offered"] = (f(d, "peer_tx_pkts") / secs, True)
+            m["pps delivered"] = (rxp / secs, True)
+            pk = rxp
+        m["CPU s/Mpkt"] = (per(f(d, "cpu_s"), pk, 1e6), False)
+    elif wl.startswith("rr"):
+        m["p50 us"] = (f(d, "p50_us"), False)
+        m["p99 us"] = (f(d, "p99_us"), False)
+        m["CPU s/Mpkt"] = (per(f(d, "cpu_s"), txp + rxp, 1e6), False)
+    return m
+
+
+def counters(d):
+    """Our driver's path counters for one measurement (None when absent)."""
+    # Packets from the interface's own counters: both drivers keep them.
+    txp, rxp = f(d, "dut_tx_pkts"), f(d, "dut_rx_pkts")
+    c = {
+        "tx kicks/pkt": per(f(d, "eth_tx_kicks"), txp),
+        "rx kicks/pkt": per(f(d, "eth_rx_kicks"), rxp),
+        "irqs/pkt": per(f(d, "eth_rx_interrupts") + f(d, "eth_tx_interrupts"), txp + rxp),
+        "pkts/poll": per(txp + rxp, f(d, "eth_rx_napi_polls")),
+        "bufs/rx pkt": per(f(d, "eth_rx_bufs"), rxp),
+    }
+    return c
+
+
+def med(v):
+    v = [x for x in v if x == x]
+    return statistics.median(v) if v else float("nan")
+
+
+def spread(v):
+    v = [x for x in v if x == x]
+    return (min(v), max(v)) if v else (float("nan"), float("nan"))
+
+
+def fmt(x):
+    if x != x:
+        return "n/a"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+def load(results):
+    rows = []
+    for path in sorted(glob.glob(os.path.join(results, "raw-q*.txt"))):
+        for line in open(path):
+            d = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
+            if "wl" in d:
+                rows.append(d)
+    return rows
+
+
+def sh(*cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--secs", type=float, default=3)
+    ap.add_argument("--kernel", default="")
+    args = ap.parse_args()
+    rows = load(args.results)
+    qs = sorted({int(r["q"]) for r in rows})
+
+    cpu = "?"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    commit = sh("git", "rev-parse", "--short", "HEAD")
+    if sh("git", "status", "--porcelain", "--untracked-files=no"):
+        commit += " (with uncommitted changes)"
+    out = []
+    w = out.append
+    w("# Benchmarks: virtio_net_rust against the in-tree virtio_net")
+    w("")
+    w(f"Run of {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit}, "
+      f"by `make bench` ({args.rounds} measured rounds per driver after one warm-up round, "
+      f"{args.secs:g} s per workload, drivers alternating A/B/A/B on the same NIC in the same guest).")
+    w("")
+    w(f"Machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}; "
+      "QEMU under TCG (no KVM here), guest with 2 vCPUs and 2 GiB, the benchmark kernel "
+      "(`scripts/kernel.sh bench`: 6.12 without lockdep and the other debug checks). "
+      "Both NICs on tap devices bridged in a private network namespace; the peer NIC always runs "
+      "the in-tree driver, so only the device under test (DUT) changes driver.")
+    w("")
+    w("**Ratio** is ours/in-tree for throughput and in-tree/ours for latency and CPU cost: "
+      "above 1.00 means ours is better. **Verdict**: `>=1` ratio at least 1.00; "
+      "`within spread` the two drivers' min-max ranges overlap; `slower` they do not. "
+      "Under TCG absolute numbers are slow and noisy; the ratio from one run is what counts. "
+      "CPU cost is the busy time of the whole guest (DUT and peer side) per GB or per million "
+      "packets.")
+    w("")
+    w("Our counters (medians, ours only; the in-tree driver has no such counters except kicks) "
+      "stand beside each workload: doorbells (kicks) per packet, interrupts per packet, packets per "
+      "NAPI poll, RX buffers per packet.")
+    charts = []
+    summary = []
+    for q in qs:
+        w("")
+        w(f"## {q} queue pair{'s' if q > 1 else ''}" + (" (mq=on)" if q > 1 else ""))
+        w("")
+        w("| workload | metric | ours median [min-max] | in-tree median [min-max] | ratio | verdict |")
+        w("|---|---|---|---|---|---|")
+        crow = []
+        for wl, title in WORKLOADS.items():
+            per_drv = {}
+            for drv in (OURS, INTREE):
+                sel = [r for r in rows if int(r["q"]) == q and r["drv"] == drv and r["wl"] == wl
+                       and int(r["round"]) > 0]
+                per_drv[drv] = sel
+            if not per_drv[OURS] or not per_drv[INTREE]:
+                continue
+            names = list(metrics(wl, per_drv[OURS][0], args.secs).keys())
+            for i, name in enumerate(names):
+                vals = {drv: [metrics(wl, r, args.secs)[name][0] for r in per_drv[drv]] for drv in per_drv}
+                hib = metrics(wl, per_drv[OURS][0], args.secs)[name][1]
+                mo, mi = med(vals[OURS]), med(vals[INTREE])
+                so, si = spread(vals[OURS]), spread(vals[INTREE])
+                ratio = (mo / mi if hib else mi / mo) if mo and mi else float("nan")
+                if ratio == ratio and ratio >= 1.0:
+                    verdict = ">=1"
+                elif so[0] <= si[1] and si[0] <= so[1]:
+                    verdict = "within spread"
+                else:
+                    verdict = "slower"
+                summary.append((q, wl, name, ratio, verdict))
+                crow.append((f"{wl} {name}", ratio))
+                label = f"{wl}" if i == 0 else ""
+                w(f"| {label} | {name} | {fmt(mo)} [{fmt(so[0])}-{fmt(so[1])}] | "
+                  f"{fmt(mi)} [{fmt(si[0])}-{fmt(si[1])}] | {ratio:.2f} | {verdict} |")
+        w("")
+        w("Our driver's counters per workload (medians over the measured rounds); kicks per packet "
+          "for the in-tree driver in brackets:")
+        w("")
+        w("| workload | tx kicks/pkt | rx kicks/pkt | irqs/pkt | pkts/poll | bufs/rx pkt |")
+        w("|---|---|---|---|---|---|")
+        for wl in WORKLOADS:
+            so = [r for r in rows if int(r["q"]) == q and r["drv"] == OURS and r["wl"] == wl and int(r["round"]) > 0]
+            si = [r for r in rows if int(r["q"]) == q and r["drv"] == INTREE and r["wl"] == wl and int(r["round"]) > 0]
+            if not so:
+                continue
+            co = {k: med([counters(r)[k] for r in so]) for k in counters(so[0])}
+            ci = {k: med([counters(r)[k] for r in si]) for k in ("tx kicks/pkt", "rx kicks/pkt")} if si else {}
+            w(f"| {wl} | {fmt(co['tx kicks/pkt'])} [{fmt(ci.get('tx kicks/pkt', float('nan')))}] | "
+              f"{fmt(co['rx kicks/pkt'])} [{fmt(ci.get('rx kicks/pkt', float('nan')))}] | "
+              f"{fmt(co['irqs/pkt'])} | {fmt(co['pkts/poll'])} | {fmt(co['bufs/rx pkt'])} |")
+        # Memory.
+        w("")
+        w("Memory:")
+        w("")
+        w("| | ours median [min-max] | in-tree median [min-max] | ratio |")
+        w("|---|---|---|---|")
+        for label, key, scale in (("held by the bound interface at rest, KiB per queue pair", "held_kb", 1),):
+            v = {}
+            for drv in (OURS, INTREE):
+                v[drv] = [f(r, key) / max(f(r, "queues"), 1) for r in rows
+                          if int(r["q"]) == q and r["drv"] == drv and r["wl"] == "mem" and int(r["round"]) > 0]
+            if v[OURS] and v[INTREE]:
+                mo, mi = med(v[OURS]), med(v[INTREE])
+                so, si = spread(v[OURS]), spread(v[INTREE])
+                w(f"| {label} | {fmt(mo)} [{fmt(so[0])}-{fmt(so[1])}] | {fmt(mi)} [{fmt(si[0])}-{fmt(si[1])}] | "
+                  f"{(mi / mo if mo else float('nan')):.2f} |")
+        for wl in ("udp64_tx", "udp64_rx"):
+            v = {}
+            for drv in (OURS, INTREE):
+                sel = [r for r in rows if int(r["q"]) == q and r["drv"] == drv and r["wl"] == wl and int(r["round"]) > 0]
+                pk = "dut_tx_pkts" if wl.endswith("_tx") else "dut_rx_pkts"
+                v[drv] = [per(f(r, "slab_kb"), f(r, pk), 1e6) for r in sel]
+            if v[OURS] and v[INTREE]:
+                mo, mi = med(v[OURS]), med(v[INTREE])
+                so, si = spread(v[OURS]), spread(v[INTREE])
+                w(f"| slab growth during {wl}, KiB per million packets | {fmt(mo)} [{fmt(so[0])}-{fmt(so[1])}] | "
+                  f"{fmt(mi)} [{fmt(si[0])}-{fmt(si[1])}] | |")
+        charts.append((q, crow))
+
+    sizes = os.path.join(args.results, "sizes.txt")
+    if os.path.exists(sizes):
+        w("")
+        w("## Module size")
+        w("")
+        w("`size` of the two modules as built for the benchmark kernel (bytes):")
+        w("")
+        w("| module | text | data | bss |")
+        w("|---|---|---|---|")
+        for line in open(sizes).read().splitlines()[1:]:
+            p = line.split()
+            w(f"| {os.path.basename(p[5])} | {p[0]} | {p[1]} | {p[2]} |")
+
+    slower = [s for s in summary if s[4] == "slower"]
+    w("")
+    w("## Summary")
+    w("")
+    w(f"{len(summary)} workload metrics: {sum(1 for s in summary if s[4] == '>=1')} with ratio >= 1.00, "
+      f"{sum(1 for s in summary if s[4] == 'within spread')} within the measured spread, {len(slower)} slower.")
+    for q, wl, name, ratio, _ in slower:
+        w(f"- slower: {q} queue pair(s), {wl} {name}: ratio {ratio:.2f}")
+    w("")
+
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        for q, crow in charts:
+            if not crow:
+                continue
+            fig, ax = plt.subplots(figsize=(10, 0.32 * len(crow) + 1.2))
+            labels = [c[0] for c in crow][::-1]
+            vals = [c[1] for c in crow][::-1]
+            ax.barh(labels, vals, color=["tab:green" if v >= 1 else "tab:orange" for v in vals])
+            ax.axvline(1.0, color="black", linewidth=1)
+            ax.set_xlabel("ratio (above 1: ours better)")
+            ax.set_title(f"virtio_net_rust vs virtio_net, {q} queue pair(s), medians")
+            fig.tight_layout()
+            png = os.path.join(args.results, f"ratios-q{q}.png")
+            fig.savefig(png, dpi=90)
+            plt.close(fig)
+            w(f"Chart: `bench-results/ratios-q{q}.png` (not committed).")
+    except ImportError:
+        w("(no charts: matplotlib not installed)")
+
+    open(args.out, "w").write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()

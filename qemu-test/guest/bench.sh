@@ -1,0 +1,253 @@
+#!/bin/sh
+# `make bench`, guest side: measures our driver and the in-tree virtio_net on the
+# same NIC pair in the same guest, swapping only the driver of the device under
+# test (unbind/bind), alternating A/B/A/B. Prints one line per measurement:
+#
+#   @@B drv=<driver> round=<n> wl=<workload> key=value...
+#
+# Round 0 is the warm-up; the host's report drops it. The peer NIC always runs the
+# in-tree driver in netns "peer", so what differs between A and B is the DUT only.
+. /tests/lib.sh
+
+ROUNDS=5
+PERF_WL=
+SECS=3
+WORKLOADS="tcp1_tx tcp1_rx tcp4_tx tcp4_rx udp64_tx udp64_rx rr_tcp_tx rr_tcp_rx rr_udp_tx rr_udp_rx"
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	vnr.rounds=*) ROUNDS=${arg#vnr.rounds=} ;;
+	vnr.secs=*) SECS=${arg#vnr.secs=} ;;
+	vnr.perf=*) PERF_WL=${arg#vnr.perf=} ;;
+	vnr.workloads=*) WORKLOADS=$(echo "${arg#vnr.workloads=}" | tr , ' ') ;;
+	esac
+done
+DRIVERS="virtio_net_rust virtio_net"
+
+say() { echo "# bench: $*"; }
+out() { echo "@@B drv=$CUR round=$ROUND wl=$*"; }
+
+# ---- counters ----
+
+# Busy CPU time of the whole guest (both the DUT's and the peer's side), in
+# jiffies (USER_HZ=100): user+nice+system+irq+softirq+steal.
+cpu_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+
+# netdev counter: ifstat NETNS IFACE FIELD (NETNS "-" for the init namespace).
+ifstat() {
+	if [ "$1" = - ]; then cat /sys/class/net/$2/statistics/$3
+	else ip netns exec "$1" cat /sys/class/net/$2/statistics/$3; fi
+}
+
+# Sums of the DUT's per-queue ethtool counters by kind (rx0_kicks + rx1_kicks ->
+# rx_kicks). Both drivers name kicks, packets and bytes the same way; the rest
+# are ours and absent for the in-tree driver.
+ethsums() {
+	ethtool -S "$DUT" 2>/dev/null | awk '
+		{ gsub(/^[ \t]+|:/, "", $1) }
+		match($1, /^(rx|tx)[0-9]+_/) {
+			k = substr($1, 1, 2) "_" substr($1, RLENGTH + 1); s[k] += $2
+		}
+		END { for (k in s) print k, s[k] }'
+}
+ETH_KEYS="rx_packets rx_kicks rx_bufs rx_interrupts rx_napi_polls tx_packets tx_kicks tx_kicks_suppressed tx_xmit_more tx_interrupts"
+
+# snap: remembers the counters; delta KEY: the growth since snap.
+snap() {
+	S_CPU=$(cpu_busy)
+	S_T=$(date +%s%N 2>/dev/null || echo 0)
+	ethsums > /tmp/eth.before
+	S_DTX=$(ifstat - "$DUT" tx_packets) S_DRX=$(ifstat - "$DUT" rx_packets)
+	S_DTXB=$(ifstat - "$DUT" tx_bytes) S_DRXB=$(ifstat - "$DUT" rx_bytes)
+	S_PTX=$(ifstat peer "$PEER" tx_packets) S_PRX=$(ifstat peer "$PEER" rx_packets)
+	S_SLAB=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
+}
+# counters: prints key=value for everything that grew since snap.
+counters() {
+	local k
+	ethsums > /tmp/eth.after
+	echo "cpu_s=$(awk -v a="$S_CPU" -v b="$(cpu_busy)" 'BEGIN { printf "%.2f", (b - a) / 100 }')"
+	echo "dut_tx_pkts=$(( $(ifstat - "$DUT" tx_packets) - S_DTX ))"
+	echo "dut_rx_pkts=$(( $(ifstat - "$DUT" rx_packets) - S_DRX ))"
+	echo "dut_tx_bytes=$(( $(ifstat - "$DUT" tx_bytes) - S_DTXB ))"
+	echo "dut_rx_bytes=$(( $(ifstat - "$DUT" rx_bytes) - S_DRXB ))"
+	echo "peer_tx_pkts=$(( $(ifstat peer "$PEER" tx_packets) - S_PTX ))"
+	echo "peer_rx_pkts=$(( $(ifstat peer "$PEER" rx_packets) - S_PRX ))"
+	echo "slab_kb=$(( $(awk '/^Slab:/ { print $2 }' /proc/meminfo) - S_SLAB ))"
+	for k in $ETH_KEYS; do
+		awk -v k=$k 'FNR == NR { if ($1 == k) b = $2; next }
+			$1 == k { print "eth_" k "=" $2 - b }' /tmp/eth.before /tmp/eth.after
+	done
+}
+
+# ---- workloads ----
+
+# iperf3 TCP: tcp FLOWS DIRECTION(tx|rx)
+w_tcp() {
+	local flows=$1 rev= line
+	[ "$2" = rx ] && rev=-R
+	snap
+	line=$(iperf3 -c $PEER_V4 -t $SECS -P $flows $rev -f m 2>&1 | grep -E 'receiver$' | tail -1)
+	set -- $(counters)
+	out "$WL mbps=$(echo "$line" | awk '{ for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") print $(i - 1) }') $*"
+}
+
+# Kernel pktgen flood of 64-byte UDP frames: pktgen NETNS IFACE DST_IP DST_MAC.
+# Runs for SECS seconds; the caller reads the interfaces' counters around it.
+pktgen() {
+	local ns=$1 dev=$2 ip=$3 mac=$4 run=sh
+	[ "$ns" = - ] || run="ip netns exec $ns sh"
+	$run -c "
+		pg() { echo \"\$2\" > /proc/net/pktgen/\$1; }
+		pg kpktgend_0 rem_device_all
+		pg kpktgend_0 'add_device $dev'
+		pg $dev 'count 0'
+		pg $dev 'pkt_size 64'
+		pg $dev 'delay 0'
+		pg $dev 'dst $ip'
+		pg $dev 'dst_mac $mac'
+		pg $dev 'udp_dst_min 9'
+		pg $dev 'udp_dst_max 9'
+		pg pgctrl start &
+		sleep $SECS
+		pg pgctrl stop
+		wait
+		pg kpktgend_0 rem_device_all"
+}
+
+w_udp64() {
+	snap
+	if [ "$1" = tx ]; then
+		pktgen - "$DUT" $PEER_V4 $PEER_MAC
+	else
+		pktgen peer "$PEER" $DUT_V4 $DUT_MAC
+	fi
+	set -- $(counters)
+	out "$WL secs=$SECS $*"
+}
+
+# sockperf ping-pong: rr PROTO(tcp|udp) DIRECTION (tx: the DUT's side is the
+# client, rx: the peer's side is the client and the DUT answers).
+w_rr() {
+	local proto= srv cli res
+	[ "$1" = tcp ] && proto=--tcp
+	if [ "$2" = tx ]; then
+		ip netns exec peer sockperf sr $proto -i $PEER_V4 -p 11111 >/dev/null 2>&1 &
+		srv=$!
+		sleep 1
+		snap
+		res=$(sockperf pp $proto -i $PEER_V4 -p 11111 -t $SECS 2>&1)
+	else
+		sockperf sr $proto -i $DUT_V4 -p 11111 >/dev/null 2>&1 &
+		srv=$!
+		sleep 1
+		snap
+		res=$(ip netns exec peer sockperf pp $proto -i $DUT_V4 -p 11111 -t $SECS 2>&1)
+	fi
+	set -- $(counters)
+	kill $srv 2>/dev/null
+	wait $srv 2>/dev/null
+	out "$WL $(echo "$res" | awk '
+		/percentile 50.000 =/ { p50 = $NF }
+		/percentile 99.000 =/ { p99 = $NF }
+		/SentMessages=/ { for (i = 1; i <= NF; i++) if ($i ~ /^SentMessages=/) { split($i, a, "="); n = a[2]; sub(/;$/, "", n) } }
+		END { printf "p50_us=%s p99_us=%s msgs=%s", p50, p99, n }') $*"
+}
+
+# With vnr.perf=WORKLOAD, the last round profiles that workload (cpu-clock
+# samples of the whole guest) and prints the top symbols per driver.
+run_workload() {
+	if [ "$1" = "$PERF_WL" ] && [ $ROUND = $ROUNDS ] && [ -x /usr/bin/perf ]; then
+		echo 0 > /proc/sys/kernel/kptr_restrict
+		echo -1 > /proc/sys/kernel/perf_event_paranoid
+		/usr/bin/perf record -q -a -e cpu-clock -F 2000 -o /tmp/perf.data -- sleep $((SECS + 1)) 2>/dev/null &
+		local pp=$!
+		sleep 0.3
+		run_workload_ $1
+		wait $pp
+		/usr/bin/perf report -i /tmp/perf.data --stdio --no-children --sort sym 2>/dev/null |
+			grep -v '^#' | grep -v '^$' | head -40 | sed "s/^/# perf $CUR $1: /"
+		return
+	fi
+	run_workload_ $1
+}
+
+run_workload_() {
+	WL=$1
+	case $WL in
+	tcp1_tx) w_tcp 1 tx ;;
+	tcp1_rx) w_tcp 1 rx ;;
+	tcp4_tx) w_tcp 4 tx ;;
+	tcp4_rx) w_tcp 4 rx ;;
+	udp64_tx) w_udp64 tx ;;
+	udp64_rx) w_udp64 rx ;;
+	rr_tcp_tx) w_rr tcp tx ;;
+	rr_tcp_rx) w_rr tcp rx ;;
+	rr_udp_tx) w_rr udp tx ;;
+	rr_udp_rx) w_rr udp rx ;;
+	*) say "unknown workload $WL"; return 1 ;;
+	esac
+}
+
+# ---- driver swap ----
+
+# use DRIVER: binds the DUT to DRIVER (unbinding the other), brings it up.
+use() {
+	local d
+	for d in $DRIVERS; do
+		[ "$d" = "$1" ] && continue
+		[ -e /sys/bus/virtio/drivers/$d/$DUT_VDEV ] &&
+			echo "$DUT_VDEV" > /sys/bus/virtio/drivers/$d/unbind
+	done
+	bind "$DUT_VDEV" "$1" || return 1
+	CUR=$1
+	setup_dut || return 1
+	wait_for 30 carrier_up || { say "carrier never came up with $1"; return 1; }
+	# Neighbours resolved before measuring.
+	ping -c 1 -W 5 $PEER_V4 >/dev/null || return 1
+}
+
+# Memory the bound interface holds at rest (RX buffers, rings, queues), read as
+# the MemFree gained by unbinding it after traffic. Pages freed into per-CPU
+# lists show up in MemFree; a driver's per-CPU page-fragment cache does not.
+held_kb() {
+	local before after
+	sleep 1
+	before=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
+	echo "$DUT_VDEV" > /sys/bus/virtio/drivers/$CUR/unbind
+	sleep 1
+	after=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
+	echo $((after - before))
+}
+
+# ---- main ----
+
+load_modules || exit 1
+insmod /modules/pktgen.ko || { say "no pktgen"; exit 1; }
+DUT_VDEV=$(vdev_of $DUT_PCI)
+PEER_VDEV=$(vdev_of $PEER_PCI)
+bind "$PEER_VDEV" "$PEER_DRV" || exit 1
+setup_peer || exit 1
+start_peer_iperf || exit 1
+say "rounds 0..$ROUNDS (0 is warm-up), $SECS s per workload, workloads: $WORKLOADS"
+say "CPUs $(nproc), memory $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) kB, kernel $(uname -r)"
+for m in virtio_net_rust virtio_net; do
+	echo "@@B drv=$m round=0 wl=module size=$(awk -v m=$m '$1 == m { print $2 }' /proc/modules)"
+done
+
+ROUND=0
+while [ $ROUND -le $ROUNDS ]; do
+	for CUR in $DRIVERS; do
+		use $CUR || { say "cannot bring up the DUT with $CUR"; exit 1; }
+		q=$(ls /sys/class/net/$DUT/queues | grep -c rx)
+		say "round $ROUND, $CUR on $DUT ($q queue pairs)"
+		for w in $WORKLOADS; do
+			run_workload $w
+		done
+		out "mem held_kb=$(held_kb) queues=$q"
+	done
+	ROUND=$((ROUND + 1))
+done
+if dmesg | grep -qE "$SPLAT"; then
+	say "kernel log has warnings:"; dmesg | grep -E "$SPLAT"; exit 1
+fi
+exit 0

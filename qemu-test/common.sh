@@ -7,6 +7,8 @@ kdir=${KDIR:-$("$root/scripts/kernel.sh")}
 kernel_image="$kdir/arch/x86/boot/bzImage"
 modroot="$(dirname "$kdir")/modroot"
 [ -d "$modroot" ] || modroot=${MODROOT:?set MODROOT to the modules_install root of KDIR}
+# The source tree of an O= build (for the kernel's own selftests).
+export VNR_KSRC=${VNR_KSRC:-$(readlink -f "$kdir/source")}
 # One initramfs per run, so that runs from the same tree in parallel (a matrix and a
 # single test, say) each boot the module they were started with.
 initrd="$out/initramfs.$$.cpio.gz"

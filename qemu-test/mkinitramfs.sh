@@ -56,6 +56,40 @@ for m in net/core/failover.ko drivers/net/net_failover.ko drivers/net/virtio_net
 done
 cp "$ko" "$root/modules/virtio_net_rust.ko"
 
+# The kernel's Python driver selftests (VNR_INITRAMFS_PYTHON=1, ~15 MB more):
+# Debian's python3 with PyYAML, bash (their commands expect it), iputils ping, and
+# the selftests with their ynl library and netlink specs from the same kernel tree,
+# laid out under /ksrc as in the source tree.
+if [ "${VNR_INITRAMFS_PYTHON:-0}" = 1 ]; then
+	ksrc=${VNR_KSRC:?set VNR_KSRC to the kernel source tree}
+	for b in /usr/bin/python3.11 /usr/bin/bash /usr/bin/ping; do
+		[ -x "$b" ] || { echo "mkinitramfs: $b missing" >&2; exit 1; }
+		cp -L "$b" "$root/usr/bin/"
+		for lib in $(ldd "$b" | awk '/=>/ {print $3} /^[ \t]*\/lib/ {print $1}'); do
+			copy_lib "$lib"
+		done
+	done
+	ln -s python3.11 "$root/usr/bin/python3"
+	mkdir -p "$root/usr/lib/python3/dist-packages"
+	tar -C /usr/lib -c --exclude=test --exclude=idlelib --exclude=tkinter --exclude=lib2to3 \
+		--exclude=ensurepip --exclude=pydoc_data --exclude=turtledemo \
+		--exclude='config-3.11-*' --exclude=site-packages python3.11 | tar -x -C "$root/usr/lib"
+	cp -r /usr/lib/python3/dist-packages/yaml /usr/lib/python3/dist-packages/_yaml \
+		"$root/usr/lib/python3/dist-packages/"
+	for lib in $(find /usr/lib/python3.11/lib-dynload /usr/lib/python3/dist-packages/yaml -name '*.so' \
+			-exec ldd {} \; | awk '/=>/ {print $3}' | sort -u); do
+		copy_lib "$lib"
+	done
+	k="$root/ksrc"
+	st=tools/testing/selftests
+	mkdir -p "$k/$st/drivers/net" "$k/$st/net/lib" "$k/tools/net/ynl" "$k/Documentation/netlink"
+	cp "$ksrc/$st"/drivers/net/{ping,stats,queues}.py "$k/$st/drivers/net/"
+	cp -r "$ksrc/$st/drivers/net/lib" "$k/$st/drivers/net/"
+	cp -r "$ksrc/$st/net/lib/py" "$k/$st/net/lib/"
+	cp -r "$ksrc/tools/net/ynl/lib" "$k/tools/net/ynl/"
+	cp -r "$ksrc/Documentation/netlink/specs" "$k/Documentation/netlink/"
+fi
+
 cp "$here"/guest/* "$root/tests/"
 mv "$root/tests/init" "$root/init"
 chmod +x "$root/init" "$root"/tests/*.sh

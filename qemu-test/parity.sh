@@ -13,7 +13,7 @@ result() { # file test -> pass/FAIL/skip/-
 	*) echo "pass" ;;
 	esac
 }
-tests=$(cat "$1" "$2" | sed -n 's/^\(not \)\{0,1\}ok [0-9]* \([a-z0-9_]*\).*/\2/p' | awk '!seen[$0]++')
+tests=$(cat "$1" "$2" | sed -n 's/^\(not \)\{0,1\}ok [0-9]* \([a-z0-9_.]*\).*/\2/p' | awk '!seen[$0]++')
 echo "| test | virtio_net_rust | virtio_net (in-tree) | |"
 echo "|---|---|---|---|"
 worse=0

@@ -94,6 +94,21 @@ else
 fi
 cat "$out/parity.md"
 
+echo "== the kernel's driver selftests (drivers/net: ping.py, stats.py, queues.py), 2 queue pairs"
+qemu-test/kselftest.sh --queues 2 > "$out/kselftest.out" 2>&1
+ksrc=$?
+quiet "$out/kselftest.out" | grep -vE '^# (# |KTAP|1\.\.)'
+count_ktap "$out/kselftest.out" "kernel selftests"
+guest_rc $ksrc "kernel selftests"
+qemu-test/kselftest.sh --queues 2 --dut-driver virtio_net --log "$out/kselftest-intree.log" \
+	> "$out/kselftest-intree.out" 2>&1
+if qemu-test/parity.sh "$out/kselftest.out" "$out/kselftest-intree.out" > "$out/kselftest-parity.md"; then
+	pass "kernel selftests parity: every case the in-tree driver passes, ours passes"
+else
+	fail "kernel selftests parity: every case the in-tree driver passes, ours passes"
+fi
+cat "$out/kselftest-parity.md"
+
 echo "== device feature matrix"
 qemu-test/matrix.sh > "$out/matrix.out" 2>&1
 grep -vE '^(TAP|1\.\.)' "$out/matrix.out"

@@ -126,10 +126,12 @@ void vnr_eth_hw_addr_random(struct net_device *dev)
 }
 
 void vnr_netdev_set_ops(struct net_device *dev, const struct net_device_ops *ops,
-			const struct ethtool_ops *ethtool_ops)
+			const struct ethtool_ops *ethtool_ops,
+			const struct netdev_stat_ops *stat_ops)
 {
 	dev->netdev_ops = ops;
 	dev->ethtool_ops = ethtool_ops;
+	dev->stat_ops = stat_ops;
 }
 
 void vnr_netdev_set_mtu(struct net_device *dev, unsigned int mtu,

@@ -8,6 +8,7 @@
 #define VNR_HELPERS_H
 
 #include <linux/netdevice.h>
+#include <net/netdev_queues.h>
 #include <linux/scatterlist.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
@@ -54,7 +55,8 @@ void vnr_set_netdev_dev(struct net_device *dev, struct virtio_device *vdev);
 void vnr_eth_hw_addr_set(struct net_device *dev, const u8 *addr);
 void vnr_eth_hw_addr_random(struct net_device *dev);
 void vnr_netdev_set_ops(struct net_device *dev, const struct net_device_ops *ops,
-			const struct ethtool_ops *ethtool_ops);
+			const struct ethtool_ops *ethtool_ops,
+			const struct netdev_stat_ops *stat_ops);
 void vnr_netdev_set_mtu(struct net_device *dev, unsigned int mtu,
 			unsigned int min_mtu, unsigned int max_mtu);
 unsigned int vnr_netdev_mtu(const struct net_device *dev);

@@ -12,6 +12,7 @@ use crate::abstractions::ethtool::{
     self, Channels, Coalesce, DrvInfo, LinkSettings, RingSizes, StatNames,
 };
 use crate::abstractions::napi::Poll;
+use crate::abstractions::qstats::{self, RxQueueStats, TxQueueStats};
 use crate::abstractions::skb::{RxSkb, SkBuff};
 use crate::abstractions::{virtio, Gfp};
 use crate::bindings;
@@ -167,6 +168,22 @@ pub trait Operations: Sized + Send + Sync + 'static {
     /// `ethtool -S`: the values, in the order of the names (`values` has
     /// `stats_count` entries, zeroed).
     fn stats_values(_dev: &NetDev<Self>, _values: &mut [u64]) {}
+    /// Whether the driver reports per-queue statistics through netdev-genl (the
+    /// three methods below).
+    const HAS_QUEUE_STATS: bool = false;
+    /// Counters of live receive queue `idx` (below the real number of queues).
+    fn rx_queue_stats(_dev: &NetDev<Self>, _idx: usize) -> RxQueueStats {
+        RxQueueStats::default()
+    }
+    /// Counters of live transmit queue `idx`.
+    fn tx_queue_stats(_dev: &NetDev<Self>, _idx: usize) -> TxQueueStats {
+        TxQueueStats::default()
+    }
+    /// What the live queues' counters do not hold (queues no longer in use), so
+    /// that base + live queues = `ndo_get_stats64`. Called under the RTNL lock.
+    fn base_stats(_dev: &NetDev<Self>) -> (RxQueueStats, TxQueueStats) {
+        Default::default()
+    }
 }
 
 /// The receive flags and address-list lengths of an interface ([`NetDev::rx_mode`]).
@@ -491,7 +508,12 @@ impl<T: Operations> Registration<T> {
         // SAFETY: `raw` is a new, unregistered net_device; the ops tables are `'static`.
         unsafe {
             bindings::vnr_set_netdev_dev(raw, parent.as_raw());
-            bindings::vnr_netdev_set_ops(raw, &Adapter::<T>::NETDEV_OPS, ethtool::ops::<T>());
+            bindings::vnr_netdev_set_ops(
+                raw,
+                &Adapter::<T>::NETDEV_OPS,
+                ethtool::ops::<T>(),
+                qstats::ops::<T>(),
+            );
             match config.mac {
                 Some(mac) => bindings::vnr_eth_hw_addr_set(raw, mac.as_ptr()),
                 None => bindings::vnr_eth_hw_addr_random(raw),

@@ -3,13 +3,14 @@
 //! The network interface's operations: open, stop, transmit, NAPI poll, statistics,
 //! link state and `ethtool -i`.
 
-use super::stats::STATS;
+use super::stats::{self, STATS};
 use super::{ctrl, rx, tx, VirtNet, DRIVER_NAME, DRIVER_VERSION};
 use crate::abstractions::{
     eopnotsupp,
     ethtool::{Channels, Coalesce, DrvInfo, LinkSettings, RingSizes, StatNames},
     napi::Poll,
     netdev::{offload, NetDev, Operations, Stats64},
+    qstats::{RxQueueStats, TxQueueStats},
     skb::SkBuff,
 };
 use crate::logic::coalesce::{self, CoalesceError};
@@ -411,6 +412,30 @@ impl Operations for VirtNet {
                 }
             }
         }
+    }
+
+    const HAS_QUEUE_STATS: bool = true;
+
+    fn rx_queue_stats(dev: &NetDev<Self>, idx: usize) -> RxQueueStats {
+        dev.data()
+            .queues
+            .get(idx)
+            .map_or_else(Default::default, |q| stats::rx_qstats(&q.stats))
+    }
+
+    fn tx_queue_stats(dev: &NetDev<Self>, idx: usize) -> TxQueueStats {
+        dev.data()
+            .queues
+            .get(idx)
+            .map_or_else(Default::default, |q| stats::tx_qstats(&q.stats))
+    }
+
+    fn base_stats(dev: &NetDev<Self>) -> (RxQueueStats, TxQueueStats) {
+        // The core asks for the live queues (below the real number of queues, which
+        // follows `curr_pairs` under the RTNL lock); the rest is history.
+        let vn = dev.data();
+        let live = usize::from(vn.curr_pairs.load(Ordering::Relaxed));
+        stats::sum_qstats(vn.queues.iter().skip(live).map(|q| &q.stats))
     }
 
     fn get_drvinfo(dev: &NetDev<Self>, info: &mut DrvInfo) {

@@ -2,6 +2,7 @@
 
 //! Per-queue counters.
 
+use crate::abstractions::qstats::{RxQueueStats, TxQueueStats};
 use crate::logic::stats_names::Dir;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -144,3 +145,47 @@ pub const STATS: &[StatDesc] = &[
     stat!(Tx, "tx_timeouts", tx_timeouts),
     stat!(Tx, "interrupts", tx_interrupts),
 ];
+
+/// A queue pair's receive counters as netdev-genl reports them.
+pub fn rx_qstats(s: &QueueStats) -> RxQueueStats {
+    RxQueueStats {
+        packets: s.rx_packets.get(),
+        bytes: s.rx_bytes.get(),
+        alloc_fail: s.rx_alloc_failures.get(),
+        csum_unnecessary: s.rx_csum_valid.get(),
+        hw_gro_packets: s.rx_gso_packets.get(),
+    }
+}
+
+/// A queue pair's transmit counters as netdev-genl reports them.
+pub fn tx_qstats(s: &QueueStats) -> TxQueueStats {
+    TxQueueStats {
+        packets: s.tx_packets.get(),
+        bytes: s.tx_bytes.get(),
+        needs_csum: s.tx_csum_partial.get(),
+        hw_gso_packets: s.tx_gso_packets.get(),
+        stop: s.tx_stops.get(),
+        wake: s.tx_wakes.get(),
+    }
+}
+
+/// The sum of the queue pairs' counters in `stats` (the netdev-genl base: queues
+/// switched off by `ethtool -L` keep their history there).
+pub fn sum_qstats<'a>(stats: impl Iterator<Item = &'a QueueStats>) -> (RxQueueStats, TxQueueStats) {
+    let (mut r, mut t) = (RxQueueStats::default(), TxQueueStats::default());
+    for s in stats {
+        let (a, b) = (rx_qstats(s), tx_qstats(s));
+        r.packets += a.packets;
+        r.bytes += a.bytes;
+        r.alloc_fail += a.alloc_fail;
+        r.csum_unnecessary += a.csum_unnecessary;
+        r.hw_gro_packets += a.hw_gro_packets;
+        t.packets += b.packets;
+        t.bytes += b.bytes;
+        t.needs_csum += b.needs_csum;
+        t.hw_gso_packets += b.hw_gso_packets;
+        t.stop += b.stop;
+        t.wake += b.wake;
+    }
+    (r, t)
+}

@@ -239,6 +239,32 @@ void vnr_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
 	skb_record_rx_queue(skb, queue);
 }
 
+/*
+ * Whether @hdr_len bytes of virtio-net header can be written in front of the
+ * skb's data: aligned for the header, headroom for it, header not shared with a
+ * clone (virtio_net's start_xmit "can_push").
+ */
+bool vnr_skb_can_push_hdr(struct sk_buff *skb, unsigned int hdr_len)
+{
+	return !((unsigned long)skb->data & (__alignof__(struct virtio_net_hdr_mrg_rxbuf) - 1)) &&
+	       !skb_header_cloned(skb) && skb_headroom(skb) >= hdr_len;
+}
+
+/*
+ * Maps the skb with the @hdr_len bytes in front of its data (the pushed header)
+ * into @sg; the skb's data pointer is left as it was.
+ */
+int vnr_skb_to_sgvec_with_hdr(struct sk_buff *skb, struct scatterlist *sg,
+			      unsigned int hdr_len)
+{
+	int n;
+
+	__skb_push(skb, hdr_len);
+	n = skb_to_sgvec(skb, sg, 0, skb->len);
+	__skb_pull(skb, hdr_len);
+	return n;
+}
+
 u8 *vnr_skb_cb(struct sk_buff *skb)
 {
 	return (u8 *)skb->cb;

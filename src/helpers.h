@@ -83,6 +83,9 @@ unsigned int vnr_skb_headlen(const struct sk_buff *skb);
 u16 vnr_skb_queue_mapping(const struct sk_buff *skb);
 void vnr_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
 u8 *vnr_skb_cb(struct sk_buff *skb);
+bool vnr_skb_can_push_hdr(struct sk_buff *skb, unsigned int hdr_len);
+int vnr_skb_to_sgvec_with_hdr(struct sk_buff *skb, struct scatterlist *sg,
+			      unsigned int hdr_len);
 unsigned int vnr_skb_nr_frags(const struct sk_buff *skb);
 bool vnr_skb_has_frag_list(const struct sk_buff *skb);
 void vnr_skb_tx_request(const struct sk_buff *skb, u32 out[6]);

@@ -32,6 +32,13 @@ out() { echo "@@B drv=$CUR round=$ROUND wl=$*"; }
 # jiffies (USER_HZ=100): user+nice+system+irq+softirq+steal.
 cpu_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 
+# Interrupts of the DUT's virtqueues (both drivers name them virtioN-input.M /
+# virtioN-output.M), all CPUs.
+dut_irqs() {
+	awk -v d="$DUT_VDEV-" 'index($0, d) { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i }
+		END { print s + 0 }' /proc/interrupts
+}
+
 # netdev counter: ifstat NETNS IFACE FIELD (NETNS "-" for the init namespace).
 ifstat() {
 	if [ "$1" = - ]; then cat /sys/class/net/$2/statistics/$3
@@ -60,6 +67,7 @@ snap() {
 	S_DTXB=$(ifstat - "$DUT" tx_bytes) S_DRXB=$(ifstat - "$DUT" rx_bytes)
 	S_PTX=$(ifstat peer "$PEER" tx_packets) S_PRX=$(ifstat peer "$PEER" rx_packets)
 	S_SLAB=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
+	S_IRQ=$(dut_irqs)
 }
 # counters: prints key=value for everything that grew since snap.
 counters() {
@@ -73,6 +81,7 @@ counters() {
 	echo "peer_tx_pkts=$(( $(ifstat peer "$PEER" tx_packets) - S_PTX ))"
 	echo "peer_rx_pkts=$(( $(ifstat peer "$PEER" rx_packets) - S_PRX ))"
 	echo "slab_kb=$(( $(awk '/^Slab:/ { print $2 }' /proc/meminfo) - S_SLAB ))"
+	echo "irqs=$(( $(dut_irqs) - S_IRQ ))"
 	for k in $ETH_KEYS; do
 		awk -v k=$k 'FNR == NR { if ($1 == k) b = $2; next }
 			$1 == k { print "eth_" k "=" $2 - b }' /tmp/eth.before /tmp/eth.after

@@ -205,25 +205,37 @@ pub const TX_HDR_MAX: usize = 24;
 pub struct TxSkb {
     skb: SkBuff,
     hdr_len: usize,
+    /// The header is in the headroom, right in front of the data (else in `cb`).
+    pushed: bool,
 }
 
 impl TxSkb {
-    /// Prepares `skb` for transmission behind header `hdr` (at most [`TX_HDR_MAX`] bytes).
-    pub fn new(skb: SkBuff, hdr: &[u8]) -> Result<Self, SkBuff> {
+    /// Prepares `skb` for transmission behind header `hdr` (at most [`TX_HDR_MAX`]
+    /// bytes). With `may_push` (the device takes the header and the data in one
+    /// descriptor), the header goes in the skb's headroom when there is room and it
+    /// is not shared, so a linear packet needs one descriptor; otherwise in `cb`.
+    pub fn new(skb: SkBuff, hdr: &[u8], may_push: bool) -> Result<Self, SkBuff> {
         if hdr.len() > TX_HDR_MAX {
             return Err(skb);
         }
-        // SAFETY: The skb is valid and owned; `cb` is 48 bytes, `hdr` at most 24.
-        unsafe {
-            core::ptr::copy_nonoverlapping(
-                hdr.as_ptr(),
-                bindings::vnr_skb_cb(skb.as_raw()),
-                hdr.len(),
-            )
+        let raw = skb.as_raw();
+        // SAFETY: The skb is valid and owned.
+        let pushed = may_push && unsafe { bindings::vnr_skb_can_push_hdr(raw, hdr.len() as u32) };
+        let dst = if pushed {
+            // SAFETY: The headroom holds at least `hdr.len()` bytes and is not shared with
+            // a clone (checked above), so the bytes in front of `data` are ours to write.
+            unsafe { bindings::vnr_skb_data(raw).sub(hdr.len()) }
+        } else {
+            // SAFETY: `cb` is owned by the skb.
+            unsafe { bindings::vnr_skb_cb(raw) }
         };
+        // SAFETY: `dst` has room for the header: `cb` is 48 bytes and `hdr` at most 24,
+        // or the headroom was checked.
+        unsafe { core::ptr::copy_nonoverlapping(hdr.as_ptr(), dst, hdr.len()) };
         Ok(Self {
             skb,
             hdr_len: hdr.len(),
+            pushed,
         })
     }
 
@@ -233,16 +245,19 @@ impl TxSkb {
     }
 }
 
-// SAFETY: `fill` describes the header in `skb->cb` and the skb's data (linear part and
-// page fragments) via `skb_to_sgvec`, all owned by the skb, after checking that the
-// table has room; the token is the skb pointer, turned back exactly once.
+// SAFETY: `fill` describes the header (in `skb->cb`, or in the headroom right in front
+// of the data) and the skb's data (linear part and page fragments) via `skb_to_sgvec`,
+// all owned by the skb, after checking that the table has room; the token is the skb
+// pointer, turned back exactly once.
 unsafe impl Buffer for TxSkb {
     const DIRECTION: Direction = Direction::Out;
 
     fn fill(&mut self, sg: &mut SgList<'_>) -> Result {
         let skb = self.skb.as_raw();
-        // SAFETY: The header lives in the skb's `cb`, which the skb owns.
-        unsafe { sg.push(bindings::vnr_skb_cb(skb), self.hdr_len)? };
+        if !self.pushed {
+            // SAFETY: The header lives in the skb's `cb`, which the skb owns.
+            unsafe { sg.push(bindings::vnr_skb_cb(skb), self.hdr_len)? };
+        }
         // SAFETY: The skb is valid.
         let (frags, fraglist) = unsafe {
             (
@@ -257,8 +272,14 @@ unsafe impl Buffer for TxSkb {
         if fraglist || frags + 1 > room {
             return Err(super::emsgsize());
         }
-        // SAFETY: `tail` has `room >= frags + 1` entries; the skb is valid and owned.
-        let n = unsafe { bindings::skb_to_sgvec(skb, tail, 0, self.skb.len() as i32) };
+        let n = if self.pushed {
+            // SAFETY: `tail` has `room >= frags + 1` entries; the skb is valid and owned,
+            // with the header written in front of its data by `new`.
+            unsafe { bindings::vnr_skb_to_sgvec_with_hdr(skb, tail, self.hdr_len as u32) }
+        } else {
+            // SAFETY: `tail` has `room >= frags + 1` entries; the skb is valid and owned.
+            unsafe { bindings::skb_to_sgvec(skb, tail, 0, self.skb.len() as i32) }
+        };
         if n < 0 {
             return Err(Error::from_errno(n));
         }
@@ -276,6 +297,7 @@ unsafe impl Buffer for TxSkb {
             // SAFETY: `raw` came from `into_raw` of a `TxSkb`, per the caller.
             skb: unsafe { SkBuff::from_raw(raw.as_ptr().cast()) }.expect("non-null"),
             hdr_len: 0,
+            pushed: false,
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::abstractions::{
     virtqueue::{Virtqueue, MAX_SG},
     Gfp,
 };
-use crate::logic::hdr;
+use crate::logic::{features, hdr};
 
 /// Ring slots a packet may need: a header, the linear part and every fragment. The
 /// queue stops below this, so a packet the stack hands over always fits.
@@ -74,7 +74,7 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
     let hdr = &mut hdr[..vn.hdr_len];
     h.write(hdr);
     let len = skb.len() as u32;
-    let buf = match TxSkb::new(skb, hdr) {
+    let buf = match TxSkb::new(skb, hdr, features::any_header_sg(vn.features)) {
         Ok(buf) => buf,
         Err(skb) => {
             q.stats.tx_dropped.inc();
@@ -95,6 +95,16 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
     reap(dev, q, vq, SkBuff::consume_any);
 
     let more = netdev::xmit_more();
+    if !more {
+        // At the end of a burst, ask for the completion interrupt only once most
+        // packets in flight are sent (EVENT_IDX), as the in-tree driver does: one
+        // interrupt per few packets instead of one per completion batch. If that
+        // point has passed already, reap and ask again.
+        while !vq.enable_cb_delayed() {
+            vq.disable_cb();
+            reap(dev, q, vq, SkBuff::consume_any);
+        }
+    }
     let mut kick = match vq.add(buf, Gfp::Atomic) {
         Ok(()) => dev.tx_sent(qi, len, more),
         Err((_, buf)) => {

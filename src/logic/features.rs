@@ -57,6 +57,8 @@ pub const RSS: u32 = 60;
 pub const HASH_REPORT: u32 = 57;
 /// virtio 1.0 compliance (a transport feature, negotiated by the virtio core).
 pub const VERSION_1: u32 = 32;
+/// Legacy devices that accept any descriptor layout (transport feature).
+pub const ANY_LAYOUT: u32 = 27;
 /// Packed virtqueue layout (transport feature).
 pub const RING_PACKED: u32 = 34;
 /// Individual virtqueues can be reset, and so resized (transport feature).
@@ -183,6 +185,13 @@ pub fn hdr_len(features: Features) -> usize {
     } else {
         10
     }
+}
+
+/// Whether the header may share a descriptor with the packet (virtio 1.0, or a
+/// legacy device with ANY_LAYOUT): then the transmit header can go in the skb's
+/// headroom and a linear packet takes one descriptor, as in-tree.
+pub fn any_header_sg(features: Features) -> bool {
+    features.has(VERSION_1) || features.has(ANY_LAYOUT)
 }
 
 /// virtio-net config space: status field bit for "link is up".

@@ -220,10 +220,10 @@ def main():
         w("")
         w("| | ours median [min-max] | in-tree median [min-max] | ratio |")
         w("|---|---|---|---|")
-        for label, key, scale in (("held by the bound interface at rest, KiB per queue pair", "held_kb", 1),):
+        for label, key, scale in (("RX buffers posted at rest, KiB per queue", "rx_posted_bytes", 1024),):
             v = {}
             for drv in (OURS, INTREE):
-                v[drv] = [f(r, key) / max(f(r, "queues"), 1) for r in rows
+                v[drv] = [f(r, key) / scale / max(f(r, "queues"), 1) for r in rows
                           if int(r["q"]) == q and r["drv"] == drv and r["wl"] == "mem" and int(r["round"]) > 0]
             if v[OURS] and v[INTREE]:
                 mo, mi = med(v[OURS]), med(v[INTREE])

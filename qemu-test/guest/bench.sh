@@ -215,17 +215,22 @@ use() {
 	ping -c 1 -W 5 $PEER_V4 >/dev/null || return 1
 }
 
-# Memory the bound interface holds at rest (RX buffers, rings, queues), read as
-# the MemFree gained by unbinding it after traffic. Pages freed into per-CPU
-# lists show up in MemFree; a driver's per-CPU page-fragment cache does not.
-held_kb() {
-	local before after
-	sleep 1
-	before=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
-	echo "$DUT_VDEV" > /sys/bus/virtio/drivers/$CUR/unbind
-	sleep 1
-	after=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
-	echo $((after - before))
+# Bytes of receive buffers posted to the device at rest, all queues. Ours keeps
+# the exact sum (ethtool rxN_buf_bytes); for the in-tree driver it is each ring's
+# size times the buffer size it posts now (sysfs mergeable_rx_buffer_size: the
+# size its next buffers get, which the ones posted were sized like).
+rx_posted_bytes() {
+	local q sum=0 ring
+	if [ "$CUR" = virtio_net_rust ]; then
+		ethsums | awk '$1 == "rx_buf_bytes" { print $2 }'
+		return
+	fi
+	ring=$(ethtool -g "$DUT" | sed -n '/Current/,$s/^RX:[[:space:]]*//p')
+	for q in /sys/class/net/$DUT/queues/rx-*/virtio_net/mergeable_rx_buffer_size; do
+		[ -r "$q" ] || { echo 0; return; }
+		sum=$((sum + ring * $(cat $q)))
+	done
+	echo $sum
 }
 
 # ---- main ----
@@ -252,7 +257,9 @@ while [ $ROUND -le $ROUNDS ]; do
 		for w in $WORKLOADS; do
 			run_workload $w
 		done
-		out "mem held_kb=$(held_kb) queues=$q"
+		sleep 1
+		out "mem rx_posted_bytes=$(rx_posted_bytes) queues=$q"
+		echo "$DUT_VDEV" > /sys/bus/virtio/drivers/$CUR/unbind
 	done
 	ROUND=$((ROUND + 1))
 done

@@ -35,11 +35,13 @@ pub enum AllocCtx<'a, 'p> {
     Process,
 }
 
-/// Posts up to the free slots of `vq` with buffers from `alloc`, then rings the
-/// doorbell if the device wants it. Returns false if an allocation failed.
+/// Posts up to the free slots of `vq` with buffers of `len` bytes from `alloc`,
+/// then rings the doorbell if the device wants it. Returns false if an allocation
+/// failed.
 fn fill_ring<B: Buffer>(
     q: &QueuePair,
     vq: &mut Virtqueue<B>,
+    len: usize,
     mut alloc: impl FnMut() -> Option<B>,
 ) -> bool {
     let mut ok = true;
@@ -50,7 +52,10 @@ fn fill_ring<B: Buffer>(
             break;
         };
         match vq.add(buf, Gfp::Atomic) {
-            Ok(()) => added = true,
+            Ok(()) => {
+                added = true;
+                q.stats.rx_buf_bytes.add(len as u64);
+            }
             Err((_, buf)) => {
                 drop(buf);
                 break;
@@ -77,7 +82,7 @@ pub fn refill(
 ) -> bool {
     let vn = dev.data();
     match &mut rx.vq {
-        RxVq::Small(vq) => fill_ring(q, vq, || match ctx {
+        RxVq::Small(vq) => fill_ring(q, vq, vn.rx_buf_len, || match ctx {
             AllocCtx::Napi(poll) => poll.alloc_rx_skb(vn.rx_buf_len),
             AllocCtx::Process => dev.alloc_rx_skb(vn.rx_buf_len, Gfp::Atomic),
         }),
@@ -89,7 +94,11 @@ pub fn refill(
                 frag::FRAG_MAX,
                 frag::FRAG_ALIGN,
             );
-            fill_ring(q, vq, || RxFrag::alloc(len))
+            // `RxFrag::alloc` rounds up to whole granules: count what it hands out.
+            let len = len
+                .clamp(1, frag::FRAG_MAX)
+                .next_multiple_of(frag::FRAG_ALIGN);
+            fill_ring(q, vq, len, || RxFrag::alloc(len))
         }
         RxVq::Detached => true,
     }
@@ -144,6 +153,7 @@ fn receive_small(
     let vn = dev.data();
     let (buf, len) = vq.get_buf()?;
     q.stats.rx_bufs.inc();
+    q.stats.rx_buf_bytes.sub(vn.rx_buf_len as u64);
     let Ok(frame_len) = rx_buf::check_used_len(len, vn.hdr_len, vn.rx_buf_len) else {
         q.stats.rx_length_errors.inc();
         return Some(());
@@ -176,6 +186,7 @@ fn receive_mergeable(
     let vn = dev.data();
     let (first, len) = vq.get_buf()?;
     q.stats.rx_bufs.inc();
+    q.stats.rx_buf_bytes.sub(first.capacity() as u64);
     let Ok(mut frame_len) = rx_buf::check_used_len(len, vn.hdr_len, first.capacity()) else {
         q.stats.rx_length_errors.inc();
         return Some(None);
@@ -206,6 +217,7 @@ fn receive_mergeable(
             return Some(None);
         };
         q.stats.rx_bufs.inc();
+        q.stats.rx_buf_bytes.sub(buf.capacity() as u64);
         let used = used as usize;
         if used > buf.capacity() {
             q.stats.rx_length_errors.inc();

@@ -23,6 +23,16 @@ impl Counter {
         );
     }
 
+    /// Subtracts `n` (for gauges).
+    pub fn sub(&self, n: u64) {
+        self.add(n.wrapping_neg());
+    }
+
+    /// Sets the value (for gauges).
+    pub fn set(&self, v: u64) {
+        self.0.store(v, Ordering::Relaxed);
+    }
+
     /// Adds one.
     pub fn inc(&self) {
         self.add(1);
@@ -63,6 +73,9 @@ pub struct QueueStats {
     pub rx_kicks: Counter,
     /// Refills after which the device wanted no doorbell.
     pub rx_kicks_suppressed: Counter,
+    /// Gauge: bytes of receive buffers posted to the device now (the memory a
+    /// receive queue holds at rest).
+    pub rx_buf_bytes: Counter,
     /// Packets the device finished transmitting.
     pub tx_packets: Counter,
     /// Bytes the device finished transmitting.
@@ -123,6 +136,7 @@ pub const STATS: &[StatDesc] = &[
     stat!(Rx, "kicks", rx_kicks),
     stat!(Rx, "kicks_suppressed", rx_kicks_suppressed),
     stat!(Rx, "bufs", rx_bufs),
+    stat!(Rx, "buf_bytes", rx_buf_bytes),
     stat!(Rx, "length_errors", rx_length_errors),
     stat!(Rx, "frame_errors", rx_frame_errors),
     stat!(Rx, "missing_bufs", rx_missing_bufs),

@@ -328,6 +328,12 @@ void *vnr_netdev_alloc_frag(unsigned int len)
 	return netdev_alloc_frag_align(len, VNR_RX_FRAG_ALIGN);
 }
 
+/* The same from the per-CPU NAPI cache: softirq context only, no IRQ toggling. */
+void *vnr_napi_alloc_frag(unsigned int len)
+{
+	return napi_alloc_frag_align(len, VNR_RX_FRAG_ALIGN);
+}
+
 void vnr_skb_free_frag(void *addr)
 {
 	skb_free_frag(addr);

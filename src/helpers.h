@@ -98,6 +98,7 @@ int vnr_skb_apply_net_hdr(struct sk_buff *skb, u8 flags, u8 gso_type,
 
 /* page-fragment receive buffers (mergeable mode) */
 void *vnr_netdev_alloc_frag(unsigned int len);
+void *vnr_napi_alloc_frag(unsigned int len);
 void vnr_skb_free_frag(void *addr);
 struct sk_buff *vnr_rx_head_skb(struct napi_struct *napi, void *addr,
 				unsigned int len, unsigned int truesize);

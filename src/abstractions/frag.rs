@@ -4,9 +4,10 @@
 //! (`VIRTIO_NET_F_MRG_RXBUF`), and the packets built from them.
 //!
 //! A buffer is a piece of a page handed out by the kernel's per-CPU fragment
-//! allocator (`netdev_alloc_frag`), aligned to [`FRAG_ALIGN`] and a multiple of it in
-//! size, so the size rides in the low bits of the token the virtio core keeps (the
-//! in-tree driver keeps it in the virtqueue's per-buffer context instead). The device
+//! allocators (`netdev_alloc_frag`, or `napi_alloc_frag` in NAPI), aligned to
+//! [`FRAG_ALIGN`] and a multiple of it in size, so the size rides in the low bits of
+//! the token the virtio core keeps (the in-tree driver keeps it in the virtqueue's
+//! per-buffer context instead). The device
 //! writes a header and the start of a packet into the first buffer, and says in the
 //! header how many buffers the packet spans. The packet becomes one skb: the first
 //! [`COPY_LEN`] bytes are copied into its linear part, the rest are page fragments,
@@ -35,9 +36,10 @@ const _: () = assert!(FRAG_MAX / FRAG_ALIGN <= FRAG_ALIGN);
 ///
 /// # Invariants
 ///
-/// `addr` is the start of a page fragment from `netdev_alloc_frag` that this object
-/// owns (one page reference), `FRAG_ALIGN`-aligned and `len` bytes long, with
-/// `len` a multiple of `FRAG_ALIGN` in `FRAG_ALIGN..=FRAG_MAX`.
+/// `addr` is the start of a page fragment from `netdev_alloc_frag` or
+/// `napi_alloc_frag` that this object owns (one page reference), `FRAG_ALIGN`-aligned
+/// and `len` bytes long, with `len` a multiple of `FRAG_ALIGN` in
+/// `FRAG_ALIGN..=FRAG_MAX`.
 pub struct RxFrag {
     addr: NonNull<u8>,
     len: usize,
@@ -53,6 +55,17 @@ impl RxFrag {
         let len = len.clamp(1, FRAG_MAX).next_multiple_of(FRAG_ALIGN);
         // SAFETY: Allocating a fragment has no preconditions; it is safe in any context.
         let p = unsafe { bindings::vnr_netdev_alloc_frag(len as u32) };
+        let addr = NonNull::new(p.cast::<u8>())?;
+        // INVARIANT: A non-null result is a fragment of `len` bytes aligned as asked.
+        Some(Self { addr, len })
+    }
+
+    /// The same as [`RxFrag::alloc`], from the per-CPU NAPI fragment cache, which
+    /// needs no interrupt toggling; `_poll` proves NAPI (softirq) context.
+    pub fn alloc_napi(_poll: &Poll<'_>, len: usize) -> Option<Self> {
+        let len = len.clamp(1, FRAG_MAX).next_multiple_of(FRAG_ALIGN);
+        // SAFETY: We are in NAPI context (the poll token), as the NAPI cache requires.
+        let p = unsafe { bindings::vnr_napi_alloc_frag(len as u32) };
         let addr = NonNull::new(p.cast::<u8>())?;
         // INVARIANT: A non-null result is a fragment of `len` bytes aligned as asked.
         Some(Self { addr, len })

@@ -265,19 +265,19 @@ unsafe impl Buffer for TxSkb {
                 bindings::vnr_skb_has_frag_list(skb),
             )
         };
-        let (tail, room) = sg.raw_tail();
         // `skb_to_sgvec` writes one entry for the linear part and one per fragment; it
         // does not check the table size, so do it here. Frag lists are never offered
         // (no NETIF_F_FRAGLIST), so refuse them rather than walk them.
-        if fraglist || frags + 1 > room {
+        if fraglist {
             return Err(super::emsgsize());
         }
+        let tail = sg.raw_tail(frags + 1).ok_or_else(super::emsgsize)?;
         let n = if self.pushed {
-            // SAFETY: `tail` has `room >= frags + 1` entries; the skb is valid and owned,
+            // SAFETY: `tail` has `frags + 1` cleared entries; the skb is valid and owned,
             // with the header written in front of its data by `new`.
             unsafe { bindings::vnr_skb_to_sgvec_with_hdr(skb, tail, self.hdr_len as u32) }
         } else {
-            // SAFETY: `tail` has `room >= frags + 1` entries; the skb is valid and owned.
+            // SAFETY: `tail` has `frags + 1` cleared entries; the skb is valid and owned.
             unsafe { bindings::skb_to_sgvec(skb, tail, 0, self.skb.len() as i32) }
         };
         if n < 0 {

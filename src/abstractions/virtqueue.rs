@@ -51,9 +51,12 @@ impl SgList<'_> {
         self.out = Some(self.used);
     }
 
-    /// The raw table, for [`Buffer`] implementations that fill it with C helpers.
-    pub(crate) fn raw_tail(&mut self) -> (*mut bindings::scatterlist, usize) {
-        (self.sg[self.used..].as_mut_ptr(), MAX_SG - self.used)
+    /// The next `want` entries of the raw table, cleared, for [`Buffer`]
+    /// implementations that fill them with C helpers; `None` if fewer are left.
+    pub(crate) fn raw_tail(&mut self, want: usize) -> Option<*mut bindings::scatterlist> {
+        let tail = self.sg.get_mut(self.used..)?.get_mut(..want)?;
+        tail.fill(bindings::scatterlist::default());
+        Some(tail.as_mut_ptr())
     }
 
     /// Records that `n` more entries were filled by a C helper.
@@ -80,9 +83,13 @@ impl SgList<'_> {
             return Err(super::emsgsize());
         }
         let len = u32::try_from(len).map_err(|_| EINVAL)?;
+        // The table is not cleared before each add (most of it is never used): clear
+        // the entry, as `sg_init_table` would, before setting it.
+        let entry = &mut self.sg[self.used];
+        *entry = bindings::scatterlist::default();
         // SAFETY: The entry is within the table; `ptr` is a kernel address valid for `len`
         // bytes by the caller's guarantee.
-        unsafe { bindings::vnr_sg_set_buf(&mut self.sg[self.used], ptr.cast(), len) };
+        unsafe { bindings::vnr_sg_set_buf(entry, ptr.cast(), len) };
         self.used += 1;
         Ok(())
     }
@@ -160,8 +167,8 @@ impl<B: Buffer> Virtqueue<B> {
     /// Adds a buffer. On failure (ring full, or the buffer could not be described)
     /// the buffer is handed back with the error.
     pub fn add(&mut self, mut buf: B, gfp: super::Gfp) -> Result<(), (Error, B)> {
-        // SAFETY: `self.sg` has `MAX_SG` entries.
-        unsafe { bindings::sg_init_table(self.sg.as_mut_ptr(), MAX_SG as u32) };
+        // Each entry is cleared as `fill` takes it (`push`, `raw_tail`), not the whole
+        // table here: a packet uses a few of its `MAX_SG` entries.
         let mut list = SgList {
             sg: &mut self.sg,
             used: 0,

@@ -98,7 +98,10 @@ pub fn refill(
             let len = len
                 .clamp(1, frag::FRAG_MAX)
                 .next_multiple_of(frag::FRAG_ALIGN);
-            fill_ring(q, vq, len, || RxFrag::alloc(len))
+            fill_ring(q, vq, len, || match ctx {
+                AllocCtx::Napi(poll) => RxFrag::alloc_napi(poll, len),
+                AllocCtx::Process => RxFrag::alloc(len),
+            })
         }
         RxVq::Detached => true,
     }

@@ -70,9 +70,8 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
     if req.partial_csum {
         q.stats.tx_csum_partial.inc();
     }
-    let mut hdr = [0u8; 20];
-    let hdr = &mut hdr[..vn.hdr_len];
-    h.write(hdr);
+    let hdr = h.to_bytes();
+    let hdr = &hdr[..vn.hdr_len.min(hdr.len())];
     let len = skb.len() as u32;
     let buf = match TxSkb::new(skb, hdr, features::any_header_sg(vn.features)) {
         Ok(buf) => buf,

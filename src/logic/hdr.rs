@@ -66,6 +66,9 @@ const GSO_SIZE: usize = 4;
 const CSUM_START: usize = 6;
 const CSUM_OFFSET: usize = 8;
 const NUM_BUFFERS: usize = 10;
+// `NetHdr::to_bytes` lays the fields out in this order.
+const _: () = assert!(FLAGS == 0 && GSO_TYPE == 1 && HDR_LEN == 2 && GSO_SIZE == 4);
+const _: () = assert!(CSUM_START == 6 && CSUM_OFFSET == 8 && NUM_BUFFERS == 10);
 
 fn le16(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
@@ -93,20 +96,45 @@ impl NetHdr {
         })
     }
 
+    /// The header as the device reads it, in the longest layout (20 bytes, hash
+    /// fields zero): a device with a 10- or 12-byte header takes the first bytes.
+    /// Built as one array, so the transmit path stores it without slice copies.
+    pub fn to_bytes(&self) -> [u8; 20] {
+        let [h0, h1] = self.hdr_len.to_le_bytes();
+        let [g0, g1] = self.gso_size.to_le_bytes();
+        let [s0, s1] = self.csum_start.to_le_bytes();
+        let [o0, o1] = self.csum_offset.to_le_bytes();
+        let [n0, n1] = self.num_buffers.to_le_bytes();
+        let b = [
+            self.flags,
+            self.gso_type,
+            h0,
+            h1,
+            g0,
+            g1,
+            s0,
+            s1,
+            o0,
+            o1,
+            n0,
+            n1,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        ];
+        b
+    }
+
     /// Writes the header into `out` (10, 12 or 20 bytes); bytes past 12 are zeroed.
     pub fn write(&self, out: &mut [u8]) {
-        for b in out.iter_mut() {
-            *b = 0;
-        }
-        out[FLAGS] = self.flags;
-        out[GSO_TYPE] = self.gso_type;
-        out[HDR_LEN..HDR_LEN + 2].copy_from_slice(&self.hdr_len.to_le_bytes());
-        out[GSO_SIZE..GSO_SIZE + 2].copy_from_slice(&self.gso_size.to_le_bytes());
-        out[CSUM_START..CSUM_START + 2].copy_from_slice(&self.csum_start.to_le_bytes());
-        out[CSUM_OFFSET..CSUM_OFFSET + 2].copy_from_slice(&self.csum_offset.to_le_bytes());
-        if out.len() >= 12 {
-            out[NUM_BUFFERS..NUM_BUFFERS + 2].copy_from_slice(&self.num_buffers.to_le_bytes());
-        }
+        let b = self.to_bytes();
+        let n = out.len().min(b.len());
+        out[..n].copy_from_slice(&b[..n]);
     }
 }
 

@@ -49,10 +49,16 @@ pub struct RxFrag {
 unsafe impl Send for RxFrag {}
 
 impl RxFrag {
+    /// The size a buffer asked for `len` bytes gets: rounded up to [`FRAG_ALIGN`],
+    /// at most [`FRAG_MAX`].
+    pub fn granted_len(len: usize) -> usize {
+        len.clamp(1, FRAG_MAX).next_multiple_of(FRAG_ALIGN)
+    }
+
     /// Allocates a buffer of at least `len` bytes (rounded up to [`FRAG_ALIGN`],
     /// at most [`FRAG_MAX`]). Never sleeps.
     pub fn alloc(len: usize) -> Option<Self> {
-        let len = len.clamp(1, FRAG_MAX).next_multiple_of(FRAG_ALIGN);
+        let len = Self::granted_len(len);
         // SAFETY: Allocating a fragment has no preconditions; it is safe in any context.
         let p = unsafe { bindings::vnr_netdev_alloc_frag(len as u32) };
         let addr = NonNull::new(p.cast::<u8>())?;
@@ -63,7 +69,7 @@ impl RxFrag {
     /// The same as [`RxFrag::alloc`], from the per-CPU NAPI fragment cache, which
     /// needs no interrupt toggling; `_poll` proves NAPI (softirq) context.
     pub fn alloc_napi(_poll: &Poll<'_>, len: usize) -> Option<Self> {
-        let len = len.clamp(1, FRAG_MAX).next_multiple_of(FRAG_ALIGN);
+        let len = Self::granted_len(len);
         // SAFETY: We are in NAPI context (the poll token), as the NAPI cache requires.
         let p = unsafe { bindings::vnr_napi_alloc_frag(len as u32) };
         let addr = NonNull::new(p.cast::<u8>())?;

@@ -94,10 +94,8 @@ pub fn refill(
                 frag::FRAG_MAX,
                 frag::FRAG_ALIGN,
             );
-            // `RxFrag::alloc` rounds up to whole granules: count what it hands out.
-            let len = len
-                .clamp(1, frag::FRAG_MAX)
-                .next_multiple_of(frag::FRAG_ALIGN);
+            // Count what the allocator hands out, not what was asked for.
+            let len = RxFrag::granted_len(len);
             fill_ring(q, vq, len, || match ctx {
                 AllocCtx::Napi(poll) => RxFrag::alloc_napi(poll, len),
                 AllocCtx::Process => RxFrag::alloc(len),

@@ -7,6 +7,8 @@
 #   make test       everything from scratch: deps, kernel, module, host tests, VM selftests
 #   make shell      interactive guest shell with the module loaded
 #   make bench      ours against the in-tree virtio_net, side by side (BENCHMARKS.md)
+#   make fuzz       fuzz the parsers of device-written data (FUZZ_SECS per target)
+#   make faults     the fault suite on the debug kernel (KASAN, kmemleak, fault injection)
 #
 # KDIR=/path/to/built/kernel  builds against another Rust-enabled 6.12 tree (LLVM=1).
 
@@ -17,7 +19,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 KDIR ?=
 kdir = $(if $(KDIR),$(KDIR),$(shell scripts/kernel.sh))
 
-.PHONY: all module deps kernel host-test vm-test test run shell bench fmt fmt-check clippy clean
+.PHONY: all module deps kernel host-test vm-test test run shell bench fuzz faults fmt fmt-check clippy clean
 
 all: module
 
@@ -49,11 +51,18 @@ test:
 bench:
 	@qemu-test/bench.sh
 
+FUZZ_SECS ?= 60
+fuzz:
+	@scripts/fuzz.sh $(FUZZ_SECS)
+
+faults:
+	@qemu-test/faults.sh
+
 fmt:
-	rustfmt src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs
+	rustfmt src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs host-tests/fuzz/fuzz_targets/*.rs
 
 fmt-check:
-	rustfmt --check src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs
+	rustfmt --check src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs host-tests/fuzz/fuzz_targets/*.rs
 
 clean:
 	@k="$(KDIR)"; test -z "$$k" || $(MAKE) -C "$$k" M=$(CURDIR) LLVM=1 clean

@@ -32,3 +32,8 @@ if ! bindgen --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
 	echo "deps: installing bindgen-cli $BINDGEN_VERSION"
 	cargo install --locked "bindgen-cli@$BINDGEN_VERSION"
 fi
+CARGO_FUZZ_VERSION=0.13.2
+if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+	echo "deps: installing cargo-fuzz $CARGO_FUZZ_VERSION"
+	cargo install --locked "cargo-fuzz@$CARGO_FUZZ_VERSION"
+fi

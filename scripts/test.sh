@@ -36,7 +36,7 @@ else
 fi
 
 echo "== static checks"
-if rustfmt --check src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs > "$out/rustfmt.log" 2>&1; then
+if rustfmt --check src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs host-tests/fuzz/fuzz_targets/*.rs > "$out/rustfmt.log" 2>&1; then
 	pass "rustfmt clean"
 else
 	head -40 "$out/rustfmt.log"; fail "rustfmt clean"
@@ -56,6 +56,15 @@ fi
 while read -r p f; do
 	passed=$((passed + p)); failed=$((failed + f))
 done < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$out/host-tests.log")
+
+echo "== fuzzing the parsers of device-written data (20 s per target, committed corpora)"
+while read -r line; do
+	case "$line" in
+	"fuzz "*": ok"*) pass "${line%% (*}"; echo "  $line" ;;
+	"fuzz "*) fail "$line" ;;
+	*) echo "  $line" ;;
+	esac
+done < <(scripts/fuzz.sh "${VNR_FUZZ_SECS:-20}" 2>&1)
 
 # count_ktap FILE LABEL: adds a KTAP stream's results to the totals.
 count_ktap() {

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Feature bits and config space as a device presents them: whatever it offers and
+//! writes, the driver ends up with a feature set it can drive, a queue-pair count
+//! within its limits, an MTU the stack accepts and a speed/duplex ethtool can show.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use virtio_net_rust_logic::features::{self, Features};
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 8 + 17 {
+        return;
+    }
+    let offered = u64::from_le_bytes(data[..8].try_into().unwrap());
+    let cfg = &data[8..];
+    let le16 = |at: usize| u16::from_le_bytes([cfg[at], cfg[at + 1]]);
+    use features::config_offset as off;
+
+    // What the driver asks for, then its own consistency rules.
+    let mask = features::DRIVER_FEATURES
+        .iter()
+        .fold(0u64, |m, &b| m | 1 << b);
+    let f = features::negotiate(Features(offered & mask));
+    assert_eq!(features::negotiate(f), f, "negotiation is a fixed point");
+    assert!(f.0 & !mask == 0, "never more than the driver knows");
+    if features::guest_gso(f) {
+        assert!(f.has(features::GUEST_CSUM) && f.has(features::MRG_RXBUF));
+    }
+    let hl = features::hdr_len(f);
+    assert!(hl == 10 || hl == 12 || hl == 20);
+
+    let pairs = features::queue_pairs(f, le16(off::MAX_VIRTQUEUE_PAIRS));
+    assert!((1..=features::MAX_QUEUE_PAIRS).contains(&pairs));
+    if let Some(mtu) = features::device_mtu(f, le16(off::MTU)) {
+        assert!(mtu >= features::MIN_MTU);
+    }
+    let small = 1500;
+    let max = features::max_mtu(f, features::device_mtu(f, le16(off::MTU)), small);
+    assert!(max >= features::MIN_MTU);
+    let speed = u32::from_le_bytes(cfg[off::SPEED..off::SPEED + 4].try_into().unwrap());
+    if let Some(s) = features::valid_speed(speed) {
+        assert!(s <= i32::MAX as u32 || s == features::SPEED_UNKNOWN);
+    }
+    if let Some(d) = features::valid_duplex(cfg[off::DUPLEX]) {
+        assert!(matches!(d, 0 | 1 | 0xff));
+    }
+    if let Ok(n) = features::check_channels(u32::from(cfg[0]), 0, 0, 0, pairs) {
+        assert!(n >= 1 && n <= pairs);
+    }
+});

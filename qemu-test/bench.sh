@@ -30,22 +30,17 @@ modroot="$(dirname "$kdir")/modroot"
 echo "bench: kernel $kdir"
 
 # Our module for the benchmark kernel, built from a copy of the sources.
-build="$root/qemu-test/out/bench-module"
-rm -rf "$build"
-mkdir -p "$build"
-tar -c --exclude='*.o' --exclude='.*.cmd' --exclude=bindings_generated.rs Kbuild src | tar -x -C "$build"
-make -s -C "$kdir" M="$build" LLVM=1 modules > "$root/qemu-test/out/bench-module.log" 2>&1 ||
-	{ tail -30 "$root/qemu-test/out/bench-module.log"; exit 1; }
+ko=$(scripts/module-for.sh bench)
 
 rm -rf "$res"
 mkdir -p "$res"
 initrd="$res/initramfs.cpio.gz"
 [ -n "${VNR_BENCH_PERF:-}" ] && export VNR_INITRAMFS_PERF=1
-qemu-test/mkinitramfs.sh "$initrd" "$modroot" "$build/virtio_net_rust.ko"
+qemu-test/mkinitramfs.sh "$initrd" "$modroot" "$ko"
 
 # Module sizes as the kernel loads them (sections text, data, bss).
 intree=$(find "$modroot" -path '*/kernel/drivers/net/virtio_net.ko' | head -1)
-size "$build/virtio_net_rust.ko" "$intree" > "$res/sizes.txt"
+size "$ko" "$intree" > "$res/sizes.txt"
 
 extra=()
 [ -n "${VNR_BENCH_WORKLOADS:-}" ] && extra+=(--guest-arg "workloads=$VNR_BENCH_WORKLOADS")

@@ -146,7 +146,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--initrd", required=True)
-    ap.add_argument("--mode", choices=["tests", "demo", "bench", "kselftest", "shell"], default="tests")
+    ap.add_argument("--mode", choices=["tests", "demo", "bench", "kselftest", "faults", "shell"], default="tests")
     ap.add_argument("--dut-driver", default="virtio_net_rust")
     ap.add_argument("--dut-props", default="", help="extra virtio-net-pci properties, e.g. ',mrg_rxbuf=off'")
     ap.add_argument("--queues", type=int, default=1)

@@ -109,3 +109,98 @@ dump_blocked() {
 		sed 's/^/#   /' $p/stack
 	done
 }
+
+BLOB=/tmp/blob
+make_blob() {
+	[ -f $BLOB.sum ] && return 0
+	head -c $((BLOB_MB * 1048576)) /dev/urandom > $BLOB || return 1
+	sha256sum < $BLOB | cut -d' ' -f1 > $BLOB.sum
+}
+
+# transfer SENDER_NS RECEIVER_NS RECEIVER_ADDR: the BLOB_MB MiB blob over TCP,
+# checksummed.
+transfer() {
+	local snd=$1 rcv=$2 addr=$3 port=$((5000 + $$ % 1000))
+	make_blob || return 1
+	rm -f /tmp/recv.sum
+	$rcv sh -c "socat -u TCP-LISTEN:$port,reuseaddr STDOUT | sha256sum | cut -d' ' -f1 > /tmp/recv.sum" &
+	local lpid=$!
+	wait_for 10 sh -c "$rcv netstat -ltn | grep -q :$port" || { log "listener not up"; kill $lpid; return 1; }
+	local t0=$(date +%s)
+	if ! timeout 200 $snd socat -u FILE:$BLOB TCP:$addr:$port; then
+		log "sender failed or stalled; DUT counters:"
+		ethtool -S "$DUT" 2>&1 | grep -v ': 0$' | sed 's/^/#   /'
+		ip -s link show "$DUT" | sed 's/^/#   /'
+		kill $lpid
+		return 1
+	fi
+	wait $lpid
+	local t1=$(date +%s)
+	log "$BLOB_MB MiB in $((t1 - t0)) s, sha256 $(cat $BLOB.sum) vs $(cat /tmp/recv.sum 2>/dev/null)"
+	[ "$(cat /tmp/recv.sum 2>/dev/null)" = "$(cat $BLOB.sum)" ]
+}
+
+# Per-queue counter NAME of the DUT from ethtool -S (empty if the driver has none).
+stat_of() { ethtool -S "$DUT" 2>/dev/null | sed -n "s/^ *$1: //p"; }
+# stat_sum DIR NAME: DIR<N>_NAME summed over every queue (a multiqueue device
+# spreads flows over them).
+stat_sum() { ethtool -S "$DUT" 2>/dev/null | sed -n "s/^ *$1[0-9]*_$2: //p" | awk '{s += $1} END {print s + 0}'; }
+# combined channels from ethtool -l: "max" or "cur".
+channels() {
+	case $1 in
+	max) ethtool -l "$DUT" | sed -n '/maximums/,/Current/s/^Combined:[[:space:]]*//p' ;;
+	cur) ethtool -l "$DUT" | sed -n '/Current/,$s/^Combined:[[:space:]]*//p' ;;
+	esac
+}
+
+# ring ITEM: "rx", "tx", "rxmax" or "txmax" from ethtool -g.
+ring() {
+	case $1 in
+	rxmax) ethtool -g "$DUT" | sed -n '/maximums/,/Current/s/^RX:[[:space:]]*//p' ;;
+	txmax) ethtool -g "$DUT" | sed -n '/maximums/,/Current/s/^TX:[[:space:]]*//p' ;;
+	rx) ethtool -g "$DUT" | sed -n '/Current/,$s/^RX:[[:space:]]*//p' ;;
+	tx) ethtool -g "$DUT" | sed -n '/Current/,$s/^TX:[[:space:]]*//p' ;;
+	esac
+}
+
+
+# run_suite TEST...: the KTAP runner. Sets up both NICs, then runs t_NAME for each
+# test (all of them, or those in vnr.only=), fails a test whose run left a splat in
+# the kernel log, and calls after_test (if defined) after each one.
+run_suite() {
+	local selected= t n=0 i=0 failed=0 rc splat
+	for t in "$@"; do
+		[ -z "$ONLY" ] || echo ",$ONLY," | grep -q ",$t," || continue
+		selected="$selected $t"
+		n=$((n + 1))
+	done
+	echo "1..$n"
+	log "device under test: driver $DRV"
+	if ! setup_all; then
+		log "setup failed"
+		dmesg | tail -30 | sed 's/^/# /'
+		for t in $selected; do i=$((i + 1)); echo "not ok $i $t # setup failed"; done
+		exit 1
+	fi
+	dmesg -c >/dev/null
+	log "DUT $DUT ($DUT_VDEV), peer $PEER ($PEER_VDEV)"
+	command -v before_suite >/dev/null && before_suite
+	for t in $selected; do
+		i=$((i + 1))
+		log "-- $t"
+		t_$t
+		rc=$?
+		command -v after_test >/dev/null && { after_test || rc=1; }
+		splat=$(dmesg -c | grep -E "$SPLAT")
+		if [ -n "$splat" ]; then
+			echo "$splat" | sed 's/^/# splat: /'
+			rc=1
+		fi
+		case $rc in
+		0) echo "ok $i $t" ;;
+		4) echo "ok $i $t # SKIP" ;;
+		*) echo "not ok $i $t"; failed=$((failed + 1)) ;;
+		esac
+	done
+	exit $((failed > 0))
+}

@@ -15,8 +15,6 @@ for arg in $(cat /proc/cmdline); do
 	esac
 done
 
-BLOB=/tmp/blob
-BLOB_SIZE=$((BLOB_MB * 1048576))
 
 # ---- tests: each returns 0 (pass), 1 (fail) or 4 (skip) ----
 
@@ -71,35 +69,6 @@ t_ping4() {
 t_ping6() {
 	ping6 -c 3 -W 5 -q $PEER_V6 >/dev/null || return 1
 	ip netns exec peer ping6 -c 3 -W 5 -q $DUT_V6 >/dev/null
-}
-
-make_blob() {
-	[ -f $BLOB.sum ] && return 0
-	head -c $BLOB_SIZE /dev/urandom > $BLOB || return 1
-	sha256sum < $BLOB | cut -d' ' -f1 > $BLOB.sum
-}
-
-# transfer SENDER_NS RECEIVER_NS RECEIVER_ADDR: BLOB_MB MiB (256 unless vnr.blob_mb=)
-# over TCP, checksummed.
-transfer() {
-	local snd=$1 rcv=$2 addr=$3 port=$((5000 + $$ % 1000))
-	make_blob || return 1
-	rm -f /tmp/recv.sum
-	$rcv sh -c "socat -u TCP-LISTEN:$port,reuseaddr STDOUT | sha256sum | cut -d' ' -f1 > /tmp/recv.sum" &
-	local lpid=$!
-	wait_for 10 sh -c "$rcv netstat -ltn | grep -q :$port" || { log "listener not up"; kill $lpid; return 1; }
-	local t0=$(date +%s)
-	if ! timeout 200 $snd socat -u FILE:$BLOB TCP:$addr:$port; then
-		log "sender failed or stalled; DUT counters:"
-		ethtool -S "$DUT" 2>&1 | grep -v ': 0$' | sed 's/^/#   /'
-		ip -s link show "$DUT" | sed 's/^/#   /'
-		kill $lpid
-		return 1
-	fi
-	wait $lpid
-	local t1=$(date +%s)
-	log "$BLOB_MB MiB in $((t1 - t0)) s, sha256 $(cat $BLOB.sum) vs $(cat /tmp/recv.sum 2>/dev/null)"
-	[ "$(cat /tmp/recv.sum 2>/dev/null)" = "$(cat $BLOB.sum)" ]
 }
 
 t_tcp_dut_to_peer() { transfer "" "/usr/bin/ip netns exec peer" $PEER_V4; }
@@ -201,11 +170,6 @@ t_rmmod_idle() {
 	wait_for 30 carrier_up || { log "no carrier after rebind"; return 1; }
 }
 
-# Per-queue counter NAME of the DUT from ethtool -S (empty if the driver has none).
-stat_of() { ethtool -S "$DUT" 2>/dev/null | sed -n "s/^ *$1: //p"; }
-# stat_sum DIR NAME: DIR<N>_NAME summed over every queue (a multiqueue device
-# spreads flows over them).
-stat_sum() { ethtool -S "$DUT" 2>/dev/null | sed -n "s/^ *$1[0-9]*_$2: //p" | awk '{s += $1} END {print s + 0}'; }
 # Whether ethtool -k reports offload NAME on.
 offload_on() { ethtool -k "$DUT" | grep -q "^$1: on"; }
 
@@ -318,14 +282,6 @@ t_vlan() {
 	return $rc
 }
 
-# combined channels from ethtool -l: "max" or "cur".
-channels() {
-	case $1 in
-	max) ethtool -l "$DUT" | sed -n '/maximums/,/Current/s/^Combined:[[:space:]]*//p' ;;
-	cur) ethtool -l "$DUT" | sed -n '/Current/,$s/^Combined:[[:space:]]*//p' ;;
-	esac
-}
-
 # Byte queue limits follow the transmit ring: after traffic the limit has adapted
 # and, once idle, nothing is left in flight (every sent byte was completed).
 t_bql() {
@@ -335,16 +291,6 @@ t_bql() {
 	wait_for 10 sh -c "[ \$(cat $d/inflight) = 0 ]" || { log "inflight $(cat $d/inflight) when idle"; return 1; }
 	log "limit $(cat $d/limit), inflight $(cat $d/inflight)"
 	[ "$(cat $d/limit)" -gt 0 ]
-}
-
-# ring ITEM: "rx", "tx", "rxmax" or "txmax" from ethtool -g.
-ring() {
-	case $1 in
-	rxmax) ethtool -g "$DUT" | sed -n '/maximums/,/Current/s/^RX:[[:space:]]*//p' ;;
-	txmax) ethtool -g "$DUT" | sed -n '/maximums/,/Current/s/^TX:[[:space:]]*//p' ;;
-	rx) ethtool -g "$DUT" | sed -n '/Current/,$s/^RX:[[:space:]]*//p' ;;
-	tx) ethtool -g "$DUT" | sed -n '/Current/,$s/^TX:[[:space:]]*//p' ;;
-	esac
 }
 
 # ethtool -G under traffic: sizes beyond the maximum or not a power of two are
@@ -495,12 +441,6 @@ TESTS="rmmod_idle module_bound mac_and_drvinfo ethtool_queries coalesce link_fol
 tcp_peer_to_dut offloads_used rx_filter_promisc mac_change vlan mtu_change channels_under_traffic ring_resize_under_traffic bql stats_count_traffic down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----
-selected=
-for t in $TESTS; do
-	[ -z "$ONLY" ] || echo ",$ONLY," | grep -q ",$t," || continue
-	selected="$selected $t"
-done
-
 echo "TAP version 13"
 if [ "$ONLY" = bind_refused ]; then
 	echo "1..1"
@@ -509,35 +449,4 @@ if [ "$ONLY" = bind_refused ]; then
 	echo "not ok 1 bind_refused"
 	exit 1
 fi
-n=0
-for t in $selected; do n=$((n + 1)); done
-echo "1..$n"
-log "device under test: driver $DRV"
-if ! setup_all; then
-	log "setup failed"
-	dmesg | tail -30 | sed 's/^/# /'
-	i=0
-	for t in $selected; do i=$((i + 1)); echo "not ok $i $t # setup failed"; done
-	exit 1
-fi
-dmesg -c >/dev/null
-log "DUT $DUT ($DUT_VDEV), peer $PEER ($PEER_VDEV)"
-
-i=0 failed=0
-for t in $selected; do
-	i=$((i + 1))
-	log "-- $t"
-	t_$t
-	rc=$?
-	splat=$(dmesg -c | grep -E "$SPLAT")
-	if [ -n "$splat" ]; then
-		echo "$splat" | sed 's/^/# splat: /'
-		rc=1
-	fi
-	case $rc in
-	0) echo "ok $i $t" ;;
-	4) echo "ok $i $t # SKIP" ;;
-	*) echo "not ok $i $t"; failed=$((failed + 1)) ;;
-	esac
-done
-exit $((failed > 0))
+run_suite $TESTS

@@ -1,0 +1,59 @@
+#!/bin/bash
+# `make faults`: the fault suite (qemu-test/guest/faults.sh) on the debug kernel
+# (scripts/kernel.sh debug: KASAN, kmemleak, lockdep, DEBUG_OBJECTS, failslab and
+# fail_page_alloc, PCI hotplug), with our driver and then with the in-tree
+# virtio_net on the device under test, 2 queue pairs; then the transmit watchdog
+# test on a device that holds its transmit buffers, for both drivers.
+#
+# Writes qemu-test/out/faults-{ours,intree}.out (KTAP), faults-parity.md, and
+# exits 0 only if every test passed for our driver with a clean kernel log.
+#   VNR_FAULT_RELOADS=50 VNR_FAULT_FLAPS=200   repetitions of the long stress tests
+#   VNR_FAULT_DRIVERS="virtio_net_rust virtio_net"
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$HOME/.cargo/bin:$PATH"
+out="$root/qemu-test/out"
+mkdir -p "$out"
+t0=$(date +%s)
+
+kdir=$(scripts/kernel.sh debug) || exit 1
+ko=$(scripts/module-for.sh debug) || exit 1
+modroot="$(dirname "$kdir")/modroot"
+initrd="$out/initramfs-debug.$$.cpio.gz"
+trap 'rm -f "$initrd"' EXIT
+qemu-test/mkinitramfs.sh "$initrd" "$modroot" "$ko" || exit 1
+
+# The device for the watchdog test: one transmit buffer completed every 4 s.
+slow_tx=",tx=timer,x-txtimer=4000000000,x-txburst=1"
+rc=0
+for drv in ${VNR_FAULT_DRIVERS:-virtio_net_rust virtio_net}; do
+	name=ours
+	[ "$drv" = virtio_net ] && name=intree
+	f="$out/faults-$name.out"
+	qemu-test/vm.py --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" --mode faults \
+		--dut-driver "$drv" --queues 2 --guest-arg "queues=2" \
+		--guest-arg "reloads=${VNR_FAULT_RELOADS:-50}" --guest-arg "flaps=${VNR_FAULT_FLAPS:-200}" \
+		--quiet-kernel --log "$out/faults-$name.log" --timeout 3000 > "$f" 2>&1
+	r=$?
+	qemu-test/vm.py --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" --mode faults \
+		--dut-driver "$drv" --dut-props "$slow_tx" --only tx_timeout \
+		--quiet-kernel --log "$out/faults-$name-txto.log" --timeout 900 > "$f.txto" 2>&1
+	r2=$?
+	# One KTAP stream: the watchdog test appended to the suite's.
+	n=$(grep -cE '^(not )?ok [0-9]+ ' "$f")
+	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$f" | head -1)
+	sed -i "s/^1\.\.${plan:-0}\$/1..$(( ${plan:-0} + 1 ))/" "$f"
+	sed -n 's/^\(not \)\{0,1\}ok 1 tx_timeout/&/p' "$f.txto" | sed "s/ok 1 tx_timeout/ok $((n + 1)) tx_timeout/" >> "$f"
+	grep -q 'ok 1 tx_timeout' "$f.txto" || echo "not ok $((n + 1)) tx_timeout # no result (rc=$r2)" >> "$f"
+	grep -E '^# (vm: kernel log has splats|  )' "$f.txto" >> "$f"
+	echo "# faults $drv: suite rc=$r, tx_timeout rc=$r2"
+	if [ "$drv" = virtio_net_rust ] && { [ $r != 0 ] || [ $r2 != 0 ]; }; then rc=1; fi
+	echo "@@RC suite=$r txto=$r2" >> "$f"
+done
+if [ -f "$out/faults-intree.out" ]; then
+	qemu-test/parity.sh "$out/faults-ours.out" "$out/faults-intree.out" > "$out/faults-parity.md"
+	cat "$out/faults-parity.md"
+fi
+echo "# faults: took $(( $(date +%s) - t0 )) s"
+exit $rc

@@ -123,4 +123,29 @@ qemu-test/matrix.sh > "$out/matrix.out" 2>&1
 grep -vE '^(TAP|1\.\.)' "$out/matrix.out"
 count_ktap "$out/matrix.out" "matrix variants"
 cat "$out/matrix.md"
+
+echo "== fault suite on the debug kernel (KASAN, kmemleak, lockdep, fault injection), both drivers"
+rm -f "$out"/faults-*.out
+qemu-test/faults.sh > "$out/faults.out" 2>&1
+echo "(exit $?)" >> "$out/faults.out"
+grep -E '^# (faults|vm: kernel log)' "$out/faults.out"
+if [ -f "$out/faults-ours.out" ]; then
+	quiet "$out/faults-ours.out" | grep -E '^(not )?ok |^# (traffic|injected|kmemleak|tx_timeouts|down and|[0-9]+ (reloads|flaps))'
+	count_ktap "$out/faults-ours.out" "fault tests"
+	set -- $(sed -n 's/^@@RC suite=\([0-9]*\) txto=\([0-9]*\)$/\1 \2/p' "$out/faults-ours.out")
+	guest_rc "${1:-3}" "fault suite"
+	guest_rc "${2:-3}" "fault suite, TX watchdog"
+	if [ -f "$out/faults-intree.out" ]; then
+		quiet "$out/faults-intree.out" | grep -E '^(not )?ok ' | sed 's/^/in-tree: /'
+		if qemu-test/parity.sh "$out/faults-ours.out" "$out/faults-intree.out" > /dev/null; then
+			pass "fault suite parity: every fault the in-tree driver survives, ours survives"
+		else
+			fail "fault suite parity: every fault the in-tree driver survives, ours survives"
+		fi
+		cat "$out/faults-parity.md"
+	fi
+else
+	tail -20 "$out/faults.out"
+	fail "fault suite ran (debug kernel and module build)"
+fi
 finish

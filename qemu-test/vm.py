@@ -44,6 +44,7 @@ def qemu_cmd(args, mon):
     if args.only:
         append.append(f"vnr.only={args.only}")
     append += [f"vnr.{a}" for a in args.guest_arg]
+    append += args.append
     queues = args.queues
     mq = f",mq=on,vectors={2 * queues + 2}" if queues > 1 else ""
     tapq = ",queues=%d" % queues if queues > 1 else ""
@@ -153,6 +154,8 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated test names")
     ap.add_argument("--guest-arg", action="append", default=[], metavar="KEY=VAL",
                     help="passed to the guest scripts as vnr.KEY=VAL, e.g. blob_mb=32")
+    ap.add_argument("--append", action="append", default=[], metavar="PARAM",
+                    help="extra kernel command-line parameter, e.g. watchdog_thresh=60")
     ap.add_argument("--mem", default="2G")
     ap.add_argument("--smp", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=1200)

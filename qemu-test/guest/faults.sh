@@ -32,21 +32,20 @@ traffic_loop() {
 	local name=$1 snd=$2 rcv=$3 addr=$4 port=$5 l
 	while [ ! -e /tmp/traffic.stop ]; do
 		rm -f /tmp/recv.$name
-		$rcv sh -c "socat -u TCP-LISTEN:$port,reuseaddr STDOUT | sha256sum | cut -d' ' -f1 > /tmp/recv.$name" &
+		# Both ends carry a time limit, so that a loop always ends (busybox has no pkill).
+		$rcv sh -c "timeout 330 socat -u TCP-LISTEN:$port,reuseaddr STDOUT | sha256sum | cut -d' ' -f1 > /tmp/recv.$name" &
 		l=$!
 		if ! wait_for 10 sh -c "$rcv netstat -ltn | grep -q :$port"; then
 			echo broken >> /tmp/traffic.$name
-			pkill -f "TCP-LISTEN:$port"; wait $l 2>/dev/null
-			sleep 1
+			wait $l 2>/dev/null
 			continue
 		fi
 		if timeout 300 $snd socat -u FILE:$BLOB TCP:$addr:$port,connect-timeout=5 2>/dev/null; then
 			wait $l
 			if [ "$(cat /tmp/recv.$name)" = "$(cat $BLOB.sum)" ]; then echo ok; else echo corrupt; fi >> /tmp/traffic.$name
 		else
-			pkill -f "TCP-LISTEN:$port"; wait $l 2>/dev/null
 			echo broken >> /tmp/traffic.$name
-			sleep 1
+			wait $l 2>/dev/null
 		fi
 	done
 }
@@ -67,7 +66,13 @@ traffic_check() {
 	local d ok bad rc=0 p
 	touch /tmp/traffic.stop
 	for p in $TRAFFIC_PIDS; do
-		wait_for 320 sh -c "! kill -0 $p" || { log "traffic loop $p stuck"; rc=1; kill $p; }
+		wait_for 30 sh -c "! kill -0 $p" && continue
+		log "traffic still in flight 30 s after the stress; connections and queues:"
+		netstat -tn | grep -E ':600[12] ' | sed 's/^/#   /'
+		ip netns exec peer netstat -tn | grep -E ':600[12] ' | sed 's/^/#   peer /'
+		cat /sys/class/net/$DUT/queues/tx-*/byte_queue_limits/inflight | tr '\n' ' ' | sed 's/^/#   BQL inflight: /'; echo
+		ethtool -S "$DUT" | grep -E 'tx[0-9]+_(packets|stops|wakes|kicks|timeouts)|rx[0-9]+_(packets|bufs)' | tr -s ' \n' ' ' | sed 's/^/#   /'; echo
+		wait_for 340 sh -c "! kill -0 $p" || { log "traffic loop $p stuck"; rc=1; kill $p; }
 	done
 	for d in tx rx; do
 		ok=$(grep -c '^ok$' /tmp/traffic.$d 2>/dev/null)
@@ -223,8 +228,9 @@ fi_set() { # PROBABILITY [LO HI]
 		d=/sys/kernel/debug/$d
 		[ -d $d ] || return 1
 		if [ $# -gt 1 ]; then
-			echo $2 > $d/require-start
-			echo $3 > $d/require-end
+			echo $2 > $d/require-start || return 1
+			echo $3 > $d/require-end || return 1
+			[ "$(cat $d/require-start)" != 0 ] || return 1
 			echo 32 > $d/stacktrace-depth
 			echo 0 > $d/verbose
 			echo 1 > $d/interval
@@ -241,8 +247,10 @@ t_alloc_failures() {
 	[ -d /sys/kernel/debug/failslab ] || { log "no fault injection in this kernel"; return 4; }
 	set -- $(grep "\[$DRV\]\$" /proc/kallsyms | awk '$2 ~ /^[tT]$/ { print $1 }' | sort | sed -n '1p;$p')
 	[ $# = 2 ] && [ "$1" != 0000000000000000 ] || { log "no text addresses for $DRV"; return 1; }
-	lo=$((0x$1)) hi=$((0x$2 + 0x10000))
-	log "injecting into allocations from $DRV text $(printf '%x-%x' $lo $hi)"
+	# Hex strings: busybox arithmetic is signed 64-bit, kernel addresses are not.
+	lo=0x$1
+	hi=$(printf '0x%s%08x' "${2%????????}" $((0x${2#????????} + 0x10000)))
+	log "injecting into allocations from $DRV text $lo-$hi"
 	a0=$(stat_sum rx alloc_failures)
 	traffic_start || return 1
 	sleep 3

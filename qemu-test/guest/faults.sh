@@ -28,6 +28,11 @@ done
 # and again until /tmp/traffic.stop exists; logs each transfer as ok (arrived
 # intact), corrupt (the sender finished, the receiver got other bytes) or broken
 # (the connection failed, as it may while the path is gone).
+# Kills the listener on PORT (busybox has no pkill).
+kill_listener() {
+	ps | grep "[T]CP-LISTEN:$1" | awk '{ print $1 }' | xargs -r kill 2>/dev/null
+}
+
 traffic_loop() {
 	local name=$1 snd=$2 rcv=$3 addr=$4 port=$5 l
 	while [ ! -e /tmp/traffic.stop ]; do
@@ -37,6 +42,7 @@ traffic_loop() {
 		l=$!
 		if ! wait_for 10 sh -c "$rcv netstat -ltn | grep -q :$port"; then
 			echo broken >> /tmp/traffic.$name
+			kill_listener $port
 			wait $l 2>/dev/null
 			continue
 		fi
@@ -45,6 +51,7 @@ traffic_loop() {
 			if [ "$(cat /tmp/recv.$name)" = "$(cat $BLOB.sum)" ]; then echo ok; else echo corrupt; fi >> /tmp/traffic.$name
 		else
 			echo broken >> /tmp/traffic.$name
+			kill_listener $port
 			wait $l 2>/dev/null
 		fi
 	done

@@ -34,20 +34,20 @@ for drv in ${VNR_FAULT_DRIVERS:-virtio_net_rust virtio_net}; do
 	name=ours
 	[ "$drv" = virtio_net ] && name=intree
 	f="$out/faults-$name.out"
-	qemu-test/vm.py --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" --mode faults "${append[@]}" \
-		--dut-driver "$drv" --queues 2 --guest-arg "queues=2" \
+	vm=(qemu-test/vm.py --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" --mode faults
+		"${append[@]}" --dut-driver "$drv" --quiet-kernel)
+	"${vm[@]}" --queues 2 --guest-arg "queues=2" \
 		--guest-arg "reloads=${VNR_FAULT_RELOADS:-50}" --guest-arg "flaps=${VNR_FAULT_FLAPS:-200}" \
-		--quiet-kernel --log "$out/faults-$name.log" --timeout 3000 > "$f" 2>&1
+		--log "$out/faults-$name.log" --timeout 3000 > "$f" 2>&1
 	r=$?
-	qemu-test/vm.py --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" --mode faults "${append[@]}" \
-		--dut-driver "$drv" --dut-props "$slow_tx" --only tx_timeout \
-		--quiet-kernel --log "$out/faults-$name-txto.log" --timeout 900 > "$f.txto" 2>&1
+	"${vm[@]}" --dut-props "$slow_tx" --only tx_timeout \
+		--log "$out/faults-$name-txto.log" --timeout 900 > "$f.txto" 2>&1
 	r2=$?
 	# One KTAP stream: the watchdog test appended to the suite's.
 	n=$(grep -cE '^(not )?ok [0-9]+ ' "$f")
 	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$f" | head -1)
 	sed -i "s/^1\.\.${plan:-0}\$/1..$(( ${plan:-0} + 1 ))/" "$f"
-	sed -n 's/^\(not \)\{0,1\}ok 1 tx_timeout/&/p' "$f.txto" | sed "s/ok 1 tx_timeout/ok $((n + 1)) tx_timeout/" >> "$f"
+	grep -E '^(not )?ok 1 tx_timeout' "$f.txto" | sed "s/ok 1 tx_timeout/ok $((n + 1)) tx_timeout/" >> "$f"
 	grep -q 'ok 1 tx_timeout' "$f.txto" || echo "not ok $((n + 1)) tx_timeout # no result (rc=$r2)" >> "$f"
 	grep -E '^# (vm: kernel log has splats|  )' "$f.txto" >> "$f"
 	echo "# faults $drv: suite rc=$r, tx_timeout rc=$r2"

@@ -24,20 +24,20 @@ done
 
 # ---- traffic whose data is checked ----
 
-# traffic_loop NAME SENDER_NS RECEIVER_NS ADDR PORT: sends the blob over TCP again
-# and again until /tmp/traffic.stop exists; logs each transfer as ok (arrived
-# intact), corrupt (the sender finished, the receiver got other bytes) or broken
-# (the connection failed, as it may while the path is gone).
 # Kills the listener on PORT (busybox has no pkill).
 kill_listener() {
 	ps | grep "[T]CP-LISTEN:$1" | awk '{ print $1 }' | xargs -r kill 2>/dev/null
 }
 
+# traffic_loop NAME SENDER_NS RECEIVER_NS ADDR PORT: sends the blob over TCP again
+# and again until /tmp/traffic.stop exists; logs each transfer as ok (arrived
+# intact), corrupt (the sender finished, the receiver got other bytes) or broken
+# (the connection failed, as it may while the path is gone).
 traffic_loop() {
 	local name=$1 snd=$2 rcv=$3 addr=$4 port=$5 l
 	while [ ! -e /tmp/traffic.stop ]; do
 		rm -f /tmp/recv.$name
-		# Both ends carry a time limit, so that a loop always ends (busybox has no pkill).
+		# Both ends carry a time limit, so that a loop always ends.
 		$rcv sh -c "timeout 330 socat -u TCP-LISTEN:$port,reuseaddr STDOUT | sha256sum | cut -d' ' -f1 > /tmp/recv.$name" &
 		l=$!
 		if ! wait_for 10 sh -c "$rcv netstat -ltn | grep -q :$port"; then
@@ -93,7 +93,7 @@ traffic_check() {
 # Counters stay consistent: the per-queue counters (where the driver has them) add
 # up to the interface's.
 counters_consistent() {
-	local q sum=0 rc=0 d
+	local sum rc=0 d
 	[ -n "$(stat_of rx0_packets)" ] || return 0
 	for d in rx tx; do
 		sum=$(stat_sum $d packets)
@@ -102,16 +102,6 @@ counters_consistent() {
 			{ log "$d: per-queue sum $sum above the interface's"; rc=1; }
 	done
 	return $rc
-}
-
-# Brings the DUT back after its interface went away (module reload, hot-plug).
-rebind_dut() {
-	DUT_VDEV=$(vdev_of $DUT_PCI)
-	[ -n "$DUT_VDEV" ] || { log "no virtio device at $DUT_PCI"; return 1; }
-	bind "$DUT_VDEV" "$DRV" || return 1
-	setup_dut || return 1
-	wait_for 30 carrier_up || { log "no carrier"; return 1; }
-	wait_for 30 ping -c 1 -W 1 $PEER_V4 || { log "no ping"; return 1; }
 }
 
 # ---- kmemleak after every test ----
@@ -189,7 +179,7 @@ t_link_flaps() {
 # MTU changes under checked traffic.
 t_mtu_changes() {
 	local i m max rc=0
-	max=$(ip -d link show "$DUT" | sed -n 's/.*maxmtu \([0-9]*\).*/\1/p')
+	max=$(max_mtu)
 	traffic_start || return 1
 	for i in $(seq 1 10); do
 		for m in 9000 1280 4000 576 1500; do
@@ -311,7 +301,7 @@ t_bad_requests() {
 	state() {
 		echo "$(ethtool -g "$DUT" | tail -5 | tr -s ' \n' ' ')|$(ethtool -l "$DUT" | tail -5 | tr -s ' \n' ' ')|$(ethtool -c "$DUT" | grep -E '^(rx|tx)-(frames|usecs):' | tr -s ' \n' ' ')|$(cat /sys/class/net/$DUT/mtu)|$(cat /sys/class/net/$DUT/address)"
 	}
-	max=$(ip -d link show "$DUT" | sed -n 's/.*maxmtu \([0-9]*\).*/\1/p')
+	max=$(max_mtu)
 	before=$(state)
 	for req in "-G $DUT rx 0" "-G $DUT rx $(( $(ring rxmax) * 2 ))" "-G $DUT tx 100" \
 		"-L $DUT combined 0" "-L $DUT combined $(( $(channels max) + 1 ))" "-L $DUT rx 1 tx 1" \

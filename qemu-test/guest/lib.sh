@@ -94,6 +94,19 @@ start_peer_iperf() {
 	wait_for 5 sh -c 'pidof iperf3 >/dev/null'
 }
 
+# Brings the DUT back after its interface went away (module reload, hot-plug).
+rebind_dut() {
+	DUT_VDEV=$(vdev_of $DUT_PCI)
+	[ -n "$DUT_VDEV" ] || { log "no virtio device at $DUT_PCI"; return 1; }
+	bind "$DUT_VDEV" "$DRV" || return 1
+	setup_dut || return 1
+	wait_for 30 carrier_up || { log "no carrier"; return 1; }
+	wait_for 30 ping -c 1 -W 1 $PEER_V4 || { log "no ping"; return 1; }
+}
+
+# The DUT's largest MTU, as the driver announced it.
+max_mtu() { ip -d link show "$DUT" | sed -n 's/.*maxmtu \([0-9]*\).*/\1/p'; }
+
 carrier_up() { [ "$(cat /sys/class/net/$DUT/carrier 2>/dev/null)" = 1 ]; }
 carrier_down() { [ "$(cat /sys/class/net/$DUT/carrier 2>/dev/null)" = 0 ]; }
 

@@ -147,10 +147,7 @@ t_rmmod_under_traffic() {
 	kill $ipid 2>/dev/null
 	wait $ipid
 	grep -q "^$DRV " /proc/modules || insmod /modules/$DRV.ko || return 1
-	bind "$DUT_VDEV" "$DRV" || return 1
-	setup_dut || return 1
-	wait_for 30 carrier_up || { log "no carrier after rebind"; return 1; }
-	wait_for 20 ping -c 1 -W 1 $PEER_V4 || { log "no ping after reload"; return 1; }
+	rebind_dut || { log "DUT not back after reload"; return 1; }
 	start_peer_iperf || { log "peer iperf3 server did not restart"; return 1; }
 	iperf3 -c $PEER_V4 -t 2 >/tmp/iperf.log 2>&1 || { sed 's/^/# /' /tmp/iperf.log; return 1; }
 }
@@ -227,7 +224,7 @@ frames_from_peer() {
 # when the device can take them), and one beyond them is refused with no change.
 t_mtu_change() {
 	local max orig b a rc=0
-	max=$(ip -d link show "$DUT" | sed -n 's/.*maxmtu \([0-9]*\).*/\1/p')
+	max=$(max_mtu)
 	orig=$(cat /sys/class/net/$DUT/mtu)
 	log "mtu $orig, maxmtu $max"
 	if ip link set "$DUT" mtu $((max + 1)) 2>/dev/null; then log "mtu $((max + 1)) accepted"; rc=1; fi

@@ -104,27 +104,10 @@ counters_consistent() {
 	return $rc
 }
 
-# ---- kmemleak after every test ----
+# ---- kmemleak after every test (lib.sh) ----
 
-before_suite() {
-	[ -w /sys/kernel/debug/kmemleak ] || { log "no kmemleak in this kernel"; return 0; }
-	echo scan > /sys/kernel/debug/kmemleak
-	echo clear > /sys/kernel/debug/kmemleak
-}
-
-# Leaks whose allocation backtrace runs through the driver fail the test; others
-# (the rest of the kernel, the test tools) are printed only.
-after_test() {
-	local f=/sys/kernel/debug/kmemleak
-	[ -w $f ] || return 0
-	echo scan > $f; sleep 1; echo scan > $f
-	cat $f > /tmp/leaks
-	echo clear > $f
-	[ -s /tmp/leaks ] || return 0
-	log "kmemleak: $(grep -c '^unreferenced object' /tmp/leaks) unreferenced objects"
-	head -60 /tmp/leaks | sed 's/^/#   /'
-	! grep -q "\[$DRV\]" /tmp/leaks
-}
+before_suite() { kmemleak_start; }
+after_test() { kmemleak_check; }
 
 # ---- tests: each returns 0 (pass), 1 (fail) or 4 (skip) ----
 

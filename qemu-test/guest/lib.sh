@@ -217,3 +217,24 @@ run_suite() {
 	done
 	exit $((failed > 0))
 }
+
+# Debug kernels: forget the leaks so far (the suites call it before their tests).
+kmemleak_start() {
+	[ -w /sys/kernel/debug/kmemleak ] || { log "no kmemleak in this kernel"; return 0; }
+	echo scan > /sys/kernel/debug/kmemleak
+	echo clear > /sys/kernel/debug/kmemleak
+}
+
+# kmemleak scan: leaks whose allocation backtrace runs through the driver fail the test; others
+# (the rest of the kernel, the test tools) are printed only.
+kmemleak_check() {
+	local f=/sys/kernel/debug/kmemleak
+	[ -w $f ] || return 0
+	echo scan > $f; sleep 1; echo scan > $f
+	cat $f > /tmp/leaks
+	echo clear > $f
+	[ -s /tmp/leaks ] || return 0
+	log "kmemleak: $(grep -c '^unreferenced object' /tmp/leaks) unreferenced objects"
+	head -60 /tmp/leaks | sed 's/^/#   /'
+	! grep -q "\[$DRV\]" /tmp/leaks
+}

@@ -1,0 +1,191 @@
+#!/bin/sh
+# The hostile-device suite (issue 5). The device under test is qemu-test/liar: a
+# vhost-user virtio-net device that answers ARP and ping for 192.0.2.99 and lies
+# on command (`@@LIAR FAULT COUNT@@`, sent by the host harness to its control
+# socket). Each test arms one lie, makes the traffic it bends, and checks that the
+# driver refused and counted it, that traffic resumes, that no splat appeared and
+# (debug kernel) that kmemleak finds nothing of the driver's. Lies that break a
+# ring for good (used ids never posted) end with an unbind and a new bind.
+. /tests/lib.sh
+
+ONLY=
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	vnr.only=*) ONLY=${arg#vnr.only=} ;;
+	esac
+done
+LIAR_V4=192.0.2.99
+
+# liar REQUEST: to the device's control socket. The console line reaches the host
+# within milliseconds; the pause makes sure the lie is armed before the traffic.
+liar() {
+	echo "@@LIAR $*@@"
+	sleep 1
+}
+
+# Errors and drops the interface reports (both drivers keep these).
+rx_bad() {
+	local s=/sys/class/net/$DUT/statistics
+	echo $(( $(cat $s/rx_length_errors) + $(cat $s/rx_frame_errors) + $(cat $s/rx_dropped) ))
+}
+rx_bad_above() { [ "$(rx_bad)" -gt "$1" ]; }
+counters() {
+	local s=/sys/class/net/$DUT/statistics c out=
+	for c in rx_packets rx_length_errors rx_frame_errors rx_dropped tx_packets tx_errors tx_dropped; do
+		out="$out $c=$(cat $s/$c)"
+	done
+	echo "$out"
+}
+
+# traffic_resumes: honest pings answered again (at least 3 of 5).
+traffic_resumes() {
+	local got
+	got=$(ping -c 5 -i 0.2 -W 2 $LIAR_V4 2>/dev/null | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
+	[ "${got:-0}" -ge 3 ] && return 0
+	log "traffic did not resume: ${got:-0} of 5 pings answered"
+	return 1
+}
+
+# rx_lie FAULT: the next 5 received frames carry the lie; the driver must count
+# them (length/frame errors or drops) and deliver the honest ones after them.
+rx_lie() {
+	local before rc=0 c0
+	before=$(rx_bad)
+	c0=$(counters)
+	liar "$1" 5
+	ping -c 40 -i 0.1 -W 1 $LIAR_V4 >/dev/null 2>&1
+	wait_for 10 rx_bad_above "$before" || { log "no error or drop counted for $1"; rc=1; }
+	log "before:$c0"
+	log "after: $(counters)"
+	ethtool -S "$DUT" 2>/dev/null | grep -E '(length|frame)_errors|missing_bufs|drops' | grep -v ': 0$' | sed 's/^/#  /'
+	dmesg | grep -iE 'virtio|rx error|bad gso|eth' | head -3 | sed 's/^/#   dmesg: /'
+	traffic_resumes || rc=1
+	liar report
+	return $rc
+}
+
+# rebind_liar: the DUT after a lie that broke a ring: unbind (must not hang), bind
+# (the device is reset), and traffic again.
+rebind_liar() {
+	local t0
+	t0=$(date +%s)
+	timeout 60 ip link set "$DUT" down || { log "ip link down hangs"; dump_blocked; return 1; }
+	timeout 60 sh -c "echo $DUT_VDEV > /sys/bus/virtio/drivers/$DRV/unbind" ||
+		{ log "unbind hangs"; dump_blocked; return 1; }
+	log "down and unbound in $(( $(date +%s) - t0 )) s"
+	bind "$DUT_VDEV" "$DRV" || return 1
+	setup_dut || return 1
+	wait_for 30 carrier_up || { log "no carrier after bind"; return 1; }
+	wait_for 30 ping -c 1 -W 1 $LIAR_V4 || { log "no ping after bind"; return 1; }
+}
+
+bad_ring_reported() { dmesg | grep -qE 'out of range|is not a head|BAD_RING|broken'; }
+
+# ---- tests: each returns 0 (pass), 1 (fail) or 4 (skip) ----
+
+t_honest() {
+	# The device tells no lie: every ping answered, no error counted.
+	local before
+	before=$(rx_bad)
+	wait_for 30 ping -c 1 -W 1 $LIAR_V4 || { log "the lying device does not answer"; return 1; }
+	ping -c 20 -i 0.1 -W 2 $LIAR_V4 | tail -2 | sed 's/^/#   /'
+	[ "$(rx_bad)" = "$before" ] || { log "errors counted with an honest device: $(counters)"; return 1; }
+	liar report
+}
+
+t_rx_len_over() { rx_lie rx_len_over; }
+t_rx_len_short() { rx_lie rx_len_short; }
+t_rx_len_zero() { rx_lie rx_len_zero; }
+t_rx_nbuf_big() { rx_lie rx_nbuf_big; }
+t_rx_nbuf_zero() { rx_lie rx_nbuf_zero; }
+t_rx_nbuf_over() { rx_lie rx_nbuf_over; }
+t_rx_gso_bad_type() { rx_lie rx_gso_bad_type; }
+t_rx_gso_no_size() { rx_lie rx_gso_no_size; }
+t_rx_gso_short() { rx_lie rx_gso_short; }
+t_rx_csum_out() { rx_lie rx_csum_out; }
+
+t_tx_len_huge() {
+	# Transmit completions with length 0xffffffff: a driver must not use them.
+	local tx0
+	tx0=$(cat /sys/class/net/$DUT/statistics/tx_packets)
+	liar tx_len_huge 20
+	ping -c 30 -i 0.1 -W 1 $LIAR_V4 >/dev/null 2>&1
+	log "tx_packets +$(( $(cat /sys/class/net/$DUT/statistics/tx_packets) - tx0 ))"
+	traffic_resumes || return 1
+	liar report
+}
+
+t_irq_storm() {
+	# Interrupts on both queues with nothing in the used rings.
+	local i0 rc=0
+	i0=$(( $(stat_sum rx interrupts) + $(stat_sum tx interrupts) ))
+	liar irq_storm 5000
+	ping -c 50 -i 0.1 -W 1 $LIAR_V4 >/dev/null 2>&1
+	[ -z "$(stat_of rx0_interrupts)" ] ||
+		log "interrupts taken: $(( $(stat_sum rx interrupts) + $(stat_sum tx interrupts) - i0 ))"
+	grep -E 'virtio[0-9]+-(input|output)' /proc/interrupts | sed 's/^/#  /'
+	traffic_resumes || rc=1
+	liar report
+	return $rc
+}
+
+t_config_storm() {
+	# 200 link flaps from the host as fast as the monitor takes them: a storm of
+	# configuration interrupts. The link must settle up, traffic must resume.
+	echo "@@LIAR config_storm 200@@"
+	sleep 5
+	wait_for 120 carrier_up || { log "carrier did not come back"; return 1; }
+	wait_for 60 ping -c 1 -W 1 $LIAR_V4 || { log "no ping after the storm"; return 1; }
+	traffic_resumes
+}
+
+t_tx_stall() {
+	# The device neither consumes nor completes transmit buffers for 15 s under a
+	# UDP flood: the queue stops, the watchdog calls ndo_tx_timeout, and when the
+	# device comes back the queue wakes and traffic resumes.
+	local rc=0 to i pids=
+	ping -c 1 -W 2 $LIAR_V4 >/dev/null
+	liar tx_stall 15
+	for i in 1 2; do
+		timeout 14 socat -u -b 1000 /dev/zero UDP:$LIAR_V4:9 2>/dev/null &
+		pids="$pids $!"
+	done
+	wait_for 30 sh -c "dmesg | grep -q 'NETDEV WATCHDOG'" || { log "the watchdog never fired"; rc=1; }
+	dmesg | grep -E 'NETDEV WATCHDOG|TX timeout|tx_timeout' | head -3 | sed 's/^/#   /'
+	to=$(stat_sum tx tx_timeouts)
+	log "tx_timeouts counted: $to"
+	[ -z "$(stat_of tx0_tx_timeouts)" ] || [ "$to" -ge 1 ] || rc=1
+	kill $pids 2>/dev/null
+	wait $pids 2>/dev/null
+	sleep 5
+	wait_for 30 ping -c 1 -W 1 $LIAR_V4 || { log "no ping after the stall"; rc=1; }
+	traffic_resumes || rc=1
+	liar report
+	return $rc
+}
+
+# ring_lie FAULT: a used id the driver never posted. The virtio core refuses it and
+# marks the ring broken; the driver must neither crash nor hang, and must let go.
+ring_lie() {
+	local rc=0
+	liar "$1" 1
+	ping -c 20 -i 0.1 -W 1 $LIAR_V4 >/dev/null 2>&1
+	wait_for 10 bad_ring_reported || { log "no report of the bad id"; rc=1; }
+	dmesg | grep -E 'out of range|is not a head|broken|TXQ|timed out' | head -3 | sed 's/^/#   /'
+	log "counters: $(counters)"
+	liar report
+	rebind_liar || rc=1
+	traffic_resumes || rc=1
+	return $rc
+}
+
+t_rx_bad_id() { ring_lie rx_bad_id; }
+t_tx_bad_id() { ring_lie tx_bad_id; }
+
+before_suite() { kmemleak_start; }
+after_test() { kmemleak_check; }
+
+echo "TAP version 13"
+run_suite honest rx_len_over rx_len_short rx_len_zero rx_nbuf_big rx_nbuf_zero rx_nbuf_over \
+	rx_gso_bad_type rx_gso_no_size rx_gso_short rx_csum_out tx_len_huge irq_storm config_storm \
+	tx_stall rx_bad_id tx_bad_id

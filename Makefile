@@ -9,6 +9,7 @@
 #   make bench      ours against the in-tree virtio_net, side by side (BENCHMARKS.md)
 #   make fuzz       fuzz the parsers of device-written data (FUZZ_SECS per target)
 #   make faults     the fault suite on the debug kernel (KASAN, kmemleak, fault injection)
+#   make liar       the hostile-device suite: a lying vhost-user device, debug kernel
 #
 # KDIR=/path/to/built/kernel  builds against another Rust-enabled 6.12 tree (LLVM=1).
 
@@ -19,7 +20,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 KDIR ?=
 kdir = $(if $(KDIR),$(KDIR),$(shell scripts/kernel.sh))
 
-.PHONY: all module deps kernel host-test vm-test test run shell bench fuzz faults fmt fmt-check clippy clean
+.PHONY: all module deps kernel host-test vm-test test run shell bench fuzz faults liar fmt fmt-check clippy clean
 
 all: module
 
@@ -58,11 +59,14 @@ fuzz:
 faults:
 	@qemu-test/faults.sh
 
+liar:
+	@qemu-test/liar.sh
+
 fmt:
-	rustfmt src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs host-tests/fuzz/fuzz_targets/*.rs
+	rustfmt src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs host-tests/fuzz/fuzz_targets/*.rs qemu-test/liar/src/main.rs
 
 fmt-check:
-	rustfmt --check src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs host-tests/fuzz/fuzz_targets/*.rs
+	rustfmt --check src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs host-tests/fuzz/fuzz_targets/*.rs qemu-test/liar/src/main.rs
 
 clean:
 	@k="$(KDIR)"; test -z "$$k" || $(MAKE) -C "$$k" M=$(CURDIR) LLVM=1 clean

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Builds the lying vhost-user device (qemu-test/liar) and prints its path.
+# Builds the lying vhost-user device (qemu-test/liar) and prints its path;
+# `scripts/liar.sh --test` runs its unit tests instead.
 #
 # Two rust-vmm crates are used with one small patch each (qemu-test/liar/patches):
 # QEMU 7.2 sends SET_VRING_ENABLE before SET_FEATURES, and vhost 0.18.0 and
@@ -32,5 +33,8 @@ for p in "$liar"/patches/*.patch; do
 	fi
 	config+=(--config "patch.crates-io.$name.path=\"$dir\"")
 done
+if [ "${1:-}" = --test ]; then
+	exec cargo test --release --manifest-path "$liar/Cargo.toml" "${config[@]}"
+fi
 cargo build -q --release --manifest-path "$liar/Cargo.toml" "${config[@]}" >&2
 echo "$tgt/release/vnr-liar"

@@ -36,7 +36,7 @@ else
 fi
 
 echo "== static checks"
-if rustfmt --check src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs host-tests/fuzz/fuzz_targets/*.rs > "$out/rustfmt.log" 2>&1; then
+if rustfmt --check src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs host-tests/fuzz/fuzz_targets/*.rs qemu-test/liar/src/main.rs > "$out/rustfmt.log" 2>&1; then
 	pass "rustfmt clean"
 else
 	head -40 "$out/rustfmt.log"; fail "rustfmt clean"
@@ -48,8 +48,9 @@ else
 	pass "no unsafe outside src/abstractions"
 fi
 
-echo "== host tests (cargo test)"
-(cd host-tests && cargo test 2>&1) | tee "$out/host-tests.log" | grep -E "^test |test result|error" || true
+echo "== host tests (cargo test; the lying device's own tests too)"
+{ (cd host-tests && cargo test 2>&1); scripts/liar.sh --test 2>&1; } | tee "$out/host-tests.log" |
+	grep -E "^test |test result|error" || true
 if grep -q "^error" "$out/host-tests.log" || ! grep -q "test result" "$out/host-tests.log"; then
 	fail "host tests build"
 fi
@@ -148,5 +149,28 @@ if [ -f "$out/faults-ours.out" ]; then
 else
 	tail -20 "$out/faults.out"
 	fail "fault suite ran (debug kernel and module build)"
+fi
+
+echo "== hostile device: the lying vhost-user device (qemu-test/liar), debug kernel, both drivers"
+rm -f "$out"/liar-*.out
+qemu-test/liar.sh > "$out/liar.out" 2>&1
+echo "(exit $?)" >> "$out/liar.out"
+grep -E '^# (liar|vm: kernel log)' "$out/liar.out"
+if [ -f "$out/liar-ours.out" ]; then
+	quiet "$out/liar-ours.out" | grep -E '^(not )?ok |^# (no |traffic|tx_timeouts|down and|interrupts)'
+	count_ktap "$out/liar-ours.out" "hostile-device tests"
+	guest_rc "$(sed -n 's/^@@RC liar=\([0-9]*\)$/\1/p' "$out/liar-ours.out")" "hostile-device suite"
+	if [ -f "$out/liar-intree.out" ]; then
+		quiet "$out/liar-intree.out" | grep -E '^(not )?ok ' | sed 's/^/in-tree: /'
+		if qemu-test/parity.sh "$out/liar-ours.out" "$out/liar-intree.out" > /dev/null; then
+			pass "hostile-device parity: every lie the in-tree driver survives, ours survives"
+		else
+			fail "hostile-device parity: every lie the in-tree driver survives, ours survives"
+		fi
+		cat "$out/liar-parity.md"
+	fi
+else
+	tail -20 "$out/liar.out"
+	fail "hostile-device suite ran (lying device, debug kernel and module build)"
 fi
 finish

@@ -3,9 +3,9 @@
 # vhost-user virtio-net device that answers ARP and ping for 192.0.2.99 and lies
 # on command (`@@LIAR FAULT COUNT@@`, sent by the host harness to its control
 # socket). Each test arms one lie, makes the traffic it bends, and checks that the
-# driver refused and counted it, that traffic resumes, that no splat appeared and
-# (debug kernel) that kmemleak finds nothing of the driver's. Lies that break a
-# ring for good (used ids never posted) end with an unbind and a new bind.
+# driver refused and counted it, that traffic resumes and that no splat appeared;
+# at the end (debug kernel) kmemleak must find nothing of the driver's. Lies that
+# break a ring for good (used ids never posted) end with an unbind and a new bind.
 . /tests/lib.sh
 
 ONLY=
@@ -115,24 +115,30 @@ t_tx_len_huge() {
 	liar report
 }
 
+# The DUT's interrupt count (INTx: one line named after the virtio device).
+dut_irqs() { awk -v d="$DUT_VDEV" '$NF == d { s = 0; for (i = 2; i < NF - 2; i++) s += $i; print s }' /proc/interrupts; }
+
 t_irq_storm() {
-	# Interrupts on both queues with nothing in the used rings.
-	local i0 rc=0
-	i0=$(( $(stat_sum rx interrupts) + $(stat_sum tx interrupts) ))
-	liar irq_storm 5000
+	# Interrupts on both queues with nothing in the used rings. The virtio core
+	# drops them (vring_interrupt: nothing used, IRQ_NONE) before any driver
+	# callback; the test checks that the guest lives through them.
+	local i0 c0 rc=0
+	i0=$(dut_irqs)
+	c0=$(( $(stat_sum rx interrupts) + $(stat_sum tx interrupts) ))
+	liar irq_storm 2000
 	ping -c 50 -i 0.1 -W 1 $LIAR_V4 >/dev/null 2>&1
+	log "interrupts on the DUT's line: +$(( $(dut_irqs) - i0 )) (50 pings, 2000 spurious signals)"
 	[ -z "$(stat_of rx0_interrupts)" ] ||
-		log "interrupts taken: $(( $(stat_sum rx interrupts) + $(stat_sum tx interrupts) - i0 ))"
-	grep -E 'virtio[0-9]+-(input|output)' /proc/interrupts | sed 's/^/#  /'
+		log "queue callbacks counted by the driver: +$(( $(stat_sum rx interrupts) + $(stat_sum tx interrupts) - c0 ))"
 	traffic_resumes || rc=1
 	liar report
 	return $rc
 }
 
 t_config_storm() {
-	# 200 link flaps from the host as fast as the monitor takes them: a storm of
+	# 100 link flaps from the host as fast as the monitor takes them: a storm of
 	# configuration interrupts. The link must settle up, traffic must resume.
-	echo "@@LIAR config_storm 200@@"
+	echo "@@LIAR config_storm 100@@"
 	sleep 5
 	wait_for 120 carrier_up || { log "carrier did not come back"; return 1; }
 	wait_for 60 ping -c 1 -W 1 $LIAR_V4 || { log "no ping after the storm"; return 1; }
@@ -143,8 +149,9 @@ t_tx_stall() {
 	# The device neither consumes nor completes transmit buffers for 15 s under a
 	# UDP flood: the queue stops, the watchdog calls ndo_tx_timeout, and when the
 	# device comes back the queue wakes and traffic resumes.
-	local rc=0 to i pids=
+	local rc=0 to i pids= e0
 	ping -c 1 -W 2 $LIAR_V4 >/dev/null
+	e0=$(cat /sys/class/net/$DUT/statistics/tx_errors)
 	liar tx_stall 15
 	for i in 1 2; do
 		timeout 14 socat -u -b 1000 /dev/zero UDP:$LIAR_V4:9 2>/dev/null &
@@ -155,6 +162,9 @@ t_tx_stall() {
 	to=$(stat_sum tx tx_timeouts)
 	log "tx_timeouts counted: $to"
 	[ -z "$(stat_of tx0_tx_timeouts)" ] || [ "$to" -ge 1 ] || rc=1
+	# Both drivers report a transmit timeout as an interface transmit error.
+	[ "$(cat /sys/class/net/$DUT/statistics/tx_errors)" -gt "$e0" ] ||
+		{ log "no transmit error counted for the timeout"; rc=1; }
 	kill $pids 2>/dev/null
 	wait $pids 2>/dev/null
 	sleep 5
@@ -182,10 +192,16 @@ ring_lie() {
 t_rx_bad_id() { ring_lie rx_bad_id; }
 t_tx_bad_id() { ring_lie tx_bad_id; }
 
+t_kmemleak() {
+	# One scan after all the lies (a scan per test costs ~20 s on the debug kernel
+	# under TCG): any unreferenced object allocated through the driver fails it.
+	[ -w /sys/kernel/debug/kmemleak ] || return 4
+	kmemleak_check
+}
+
 before_suite() { kmemleak_start; }
-after_test() { kmemleak_check; }
 
 echo "TAP version 13"
 run_suite honest rx_len_over rx_len_short rx_len_zero rx_nbuf_big rx_nbuf_zero rx_nbuf_over \
 	rx_gso_bad_type rx_gso_no_size rx_gso_short rx_csum_out tx_len_huge irq_storm config_storm \
-	tx_stall rx_bad_id tx_bad_id
+	tx_stall rx_bad_id tx_bad_id kmemleak

@@ -123,6 +123,8 @@ impl Operations for VirtNet {
             s.tx_packets += st.tx_packets.get();
             s.tx_bytes += st.tx_bytes.get();
             s.tx_dropped += st.tx_dropped.get();
+            // As in-tree: a transmit timeout is the interface's transmit error.
+            s.tx_errors += st.tx_timeouts.get();
         }
     }
 

@@ -50,7 +50,12 @@ pub struct Liar {
 
 impl Liar {
     pub fn new(faults: Arc<Mutex<Faults>>, wake: EventFd) -> Self {
-        Liar { mem: None, pending: VecDeque::new(), faults, wake }
+        Liar {
+            mem: None,
+            pending: VecDeque::new(),
+            faults,
+            wake,
+        }
     }
 
     fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
@@ -65,7 +70,10 @@ impl Liar {
         }
         let mut done = 0;
         loop {
-            let Some(chain) = vring.get_mut().get_queue_mut().pop_descriptor_chain(mem.clone())
+            let Some(chain) = vring
+                .get_mut()
+                .get_queue_mut()
+                .pop_descriptor_chain(mem.clone())
             else {
                 break;
             };
@@ -108,7 +116,10 @@ impl Liar {
     fn flush_rx(&mut self, mem: &Mem, vring: &VringRwLock) -> Result<()> {
         let mut done = 0;
         while !self.pending.is_empty() {
-            let Some(chain) = vring.get_mut().get_queue_mut().pop_descriptor_chain(mem.clone())
+            let Some(chain) = vring
+                .get_mut()
+                .get_queue_mut()
+                .pop_descriptor_chain(mem.clone())
             else {
                 break;
             };
@@ -136,7 +147,8 @@ impl Liar {
                     break;
                 }
                 let n = (*len).min(data.len() - off);
-                mem.write_slice(&data[off..off + n], *addr).map_err(io::Error::other)?;
+                mem.write_slice(&data[off..off + n], *addr)
+                    .map_err(io::Error::other)?;
                 off += n;
             }
             let len = match lie {
@@ -211,7 +223,8 @@ fn header(lie: Option<Fault>, mut frame: Vec<u8>) -> ([u8; HDR_LEN], Vec<u8>) {
 }
 
 fn add_used(q: &mut Queue, mem: &Mem, head: u16, len: u32) -> Result<()> {
-    q.add_used(&**mem, head, len).map_err(|e| io::Error::other(format!("{e:?}")))
+    q.add_used(&**mem, head, len)
+        .map_err(|e| io::Error::other(format!("{e:?}")))
 }
 
 /// A used element with any id, which `Queue::add_used` refuses to write.
@@ -220,7 +233,8 @@ fn add_used_raw(q: &mut Queue, mem: &Mem, id: u32, len: u32) -> Result<()> {
     let ring = q.used_ring();
     let elem = GuestAddress(ring + 4 + u64::from(next % q.size()) * 8);
     mem.write_obj(id.to_le(), elem).map_err(io::Error::other)?;
-    mem.write_obj(len.to_le(), GuestAddress(elem.0 + 4)).map_err(io::Error::other)?;
+    mem.write_obj(len.to_le(), GuestAddress(elem.0 + 4))
+        .map_err(io::Error::other)?;
     fence(Ordering::Release);
     let next = next.wrapping_add(1);
     mem.store(next.to_le(), GuestAddress(ring + 2), Ordering::Release)
@@ -230,7 +244,10 @@ fn add_used_raw(q: &mut Queue, mem: &Mem, id: u32, len: u32) -> Result<()> {
 }
 
 fn signal(vring: &VringRwLock) -> Result<()> {
-    if vring.needs_notification().map_err(|e| io::Error::other(format!("{e:?}")))? {
+    if vring
+        .needs_notification()
+        .map_err(|e| io::Error::other(format!("{e:?}")))?
+    {
         vring.signal_used_queue()?;
     }
     Ok(())

@@ -65,7 +65,11 @@ impl Fault {
     }
 
     pub fn name(self) -> &'static str {
-        Fault::ALL.iter().find(|&&(_, f)| f == self).map(|(n, _)| *n).unwrap_or("?")
+        Fault::ALL
+            .iter()
+            .find(|&&(_, f)| f == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
     }
 }
 

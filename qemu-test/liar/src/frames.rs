@@ -97,7 +97,9 @@ mod tests {
 
     #[test]
     fn echo_reply_checksums() {
-        let mut f = vec![0x52, 0x54, 0, 0x12, 0x34, 0x99, 0x52, 0x54, 0, 0x12, 0x34, 1, 8, 0];
+        let mut f = vec![
+            0x52, 0x54, 0, 0x12, 0x34, 0x99, 0x52, 0x54, 0, 0x12, 0x34, 1, 8, 0,
+        ];
         let mut ip = vec![0x45, 0, 0, 36, 0, 0, 0x40, 0, 64, 1, 0, 0, 192, 0, 2, 1];
         ip.extend_from_slice(&LIAR_IP);
         let s = checksum(&ip);

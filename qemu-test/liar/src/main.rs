@@ -52,10 +52,7 @@ fn main() {
 fn run(socket: &str, ctl: &str) -> Result<(), String> {
     let faults = Arc::new(Mutex::new(Faults::default()));
     let wake = EventFd::new(EFD_NONBLOCK).map_err(|e| format!("eventfd: {e}"))?;
-    let backend = Liar::new(
-        faults.clone(),
-        wake.try_clone().map_err(|e| e.to_string())?,
-    );
+    let backend = Liar::new(faults.clone(), wake.try_clone().map_err(|e| e.to_string())?);
     let mut daemon = VhostUserDaemon::new(
         "vnr-liar".into(),
         Arc::new(RwLock::new(backend)),
@@ -103,7 +100,10 @@ fn control(conn: UnixStream, faults: &Mutex<Faults>, wake: &EventFd) -> std::io:
             }
             _ => format!("error: unknown fault or count: {}", line.trim()),
         },
-        _ => format!("error: expected 'FAULT COUNT' or 'report', got: {}", line.trim()),
+        _ => format!(
+            "error: expected 'FAULT COUNT' or 'report', got: {}",
+            line.trim()
+        ),
     };
     eprintln!("vnr-liar: {} -> {reply}", line.trim());
     (&conn).write_all(format!("{reply}\n").as_bytes())

@@ -89,13 +89,7 @@ impl Liar {
                     self.pending.push_back(r);
                 }
             }
-            let mut f = self.faults();
-            f.tx_frames += 1;
-            let lie = f.take_tx();
-            if let Some(l) = lie {
-                f.told(l);
-            }
-            drop(f);
+            let lie = self.faults().next_tx();
             let mut st = vring.get_mut();
             let q = st.get_queue_mut();
             match lie {
@@ -130,13 +124,7 @@ impl Liar {
                 .map(|d| (d.addr(), d.len() as usize))
                 .collect();
             let cap: usize = bufs.iter().map(|b| b.1).sum();
-            let mut f = self.faults();
-            f.rx_frames += 1;
-            let lie = f.take_rx();
-            if let Some(l) = lie {
-                f.told(l);
-            }
-            drop(f);
+            let lie = self.faults().next_rx();
             let (hdr, frame) = header(lie, frame);
             let mut data = hdr.to_vec();
             data.extend_from_slice(&frame);

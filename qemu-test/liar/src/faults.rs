@@ -104,14 +104,19 @@ impl Faults {
         }
     }
 
-    /// Takes one occurrence of the armed RX lie, if any.
-    pub fn take_rx(&mut self) -> Option<Fault> {
-        Self::take(&mut self.rx)
+    /// One more frame for the driver: the armed RX lie to tell about it, if any
+    /// (counted as told).
+    pub fn next_rx(&mut self) -> Option<Fault> {
+        self.rx_frames += 1;
+        let lie = Self::take(&mut self.rx);
+        lie.inspect(|&l| self.told(l))
     }
 
-    /// Takes one occurrence of the armed TX lie, if any.
-    pub fn take_tx(&mut self) -> Option<Fault> {
-        Self::take(&mut self.tx)
+    /// One more completion of a frame the driver sent: the armed TX lie, if any.
+    pub fn next_tx(&mut self) -> Option<Fault> {
+        self.tx_frames += 1;
+        let lie = Self::take(&mut self.tx);
+        lie.inspect(|&l| self.told(l))
     }
 
     fn take(slot: &mut Option<(Fault, u32)>) -> Option<Fault> {

@@ -238,3 +238,26 @@ kmemleak_check() {
 	head -60 /tmp/leaks | sed 's/^/#   /'
 	! grep -q "\[$DRV\]" /tmp/leaks
 }
+
+# watchdog_fired SECONDS: the transmit watchdog fired within SECONDS and (where the
+# driver has per-queue counters) the timeout was counted. Logs what it saw.
+watchdog_fired() {
+	local rc=0 to
+	wait_for "$1" sh -c "dmesg | grep -q 'NETDEV WATCHDOG'" || { log "the watchdog never fired"; rc=1; }
+	dmesg | grep -E 'NETDEV WATCHDOG|TX timeout|tx_timeout' | head -3 | sed 's/^/#   /'
+	to=$(stat_sum tx tx_timeouts)
+	log "tx_timeouts counted: $to"
+	[ -z "$(stat_of tx0_tx_timeouts)" ] || [ "$to" -ge 1 ] || rc=1
+	return $rc
+}
+
+# down_and_unbind: the DUT down and unbound, each within 60 s (they must not wait
+# for buffers a device holds); logs how long it took.
+down_and_unbind() {
+	local t0
+	t0=$(date +%s)
+	timeout 60 ip link set "$DUT" down || { log "ip link down hangs"; dump_blocked; return 1; }
+	timeout 60 sh -c "echo $DUT_VDEV > /sys/bus/virtio/drivers/$DRV/unbind" ||
+		{ log "unbind hangs"; dump_blocked; return 1; }
+	log "down and unbound in $(( $(date +%s) - t0 )) s"
+}

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use vhost::vhost_user::message::{VhostUserProtocolFeatures, VhostUserVirtioFeatures};
 use vhost_user_backend::{VhostUserBackendMut, VringRwLock, VringT};
-use virtio_queue::{Queue, QueueT};
+use virtio_queue::{DescriptorChain, Queue, QueueT};
 use vm_memory::{
     Bytes, GuestAddress, GuestAddressSpace, GuestMemoryAtomic, GuestMemoryLoadGuard,
     GuestMemoryMmap,
@@ -70,11 +70,7 @@ impl Liar {
         }
         let mut done = 0;
         loop {
-            let Some(chain) = vring
-                .get_mut()
-                .get_queue_mut()
-                .pop_descriptor_chain(mem.clone())
-            else {
+            let Some(chain) = pop_chain(vring, mem) else {
                 break;
             };
             let head = chain.head_index();
@@ -110,11 +106,7 @@ impl Liar {
     fn flush_rx(&mut self, mem: &Mem, vring: &VringRwLock) -> Result<()> {
         let mut done = 0;
         while !self.pending.is_empty() {
-            let Some(chain) = vring
-                .get_mut()
-                .get_queue_mut()
-                .pop_descriptor_chain(mem.clone())
-            else {
+            let Some(chain) = pop_chain(vring, mem) else {
                 break;
             };
             let frame = self.pending.pop_front().unwrap_or_default();
@@ -208,6 +200,14 @@ fn header(lie: Option<Fault>, mut frame: Vec<u8>) -> ([u8; HDR_LEN], Vec<u8>) {
     }
     h[10..12].copy_from_slice(&num_buffers.to_le_bytes());
     (h, frame)
+}
+
+/// The next descriptor chain the driver made available, if any.
+fn pop_chain(vring: &VringRwLock, mem: &Mem) -> Option<DescriptorChain<Mem>> {
+    vring
+        .get_mut()
+        .get_queue_mut()
+        .pop_descriptor_chain(mem.clone())
 }
 
 fn add_used(q: &mut Queue, mem: &Mem, head: u16, len: u32) -> Result<()> {

@@ -96,6 +96,15 @@ int vnr_skb_apply_net_hdr(struct sk_buff *skb, u8 flags, u8 gso_type,
 			  u16 hdr_len, u16 gso_size, u16 csum_start,
 			  u16 csum_offset);
 
+/* page-chain receive buffers ("big packets" mode) */
+struct page *vnr_page_chain_alloc(unsigned int nr, gfp_t gfp);
+void vnr_page_chain_free(struct page *first);
+struct page *vnr_page_chain_next(struct page *page);
+void *vnr_page_address(struct page *page);
+struct sk_buff *vnr_page_chain_to_skb(struct napi_struct *napi,
+				      struct page *first, unsigned int len,
+				      unsigned int skip);
+
 /* page-fragment receive buffers (mergeable mode) */
 void *vnr_netdev_alloc_frag(unsigned int len);
 void *vnr_napi_alloc_frag(unsigned int len);

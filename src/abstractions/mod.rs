@@ -15,6 +15,7 @@ pub mod frag;
 pub mod lock;
 pub mod napi;
 pub mod netdev;
+pub mod page_chain;
 pub mod qstats;
 pub mod skb;
 pub mod virtio;

@@ -14,7 +14,7 @@ mod rx;
 mod stats;
 mod tx;
 
-use crate::abstractions::{netdev::NetDev, nth_online_cpu, num_online_cpus};
+use crate::abstractions::{netdev::NetDev, nth_online_cpu, num_online_cpus, page_chain};
 use crate::abstractions::{
     netdev::{self, offload, Registration},
     virtio::{self, VqCallback, VqSpec},
@@ -142,6 +142,8 @@ pub struct VirtNet {
     max_mtu: u16,
     /// Size of each receive buffer in small-buffer mode.
     rx_buf_len: usize,
+    /// Pages in each receive buffer in "big packets" mode.
+    rx_big_pages: usize,
     /// Queue pairs, each with its NAPI context.
     queues: KVec<Pin<KBox<QueuePair>>>,
     /// The control queue, if the device has one (CTRL_VQ).
@@ -277,6 +279,8 @@ impl virtio::Driver for VirtioNetDriver {
         for i in 0..pairs {
             let rxvq = if features.has(features::MRG_RXBUF) {
                 RxVq::Mergeable(vqs.take(2 * i)?)
+            } else if features::guest_gso(features) {
+                RxVq::Big(vqs.take(2 * i)?)
             } else {
                 RxVq::Small(vqs.take(2 * i)?)
             };
@@ -326,6 +330,8 @@ impl virtio::Driver for VirtioNetDriver {
                 hdr_len,
                 max_mtu,
                 rx_buf_len,
+                rx_big_pages: rx_buf::big_buf_pages(hdr_len, page_chain::PAGE_SIZE)
+                    .min(page_chain::MAX_PAGES),
                 queues,
                 ctrl,
                 curr_pairs: AtomicU16::new(curr_pairs),

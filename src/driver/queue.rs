@@ -9,6 +9,7 @@ use crate::abstractions::{
     lock::SpinLockBh,
     napi::Napi,
     netdev::Uninit,
+    page_chain::RxPages,
     skb::{RxSkb, TxSkb},
     virtqueue::{Affinity, Virtqueue},
 };
@@ -23,6 +24,9 @@ pub enum RxVq {
     /// Mergeable buffers: page fragments sized by the average packet, as many per
     /// packet as the device needs.
     Mergeable(Virtqueue<RxFrag>),
+    /// "Big packets" (guest GSO without mergeable buffers): a chain of pages per
+    /// buffer, large enough for a 64 KiB packet.
+    Big(Virtqueue<RxPages>),
     /// Taken out of the lock to be resized (which sleeps); NAPI is off meanwhile.
     Detached,
 }
@@ -34,6 +38,7 @@ macro_rules! with_vq {
         match $ring {
             RxVq::Small($vq) => $body,
             RxVq::Mergeable($vq) => $body,
+            RxVq::Big($vq) => $body,
             RxVq::Detached => $none,
         }
     };

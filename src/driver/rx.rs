@@ -2,13 +2,13 @@
 
 //! Receive path: posting buffers and turning used ones into packets.
 //!
-//! Two modes, chosen at probe as the in-tree driver chooses them:
-//! - small buffers (no MRG_RXBUF): one skb per descriptor, header + one whole frame;
+//! Three modes, chosen at probe as the in-tree driver chooses them:
+//! - small buffers (no MRG_RXBUF, no guest GSO): one skb per descriptor, header + one
+//!   whole frame;
 //! - mergeable buffers (MRG_RXBUF): page fragments sized by the average packet
-//!   length; a packet spans `num_buffers` of them (up to 64 KiB with guest GSO).
-//!
-//! The in-tree "big packets" mode (guest GSO without MRG_RXBUF) is not implemented:
-//! such a device negotiates no guest GSO and runs with small buffers.
+//!   length; a packet spans `num_buffers` of them (up to 64 KiB with guest GSO);
+//! - big packets (guest GSO without MRG_RXBUF): a chain of pages per descriptor chain,
+//!   large enough for a 64 KiB packet, whatever the packet's size.
 
 use super::queue::{QueuePair, RxRing, RxVq};
 use super::VirtNet;
@@ -16,6 +16,7 @@ use crate::abstractions::{
     frag::{self, MergedSkb, RxFrag},
     napi::Poll,
     netdev::NetDev,
+    page_chain::{self, RxPages},
     skb::{RxSkb, SkBuff},
     virtqueue::{Buffer, Virtqueue},
     Gfp,
@@ -101,6 +102,9 @@ pub fn refill(
                 AllocCtx::Process => RxFrag::alloc(len),
             })
         }
+        RxVq::Big(vq) => fill_ring(q, vq, vn.rx_big_pages * page_chain::PAGE_SIZE, || {
+            RxPages::alloc(vn.rx_big_pages, Gfp::Atomic)
+        }),
         RxVq::Detached => true,
     }
 }
@@ -122,6 +126,7 @@ pub fn receive(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) -> i32 {
                 }
                 r.map(|_| ())
             }
+            RxVq::Big(vq) => receive_big(dev, q, poll, vq),
             RxVq::Detached => None,
         };
         if more.is_none() {
@@ -171,6 +176,33 @@ fn receive_small(
         q.stats.rx_length_errors.inc();
         return Some(());
     }
+    deliver(dev, q, poll, skb, &h, frame_len);
+    Some(())
+}
+
+/// Takes one used "big packets" buffer. `None` when the ring has nothing used.
+fn receive_big(
+    dev: &NetDev<VirtNet>,
+    q: &QueuePair,
+    poll: &Poll<'_>,
+    vq: &mut Virtqueue<RxPages>,
+) -> Option<()> {
+    let vn = dev.data();
+    let (buf, len) = vq.get_buf()?;
+    q.stats.rx_bufs.inc();
+    q.stats.rx_buf_bytes.sub(buf.capacity() as u64);
+    let Ok(frame_len) = rx_buf::check_used_len(len, vn.hdr_len, buf.capacity()) else {
+        q.stats.rx_length_errors.inc();
+        return Some(());
+    };
+    let Some(h) = buf.head(vn.hdr_len).and_then(NetHdr::parse) else {
+        q.stats.rx_frame_errors.inc();
+        return Some(());
+    };
+    let Some(skb) = buf.into_skb(poll, len as usize, vn.hdr_len) else {
+        q.stats.rx_dropped.inc();
+        return Some(());
+    };
     deliver(dev, q, poll, skb, &h, frame_len);
     Some(())
 }

@@ -59,6 +59,8 @@ pub const HASH_REPORT: u32 = 57;
 pub const VERSION_1: u32 = 32;
 /// Legacy devices that accept any descriptor layout (transport feature).
 pub const ANY_LAYOUT: u32 = 27;
+/// Descriptors may point to tables of descriptors (transport feature).
+pub const RING_INDIRECT_DESC: u32 = 28;
 /// Packed virtqueue layout (transport feature).
 pub const RING_PACKED: u32 = 34;
 /// Individual virtqueues can be reset, and so resized (transport feature).
@@ -101,12 +103,11 @@ pub const GUEST_GSO: [u32; 4] = [GUEST_TSO4, GUEST_TSO6, GUEST_ECN, GUEST_UFO];
 /// what this driver can drive together, before FEATURES_OK.
 ///
 /// Guest GSO needs GUEST_CSUM (a coalesced packet's checksum is partial, virtio 1.2
-/// 5.1.3.1) and, in this driver, mergeable buffers: the in-tree driver's third receive
-/// mode, "big packets" (guest GSO without MRG_RXBUF, 64 KiB page chains per buffer), is
-/// not implemented, so such a device runs with small buffers and no guest GSO.
+/// 5.1.3.1). Without MRG_RXBUF it selects the "big packets" receive mode (a chain of
+/// pages per buffer, large enough for a 64 KiB packet), as in the in-tree driver.
 pub fn negotiate(offered: Features) -> Features {
     let mut f = offered;
-    if !f.has(GUEST_CSUM) || !f.has(MRG_RXBUF) {
+    if !f.has(GUEST_CSUM) {
         for bit in GUEST_GSO {
             f.clear(bit);
         }
@@ -336,12 +337,13 @@ pub fn check_channels(
 pub const MAX_MTU: u16 = 65535;
 
 /// Largest MTU the interface accepts. A device that reports its MTU sets the limit;
-/// otherwise mergeable buffers carry frames of any size (up to [`MAX_MTU`]), while
-/// small buffers are sized for `small_buf_mtu` at probe and cannot take more.
+/// otherwise mergeable buffers and the page chains of "big packets" mode (guest GSO)
+/// carry frames of any size (up to [`MAX_MTU`]), while small buffers are sized for
+/// `small_buf_mtu` at probe and cannot take more.
 pub fn max_mtu(features: Features, device_mtu: Option<u16>, small_buf_mtu: u16) -> u16 {
     match device_mtu {
         Some(m) => m,
-        None if features.has(MRG_RXBUF) => MAX_MTU,
+        None if features.has(MRG_RXBUF) || guest_gso(features) => MAX_MTU,
         None => small_buf_mtu,
     }
 }
@@ -353,6 +355,17 @@ pub enum RingSizeError {
     OutOfRange,
     /// A split ring's size must be a power of two.
     NotPowerOfTwo,
+}
+
+/// Smallest receive ring that holds one buffer: a "big packets" buffer (guest GSO
+/// without mergeable buffers) takes one descriptor per page, `big_pages`, unless
+/// indirect descriptors fold them into one.
+pub fn min_rx_ring(features: Features, big_pages: usize) -> u32 {
+    if !features.has(MRG_RXBUF) && guest_gso(features) && !features.has(RING_INDIRECT_DESC) {
+        big_pages as u32
+    } else {
+        1
+    }
 }
 
 /// Validates a ring size asked for with `ethtool -G` against the device's maximum.

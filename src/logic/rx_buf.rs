@@ -42,6 +42,13 @@ pub const GOOD_PACKET_LEN: usize = ETH_HLEN + VLAN_HLEN + ETH_DATA_LEN;
 /// `IP_MAX_MTU`: the largest packet a coalescing (guest GSO) device may deliver.
 pub const IP_MAX_MTU: usize = 0xffff;
 
+/// Pages in one "big packets" buffer (guest GSO without mergeable buffers): the
+/// header and one largest coalesced packet with a VLAN-tagged Ethernet header, as the
+/// in-tree driver sizes them (17 pages of 4 KiB: one skb's worth of fragments).
+pub fn big_buf_pages(hdr_len: usize, page_size: usize) -> usize {
+    (hdr_len + ETH_HLEN + VLAN_HLEN + IP_MAX_MTU).div_ceil(page_size.max(1))
+}
+
 /// Smallest mergeable buffer for a ring of `ring_size` buffers: large enough that the
 /// whole ring holds one largest packet (`IP_MAX_MTU` with guest GSO, else `max_mtu`),
 /// and never below a standard frame. Same rule as the in-tree `mergeable_min_buf_len()`.

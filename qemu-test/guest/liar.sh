@@ -86,8 +86,8 @@ t_honest() {
 	local before
 	before=$(rx_bad)
 	if ! wait_for 30 ping -c 1 -W 1 $LIAR_V4; then
-		# Seen once on the debug kernel: the device used buffers and signalled, the
-		# guest took no interrupt from it (see the README).
+		# Seen on the debug kernel before vm.py routed INTx without ACPI: the device
+		# used buffers and signalled, the guest took no interrupt (see the README).
 		log "the lying device does not answer; DUT interrupts: $(dut_irqs); $(counters)"
 		liar report
 		return 1

@@ -411,6 +411,18 @@ struct sk_buff *vnr_skb_append_frag(struct sk_buff *head, struct sk_buff *curr,
 	return curr;
 }
 
+/* The device's hash of a received packet, over addresses (L3) or ports too. */
+void vnr_skb_set_hash(struct sk_buff *skb, u32 hash, bool l4)
+{
+	skb_set_hash(skb, hash, l4 ? PKT_HASH_TYPE_L4 : PKT_HASH_TYPE_L3);
+}
+
+/* The system's RSS key, the same for every device (netdev_rss_key_fill()). */
+void vnr_netdev_rss_key_fill(void *buf, size_t len)
+{
+	netdev_rss_key_fill(buf, len);
+}
+
 /*
  * "Big packets" receive buffers (guest GSO without mergeable buffers): @nr
  * whole pages chained through page->private, the last one's private being 0,

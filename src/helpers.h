@@ -96,6 +96,10 @@ int vnr_skb_apply_net_hdr(struct sk_buff *skb, u8 flags, u8 gso_type,
 			  u16 hdr_len, u16 gso_size, u16 csum_start,
 			  u16 csum_offset);
 
+/* packet hashes (HASH_REPORT) */
+void vnr_skb_set_hash(struct sk_buff *skb, u32 hash, bool l4);
+void vnr_netdev_rss_key_fill(void *buf, size_t len);
+
 /* page-chain receive buffers ("big packets" mode) */
 struct page *vnr_page_chain_alloc(unsigned int nr, gfp_t gfp);
 void vnr_page_chain_free(struct page *first);

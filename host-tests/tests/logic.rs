@@ -7,7 +7,7 @@ use virtio_net_rust_logic::{
     coalesce,
     features::{self, FeatureError, Features},
     hdr::{self, HdrError, NetHdr, RxCsum},
-    mac,
+    mac, rss,
     rx_buf::{self, RxLenError},
 };
 
@@ -42,11 +42,10 @@ fn ctrl_features_need_ctrl_vq() {
 
 #[test]
 fn driver_table_only_has_supported_features() {
-    // Not driven yet: hash reports, RSS.
-    for bit in [features::HASH_REPORT, features::RSS] {
-        assert!(!features::DRIVER_FEATURES.contains(&bit));
-    }
+    // Not driven yet: RSS.
+    assert!(!features::DRIVER_FEATURES.contains(&features::RSS));
     for bit in [
+        features::HASH_REPORT,
         features::MAC,
         features::STATUS,
         features::MTU,
@@ -344,6 +343,7 @@ fn header_wire_layout() {
         csum_start: 0x0506,
         csum_offset: 0x0708,
         num_buffers: 0x090a,
+        ..Default::default()
     };
     let mut b = [0xeeu8; 12];
     h.write(&mut b);
@@ -353,6 +353,72 @@ fn header_wire_layout() {
     let mut b10 = [0u8; 10];
     h.write(&mut b10);
     assert_eq!(NetHdr::parse(&b10).unwrap().num_buffers, 0);
+    // The hash fields (HASH_REPORT's 20-byte header) are read only from 20 bytes.
+    let mut b20 = [0u8; 20];
+    b20[..12].copy_from_slice(&b);
+    b20[12..16].copy_from_slice(&0xdead_beefu32.to_le_bytes());
+    b20[16..18].copy_from_slice(&rss::REPORT_TCPV4.to_le_bytes());
+    let p = NetHdr::parse(&b20).unwrap();
+    assert_eq!(
+        (p.hash_value, p.hash_report),
+        (0xdead_beef, rss::REPORT_TCPV4)
+    );
+    assert_eq!(
+        NetHdr {
+            hash_value: 0,
+            hash_report: 0,
+            ..p
+        },
+        h
+    );
+    let p = NetHdr::parse(&b20[..19]).unwrap();
+    assert_eq!((p.hash_value, p.hash_report), (0, 0));
+}
+
+#[test]
+fn hash_report_levels() {
+    use rss::HashLevel::{L3, L4};
+    let expect = [
+        (rss::REPORT_NONE, None),
+        (rss::REPORT_IPV4, Some(L3)),
+        (rss::REPORT_TCPV4, Some(L4)),
+        (rss::REPORT_UDPV4, Some(L4)),
+        (rss::REPORT_IPV6, Some(L3)),
+        (rss::REPORT_TCPV6, Some(L4)),
+        (rss::REPORT_UDPV6, Some(L4)),
+        (rss::REPORT_IPV6_EX, Some(L3)),
+        (rss::REPORT_TCPV6_EX, Some(L4)),
+        (rss::REPORT_UDPV6_EX, Some(L4)),
+    ];
+    for (report, level) in expect {
+        assert_eq!(rss::report_level(report), level, "report {report}");
+    }
+    // Kinds that do not exist are not trusted.
+    for report in [10u16, 0x100, u16::MAX] {
+        assert_eq!(rss::report_level(report), None);
+    }
+}
+
+#[test]
+fn hash_config_payload() {
+    assert_eq!(rss::default_hash_types(0x1ff), 0x3f);
+    assert_eq!(rss::default_hash_types(rss::HASH_TYPE_TCP_EX), 0);
+    assert_eq!(rss::key_len(40), Ok(40));
+    assert_eq!(rss::key_len(1), Ok(1));
+    assert_eq!(rss::key_len(0), Err(rss::HashConfigError::KeySize(0)));
+    assert_eq!(rss::key_len(41), Err(rss::HashConfigError::KeySize(41)));
+    let key: Vec<u8> = (1..=40).collect();
+    let mut out = [0xeeu8; rss::HASH_CONFIG_MAX_LEN];
+    assert_eq!(rss::write_hash_config(&mut out, 0x3f, &key), Some(53));
+    assert_eq!(out[..4], [0x3f, 0, 0, 0]);
+    assert_eq!(out[4..12], [0; 8]);
+    assert_eq!(out[12], 40);
+    assert_eq!(out[13..53], key[..]);
+    // Off: no hash types, the same key.
+    assert_eq!(rss::write_hash_config(&mut out, 0, &key[..10]), Some(23));
+    assert_eq!(out[..4], [0; 4]);
+    assert_eq!(out[12], 10);
+    assert_eq!(rss::write_hash_config(&mut out, 0, &[0; 41]), None);
 }
 
 #[test]
@@ -481,7 +547,7 @@ proptest! {
     #[test]
     fn header_roundtrip(flags: u8, gso_type: u8, hdr_len: u16, gso_size: u16,
                         csum_start: u16, csum_offset: u16, num_buffers: u16) {
-        let h = NetHdr { flags, gso_type, hdr_len, gso_size, csum_start, csum_offset, num_buffers };
+        let h = NetHdr { flags, gso_type, hdr_len, gso_size, csum_start, csum_offset, num_buffers, ..Default::default() };
         let mut b = [0u8; 12];
         h.write(&mut b);
         prop_assert_eq!(NetHdr::parse(&b), Some(h));

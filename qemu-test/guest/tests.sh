@@ -208,6 +208,28 @@ t_offloads_used() {
 	return $rc
 }
 
+# Hash reports (HASH_REPORT): with `rxhash` on, received packets carry the device's
+# flow hash to the stack (counted per queue); off, the device is told to stop hashing
+# and no packet carries one. Skipped on a device without the feature.
+t_rx_hash() {
+	ethtool -k "$DUT" | grep -q '^receive-hashing: o[nf]f*$' || { log "no switchable receive hashing"; return 4; }
+	[ -n "$(stat_of rx0_hash_reports)" ] || { log "driver $DRV has no hash counter"; return 4; }
+	local r0 r1 rc=0
+	ethtool -K "$DUT" rxhash on || { log "rxhash on refused"; return 1; }
+	r0=$(stat_sum rx hash_reports)
+	iperf3 -c $PEER_V4 -t 2 -R >/tmp/iperf.log 2>&1 || { sed 's/^/# /' /tmp/iperf.log; rc=1; }
+	r1=$(( $(stat_sum rx hash_reports) - r0 ))
+	log "rxhash on: $r1 packets with the device's hash"
+	[ "$r1" -gt 0 ] || { log "no hash reported"; rc=1; }
+	ethtool -K "$DUT" rxhash off || { log "rxhash off refused"; return 1; }
+	r0=$(stat_sum rx hash_reports)
+	iperf3 -c $PEER_V4 -t 2 -R >/tmp/iperf.log 2>&1 || { sed 's/^/# /' /tmp/iperf.log; rc=1; }
+	r1=$(( $(stat_sum rx hash_reports) - r0 ))
+	log "rxhash off: $r1 packets with a hash"
+	[ "$r1" -eq 0 ] || rc=1
+	return $rc
+}
+
 rx_packets() { cat /sys/class/net/$DUT/statistics/rx_packets; }
 
 # frames_from_peer ADDR: pings ADDR 5 times from the peer and prints how many
@@ -435,7 +457,7 @@ t_coalesce() {
 }
 
 TESTS="rmmod_idle module_bound mac_and_drvinfo ethtool_queries coalesce link_follows_set_link announce ping4 ping6 tcp_dut_to_peer
-tcp_peer_to_dut offloads_used rx_filter_promisc mac_change vlan mtu_change channels_under_traffic ring_resize_under_traffic bql stats_count_traffic down_up_under_traffic rmmod_under_traffic"
+tcp_peer_to_dut offloads_used rx_hash rx_filter_promisc mac_change vlan mtu_change channels_under_traffic ring_resize_under_traffic bql stats_count_traffic down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----
 echo "TAP version 13"

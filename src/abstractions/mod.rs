@@ -50,6 +50,13 @@ impl Gfp {
     }
 }
 
+/// Fills `key` with the system's RSS hash key (`netdev_rss_key_fill`): random, drawn
+/// once per boot and shared by every device, so flows hash alike on each.
+pub fn rss_key_fill(key: &mut [u8]) {
+    // SAFETY: `key` is valid for writes of `key.len()` bytes.
+    unsafe { crate::bindings::vnr_netdev_rss_key_fill(key.as_mut_ptr().cast(), key.len()) }
+}
+
 /// CPUs online now.
 pub fn num_online_cpus() -> u32 {
     // SAFETY: No preconditions.

@@ -69,6 +69,8 @@ pub mod offload {
     pub const GRO_HW: u64 = bindings::VNR_NETIF_F_GRO_HW;
     /// The device filters received 802.1Q VLANs.
     pub const VLAN_FILTER: u64 = bindings::VNR_NETIF_F_HW_VLAN_CTAG_FILTER;
+    /// The device hashes received packets (HASH_REPORT).
+    pub const RXHASH: u64 = bindings::VNR_NETIF_F_RXHASH;
 }
 
 /// What a network driver implements.

@@ -97,6 +97,13 @@ impl SkBuff {
         }
     }
 
+    /// Sets the packet's flow hash as the device computed it: over the addresses
+    /// (`l4` false) or the addresses and ports.
+    pub fn set_hash(&mut self, hash: u32, l4: bool) {
+        // SAFETY: The skb is valid and owned.
+        unsafe { bindings::vnr_skb_set_hash(self.as_raw(), hash, l4) }
+    }
+
     /// Marks the packet's checksum as verified by the device.
     pub fn set_csum_unnecessary(&mut self) {
         // SAFETY: The skb is valid and owned.

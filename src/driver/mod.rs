@@ -23,9 +23,9 @@ use crate::logic::ctrl as ctrl_cmd;
 use crate::logic::rx_buf::Ewma;
 use crate::logic::{
     features::{self, config_offset, FeatureError, Features},
-    mac, rx_buf,
+    mac, rss, rx_buf,
 };
-use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU8, Ordering};
 use ctrl::Ctrl;
 use kernel::{c_str, prelude::*, str::CStr};
 use queue::{QueuePair, RxRing, RxVq};
@@ -144,6 +144,10 @@ pub struct VirtNet {
     rx_buf_len: usize,
     /// Pages in each receive buffer in "big packets" mode.
     rx_big_pages: usize,
+    /// Hash reports (HASH_REPORT): what to ask of the device, and the key.
+    hash: Option<HashConfig>,
+    /// `rxhash` is on: received packets carry the device's hash to the stack.
+    rx_hash: AtomicBool,
     /// Queue pairs, each with its NAPI context.
     queues: KVec<Pin<KBox<QueuePair>>>,
     /// The control queue, if the device has one (CTRL_VQ).
@@ -153,6 +157,15 @@ pub struct VirtNet {
     /// Link speed (Mbit/s) and duplex from config space (SPEED_DUPLEX), for ethtool.
     speed: AtomicU32,
     duplex: AtomicU8,
+}
+
+/// The hash reports a device gives (HASH_REPORT), fixed at probe.
+pub struct HashConfig {
+    /// Hash types asked for while `rxhash` is on (`rss::default_hash_types`).
+    types: u32,
+    /// The system's RSS key, `key_len` bytes of it.
+    key: [u8; rss::MAX_KEY_LEN],
+    key_len: usize,
 }
 
 impl VirtNet {
@@ -241,6 +254,28 @@ impl virtio::Driver for VirtioNetDriver {
         let mtu = mtu.map_or(rx_buf::ETH_DATA_LEN, usize::from);
         let hdr_len = features::hdr_len(features);
         let rx_buf_len = rx_buf::small_buf_len(hdr_len, mtu);
+
+        let hash = if features.has(features::HASH_REPORT) {
+            let size = vdev.read_config_u8(config_offset::RSS_MAX_KEY_SIZE);
+            let key_len = rss::key_len(size).inspect_err(|e| {
+                pr_err!(
+                    "{}: refusing the device's hash key size: {:?}\n",
+                    vdev.name(),
+                    e
+                )
+            });
+            let key_len = key_len.map_err(|_| EINVAL)?;
+            let supported = vdev.read_config_u32(config_offset::SUPPORTED_HASH_TYPES);
+            let mut key = [0u8; rss::MAX_KEY_LEN];
+            crate::abstractions::rss_key_fill(&mut key[..key_len]);
+            Some(HashConfig {
+                types: rss::default_hash_types(supported),
+                key,
+                key_len,
+            })
+        } else {
+            None
+        };
 
         let has_ctrl = features.has(features::CTRL_VQ);
         let max_pairs = if features.has(features::MQ) {
@@ -332,6 +367,8 @@ impl virtio::Driver for VirtioNetDriver {
                 rx_buf_len,
                 rx_big_pages: rx_buf::big_buf_pages(hdr_len, page_chain::PAGE_SIZE)
                     .min(page_chain::MAX_PAGES),
+                hash,
+                rx_hash: AtomicBool::new(false),
                 queues,
                 ctrl,
                 curr_pairs: AtomicU16::new(curr_pairs),
@@ -369,7 +406,13 @@ impl virtio::Driver for VirtioNetDriver {
         if features.has(features::CTRL_VLAN) {
             on |= offload::VLAN_FILTER;
         }
-        reg.set_features(hw, hw | on | offload::HIGHDMA);
+        // As in-tree: `rxhash` can be switched on, and is off at first.
+        let switchable_off = if features.has(features::HASH_REPORT) {
+            offload::RXHASH
+        } else {
+            0
+        };
+        reg.set_features(hw | switchable_off, hw | on | offload::HIGHDMA);
         // As in-tree: the device filters unicast addresses (with CTRL_RX) and takes a
         // new MAC while up (CTRL_MAC_ADDR, or simply by address on VERSION_1).
         reg.set_addr_caps(true, true);

@@ -16,13 +16,57 @@ use crate::abstractions::{
 use crate::logic::coalesce::{self, CoalesceError};
 use crate::logic::ctrl as ctrl_cmd;
 use crate::logic::features::{self, config_offset};
-use crate::logic::rx_buf;
 use crate::logic::stats_names::{self, Dir};
+use crate::logic::{rss, rx_buf};
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 
 /// Delay before retrying to fill an empty receive ring (the in-tree driver: HZ/2).
 const REFILL_RETRY_MS: u32 = 500;
+
+/// Turns the device's receive coalescing on or off (`ethtool -K rx-gro-hw`), which
+/// only CTRL_GUEST_OFFLOADS allows (GRO_HW is a hw_feature only then).
+fn set_gro_hw(dev: &NetDev<VirtNet>, on: bool) -> Result {
+    let vn = dev.data();
+    let c = match vn.ctrl.as_ref() {
+        Some(c) if vn.features.has(features::CTRL_GUEST_OFFLOADS) => c,
+        _ => return Err(EINVAL),
+    };
+    let bits = ctrl_cmd::guest_offloads(vn.features, on);
+    c.send(
+        ctrl_cmd::CLASS_GUEST_OFFLOADS,
+        ctrl_cmd::GUEST_OFFLOADS_SET,
+        &bits.to_le_bytes(),
+    )
+    .inspect_err(|_| {
+        pr_warn!(
+            "{}: device refused guest offloads {:#x}\n",
+            dev.name(),
+            bits
+        )
+    })
+}
+
+/// Turns hash reports on or off (`ethtool -K rxhash`): the device is asked for the
+/// hash types and given the key, or asked for none (so it stops hashing), as the
+/// in-tree `virtnet_set_features()` does; the receive path uses reported hashes only
+/// while it is on.
+fn set_rx_hash(dev: &NetDev<VirtNet>, on: bool) -> Result {
+    let vn = dev.data();
+    let (Some(c), Some(h)) = (vn.ctrl.as_ref(), vn.hash.as_ref()) else {
+        return Err(EINVAL);
+    };
+    let types = if on { h.types } else { 0 };
+    let mut cfg = [0u8; rss::HASH_CONFIG_MAX_LEN];
+    let len = rss::write_hash_config(&mut cfg, types, &h.key[..h.key_len]).ok_or(EINVAL)?;
+    if !on {
+        vn.rx_hash.store(false, Ordering::Relaxed);
+    }
+    c.send(ctrl_cmd::CLASS_MQ, rss::MQ_HASH_CONFIG, &cfg[..len])
+        .inspect_err(|_| pr_warn!("{}: device refused hash types {:#x}\n", dev.name(), types))?;
+    vn.rx_hash.store(on, Ordering::Relaxed);
+    Ok(())
+}
 
 /// Adds or removes VLAN `vid` in the device's filter (CTRL_VLAN). Without the
 /// feature the device filters no VLAN and there is nothing to tell it.
@@ -129,28 +173,13 @@ impl Operations for VirtNet {
     }
 
     fn set_features(dev: &NetDev<Self>, changed: u64, wanted: u64) -> Result {
-        let vn = dev.data();
-        if changed & offload::GRO_HW == 0 {
-            return Ok(());
+        if changed & offload::GRO_HW != 0 {
+            set_gro_hw(dev, wanted & offload::GRO_HW != 0)?;
         }
-        let c = match vn.ctrl.as_ref() {
-            Some(c) if vn.features.has(features::CTRL_GUEST_OFFLOADS) => c,
-            // GRO_HW is only changeable with CTRL_GUEST_OFFLOADS (hw_features).
-            _ => return Err(EINVAL),
-        };
-        let bits = ctrl_cmd::guest_offloads(vn.features, wanted & offload::GRO_HW != 0);
-        c.send(
-            ctrl_cmd::CLASS_GUEST_OFFLOADS,
-            ctrl_cmd::GUEST_OFFLOADS_SET,
-            &bits.to_le_bytes(),
-        )
-        .inspect_err(|_| {
-            pr_warn!(
-                "{}: device refused guest offloads {:#x}\n",
-                dev.name(),
-                bits
-            )
-        })
+        if changed & offload::RXHASH != 0 {
+            set_rx_hash(dev, wanted & offload::RXHASH != 0)?;
+        }
+        Ok(())
     }
 
     fn vlan_add(dev: &NetDev<Self>, vid: u16) -> Result {

@@ -23,8 +23,9 @@ use crate::abstractions::{
 };
 use crate::logic::{
     hdr::{self, NetHdr, RxCsum},
-    rx_buf,
+    rss, rx_buf,
 };
+use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 
 /// Where refills allocate from.
@@ -311,6 +312,12 @@ fn deliver(
     }
     if skb.is_gso() {
         q.stats.rx_gso_packets.inc();
+    }
+    if vn.rx_hash.load(Ordering::Relaxed) {
+        if let Some(level) = rss::report_level(h.hash_report) {
+            skb.set_hash(h.hash_value, level == rss::HashLevel::L4);
+            q.stats.rx_hash_reports.inc();
+        }
     }
     if dev.eth_type_trans(&mut skb).is_err() {
         q.stats.rx_length_errors.inc();

@@ -69,6 +69,8 @@ pub struct QueueStats {
     pub rx_csum_partial: Counter,
     /// Coalesced packets (guest GSO) the device delivered.
     pub rx_gso_packets: Counter,
+    /// Packets delivered with the device's flow hash (HASH_REPORT, `rxhash` on).
+    pub rx_hash_reports: Counter,
     /// Doorbells rung on the receive queue.
     pub rx_kicks: Counter,
     /// Refills after which the device wanted no doorbell.
@@ -144,6 +146,7 @@ pub const STATS: &[StatDesc] = &[
     stat!(Rx, "csum_valid", rx_csum_valid),
     stat!(Rx, "csum_partial", rx_csum_partial),
     stat!(Rx, "gso_packets", rx_gso_packets),
+    stat!(Rx, "hash_reports", rx_hash_reports),
     stat!(Rx, "interrupts", rx_interrupts),
     stat!(Rx, "napi_polls", polls),
     stat!(Tx, "packets", tx_packets),

@@ -56,6 +56,10 @@ pub struct NetHdr {
     pub csum_offset: u16,
     /// How many buffers the packet spans (mergeable buffers only).
     pub num_buffers: u16,
+    /// The packet's hash (HASH_REPORT only, see `rss`).
+    pub hash_value: u32,
+    /// What the device hashed, `VIRTIO_NET_HASH_REPORT_*` (HASH_REPORT only).
+    pub hash_report: u16,
 }
 
 /// Offsets of fields in the little-endian wire layout.
@@ -66,6 +70,10 @@ const GSO_SIZE: usize = 4;
 const CSUM_START: usize = 6;
 const CSUM_OFFSET: usize = 8;
 const NUM_BUFFERS: usize = 10;
+const HASH_VALUE: usize = 12;
+const HASH_REPORT: usize = 16;
+/// Length of the header with the hash fields (`virtio_net_hdr_v1_hash`).
+const HASH_HDR_LEN: usize = 20;
 // `NetHdr::to_bytes` lays the fields out in this order.
 const _: () = assert!(FLAGS == 0 && GSO_TYPE == 1 && HDR_LEN == 2 && GSO_SIZE == 4);
 const _: () = assert!(CSUM_START == 6 && CSUM_OFFSET == 8 && NUM_BUFFERS == 10);
@@ -76,7 +84,8 @@ fn le16(b: &[u8], at: usize) -> u16 {
 
 impl NetHdr {
     /// Parses the header from the first bytes of a buffer. `bytes` must be at least
-    /// 10 bytes long; `num_buffers` is read only when 12 or more are given.
+    /// 10 bytes long; `num_buffers` is read only when 12 or more are given, the hash
+    /// fields only when 20 are.
     pub fn parse(bytes: &[u8]) -> Option<Self> {
         if bytes.len() < 10 {
             return None;
@@ -90,6 +99,21 @@ impl NetHdr {
             csum_offset: le16(bytes, CSUM_OFFSET),
             num_buffers: if bytes.len() >= 12 {
                 le16(bytes, NUM_BUFFERS)
+            } else {
+                0
+            },
+            hash_value: if bytes.len() >= HASH_HDR_LEN {
+                u32::from_le_bytes([
+                    bytes[HASH_VALUE],
+                    bytes[HASH_VALUE + 1],
+                    bytes[HASH_VALUE + 2],
+                    bytes[HASH_VALUE + 3],
+                ])
+            } else {
+                0
+            },
+            hash_report: if bytes.len() >= HASH_HDR_LEN {
+                le16(bytes, HASH_REPORT)
             } else {
                 0
             },

@@ -16,5 +16,6 @@ pub mod ctrl;
 pub mod features;
 pub mod hdr;
 pub mod mac;
+pub mod rss;
 pub mod rx_buf;
 pub mod stats_names;

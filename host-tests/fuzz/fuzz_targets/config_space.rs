@@ -7,10 +7,13 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use virtio_net_rust_logic::features::{self, Features};
+use virtio_net_rust_logic::{
+    features::{self, Features},
+    rss,
+};
 
 fuzz_target!(|data: &[u8]| {
-    if data.len() < 8 + 17 {
+    if data.len() < 8 + 24 {
         return;
     }
     let offered = u64::from_le_bytes(data[..8].try_into().unwrap());
@@ -25,8 +28,9 @@ fuzz_target!(|data: &[u8]| {
     let f = features::negotiate(Features(offered & mask));
     assert_eq!(features::negotiate(f), f, "negotiation is a fixed point");
     assert!(f.0 & !mask == 0, "never more than the driver knows");
+    // Guest GSO needs GUEST_CSUM; without MRG_RXBUF it means "big packets" mode.
     if features::guest_gso(f) {
-        assert!(f.has(features::GUEST_CSUM) && f.has(features::MRG_RXBUF));
+        assert!(f.has(features::GUEST_CSUM));
     }
     let hl = features::hdr_len(f);
     assert!(hl == 10 || hl == 12 || hl == 20);
@@ -45,6 +49,23 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Some(d) = features::valid_duplex(cfg[off::DUPLEX]) {
         assert!(matches!(d, 0 | 1 | 0xff));
+    }
+    // Hash reports: a key the driver can hold, never asked for more than offered.
+    if let Ok(n) = rss::key_len(cfg[off::RSS_MAX_KEY_SIZE]) {
+        assert!((1..=rss::MAX_KEY_LEN).contains(&n));
+        let mut out = [0u8; rss::HASH_CONFIG_MAX_LEN];
+        let supported = u32::from_le_bytes(
+            cfg[off::SUPPORTED_HASH_TYPES..off::SUPPORTED_HASH_TYPES + 4]
+                .try_into()
+                .unwrap(),
+        );
+        let types = rss::default_hash_types(supported);
+        assert_eq!(types & !supported, 0);
+        let key = [0xa5u8; rss::MAX_KEY_LEN];
+        assert_eq!(
+            rss::write_hash_config(&mut out, types, &key[..n]),
+            Some(13 + n)
+        );
     }
     if let Ok(n) = features::check_channels(u32::from(cfg[0]), 0, 0, 0, pairs) {
         assert!(n >= 1 && n <= pairs);

@@ -473,9 +473,9 @@ void *vnr_page_address(struct page *page)
  * @first, leaving out the first @skip (the virtio header), and consumes the
  * chain: as virtio_net's page_to_skb(), up to VNR_RX_COPY_LEN bytes are copied
  * into the linear part and the rest of each page becomes a fragment; pages
- * the packet did not reach are freed. The caller has checked that @len fits
- * the chain and that the chain has at most MAX_SKB_FRAGS pages. Returns NULL,
- * with the chain freed, if no skb could be allocated or the data does not fit.
+ * the packet did not reach are freed. The chain has at most MAX_SKB_FRAGS
+ * pages. Returns NULL, with the chain freed, if no skb could be allocated or
+ * @len does not fit the chain.
  */
 struct sk_buff *vnr_page_chain_to_skb(struct napi_struct *napi,
 				      struct page *first, unsigned int len,

@@ -27,16 +27,17 @@ pub const MAX_PAGES: usize = bindings::VNR_MAX_SKB_FRAGS;
 
 const _: () = assert!(MAX_PAGES <= MAX_SG);
 
-/// A receive buffer of `nr` whole pages.
+/// A receive buffer of whole pages. How many is the driver's to know (it asks for
+/// the same number every time): the buffer does not carry it, so taking a used one
+/// back costs no walk of the chain.
 ///
 /// # Invariants
 ///
-/// `first` is the first page of a chain of `nr` pages, `1 <= nr <= MAX_PAGES`, linked
-/// through `page->private` (0 after the last), built by `vnr_page_chain_alloc`; this
-/// object owns one reference to each page and nothing else refers to the chain.
+/// `first` is the first page of a chain of 1 to `MAX_PAGES` pages, linked through
+/// `page->private` (0 after the last), built by `vnr_page_chain_alloc`; this object
+/// owns one reference to each page and nothing else refers to the chain.
 pub struct RxPages {
     first: NonNull<bindings::page>,
-    nr: usize,
 }
 
 // SAFETY: Pages may be used and freed on any CPU.
@@ -52,13 +53,7 @@ impl RxPages {
         // INVARIANT: A non-null result is a fresh chain of `nr` pages.
         Some(Self {
             first: NonNull::new(first)?,
-            nr,
         })
-    }
-
-    /// Bytes offered to the device.
-    pub fn capacity(&self) -> usize {
-        self.nr * PAGE_SIZE
     }
 
     /// The first `len` bytes of the buffer, as the device wrote them; `None` if `len`
@@ -77,46 +72,23 @@ impl RxPages {
 
     /// Turns the buffer into the packet the device wrote: `used` bytes, the first
     /// `skip` of which (the virtio header) are left out. `None`, with the pages freed,
-    /// if `used` is beyond the buffer, `skip` beyond `used`, or no skb could be
+    /// if `used` is beyond the chain, `skip` beyond `used`, or no skb could be
     /// allocated.
     pub fn into_skb(self, poll: &Poll<'_>, used: usize, skip: usize) -> Option<SkBuff> {
-        if used > self.capacity() || skip > used {
+        let (Ok(used32), Ok(skip32)) = (u32::try_from(used), u32::try_from(skip)) else {
             return None;
-        }
+        };
         let first = self.first;
         core::mem::forget(self);
-        // SAFETY: We are in NAPI context (the poll token). The chain is owned, has at
-        // most `MAX_SKB_FRAGS` pages (type invariant) and `used` bytes written into it;
-        // the helper takes it over in every case.
+        // SAFETY: We are in NAPI context (the poll token). The chain is owned and has at
+        // most `MAX_SKB_FRAGS` pages (type invariant); the helper reads no further than
+        // the chain (it drops a `used` beyond it, or a `skip` beyond `used`) and takes
+        // the chain over in every case.
         let skb = unsafe {
-            bindings::vnr_page_chain_to_skb(
-                poll.napi().raw(),
-                first.as_ptr(),
-                used as u32,
-                skip as u32,
-            )
+            bindings::vnr_page_chain_to_skb(poll.napi().raw(), first.as_ptr(), used32, skip32)
         };
         // SAFETY: A non-null result is a new skb that we own.
         unsafe { SkBuff::from_raw(skb) }
-    }
-
-    /// Pages in the chain starting at `first`.
-    ///
-    /// # Safety
-    ///
-    /// `first` must be the first page of a chain built by `vnr_page_chain_alloc` that
-    /// is owned by the caller.
-    unsafe fn chain_len(first: NonNull<bindings::page>) -> usize {
-        let mut nr = 1;
-        let mut p = first.as_ptr();
-        loop {
-            // SAFETY: `p` is a page of the owned chain, per the caller.
-            p = unsafe { bindings::vnr_page_chain_next(p) };
-            if p.is_null() {
-                return nr;
-            }
-            nr += 1;
-        }
     }
 }
 
@@ -152,13 +124,10 @@ unsafe impl Buffer for RxPages {
     }
 
     unsafe fn from_raw(raw: NonNull<core::ffi::c_void>) -> Self {
-        let first = raw.cast::<bindings::page>();
         // INVARIANT: Per the caller, `raw` is the first page of a chain that `into_raw`
-        // gave up, with the same number of pages.
+        // gave up.
         Self {
-            first,
-            // SAFETY: The chain is owned again, per the caller.
-            nr: unsafe { Self::chain_len(first) },
+            first: raw.cast::<bindings::page>(),
         }
     }
 }

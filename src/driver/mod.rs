@@ -169,6 +169,12 @@ pub struct HashConfig {
 }
 
 impl VirtNet {
+    /// Bytes in each receive buffer in "big packets" mode (every one has
+    /// `rx_big_pages` pages).
+    fn rx_big_len(&self) -> usize {
+        self.rx_big_pages * page_chain::PAGE_SIZE
+    }
+
     /// Re-reads speed and duplex from config space, keeping the old values if the
     /// device wrote invalid ones (as `virtnet_update_settings()`). Process context.
     fn update_settings(&self) {

@@ -16,7 +16,7 @@ use crate::abstractions::{
     frag::{self, MergedSkb, RxFrag},
     napi::Poll,
     netdev::NetDev,
-    page_chain::{self, RxPages},
+    page_chain::RxPages,
     skb::{RxSkb, SkBuff},
     virtqueue::{Buffer, Virtqueue},
     Gfp,
@@ -103,7 +103,7 @@ pub fn refill(
                 AllocCtx::Process => RxFrag::alloc(len),
             })
         }
-        RxVq::Big(vq) => fill_ring(q, vq, vn.rx_big_pages * page_chain::PAGE_SIZE, || {
+        RxVq::Big(vq) => fill_ring(q, vq, vn.rx_big_len(), || {
             RxPages::alloc(vn.rx_big_pages, Gfp::Atomic)
         }),
         RxVq::Detached => true,
@@ -191,8 +191,8 @@ fn receive_big(
     let vn = dev.data();
     let (buf, len) = vq.get_buf()?;
     q.stats.rx_bufs.inc();
-    q.stats.rx_buf_bytes.sub(buf.capacity() as u64);
-    let Ok(frame_len) = rx_buf::check_used_len(len, vn.hdr_len, buf.capacity()) else {
+    q.stats.rx_buf_bytes.sub(vn.rx_big_len() as u64);
+    let Ok(frame_len) = rx_buf::check_used_len(len, vn.hdr_len, vn.rx_big_len()) else {
         q.stats.rx_length_errors.inc();
         return Some(());
     };

@@ -620,6 +620,11 @@ void vnr_netdev_set_priv_flags(struct net_device *dev, unsigned int flags)
 	dev->priv_flags |= flags;
 }
 
+bool vnr_netif_is_rxfh_configured(const struct net_device *dev)
+{
+	return netif_is_rxfh_configured(dev);
+}
+
 const u8 *vnr_sockaddr_data(const void *p)
 {
 	return (const u8 *)((const struct sockaddr *)p)->sa_data;

@@ -140,6 +140,7 @@ void vnr_netdev_rx_mode(struct net_device *dev, unsigned int *flags,
 int vnr_eth_prepare_mac_addr_change(struct net_device *dev, void *p);
 void vnr_eth_commit_mac_addr_change(struct net_device *dev, void *p);
 void vnr_netdev_set_priv_flags(struct net_device *dev, unsigned int flags);
+bool vnr_netif_is_rxfh_configured(const struct net_device *dev);
 const u8 *vnr_sockaddr_data(const void *p);
 void vnr_netdev_set_watchdog(struct net_device *dev, unsigned int ms);
 u64 vnr_netdev_features(const struct net_device *dev);

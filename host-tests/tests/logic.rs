@@ -42,9 +42,8 @@ fn ctrl_features_need_ctrl_vq() {
 
 #[test]
 fn driver_table_only_has_supported_features() {
-    // Not driven yet: RSS.
-    assert!(!features::DRIVER_FEATURES.contains(&features::RSS));
     for bit in [
+        features::RSS,
         features::HASH_REPORT,
         features::MAC,
         features::STATUS,
@@ -817,5 +816,146 @@ fn coalesce_without_notf_coal() {
             ..FIXED
         };
         assert_eq!(check(&req), Err(CoalesceError::OutOfRange), "{rx}/{tx}");
+    }
+}
+
+#[test]
+fn rss_table_length() {
+    assert_eq!(rss::table_len(0), None);
+    assert_eq!(rss::table_len(1), Some(1));
+    assert_eq!(rss::table_len(128), Some(128));
+    // Not a power of two: the largest one within it (a mask must cover it exactly).
+    assert_eq!(rss::table_len(100), Some(64));
+    assert_eq!(rss::table_len(u16::MAX), Some(rss::MAX_TABLE_LEN));
+    let mut t = [9u16; 8];
+    rss::fill_default_table(&mut t, 3);
+    assert_eq!(t, [0, 1, 2, 0, 1, 2, 0, 1]);
+    rss::fill_default_table(&mut t, 0);
+    assert_eq!(t, [0; 8]);
+}
+
+#[test]
+fn rss_table_from_ethtool() {
+    let mut t = [0u16; 4];
+    assert_eq!(rss::set_table(&mut t, &[1, 0, 1, 1], 2), Ok(()));
+    assert_eq!(t, [1, 0, 1, 1]);
+    // A queue not in use, or a table of another length, changes nothing.
+    assert_eq!(
+        rss::set_table(&mut t, &[0, 0, 2, 0], 2),
+        Err(rss::TableError::Queue(2, 2))
+    );
+    assert_eq!(
+        rss::set_table(&mut t, &[0, 0, 0], 2),
+        Err(rss::TableError::Length(3))
+    );
+    assert_eq!(
+        rss::set_table(&mut t, &[0, 0, 0, 0x1_0000], 2),
+        Err(rss::TableError::Queue(3, 0x1_0000))
+    );
+    assert_eq!(t, [1, 0, 1, 1]);
+}
+
+#[test]
+fn rss_config_payload() {
+    let key: Vec<u8> = (1..=40).collect();
+    let table = [0u16, 1, 2, 3];
+    let mut out = vec![0xeeu8; rss::rss_config_len(4, 40)];
+    assert_eq!(out.len(), 4 + 2 + 2 + 8 + 2 + 1 + 40);
+    assert!(rss::write_rss_config(&mut out, 0x3f, &table, 4, &key));
+    assert_eq!(out[..4], [0x3f, 0, 0, 0]);
+    assert_eq!(out[4..6], [3, 0]); // mask
+    assert_eq!(out[6..8], [0, 0]); // unclassified queue
+    assert_eq!(out[8..16], [0, 0, 1, 0, 2, 0, 3, 0]);
+    assert_eq!(out[16..18], [4, 0]); // max_tx_vq
+    assert_eq!(out[18], 40);
+    assert_eq!(out[19..], key[..]);
+    // Refused: wrong buffer, table not a power of two, empty or long key.
+    let mut before = out.clone();
+    assert!(!rss::write_rss_config(&mut out[1..], 0x3f, &table, 4, &key));
+    let mut three = vec![0u8; rss::rss_config_len(3, 40)];
+    assert!(!rss::write_rss_config(&mut three, 0, &table[..3], 1, &key));
+    let mut nokey = vec![0u8; rss::rss_config_len(4, 0)];
+    assert!(!rss::write_rss_config(&mut nokey, 0, &table, 1, &[]));
+    let long = [0u8; 41];
+    let mut l = vec![0u8; rss::rss_config_len(4, 41)];
+    assert!(!rss::write_rss_config(&mut l, 0, &table, 1, &long));
+    before.truncate(out.len());
+    assert_eq!(out, before);
+}
+
+#[test]
+fn rss_negotiation_drops_unusable_parameters() {
+    let both = feats(&[features::VERSION_1, features::RSS, features::HASH_REPORT]);
+    assert_eq!(rss::restrict(both, 40, 128), (both, None));
+    let (f, why) = rss::restrict(both, 41, 128);
+    assert!(!f.has(features::RSS) && !f.has(features::HASH_REPORT));
+    assert_eq!(why, Some(rss::Unusable::KeySize(41)));
+    let (f, why) = rss::restrict(both, 40, 0);
+    assert!(!f.has(features::RSS) && f.has(features::HASH_REPORT));
+    assert_eq!(why, Some(rss::Unusable::TableLength));
+    // Without either feature the parameters do not matter.
+    let none = feats(&[features::VERSION_1]);
+    assert_eq!(rss::restrict(none, 0, 0), (none, None));
+    // Hash reports alone need no table.
+    let hash = feats(&[features::VERSION_1, features::HASH_REPORT]);
+    assert_eq!(rss::restrict(hash, 40, 0), (hash, None));
+}
+
+#[test]
+fn rx_flow_hash_fields() {
+    use rss::*;
+    let all = 0x3f;
+    assert_eq!(flow_hash_fields(all, TCP_V4_FLOW), FIELDS_L4);
+    assert_eq!(flow_hash_fields(all, IPV6_FLOW), FIELDS_L3);
+    assert_eq!(flow_hash_fields(HASH_TYPE_IPV4, UDP_V4_FLOW), FIELDS_L3);
+    assert_eq!(flow_hash_fields(HASH_TYPE_TCPV6, UDP_V6_FLOW), 0);
+    assert_eq!(flow_hash_fields(all, 0x03 /* SCTP_V4_FLOW */), 0);
+
+    // sd on TCPv4 drops the TCP type only.
+    assert_eq!(
+        set_flow_hash(all, all, TCP_V4_FLOW, FIELDS_L3),
+        Ok(all & !HASH_TYPE_TCPV4)
+    );
+    // r on UDPv6 drops both of its types.
+    assert_eq!(
+        set_flow_hash(all, all, UDP_V6_FLOW, RXH_DISCARD),
+        Ok(all & !(HASH_TYPE_IPV6 | HASH_TYPE_UDPV6))
+    );
+    // sd on IPv4 adds the L3 type and keeps the others (in-tree replaces them all).
+    assert_eq!(
+        set_flow_hash(HASH_TYPE_TCPV6, all, IPV4_FLOW, FIELDS_L3),
+        Ok(HASH_TYPE_TCPV6 | HASH_TYPE_IPV4)
+    );
+    assert_eq!(
+        set_flow_hash(all, all, IPV4_FLOW, FIELDS_L4),
+        Err(FlowHashError::Fields(FIELDS_L4))
+    );
+    assert_eq!(
+        set_flow_hash(all, all, TCP_V4_FLOW, RXH_IP_SRC),
+        Err(FlowHashError::Fields(RXH_IP_SRC))
+    );
+    assert_eq!(
+        set_flow_hash(all, all, 0x03, FIELDS_L3),
+        Err(FlowHashError::FlowType(3))
+    );
+    assert_eq!(
+        set_flow_hash(0, HASH_TYPE_IPV4, TCP_V4_FLOW, FIELDS_L4),
+        Err(FlowHashError::Unsupported(HASH_TYPE_TCPV4))
+    );
+}
+
+proptest! {
+    /// Whatever is asked, the result is within what the device supports and
+    /// `ethtool -n` then reports what was set.
+    #[test]
+    fn rx_flow_hash_roundtrip(types in 0u32..0x200, supported in 0u32..0x200,
+                              flow in prop::sample::select(vec![1u32, 2, 5, 6, 0x10, 0x11, 3, 0]),
+                              fields in prop::sample::select(vec![0u64, rss::FIELDS_L3, rss::FIELDS_L4,
+                                                                  rss::RXH_DISCARD, rss::RXH_IP_SRC])) {
+        if let Ok(new) = rss::set_flow_hash(types & supported, supported, flow, fields) {
+            prop_assert_eq!(new & !supported, 0);
+            let want = if fields == rss::RXH_DISCARD { 0 } else { fields };
+            prop_assert_eq!(rss::flow_hash_fields(new, flow), want);
+        }
     }
 }

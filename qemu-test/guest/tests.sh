@@ -230,6 +230,94 @@ t_rx_hash() {
 	return $rc
 }
 
+# RSS (VIRTIO_NET_F_RSS): the device steers each received packet to the queue the
+# indirection table names for its hash. ethtool -x/-X shows and sets table and key,
+# -n/-N the fields hashed; the table follows -L unless the user set it. Flows from
+# the peer (iperf3 -R, 16 streams) land where the table says. Skipped without RSS.
+indir() { ethtool -x "$DUT" 2>/dev/null | sed -n 's/^ *[0-9][0-9]*: *//p' | tr -s ' \n' ' '; }
+rss_key() { ethtool -x "$DUT" 2>/dev/null | sed -n '/^RSS hash key:/{n;p}'; }
+# rx_split: runs 16 flows peer -> DUT and prints "rx0 rx1" packet deltas.
+rx_split() {
+	local a0 a1
+	a0=$(stat_of rx0_packets) a1=$(stat_of rx1_packets)
+	iperf3 -c $PEER_V4 -t 2 -P 16 -R >/tmp/iperf.log 2>&1 || sed 's/^/# /' /tmp/iperf.log | tail -3
+	echo "$(( $(stat_of rx0_packets) - a0 )) $(( $(stat_of rx1_packets) - a1 ))"
+}
+t_rss() {
+	local cur t n q0 q1 key newkey rc=0
+	t=$(indir)
+	[ -n "$t" ] || { log "no indirection table"; return 4; }
+	[ "$(channels max)" -ge 2 ] || { log "one queue pair"; return 4; }
+	[ -n "$(stat_of rx1_packets)" ] || { log "driver $DRV has no per-queue counters"; return 4; }
+	cur=$(channels cur)
+	ethtool -L "$DUT" combined 2 || return 1
+	t=$(indir); n=$(echo $t | wc -w)
+	log "table: $n entries, $(ethtool -x "$DUT" | head -1)"
+	echo $t | grep -Eq '^(0 1 )+0 1$' || { log "not the default table over 2 queues: $t"; rc=1; }
+	ethtool -x "$DUT" | grep -q 'toeplitz: on' || { log "hash function not Toeplitz"; rc=1; }
+	# Every flow to queue 1, then to queue 0 (an ARP or two may take queue 0).
+	ethtool -X "$DUT" weight 0 1 || { log "weight 0 1 refused"; return 1; }
+	echo $(indir) | grep -Eq '^(1 )+1$' || { log "table not all 1: $(indir)"; rc=1; }
+	set -- $(rx_split); log "weight 0 1: rx0 +$1, rx1 +$2"
+	[ "$2" -gt 1000 ] && [ "$1" -lt 20 ] || rc=1
+	# A table that names queue 1 keeps -L from taking it away.
+	ethtool -L "$DUT" combined 1 2>/dev/null && { log "combined 1 accepted with queue 1 in the table"; rc=1; }
+	ethtool -X "$DUT" weight 1 0 || { log "weight 1 0 refused"; return 1; }
+	set -- $(rx_split); log "weight 1 0: rx0 +$1, rx1 +$2"
+	[ "$1" -gt 1000 ] && [ "$2" -lt 20 ] || rc=1
+	ethtool -X "$DUT" weight 1 1 1 2>/dev/null && { log "a third queue accepted"; rc=1; }
+	ethtool -X "$DUT" hfunc xor 2>/dev/null && { log "xor accepted"; rc=1; }
+	ethtool -X "$DUT" default || { log "default refused"; return 1; }
+	set -- $(rx_split); log "default: rx0 +$1, rx1 +$2"
+	[ "$1" -gt 100 ] && [ "$2" -gt 100 ] || rc=1
+	# Addresses only: every flow between the two hosts hashes alike.
+	ethtool -n "$DUT" rx-flow-hash tcp4 | grep -q 'L4 bytes 0 & 1' || { log "tcp4 not hashed over ports"; rc=1; }
+	ethtool -N "$DUT" rx-flow-hash tcp4 sd || { log "tcp4 sd refused"; rc=1; }
+	ethtool -n "$DUT" rx-flow-hash tcp4 | sed 's/^/# /'
+	ethtool -n "$DUT" rx-flow-hash tcp4 | grep -q 'L4 bytes' && rc=1
+	set -- $(rx_split); log "tcp4 sd: rx0 +$1, rx1 +$2"
+	{ [ "$1" -lt 20 ] || [ "$2" -lt 20 ]; } || { log "one pair of addresses spread over both queues"; rc=1; }
+	ethtool -N "$DUT" rx-flow-hash tcp4 sdfn || { log "tcp4 sdfn refused"; rc=1; }
+	ethtool -N "$DUT" rx-flow-hash tcp4 s 2>/dev/null && { log "tcp4 s accepted"; rc=1; }
+	# A new key is used and shown; traffic still flows.
+	key=$(rss_key)
+	newkey=$(echo "$key" | awk -F: '{for (i = 1; i <= NF; i++) printf "%s%02x", (i > 1 ? ":" : ""), (i * 7) % 256}')
+	ethtool -X "$DUT" hkey "$newkey" || { log "hkey refused"; rc=1; }
+	[ "$(rss_key)" = "$newkey" ] || { log "key not changed: $(rss_key)"; rc=1; }
+	set -- $(rx_split); log "new key: rx0 +$1, rx1 +$2"
+	[ $(( $1 + $2 )) -gt 1000 ] || rc=1
+	ethtool -X "$DUT" hkey "$key" || rc=1
+	# The default table follows the number of queues.
+	ethtool -L "$DUT" combined 1 || { log "combined 1 refused"; rc=1; }
+	echo $(indir) | grep -Eq '^(0 )+0$' || { log "table not all 0 with one queue: $(indir)"; rc=1; }
+	ethtool -L "$DUT" combined 2 || rc=1
+	echo $(indir) | grep -Eq '^(0 1 )+0 1$' || { log "table not back over 2 queues: $(indir)"; rc=1; }
+	ethtool -L "$DUT" combined "$cur" || rc=1
+	ping -c 2 -W 5 $PEER_V4 >/dev/null || { log "no ping after the changes"; rc=1; }
+	return $rc
+}
+
+# A table the user set stays in force across ethtool -L: still every flow on
+# queue 0 after going to one pair and back to two. (The in-tree driver sets the
+# pairs with VQ_PAIRS_SET there, which turns the device's RSS off: flows spread.)
+t_rss_table_kept() {
+	local cur rc=0
+	[ -n "$(indir)" ] || { log "no indirection table"; return 4; }
+	[ "$(channels max)" -ge 2 ] || { log "one queue pair"; return 4; }
+	[ -n "$(stat_of rx1_packets)" ] || { log "driver $DRV has no per-queue counters"; return 4; }
+	cur=$(channels cur)
+	ethtool -L "$DUT" combined 2 || return 1
+	ethtool -X "$DUT" weight 1 0 || { log "weight 1 0 refused"; return 1; }
+	ethtool -L "$DUT" combined 1 || { log "combined 1 refused"; rc=1; }
+	ethtool -L "$DUT" combined 2 || { log "combined 2 refused"; rc=1; }
+	echo $(indir) | grep -Eq '^(0 )+0$' || { log "table changed: $(indir)"; rc=1; }
+	set -- $(rx_split); log "weight 1 0 after -L 1, -L 2: rx0 +$1, rx1 +$2"
+	[ "$1" -gt 1000 ] && [ "$2" -lt 20 ] || rc=1
+	ethtool -X "$DUT" default || rc=1
+	ethtool -L "$DUT" combined "$cur" || rc=1
+	return $rc
+}
+
 rx_packets() { cat /sys/class/net/$DUT/statistics/rx_packets; }
 
 # frames_from_peer ADDR: pings ADDR 5 times from the peer and prints how many
@@ -457,7 +545,7 @@ t_coalesce() {
 }
 
 TESTS="rmmod_idle module_bound mac_and_drvinfo ethtool_queries coalesce link_follows_set_link announce ping4 ping6 tcp_dut_to_peer
-tcp_peer_to_dut offloads_used rx_hash rx_filter_promisc mac_change vlan mtu_change channels_under_traffic ring_resize_under_traffic bql stats_count_traffic down_up_under_traffic rmmod_under_traffic"
+tcp_peer_to_dut offloads_used rx_hash rss rss_table_kept rx_filter_promisc mac_change vlan mtu_change channels_under_traffic ring_resize_under_traffic bql stats_count_traffic down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----
 echo "TAP version 13"

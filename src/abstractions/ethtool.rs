@@ -6,6 +6,7 @@
 use crate::abstractions::netdev::{NetDev, Operations};
 use crate::bindings;
 use core::marker::PhantomData;
+use kernel::error::code::EINVAL;
 
 /// Driver information reported by `ethtool -i`.
 #[repr(transparent)]
@@ -116,6 +117,12 @@ impl<T: Operations> Adapter<T> {
         set_channels: Some(Self::set_channels),
         get_coalesce: Some(Self::get_coalesce),
         set_coalesce: Some(Self::set_coalesce),
+        get_rxfh_key_size: Some(Self::get_rxfh_key_size),
+        get_rxfh_indir_size: Some(Self::get_rxfh_indir_size),
+        get_rxfh: Some(Self::get_rxfh),
+        set_rxfh: Some(Self::set_rxfh),
+        get_rxnfc: Some(Self::get_rxnfc),
+        set_rxnfc: Some(Self::set_rxnfc),
         // Requests for any other coalescing parameter are refused by the ethtool core
         // (EOPNOTSUPP) before they reach the driver.
         supported_coalesce_params: bindings::VNR_ETHTOOL_COALESCE_SUPPORTED,
@@ -296,6 +303,126 @@ impl<T: Operations> Adapter<T> {
         kernel::error::from_result(|| {
             // SAFETY: As in `get_drvinfo`; ethtool holds the RTNL lock.
             T::set_coalesce(unsafe { NetDev::<T>::from_raw(dev) }, &req)?;
+            Ok(0)
+        })
+    }
+}
+
+/// `ETH_RSS_HASH_TOP`: the Toeplitz hash.
+pub const RSS_HASH_TOP: u8 = bindings::VNR_ETH_RSS_HASH_TOP;
+/// `ETH_RSS_HASH_NO_CHANGE`: `ethtool -X` keeps the hash function.
+pub const RSS_HASH_NO_CHANGE: u8 = bindings::VNR_ETH_RSS_HASH_NO_CHANGE;
+
+impl<T: Operations> Adapter<T> {
+    unsafe extern "C" fn get_rxfh_key_size(dev: *mut bindings::net_device) -> u32 {
+        // SAFETY: As in `get_drvinfo`.
+        T::rxfh_key_size(unsafe { NetDev::<T>::from_raw(dev) })
+    }
+
+    unsafe extern "C" fn get_rxfh_indir_size(dev: *mut bindings::net_device) -> u32 {
+        // SAFETY: As in `get_drvinfo`.
+        T::rxfh_indir_size(unsafe { NetDev::<T>::from_raw(dev) })
+    }
+
+    unsafe extern "C" fn get_rxfh(
+        dev: *mut bindings::net_device,
+        rxfh: *mut bindings::ethtool_rxfh_param,
+    ) -> i32 {
+        // SAFETY: ethtool passes a valid, writable `ethtool_rxfh_param`.
+        let rxfh = unsafe { &mut *rxfh };
+        kernel::error::from_result(|| {
+            // SAFETY: As in `get_drvinfo`; ethtool holds the RTNL lock.
+            let dev = unsafe { NetDev::<T>::from_raw(dev) };
+            // SAFETY: Every caller in the core (ioctl and netlink) sets `indir_size`
+            // and `key_size` to what the driver's getters returned and allocates
+            // `indir` (when not null) with that many entries and `key` with that
+            // many bytes; nothing else uses them while the callback runs.
+            let indir = (!rxfh.indir.is_null()).then(|| unsafe {
+                core::slice::from_raw_parts_mut(rxfh.indir, rxfh.indir_size as usize)
+            });
+            // SAFETY: As above.
+            let key = (!rxfh.key.is_null()).then(|| unsafe {
+                core::slice::from_raw_parts_mut(rxfh.key, rxfh.key_size as usize)
+            });
+            rxfh.hfunc = T::get_rxfh(dev, indir, key)?;
+            Ok(0)
+        })
+    }
+
+    unsafe extern "C" fn set_rxfh(
+        dev: *mut bindings::net_device,
+        rxfh: *mut bindings::ethtool_rxfh_param,
+        _extack: *mut bindings::netlink_ext_ack,
+    ) -> i32 {
+        // SAFETY: ethtool passes a valid `ethtool_rxfh_param`.
+        let rxfh = unsafe { &*rxfh };
+        kernel::error::from_result(|| {
+            // SAFETY: As in `get_drvinfo`; ethtool holds the RTNL lock.
+            let dev = unsafe { NetDev::<T>::from_raw(dev) };
+            // Without RSS contexts, nothing but the default context exists.
+            if rxfh.rss_context != 0 || rxfh.rss_delete != 0 {
+                return Err(crate::abstractions::eopnotsupp());
+            }
+            let n_indir = T::rxfh_indir_size(dev) as usize;
+            let n_key = T::rxfh_key_size(dev) as usize;
+            // The core sizes both from the driver's getters; a mismatch would mean
+            // the driver's sizes changed under the RTNL lock.
+            if (!rxfh.indir.is_null() && rxfh.indir_size as usize != n_indir)
+                || (!rxfh.key.is_null() && rxfh.key_size as usize != n_key)
+            {
+                return Err(EINVAL);
+            }
+            // SAFETY: The core filled `indir` with `indir_size` entries and `key` with
+            // `key_size` bytes when they are not null (checked equal to the lengths
+            // used); they live until the callback returns.
+            let indir = (!rxfh.indir.is_null())
+                .then(|| unsafe { core::slice::from_raw_parts(rxfh.indir, n_indir) });
+            // SAFETY: As above.
+            let key = (!rxfh.key.is_null())
+                .then(|| unsafe { core::slice::from_raw_parts(rxfh.key, n_key) });
+            T::set_rxfh(dev, rxfh.hfunc, indir, key)?;
+            Ok(0)
+        })
+    }
+
+    unsafe extern "C" fn get_rxnfc(
+        dev: *mut bindings::net_device,
+        info: *mut bindings::ethtool_rxnfc,
+        _rule_locs: *mut u32,
+    ) -> i32 {
+        // SAFETY: ethtool passes a valid, writable `ethtool_rxnfc`.
+        let info = unsafe { &mut *info };
+        kernel::error::from_result(|| {
+            // SAFETY: As in `get_drvinfo`; ethtool holds the RTNL lock.
+            let dev = unsafe { NetDev::<T>::from_raw(dev) };
+            info.data = match info.cmd {
+                bindings::VNR_ETHTOOL_GRXRINGS => u64::from(T::rx_rings(dev)),
+                // FLOW_RSS with context 0 (others are refused by the core) is the
+                // default context, the only one.
+                bindings::VNR_ETHTOOL_GRXFH => {
+                    T::rx_flow_hash(dev, info.flow_type & !bindings::VNR_FLOW_RSS)?
+                }
+                _ => return Err(crate::abstractions::eopnotsupp()),
+            };
+            Ok(0)
+        })
+    }
+
+    unsafe extern "C" fn set_rxnfc(
+        dev: *mut bindings::net_device,
+        info: *mut bindings::ethtool_rxnfc,
+    ) -> i32 {
+        // SAFETY: ethtool passes a valid `ethtool_rxnfc`.
+        let info = unsafe { &*info };
+        kernel::error::from_result(|| {
+            // SAFETY: As in `get_drvinfo`; ethtool holds the RTNL lock.
+            let dev = unsafe { NetDev::<T>::from_raw(dev) };
+            match info.cmd {
+                bindings::VNR_ETHTOOL_SRXFH => {
+                    T::set_rx_flow_hash(dev, info.flow_type & !bindings::VNR_FLOW_RSS, info.data)?
+                }
+                _ => return Err(crate::abstractions::eopnotsupp()),
+            }
             Ok(0)
         })
     }

@@ -161,6 +161,49 @@ pub trait Operations: Sized + Send + Sync + 'static {
     fn set_coalesce(_dev: &NetDev<Self>, _req: &Coalesce) -> Result {
         Err(crate::abstractions::eopnotsupp())
     }
+    /// `ethtool -x`: bytes of the RSS hash key (0: none).
+    fn rxfh_key_size(_dev: &NetDev<Self>) -> u32 {
+        0
+    }
+    /// `ethtool -x`: entries of the RSS indirection table (0: none).
+    fn rxfh_indir_size(_dev: &NetDev<Self>) -> u32 {
+        0
+    }
+    /// `ethtool -x`: fills what is asked for (the table has
+    /// [`Operations::rxfh_indir_size`] entries, the key
+    /// [`Operations::rxfh_key_size`] bytes) and returns the hash function
+    /// (`ETH_RSS_HASH_*`). Called under the RTNL lock.
+    fn get_rxfh(
+        _dev: &NetDev<Self>,
+        _indir: Option<&mut [u32]>,
+        _key: Option<&mut [u8]>,
+    ) -> Result<u8> {
+        Err(crate::abstractions::eopnotsupp())
+    }
+    /// `ethtool -X`: a new hash function (`ETH_RSS_HASH_*`, or 0 for no change),
+    /// table or key, each of the sizes above; the core checked the table's entries
+    /// against [`Operations::rx_rings`]. Called under the RTNL lock.
+    fn set_rxfh(
+        _dev: &NetDev<Self>,
+        _hfunc: u8,
+        _indir: Option<&[u32]>,
+        _key: Option<&[u8]>,
+    ) -> Result {
+        Err(crate::abstractions::eopnotsupp())
+    }
+    /// Receive queues RSS may steer to (`ETHTOOL_GRXRINGS`).
+    fn rx_rings(_dev: &NetDev<Self>) -> u32 {
+        1
+    }
+    /// `ethtool -n <if> rx-flow-hash <flow>`: the `RXH_*` fields flow type `flow`
+    /// is hashed over. Called under the RTNL lock.
+    fn rx_flow_hash(_dev: &NetDev<Self>, _flow: u32) -> Result<u64> {
+        Err(crate::abstractions::eopnotsupp())
+    }
+    /// `ethtool -N <if> rx-flow-hash <flow> <fields>`. Called under the RTNL lock.
+    fn set_rx_flow_hash(_dev: &NetDev<Self>, _flow: u32, _fields: u64) -> Result {
+        Err(crate::abstractions::eopnotsupp())
+    }
     /// `ethtool -S`: how many counters there are. May change only under the RTNL lock.
     fn stats_count(_dev: &NetDev<Self>) -> usize {
         0
@@ -246,6 +289,15 @@ impl<T: Operations> NetDev<T> {
     pub fn data(&self) -> &T {
         // SAFETY: By the type invariant, `data` is initialised while `self` exists.
         unsafe { &(*self.priv_()).data }
+    }
+
+    /// Whether the user set the RSS indirection table (`ethtool -X` with a table;
+    /// `ethtool -X default` clears it): the driver must then keep it as it is
+    /// when the number of queues changes (`netif_is_rxfh_configured`).
+    pub fn rxfh_configured(&self) -> bool {
+        // SAFETY: `self.as_raw()` is valid by the type invariant; the ethtool core
+        // changes the flag under the RTNL lock, which callers that act on it hold.
+        unsafe { bindings::vnr_netif_is_rxfh_configured(self.as_raw()) }
     }
 
     /// The interface name (`eth0`, ...).

@@ -10,6 +10,7 @@
 mod ctrl;
 mod netdev_ops;
 mod queue;
+mod rss;
 mod rx;
 mod stats;
 mod tx;
@@ -23,7 +24,7 @@ use crate::logic::ctrl as ctrl_cmd;
 use crate::logic::rx_buf::Ewma;
 use crate::logic::{
     features::{self, config_offset, FeatureError, Features},
-    mac, rss, rx_buf,
+    mac, rss as rss_logic, rx_buf,
 };
 use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU8, Ordering};
 use ctrl::Ctrl;
@@ -77,10 +78,16 @@ const TX_NAMES: [&CStr; features::MAX_QUEUE_PAIRS as usize] = [
     c_str!("output.15"),
 ];
 
-/// Asks the device to use `n` queue pairs (MQ over the control queue). A device
+/// Asks the device to use `n` queue pairs (MQ over the control queue): with RSS,
+/// through the RSS configuration (`VQ_PAIRS_SET` would switch RSS off). A device
 /// without MQ has one pair and nothing to ask.
 fn set_queue_pairs(dev: &NetDev<VirtNet>, n: u16) -> Result {
     let vn = dev.data();
+    if let Some(r) = vn.rss.as_ref() {
+        if let Some(res) = r.follow_pairs(dev, n) {
+            return res;
+        }
+    }
     match vn.ctrl.as_ref() {
         Some(c) if vn.features.has(features::MQ) => c.send(
             ctrl_cmd::CLASS_MQ,
@@ -144,8 +151,8 @@ pub struct VirtNet {
     rx_buf_len: usize,
     /// Pages in each receive buffer in "big packets" mode.
     rx_big_pages: usize,
-    /// Hash reports (HASH_REPORT): what to ask of the device, and the key.
-    hash: Option<HashConfig>,
+    /// RSS and hash reports, if the device has either.
+    rss: Option<Pin<KBox<rss::Rss>>>,
     /// `rxhash` is on: received packets carry the device's hash to the stack.
     rx_hash: AtomicBool,
     /// Queue pairs, each with its NAPI context.
@@ -157,15 +164,6 @@ pub struct VirtNet {
     /// Link speed (Mbit/s) and duplex from config space (SPEED_DUPLEX), for ethtool.
     speed: AtomicU32,
     duplex: AtomicU8,
-}
-
-/// The hash reports a device gives (HASH_REPORT), fixed at probe.
-pub struct HashConfig {
-    /// Hash types asked for while `rxhash` is on (`rss::default_hash_types`).
-    types: u32,
-    /// The system's RSS key, `key_len` bytes of it.
-    key: [u8; rss::MAX_KEY_LEN],
-    key_len: usize,
 }
 
 impl VirtNet {
@@ -190,6 +188,28 @@ impl VirtNet {
     }
 }
 
+/// Leaves RSS and HASH_REPORT out of `f` if the device's hash parameters are
+/// unusable (`rss::restrict`), with a log line: the device then works without.
+fn restrict_hash(dev: &virtio::Device, f: Features) -> Features {
+    if !f.has(features::RSS) && !f.has(features::HASH_REPORT) {
+        return f;
+    }
+    let key_size = dev.read_config_u8(config_offset::RSS_MAX_KEY_SIZE);
+    let table_max = dev.read_config_u16(config_offset::RSS_MAX_INDIRECTION_TABLE_LENGTH);
+    let (kept, unusable) = rss_logic::restrict(f, key_size, table_max);
+    if let Some(why) = unusable {
+        pr_warn!(
+            "{}: hash parameters unusable ({:?}: key size {}, table length {}); going on without RSS{}\n",
+            dev.name(),
+            why,
+            key_size,
+            table_max,
+            if kept.has(features::HASH_REPORT) { "" } else { " and hash reports" }
+        );
+    }
+    kept
+}
+
 /// The virtio driver.
 pub struct VirtioNetDriver;
 
@@ -202,7 +222,7 @@ impl virtio::Driver for VirtioNetDriver {
         // offering a CTRL_* feature without the control queue is broken even if this
         // driver would not use that feature (the in-tree driver refuses it too).
         match features::validate(dev.device_features()) {
-            Ok(()) => Ok(features::negotiate(dev.features())),
+            Ok(()) => Ok(restrict_hash(dev, features::negotiate(dev.features()))),
             Err(FeatureError::NoVersion1) => {
                 pr_err!(
                     "{}: device does not offer VIRTIO_F_VERSION_1; legacy devices are not supported\n",
@@ -260,28 +280,6 @@ impl virtio::Driver for VirtioNetDriver {
         let mtu = mtu.map_or(rx_buf::ETH_DATA_LEN, usize::from);
         let hdr_len = features::hdr_len(features);
         let rx_buf_len = rx_buf::small_buf_len(hdr_len, mtu);
-
-        let hash = if features.has(features::HASH_REPORT) {
-            let size = vdev.read_config_u8(config_offset::RSS_MAX_KEY_SIZE);
-            let key_len = rss::key_len(size).inspect_err(|e| {
-                pr_err!(
-                    "{}: refusing the device's hash key size: {:?}\n",
-                    vdev.name(),
-                    e
-                )
-            });
-            let key_len = key_len.map_err(|_| EINVAL)?;
-            let supported = vdev.read_config_u32(config_offset::SUPPORTED_HASH_TYPES);
-            let mut key = [0u8; rss::MAX_KEY_LEN];
-            crate::abstractions::rss_key_fill(&mut key[..key_len]);
-            Some(HashConfig {
-                types: rss::default_hash_types(supported),
-                key,
-                key_len,
-            })
-        } else {
-            None
-        };
 
         let has_ctrl = features.has(features::CTRL_VQ);
         let max_pairs = if features.has(features::MQ) {
@@ -346,6 +344,7 @@ impl virtio::Driver for VirtioNetDriver {
             None
         };
         let curr_pairs = features::default_queue_pairs(max_pairs, num_online_cpus());
+        let rss = rss::Rss::new(vdev, curr_pairs)?;
 
         let config = netdev::Config {
             mac,
@@ -373,7 +372,7 @@ impl virtio::Driver for VirtioNetDriver {
                 rx_buf_len,
                 rx_big_pages: rx_buf::big_buf_pages(hdr_len, page_chain::PAGE_SIZE)
                     .min(page_chain::MAX_PAGES),
-                hash,
+                rss,
                 rx_hash: AtomicBool::new(false),
                 queues,
                 ctrl,
@@ -437,15 +436,20 @@ impl virtio::Driver for VirtioNetDriver {
         // Before registration (no RTNL needed, nothing else runs yet) but with the
         // device running: tell it how many pairs to use, then spread them over CPUs.
         let curr = dev.data().curr_pairs.load(Ordering::Relaxed);
-        if let Err(e) = set_queue_pairs(dev, curr) {
-            pr_warn!(
-                "{}: device refused {} queue pairs ({:?}); using one\n",
-                vdev.name(),
-                curr,
-                e
-            );
-            dev.data().curr_pairs.store(1, Ordering::Relaxed);
-            dev.set_real_num_queues(1)?;
+        // With RSS, its configuration sets the pairs too (unless the device refuses
+        // it: RSS is then off, and the pairs are set on their own).
+        let by_rss = dev.data().rss.as_ref().is_some_and(|r| r.start(dev, curr));
+        if !by_rss {
+            if let Err(e) = set_queue_pairs(dev, curr) {
+                pr_warn!(
+                    "{}: device refused {} queue pairs ({:?}); using one\n",
+                    vdev.name(),
+                    curr,
+                    e
+                );
+                dev.data().curr_pairs.store(1, Ordering::Relaxed);
+                dev.set_real_num_queues(1)?;
+            }
         }
         set_affinity(dev);
         reg.register()?;

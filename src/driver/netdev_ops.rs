@@ -16,8 +16,8 @@ use crate::abstractions::{
 use crate::logic::coalesce::{self, CoalesceError};
 use crate::logic::ctrl as ctrl_cmd;
 use crate::logic::features::{self, config_offset};
+use crate::logic::rx_buf;
 use crate::logic::stats_names::{self, Dir};
-use crate::logic::{rss, rx_buf};
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 
@@ -45,27 +45,6 @@ fn set_gro_hw(dev: &NetDev<VirtNet>, on: bool) -> Result {
             bits
         )
     })
-}
-
-/// Turns hash reports on or off (`ethtool -K rxhash`): the device is asked for the
-/// hash types and given the key, or asked for none (so it stops hashing), as the
-/// in-tree `virtnet_set_features()` does; the receive path uses reported hashes only
-/// while it is on.
-fn set_rx_hash(dev: &NetDev<VirtNet>, on: bool) -> Result {
-    let vn = dev.data();
-    let (Some(c), Some(h)) = (vn.ctrl.as_ref(), vn.hash.as_ref()) else {
-        return Err(EINVAL);
-    };
-    let types = if on { h.types } else { 0 };
-    let mut cfg = [0u8; rss::HASH_CONFIG_MAX_LEN];
-    let len = rss::write_hash_config(&mut cfg, types, &h.key[..h.key_len]).ok_or(EINVAL)?;
-    if !on {
-        vn.rx_hash.store(false, Ordering::Relaxed);
-    }
-    c.send(ctrl_cmd::CLASS_MQ, rss::MQ_HASH_CONFIG, &cfg[..len])
-        .inspect_err(|_| pr_warn!("{}: device refused hash types {:#x}\n", dev.name(), types))?;
-    vn.rx_hash.store(on, Ordering::Relaxed);
-    Ok(())
 }
 
 /// Adds or removes VLAN `vid` in the device's filter (CTRL_VLAN). Without the
@@ -177,7 +156,8 @@ impl Operations for VirtNet {
             set_gro_hw(dev, wanted & offload::GRO_HW != 0)?;
         }
         if changed & offload::RXHASH != 0 {
-            set_rx_hash(dev, wanted & offload::RXHASH != 0)?;
+            let r = dev.data().rss.as_ref().ok_or(EINVAL)?;
+            r.set_rx_hash(dev, wanted & offload::RXHASH != 0)?;
         }
         Ok(())
     }
@@ -352,6 +332,61 @@ impl Operations for VirtNet {
             CoalesceError::Unsupported => eopnotsupp(),
             CoalesceError::OutOfRange => EINVAL,
         })
+    }
+
+    fn rxfh_key_size(dev: &NetDev<Self>) -> u32 {
+        dev.data().rss.as_ref().map_or(0, |r| r.key_size())
+    }
+
+    fn rxfh_indir_size(dev: &NetDev<Self>) -> u32 {
+        dev.data().rss.as_ref().map_or(0, |r| r.table_size())
+    }
+
+    fn get_rxfh(
+        dev: &NetDev<Self>,
+        indir: Option<&mut [u32]>,
+        key: Option<&mut [u8]>,
+    ) -> Result<u8> {
+        Ok(dev
+            .data()
+            .rss
+            .as_ref()
+            .ok_or_else(eopnotsupp)?
+            .get_rxfh(indir, key))
+    }
+
+    fn set_rxfh(
+        dev: &NetDev<Self>,
+        hfunc: u8,
+        indir: Option<&[u32]>,
+        key: Option<&[u8]>,
+    ) -> Result {
+        dev.data()
+            .rss
+            .as_ref()
+            .ok_or_else(eopnotsupp)?
+            .set_rxfh(dev, hfunc, indir, key)
+    }
+
+    fn rx_rings(dev: &NetDev<Self>) -> u32 {
+        u32::from(dev.data().curr_pairs.load(Ordering::Relaxed))
+    }
+
+    fn rx_flow_hash(dev: &NetDev<Self>, flow: u32) -> Result<u64> {
+        Ok(dev
+            .data()
+            .rss
+            .as_ref()
+            .ok_or_else(eopnotsupp)?
+            .flow_hash(flow))
+    }
+
+    fn set_rx_flow_hash(dev: &NetDev<Self>, flow: u32, fields: u64) -> Result {
+        dev.data()
+            .rss
+            .as_ref()
+            .ok_or_else(eopnotsupp)?
+            .set_flow_hash(dev, flow, fields)
     }
 
     fn set_channels(dev: &NetDev<Self>, combined: u32, rx: u32, tx: u32, other: u32) -> Result {

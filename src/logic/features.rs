@@ -72,7 +72,7 @@ pub const RING_RESET: u32 = 40;
 /// features (VERSION_1, EVENT_IDX, INDIRECT_DESC, RING_PACKED, ...) are added by the
 /// core itself. Features not in this table are never negotiated: the parity issue
 /// adds them one by one, each with the code that uses it.
-pub const DRIVER_FEATURES: [u32; 22] = [
+pub const DRIVER_FEATURES: [u32; 23] = [
     CSUM,
     GUEST_CSUM,
     MTU,
@@ -95,6 +95,7 @@ pub const DRIVER_FEATURES: [u32; 22] = [
     CTRL_GUEST_OFFLOADS,
     GUEST_ANNOUNCE,
     HASH_REPORT,
+    RSS,
 ];
 
 /// Guest (receive) GSO features: the device may deliver packets up to 64 KiB.
@@ -232,6 +233,8 @@ pub mod config_offset {
     pub const DUPLEX: usize = 16;
     /// `rss_max_key_size` (u8).
     pub const RSS_MAX_KEY_SIZE: usize = 17;
+    /// `rss_max_indirection_table_length` (le16).
+    pub const RSS_MAX_INDIRECTION_TABLE_LENGTH: usize = 18;
     /// `supported_hash_types` (le32).
     pub const SUPPORTED_HASH_TYPES: usize = 20;
 }

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Packet hash reports (`VIRTIO_NET_F_HASH_REPORT`): which hashes to ask of the
-//! device, the `VIRTIO_NET_CTRL_MQ_HASH_CONFIG` payload, and what a reported hash
-//! means for the stack (virtio 1.2, 5.1.6.4.3 and 5.1.6.5.6.4).
+//! Receive-side scaling (`VIRTIO_NET_F_RSS`) and packet hash reports
+//! (`VIRTIO_NET_F_HASH_REPORT`): which hashes to ask of the device, the
+//! `VIRTIO_NET_CTRL_MQ_HASH_CONFIG` and `RSS_CONFIG` payloads, the indirection
+//! table, ethtool's flow-hash fields, and what a reported hash means for the stack
+//! (virtio 1.2, 5.1.6.4.3, 5.1.6.5.6.4 and 5.1.6.5.7).
 //!
 //! The device computes a Toeplitz hash of each received packet with the driver's key
-//! over the fields the driver selected, and writes it, with the kind of packet it
-//! hashed, into the 20-byte header. The stack uses it as `skb->hash` (RPS, RFS,
-//! socket steering) instead of computing its own.
+//! over the fields the driver selected. With RSS it picks the receive queue from the
+//! indirection table by that hash; with hash reports it writes the hash, with the
+//! kind of packet it hashed, into the 20-byte header, and the stack uses it as
+//! `skb->hash` (RPS, RFS, socket steering) instead of computing its own.
+
+use super::features::{self, Features};
 
 /// `VIRTIO_NET_RSS_HASH_TYPE_*`: what the device may hash (config space
 /// `supported_hash_types`) and what the driver asks for.
@@ -82,6 +87,36 @@ pub fn key_len(rss_max_key_size: u8) -> Result<usize, HashConfigError> {
     }
 }
 
+/// Why RSS or hash reports are left out of the negotiation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unusable {
+    /// The key size is invalid: neither RSS nor hash reports can be configured.
+    KeySize(u8),
+    /// `rss_max_indirection_table_length` is 0: RSS cannot steer.
+    TableLength,
+}
+
+/// The features to negotiate given the device's hash parameters, read before
+/// FEATURES_OK: RSS and HASH_REPORT are dropped (the device then works without
+/// them) when their parameters are unusable, where the in-tree driver refuses to
+/// bind (key size) or sends a table the device cannot use (length 0).
+pub fn restrict(f: Features, key_size: u8, table_max: u16) -> (Features, Option<Unusable>) {
+    let mut f = f;
+    if !f.has(features::RSS) && !f.has(features::HASH_REPORT) {
+        return (f, None);
+    }
+    if key_len(key_size).is_err() {
+        f.clear(features::RSS);
+        f.clear(features::HASH_REPORT);
+        return (f, Some(Unusable::KeySize(key_size)));
+    }
+    if f.has(features::RSS) && table_len(table_max).is_none() {
+        f.clear(features::RSS);
+        return (f, Some(Unusable::TableLength));
+    }
+    (f, None)
+}
+
 /// Longest `HASH_CONFIG` payload.
 pub const HASH_CONFIG_MAX_LEN: usize = 13 + MAX_KEY_LEN;
 
@@ -106,4 +141,185 @@ pub fn write_hash_config(
     out[12] = key.len() as u8;
     out[13..13 + key.len()].copy_from_slice(key);
     Some(13 + key.len())
+}
+
+/// `VIRTIO_NET_CTRL_MQ_RSS_CONFIG` (class `VIRTIO_NET_CTRL_MQ`): RSS proper.
+pub const MQ_RSS_CONFIG: u8 = 1;
+
+/// Most indirection-table entries this driver uses. The spec asks devices for at
+/// least 128; a larger table spreads no better over at most 16 queue pairs.
+pub const MAX_TABLE_LEN: usize = 1024;
+
+/// The indirection table to use for a device whose `rss_max_indirection_table_length`
+/// is `max`: the largest power of two within it (the spec's `indirection_table_mask`
+/// is the length minus one, so the length must be a power of two; the in-tree driver
+/// takes the device's number as it is), at most [`MAX_TABLE_LEN`]. `None` for 0: the
+/// device cannot steer and RSS is not used.
+pub fn table_len(max: u16) -> Option<usize> {
+    let max = usize::from(max).min(MAX_TABLE_LEN);
+    if max == 0 {
+        None
+    } else {
+        Some(1 << (usize::BITS - 1 - max.leading_zeros()))
+    }
+}
+
+/// The default table for `queues` receive queues: entry `i` is queue `i % queues`,
+/// as `ethtool_rxfh_indir_default()` (what `ethtool -X default` also asks for).
+pub fn fill_default_table(table: &mut [u16], queues: u16) {
+    let q = usize::from(queues.max(1));
+    for (i, e) in table.iter_mut().enumerate() {
+        *e = (i % q) as u16;
+    }
+}
+
+/// Why a new indirection table is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableError {
+    /// Not as long as the device's table.
+    Length(usize),
+    /// An entry names a queue not in use (entry index, queue).
+    Queue(usize, u32),
+}
+
+/// Copies a table asked for through ethtool (`u32` entries) into `table`, if it has
+/// the same length and every entry names one of the `queues` queues in use. The
+/// ethtool core checks the entries against the queue count already; a table the
+/// device would be told to use is checked here too, so a wrong one never reaches it.
+pub fn set_table(table: &mut [u16], new: &[u32], queues: u16) -> Result<(), TableError> {
+    if new.len() != table.len() {
+        return Err(TableError::Length(new.len()));
+    }
+    if let Some((i, &q)) = new
+        .iter()
+        .enumerate()
+        .find(|&(_, &q)| q >= u32::from(queues))
+    {
+        return Err(TableError::Queue(i, q));
+    }
+    for (d, &s) in table.iter_mut().zip(new) {
+        *d = s as u16;
+    }
+    Ok(())
+}
+
+/// Bytes of an `RSS_CONFIG` payload with a `table_len`-entry table and a
+/// `key_len`-byte key.
+pub fn rss_config_len(table_len: usize, key_len: usize) -> usize {
+    4 + 2 + 2 + 2 * table_len + 2 + 1 + key_len
+}
+
+/// Writes the `RSS_CONFIG` payload (`virtio_net_rss_config`, virtio 1.2 5.1.6.5.7.1)
+/// into `out`, which must be exactly [`rss_config_len`] bytes: le32 `hash_types`,
+/// le16 `indirection_table_mask`, le16 `unclassified_queue` 0, the le16 table, le16
+/// `max_tx_vq`, u8 key length, the key. Returns false, writing nothing, if `out` has
+/// the wrong length, the table is not a power of two long, or the key is empty or
+/// longer than [`MAX_KEY_LEN`].
+pub fn write_rss_config(
+    out: &mut [u8],
+    hash_types: u32,
+    table: &[u16],
+    max_tx_vq: u16,
+    key: &[u8],
+) -> bool {
+    if out.len() != rss_config_len(table.len(), key.len())
+        || !table.len().is_power_of_two()
+        || table.len() > usize::from(u16::MAX)
+        || !(1..=MAX_KEY_LEN).contains(&key.len())
+    {
+        return false;
+    }
+    out[..4].copy_from_slice(&hash_types.to_le_bytes());
+    out[4..6].copy_from_slice(&((table.len() - 1) as u16).to_le_bytes());
+    out[6..8].fill(0);
+    let mut at = 8;
+    for e in table {
+        out[at..at + 2].copy_from_slice(&e.to_le_bytes());
+        at += 2;
+    }
+    out[at..at + 2].copy_from_slice(&max_tx_vq.to_le_bytes());
+    out[at + 2] = key.len() as u8;
+    out[at + 3..].copy_from_slice(key);
+    true
+}
+
+/// ethtool flow types (`ethtool -n/-N <if> rx-flow-hash <type>`).
+pub const TCP_V4_FLOW: u32 = 0x01;
+pub const UDP_V4_FLOW: u32 = 0x02;
+pub const TCP_V6_FLOW: u32 = 0x05;
+pub const UDP_V6_FLOW: u32 = 0x06;
+pub const IPV4_FLOW: u32 = 0x10;
+pub const IPV6_FLOW: u32 = 0x11;
+
+/// ethtool `RXH_*` fields a flow is hashed over.
+pub const RXH_IP_SRC: u64 = 1 << 4;
+pub const RXH_IP_DST: u64 = 1 << 5;
+pub const RXH_L4_B_0_1: u64 = 1 << 6;
+pub const RXH_L4_B_2_3: u64 = 1 << 7;
+pub const RXH_DISCARD: u64 = 1 << 31;
+/// Addresses only (`sd`).
+pub const FIELDS_L3: u64 = RXH_IP_SRC | RXH_IP_DST;
+/// Addresses and ports (`sdfn`).
+pub const FIELDS_L4: u64 = FIELDS_L3 | RXH_L4_B_0_1 | RXH_L4_B_2_3;
+
+/// The hash types that make up one ethtool flow type: the L3 type and, for TCP and
+/// UDP, the L4 one; `None` for flow types virtio cannot hash.
+fn flow_types(flow_type: u32) -> Option<(u32, u32)> {
+    match flow_type {
+        TCP_V4_FLOW => Some((HASH_TYPE_IPV4, HASH_TYPE_TCPV4)),
+        UDP_V4_FLOW => Some((HASH_TYPE_IPV4, HASH_TYPE_UDPV4)),
+        TCP_V6_FLOW => Some((HASH_TYPE_IPV6, HASH_TYPE_TCPV6)),
+        UDP_V6_FLOW => Some((HASH_TYPE_IPV6, HASH_TYPE_UDPV6)),
+        IPV4_FLOW => Some((HASH_TYPE_IPV4, 0)),
+        IPV6_FLOW => Some((HASH_TYPE_IPV6, 0)),
+        _ => None,
+    }
+}
+
+/// The fields `flow_type` is hashed over with `hash_types` (`ethtool -n`), as the
+/// in-tree `virtnet_get_hashflow()`: ports when its L4 type is on, else addresses
+/// when its L3 type is, else nothing.
+pub fn flow_hash_fields(hash_types: u32, flow_type: u32) -> u64 {
+    match flow_types(flow_type) {
+        Some((_, l4)) if l4 != 0 && hash_types & l4 != 0 => FIELDS_L4,
+        Some((l3, _)) if hash_types & l3 != 0 => FIELDS_L3,
+        _ => 0,
+    }
+}
+
+/// Why an `ethtool -N rx-flow-hash` request is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowHashError {
+    /// A flow type virtio cannot hash.
+    FlowType(u32),
+    /// Fields other than `sd`, `sdfn` (TCP and UDP only) or `r`.
+    Fields(u64),
+    /// The device does not support the resulting hash types.
+    Unsupported(u32),
+}
+
+/// The hash types after `ethtool -N <if> rx-flow-hash <flow_type> <fields>`, from
+/// `hash_types`, on a device supporting `supported`.
+///
+/// As the in-tree `virtnet_set_hashflow()`, except that IPv4/IPv6 `sd` adds the L3
+/// type instead of replacing every other type with it, and that `sdfn` is refused
+/// for the IP-only flow types, which have no ports.
+pub fn set_flow_hash(
+    hash_types: u32,
+    supported: u32,
+    flow_type: u32,
+    fields: u64,
+) -> Result<u32, FlowHashError> {
+    let (l3, l4) = flow_types(flow_type).ok_or(FlowHashError::FlowType(flow_type))?;
+    let off = hash_types & !(l3 | l4);
+    let new = match fields {
+        RXH_DISCARD => off,
+        FIELDS_L3 => off | l3,
+        FIELDS_L4 if l4 != 0 => off | l3 | l4,
+        _ => return Err(FlowHashError::Fields(fields)),
+    };
+    if new & !supported != 0 {
+        return Err(FlowHashError::Unsupported(new & !supported));
+    }
+    Ok(new)
 }

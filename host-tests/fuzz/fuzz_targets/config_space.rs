@@ -67,6 +67,35 @@ fuzz_target!(|data: &[u8]| {
             Some(13 + n)
         );
     }
+    // RSS: kept only with parameters it can use; the table is a power of two within
+    // what the device offers and the RSS_CONFIG payload for it is well formed.
+    let (f, _) = rss::restrict(
+        f,
+        cfg[off::RSS_MAX_KEY_SIZE],
+        le16(off::RSS_MAX_INDIRECTION_TABLE_LENGTH),
+    );
+    if f.has(features::RSS) || f.has(features::HASH_REPORT) {
+        assert!(rss::key_len(cfg[off::RSS_MAX_KEY_SIZE]).is_ok());
+    }
+    if f.has(features::RSS) {
+        let max = le16(off::RSS_MAX_INDIRECTION_TABLE_LENGTH);
+        let len = rss::table_len(max).expect("RSS kept without a table");
+        assert!(len.is_power_of_two() && len <= usize::from(max) && len <= rss::MAX_TABLE_LEN);
+        let mut table = vec![0u16; len];
+        rss::fill_default_table(&mut table, pairs);
+        assert!(table.iter().all(|&q| q < pairs));
+        let n = rss::key_len(cfg[off::RSS_MAX_KEY_SIZE]).unwrap();
+        let key = [0x5au8; rss::MAX_KEY_LEN];
+        let mut out = vec![0u8; rss::rss_config_len(len, n)];
+        assert!(rss::write_rss_config(
+            &mut out,
+            0x3f,
+            &table,
+            pairs,
+            &key[..n]
+        ));
+        assert_eq!(usize::from(u16::from_le_bytes([out[4], out[5]])) + 1, len);
+    }
     if let Ok(n) = features::check_channels(u32::from(cfg[0]), 0, 0, 0, pairs) {
         assert!(n >= 1 && n <= pairs);
     }

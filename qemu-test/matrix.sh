@@ -28,8 +28,8 @@ variants=(
 	"ctrl_rx_without_ctrl_vq|--dut-props ,ctrl_vq=off,ctrl_rx=on,ctrl_vlan=off,ctrl_rx_extra=off,ctrl_mac_addr=off,ctrl_guest_offloads=off,guest_announce=off|bind_refused"
 	"host_mtu=9000|--dut-props ,host_mtu=9000|$checks"
 	"hash_report|--dut-props ,hash=on|$checks,rx_hash"
-	"rss|--queues 2 --dut-props ,rss=on,hash=on|$checks,rss,rss_table_kept,rx_hash,channels_under_traffic"
-	"rss_in-tree|--queues 2 --dut-props ,rss=on,hash=on --dut-driver virtio_net|ping4,tcp_peer_to_dut,rss"
+	"rss|--queues 4 --dut-props ,rss=on,hash=on|$checks,rss,rss_flow_hash,rss_table_kept,rx_hash,channels_under_traffic"
+	"rss_in-tree|--queues 4 --dut-props ,rss=on,hash=on --dut-driver virtio_net|ping4,tcp_peer_to_dut,rss"
 	"rx_queue_size=1024|--dut-props ,rx_queue_size=1024|$checks"
 )
 

@@ -333,16 +333,18 @@ impl<T: Operations> Adapter<T> {
         kernel::error::from_result(|| {
             // SAFETY: As in `get_drvinfo`; ethtool holds the RTNL lock.
             let dev = unsafe { NetDev::<T>::from_raw(dev) };
-            // SAFETY: Every caller in the core (ioctl and netlink) sets `indir_size`
-            // and `key_size` to what the driver's getters returned and allocates
-            // `indir` (when not null) with that many entries and `key` with that
-            // many bytes; nothing else uses them while the callback runs.
+            // SAFETY: Every caller in the core allocates `indir` (when not null) with
+            // as many entries as `get_rxfh_indir_size` returned and `key` with as
+            // many bytes as `get_rxfh_key_size` did, under the RTNL lock it still
+            // holds (so the sizes are the same now); nothing else uses them while
+            // the callback runs. (`indir_size` and `key_size` are not always set:
+            // `ethtool_get_max_rxfh_channel()` leaves them 0.)
             let indir = (!rxfh.indir.is_null()).then(|| unsafe {
-                core::slice::from_raw_parts_mut(rxfh.indir, rxfh.indir_size as usize)
+                core::slice::from_raw_parts_mut(rxfh.indir, T::rxfh_indir_size(dev) as usize)
             });
             // SAFETY: As above.
             let key = (!rxfh.key.is_null()).then(|| unsafe {
-                core::slice::from_raw_parts_mut(rxfh.key, rxfh.key_size as usize)
+                core::slice::from_raw_parts_mut(rxfh.key, T::rxfh_key_size(dev) as usize)
             });
             rxfh.hfunc = T::get_rxfh(dev, indir, key)?;
             Ok(0)

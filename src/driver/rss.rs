@@ -159,6 +159,11 @@ impl Rss {
             Err(e) => return Some(Err(e.into())),
         };
         if dev.rxfh_configured() {
+            // The core checked this through `get_rxfh`; a table naming a queue that
+            // goes away would steer packets to a ring nobody polls.
+            if s.table.iter().any(|&q| q >= n) {
+                return Some(Err(EINVAL));
+            }
             table.copy_from_slice(&s.table);
         } else {
             rss::fill_default_table(&mut table, n);

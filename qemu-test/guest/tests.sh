@@ -258,14 +258,19 @@ rx_split() {
 rxq_irqs() {
 	awk -v q="$DUT_VDEV-input.$1" '$NF == q { s = 0; for (i = 2; i < NF; i++) if ($i ~ /^[0-9]+$/) s += $i; print s; f = 1 } END { if (!f) print 0 }' /proc/interrupts
 }
+# rss_setup MIN_PAIRS: skips (4) unless the DUT has RSS, MIN_PAIRS queue pairs and
+# an interrupt per receive queue; saves the pairs in use in RSS_PAIRS and uses two.
+rss_setup() {
+	[ -n "$(indir)" ] || { log "no indirection table"; return 4; }
+	[ "$(channels max)" -ge "$1" ] || { log "fewer than $1 queue pairs"; return 4; }
+	grep -q "$DUT_VDEV-input.1\$" /proc/interrupts || { log "no interrupt per receive queue"; return 4; }
+	RSS_PAIRS=$(channels cur)
+	ethtool -L "$DUT" combined 2
+}
 t_rss() {
 	local cur t n key newkey rc=0
-	t=$(indir)
-	[ -n "$t" ] || { log "no indirection table"; return 4; }
-	[ "$(channels max)" -ge 2 ] || { log "one queue pair"; return 4; }
-	grep -q "$DUT_VDEV-input.1\$" /proc/interrupts || { log "no interrupt per receive queue"; return 4; }
-	cur=$(channels cur)
-	ethtool -L "$DUT" combined 2 || return 1
+	rss_setup 2 || return $?
+	cur=$RSS_PAIRS
 	t=$(indir); n=$(echo $t | wc -w)
 	log "$(ethtool -x "$DUT" | head -1) $n entries"
 	echo $t | grep -Eq '^(0 1 )+0 1$' || { log "not the default table over 2 queues: $t"; rc=1; }
@@ -310,17 +315,16 @@ t_rss() {
 # first: its flows still spread.)
 t_rss_flow_hash() {
 	local cur rc=0
-	[ -n "$(indir)" ] || { log "no indirection table"; return 4; }
-	[ "$(channels max)" -ge 2 ] || { log "one queue pair"; return 4; }
-	grep -q "$DUT_VDEV-input.1\$" /proc/interrupts || { log "no interrupt per receive queue"; return 4; }
-	cur=$(channels cur)
-	ethtool -L "$DUT" combined 2 || return 1
+	rss_setup 2 || return $?
+	cur=$RSS_PAIRS
 	ethtool -n "$DUT" rx-flow-hash udp4 | grep -q 'L4 bytes 0 & 1' || { log "udp4 not hashed over ports"; rc=1; }
 	nfc udp4 sd || { log "udp4 sd refused"; rc=1; }
 	ethtool -n "$DUT" rx-flow-hash udp4 | sed 's/^/# /'
 	ethtool -n "$DUT" rx-flow-hash udp4 | grep -q 'L4 bytes' && rc=1
 	set -- $(rx_split); log "udp4 sd: rx0 $1 irqs, rx1 $2"
-	{ [ "$1" -lt 10 ] || [ "$2" -lt 10 ]; } || { log "one pair of addresses spread over both queues"; rc=1; }
+	# (iperf3's TCP control connection is still hashed over ports: a few interrupts.)
+	{ [ $(( $1 * 20 )) -lt "$2" ] || [ $(( $2 * 20 )) -lt "$1" ]; } ||
+		{ log "one pair of addresses spread over both queues"; rc=1; }
 	nfc udp4 sdfn || { log "udp4 sdfn refused"; rc=1; }
 	nfc tcp4 s && { log "tcp4 s accepted"; rc=1; }
 	nfc ip4 sdfn && { log "ip4 sdfn accepted"; rc=1; }
@@ -335,11 +339,8 @@ t_rss_flow_hash() {
 # back to the queue the device picks itself, 0 here.) Needs three pairs or more.
 t_rss_table_kept() {
 	local cur rc=0
-	[ -n "$(indir)" ] || { log "no indirection table"; return 4; }
-	[ "$(channels max)" -ge 3 ] || { log "fewer than three queue pairs"; return 4; }
-	grep -q "$DUT_VDEV-input.1\$" /proc/interrupts || { log "no interrupt per receive queue"; return 4; }
-	cur=$(channels cur)
-	ethtool -L "$DUT" combined 2 || return 1
+	rss_setup 3 || return $?
+	cur=$RSS_PAIRS
 	ethtool -X "$DUT" weight 0 1 || { log "weight 0 1 refused"; return 1; }
 	ethtool -L "$DUT" combined 3 || { log "combined 3 refused"; rc=1; }
 	ethtool -L "$DUT" combined 2 || { log "combined 2 refused"; rc=1; }

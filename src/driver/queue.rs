@@ -97,6 +97,12 @@ impl RxRing {
         with_vq!(&mut self.vq, vq => vq.poll(opaque), false)
     }
 
+    /// Notifies the device whether or not it asked for it (a spurious doorbell is
+    /// allowed; see `VirtNet::open`'s use).
+    pub fn notify(&self) {
+        with_vq!(&self.vq, vq => { vq.notify(); }, ())
+    }
+
     /// Disables callbacks.
     pub fn disable_cb(&mut self) {
         with_vq!(&mut self.vq, vq => vq.disable_cb(), ())

@@ -178,6 +178,11 @@ impl Rss {
         Some(r)
     }
 
+    /// Whether RSS steers packets (negotiated, and the device took it).
+    pub fn steering(&self) -> bool {
+        self.state.lock().steering
+    }
+
     /// `ethtool -K rxhash`: with RSS the device already hashes every packet it
     /// steers and reports it, and only the receive path changes; with hash reports
     /// alone the device is asked for the hash types, or for none.

@@ -333,12 +333,11 @@ impl<T: Operations> Adapter<T> {
         kernel::error::from_result(|| {
             // SAFETY: As in `get_drvinfo`; ethtool holds the RTNL lock.
             let dev = unsafe { NetDev::<T>::from_raw(dev) };
-            // SAFETY: Every caller in the core allocates `indir` (when not null) with
-            // as many entries as `get_rxfh_indir_size` returned and `key` with as
-            // many bytes as `get_rxfh_key_size` did, under the RTNL lock it still
-            // holds (so the sizes are the same now); nothing else uses them while
-            // the callback runs. (`indir_size` and `key_size` are not always set:
-            // `ethtool_get_max_rxfh_channel()` leaves them 0.)
+            // The driver's sizes, not `indir_size`/`key_size`, which are not always
+            // set (`ethtool_get_max_rxfh_channel()` leaves them 0).
+            // SAFETY: The core allocates `indir` (when not null) with `get_rxfh_indir_size`
+            // entries and `key` with `get_rxfh_key_size` bytes, under the RTNL lock it
+            // still holds (the sizes are the same now); nothing else uses them meanwhile.
             let indir = (!rxfh.indir.is_null()).then(|| unsafe {
                 core::slice::from_raw_parts_mut(rxfh.indir, T::rxfh_indir_size(dev) as usize)
             });

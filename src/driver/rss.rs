@@ -154,25 +154,29 @@ impl Rss {
         if !s.steering {
             return None;
         }
-        let mut table = match KVec::from_elem(0u16, s.table.len(), GFP_KERNEL) {
-            Ok(t) => t,
-            Err(e) => return Some(Err(e.into())),
-        };
-        if dev.rxfh_configured() {
-            // The core checked this through `get_rxfh`; a table naming a queue that
-            // goes away would steer packets to a ring nobody polls.
-            if s.table.iter().any(|&q| q >= n) {
-                return Some(Err(EINVAL));
-            }
-            table.copy_from_slice(&s.table);
-        } else {
-            rss::fill_default_table(&mut table, n);
+        let configured = dev.rxfh_configured();
+        // The core checked this through `get_rxfh`; a table naming a queue that goes
+        // away would steer packets to a ring nobody polls.
+        if configured && s.table.iter().any(|&q| q >= n) {
+            return Some(Err(EINVAL));
         }
-        let old_table = core::mem::replace(&mut s.table, table);
+        // A table the user set stays as it is: only `max_tx_vq` changes.
+        let old_table = if configured {
+            None
+        } else {
+            let mut table = match KVec::from_elem(0u16, s.table.len(), GFP_KERNEL) {
+                Ok(t) => t,
+                Err(e) => return Some(Err(e.into())),
+            };
+            rss::fill_default_table(&mut table, n);
+            Some(core::mem::replace(&mut s.table, table))
+        };
         let old_pairs = core::mem::replace(&mut s.pairs, n);
         let r = self.commit(dev.data(), &s, false);
         if r.is_err() {
-            s.table = old_table;
+            if let Some(t) = old_table {
+                s.table = t;
+            }
             s.pairs = old_pairs;
         }
         Some(r)

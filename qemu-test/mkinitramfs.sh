@@ -57,12 +57,13 @@ done
 cp "$ko" "$root/modules/virtio_net_rust.ko"
 
 # The kernel's Python driver selftests (VNR_INITRAMFS_PYTHON=1, ~15 MB more):
-# Debian's python3 with PyYAML, bash (their commands expect it), iputils ping, and
+# Debian's python3 with PyYAML, bash (their commands expect it), iputils ping, jq and
+# coreutils readlink (for the net/forwarding library), and
 # the selftests with their ynl library and netlink specs from the same kernel tree,
 # laid out under /ksrc as in the source tree.
 if [ "${VNR_INITRAMFS_PYTHON:-0}" = 1 ]; then
 	ksrc=${VNR_KSRC:?set VNR_KSRC to the kernel source tree}
-	for b in /usr/bin/python3.11 /usr/bin/bash /usr/bin/ping; do
+	for b in /usr/bin/python3.11 /usr/bin/bash /usr/bin/ping /usr/bin/jq /usr/bin/readlink; do
 		[ -x "$b" ] || { echo "mkinitramfs: $b missing" >&2; exit 1; }
 		cp -L "$b" "$root/usr/bin/"
 		for lib in $(ldd "$b" | awk '/=>/ {print $3} /^[ \t]*\/lib/ {print $1}'); do
@@ -88,6 +89,25 @@ if [ "${VNR_INITRAMFS_PYTHON:-0}" = 1 ]; then
 	cp -r "$ksrc/$st/net/lib/py" "$k/$st/net/lib/"
 	cp -r "$ksrc/tools/net/ynl/lib" "$k/tools/net/ynl/"
 	cp -r "$ksrc/Documentation/netlink/specs" "$k/Documentation/netlink/"
+	# drivers/net/virtio_net/basic_features.sh and the libraries it sources, with the
+	# driver's name made a parameter ($VIRTIO_NET_DRIVER, default virtio_net): it is
+	# hard-coded in the driver check, the driver search and the sysfs bind path.
+	mkdir -p "$k/$st/drivers/net/virtio_net" "$k/$st/net/forwarding"
+	cp "$ksrc/$st/net/lib.sh" "$k/$st/net/"
+	cp "$ksrc/$st/net/forwarding/lib.sh" "$k/$st/net/forwarding/"
+	v="$k/$st/drivers/net/virtio_net"
+	drv='${VIRTIO_NET_DRIVER:-virtio_net}'
+	sed "s|check_driver \(\$h[12]\) \"virtio_net\"|check_driver \1 \"$drv\"|" \
+		"$ksrc/$st/drivers/net/virtio_net/basic_features.sh" > "$v/basic_features.sh"
+	sed -e "s|^NETIF_FIND_DRIVER=\"virtio_net\"|NETIF_FIND_DRIVER=\"$drv\"|" \
+		-e "s|/sys/bus/virtio/drivers/virtio_net/|/sys/bus/virtio/drivers/$drv/|" \
+		"$ksrc/$st/drivers/net/virtio_net/virtio_net_common.sh" > "$v/virtio_net_common.sh"
+	# Every place must have been patched: an upstream change fails here, not in the guest.
+	n=$(grep -c 'VIRTIO_NET_DRIVER' "$v/basic_features.sh" "$v/virtio_net_common.sh" |
+		awk -F: '{s += $2} END {print s}')
+	[ "$n" = 5 ] || { echo "mkinitramfs: basic_features.sh patch applied $n times, not 5" >&2; exit 1; }
+	grep -q '"virtio_net"\|drivers/virtio_net/' "$v/basic_features.sh" "$v/virtio_net_common.sh" &&
+		{ echo "mkinitramfs: basic_features.sh still names virtio_net" >&2; exit 1; }
 fi
 
 cp "$here"/guest/* "$root/tests/"

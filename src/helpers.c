@@ -125,6 +125,11 @@ void vnr_eth_hw_addr_random(struct net_device *dev)
 	eth_hw_addr_random(dev);
 }
 
+void vnr_netdev_addr(const struct net_device *dev, u8 *addr)
+{
+	ether_addr_copy(addr, dev->dev_addr);
+}
+
 void vnr_netdev_set_ops(struct net_device *dev, const struct net_device_ops *ops,
 			const struct ethtool_ops *ethtool_ops,
 			const struct netdev_stat_ops *stat_ops)

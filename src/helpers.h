@@ -54,6 +54,7 @@ void *vnr_netdev_priv(const struct net_device *dev);
 void vnr_set_netdev_dev(struct net_device *dev, struct virtio_device *vdev);
 void vnr_eth_hw_addr_set(struct net_device *dev, const u8 *addr);
 void vnr_eth_hw_addr_random(struct net_device *dev);
+void vnr_netdev_addr(const struct net_device *dev, u8 *addr);
 void vnr_netdev_set_ops(struct net_device *dev, const struct net_device_ops *ops,
 			const struct ethtool_ops *ethtool_ops,
 			const struct netdev_stat_ops *stat_ops);

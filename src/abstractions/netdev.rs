@@ -300,6 +300,15 @@ impl<T: Operations> NetDev<T> {
         unsafe { bindings::vnr_netif_is_rxfh_configured(self.as_raw()) }
     }
 
+    /// The device's current MAC address.
+    pub fn addr(&self) -> [u8; 6] {
+        let mut addr = [0u8; 6];
+        // SAFETY: `self.as_raw()` is valid by the type invariant; the helper copies the
+        // 6 bytes of `dev_addr` (an Ethernet device's address length) into `addr`.
+        unsafe { bindings::vnr_netdev_addr(self.as_raw(), addr.as_mut_ptr()) };
+        addr
+    }
+
     /// The interface name (`eth0`, ...).
     pub fn name(&self) -> &CStr {
         // SAFETY: `netdev_name` returns the NUL-terminated name stored in the device.

@@ -143,6 +143,8 @@ pub struct VirtNet {
     vdev: virtio::DeviceRef,
     /// What was negotiated with the device.
     features: features::Features,
+    /// The MAC address was made up at probe (no MAC feature, or an unusable one).
+    random_mac: bool,
     /// Length of the virtio-net header on every buffer.
     hdr_len: usize,
     /// Largest MTU the interface takes (sizes mergeable buffers' minimum).
@@ -346,6 +348,7 @@ impl virtio::Driver for VirtioNetDriver {
         let curr_pairs = features::default_queue_pairs(max_pairs, num_online_cpus());
         let rss = rss::Rss::new(vdev, curr_pairs)?;
 
+        let random_mac = mac.is_none();
         let config = netdev::Config {
             mac,
             mtu: mtu as u32,
@@ -367,6 +370,7 @@ impl virtio::Driver for VirtioNetDriver {
             Ok(VirtNet {
                 vdev: vdev_ref,
                 features,
+                random_mac,
                 hdr_len,
                 max_mtu,
                 rx_buf_len,
@@ -452,6 +456,24 @@ impl virtio::Driver for VirtioNetDriver {
             }
         }
         set_affinity(dev);
+        // As in-tree: a made-up address is useless unless the device learns it (it
+        // drops unicast frames to other addresses), so it is sent when the device can
+        // take it (CTRL_MAC_ADDR); a device that refuses it fails the probe.
+        let vn = dev.data();
+        if let Some(c) = vn.ctrl.as_ref() {
+            if vn.random_mac && vn.features.has(features::CTRL_MAC_ADDR) {
+                let addr = dev.addr();
+                c.send(ctrl_cmd::CLASS_MAC, ctrl_cmd::MAC_ADDR_SET, &addr)
+                    .inspect_err(|e| {
+                        pr_err!(
+                            "{}: device refused the random MAC {:02x?} ({:?})\n",
+                            vdev.name(),
+                            addr,
+                            e
+                        )
+                    })?;
+            }
+        }
         reg.register()?;
         if dev.data().features.has(features::STATUS) {
             dev.schedule_deferred();

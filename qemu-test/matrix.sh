@@ -30,7 +30,7 @@ variants=(
 	"ctrl_rx_without_ctrl_vq|--dut-props ,ctrl_vq=off,ctrl_rx=on,ctrl_vlan=off,ctrl_rx_extra=off,ctrl_mac_addr=off,ctrl_guest_offloads=off,guest_announce=off|bind_refused"
 	"host_mtu=9000|--dut-props ,host_mtu=9000|$checks"
 	"hash_report|--dut-props ,hash=on|$checks,rx_hash"
-	"rss|--queues 4 --dut-props ,rss=on,hash=on|rss,rss_flow_hash,rss_table_kept"
+	"rss|--queues 4 --dut-props ,rss=on,hash=on|rss,rss_flow_hash,rss_table_kept,rss_bulk"
 	"rx_queue_size=1024|--dut-props ,rx_queue_size=1024|$checks"
 )
 

@@ -18,14 +18,12 @@ use crate::abstractions::{ethtool, netdev::NetDev, rss_key_fill, virtio};
 use crate::logic::ctrl as ctrl_cmd;
 use crate::logic::features::{self, config_offset};
 use crate::logic::rss::{self, MAX_KEY_LEN};
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{new_mutex, prelude::*, sync::Mutex};
 
 /// What ethtool changes; every change is made under the RTNL lock, the mutex makes
 /// it visible to the readers that run under it too.
 struct State {
-    /// RSS steers packets: negotiated, and the device took the first RSS_CONFIG.
-    steering: bool,
     /// Hash types asked for (`ethtool -N rx-flow-hash`), within `Rss::supported`.
     types: u32,
     /// The hash key, `Rss::key_len` bytes of it (the system's RSS key at first).
@@ -41,6 +39,9 @@ struct State {
 pub struct Rss {
     #[pin]
     state: Mutex<State>,
+    /// RSS steers packets: negotiated, and the device took the first RSS_CONFIG.
+    /// Outside the mutex so that NAPI can read it; it changes only at start.
+    steering: AtomicBool,
     /// Hash types the device supports (without the IPv6 extension-header ones).
     supported: u32,
     /// Bytes of the key (`rss_max_key_size`).
@@ -72,7 +73,6 @@ impl Rss {
         let mut key = [0u8; MAX_KEY_LEN];
         rss_key_fill(&mut key[..key_len]);
         let state = State {
-            steering: f.has(features::RSS),
             types: supported,
             key,
             table,
@@ -81,6 +81,7 @@ impl Rss {
         Ok(Some(KBox::pin_init(
             pin_init!(Self {
                 state <- new_mutex!(state, "virtio_net_rust::rss"),
+                steering: AtomicBool::new(f.has(features::RSS)),
                 supported,
                 key_len,
             }),
@@ -94,7 +95,7 @@ impl Rss {
     fn commit(&self, vn: &VirtNet, s: &State, hash_on: bool) -> Result {
         let c = vn.ctrl.as_ref().ok_or(EINVAL)?;
         let key = &s.key[..self.key_len];
-        if s.steering {
+        if self.steering() {
             let mut cfg = KVec::from_elem(
                 0u8,
                 rss::rss_config_len(s.table.len(), key.len()),
@@ -119,7 +120,7 @@ impl Rss {
     pub fn start(&self, dev: &NetDev<VirtNet>, pairs: u16) -> bool {
         let vn = dev.data();
         let mut s = self.state.lock();
-        if !s.steering {
+        if !self.steering() {
             return false;
         }
         rss::fill_default_table(&mut s.table, pairs);
@@ -132,7 +133,7 @@ impl Rss {
                     dev.name(),
                     e
                 );
-                s.steering = false;
+                self.steering.store(false, Ordering::Relaxed);
                 false
             }
         }
@@ -151,7 +152,7 @@ impl Rss {
     /// user's table.
     pub fn follow_pairs(&self, dev: &NetDev<VirtNet>, n: u16) -> Option<Result> {
         let mut s = self.state.lock();
-        if !s.steering {
+        if !self.steering() {
             return None;
         }
         let configured = dev.rxfh_configured();
@@ -184,7 +185,7 @@ impl Rss {
 
     /// Whether RSS steers packets (negotiated, and the device took it).
     pub fn steering(&self) -> bool {
-        self.state.lock().steering
+        self.steering.load(Ordering::Relaxed)
     }
 
     /// `ethtool -K rxhash`: with RSS the device already hashes every packet it
@@ -196,7 +197,7 @@ impl Rss {
         if !on {
             vn.rx_hash.store(false, Ordering::Relaxed);
         }
-        if !s.steering {
+        if !self.steering() {
             self.commit(vn, &s, on).inspect_err(|_| {
                 pr_warn!(
                     "{}: device refused hash types {:#x}\n",
@@ -218,7 +219,7 @@ impl Rss {
     /// refused it).
     pub fn table_size(&self) -> u32 {
         let s = self.state.lock();
-        if s.steering {
+        if self.steering() {
             s.table.len() as u32
         } else {
             0
@@ -258,7 +259,7 @@ impl Rss {
         let mut s = self.state.lock();
         let mut table = KVec::new();
         if let Some(indir) = indir {
-            if !s.steering {
+            if !self.steering() {
                 return Err(crate::abstractions::eopnotsupp());
             }
             table = KVec::from_elem(0u16, s.table.len(), GFP_KERNEL)?;
@@ -281,7 +282,7 @@ impl Rss {
             None
         };
         let hash_on = vn.rx_hash.load(Ordering::Relaxed);
-        if s.steering || hash_on {
+        if self.steering() || hash_on {
             if let Err(e) = self.commit(vn, &s, hash_on) {
                 pr_warn!("{}: device refused the new RSS settings\n", dev.name());
                 s.key = old_key;
@@ -313,7 +314,7 @@ impl Rss {
         }
         let old = core::mem::replace(&mut s.types, types);
         let hash_on = vn.rx_hash.load(Ordering::Relaxed);
-        if s.steering || hash_on {
+        if self.steering() || hash_on {
             if let Err(e) = self.commit(vn, &s, hash_on) {
                 pr_warn!("{}: device refused hash types {:#x}\n", dev.name(), types);
                 s.types = old;

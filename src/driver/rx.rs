@@ -136,10 +136,17 @@ pub fn receive(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) -> i32 {
         done += 1;
     }
 
+    // Every posted buffer was used: the device may have met an empty ring.
+    let ran_dry = rx.is_empty() && done > 0;
+    if ran_dry {
+        q.stats.rx_ran_dry.inc();
+    }
     // Refill once more than half a budget of slots is free, as the in-tree driver
     // does: a packet of guest GSO spans up to 17 buffers, so waiting for half the
     // ring would leave the device short of room for the next ones.
     let threshold = core::cmp::min(budget as usize, rx.size()) / 2;
+    // (Doorbells are counted under this lock only.)
+    let kicks = q.stats.rx_kicks.get();
     if rx.num_free() > threshold && !refill(dev, q, rx, AllocCtx::Napi(poll)) {
         q.stats.rx_alloc_failures.inc();
         if rx.is_empty() {
@@ -147,7 +154,31 @@ pub fn receive(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) -> i32 {
             dev.schedule_deferred();
         }
     }
+    let kicked = q.stats.rx_kicks.get() != kicks;
+    drop(guard);
+    if kicked {
+        retry_steered(dev, q);
+    }
     done
+}
+
+/// After a refill the device asked to be told of (it met a ring without room for a
+/// packet), with RSS: rings every other receive queue in use too. QEMU's software
+/// RSS (7.2) leaves a packet whose target ring had no room queued on the queue it
+/// came in on, and retries it only when *that* queue is notified, while the refill
+/// notified this one. Without this, bulk TCP through RSS stalled for good once a
+/// ring filled (guest idle, either driver; the in-tree driver still does).
+fn retry_steered(dev: &NetDev<VirtNet>, q: &QueuePair) {
+    let vn = dev.data();
+    if !vn.rss.as_ref().is_some_and(|r| r.steering()) {
+        return;
+    }
+    let curr = usize::from(vn.curr_pairs.load(Ordering::Relaxed));
+    for other in vn.queues.iter().take(curr) {
+        if !core::ptr::eq(&**other, q) {
+            other.rx.lock().notify();
+        }
+    }
 }
 
 /// Takes one used small buffer. `None` when the ring has nothing used.

@@ -75,6 +75,9 @@ pub struct QueueStats {
     pub rx_kicks: Counter,
     /// Refills after which the device wanted no doorbell.
     pub rx_kicks_suppressed: Counter,
+    /// Polls that found every posted buffer used (the device may have met an
+    /// empty ring and dropped or held packets).
+    pub rx_ran_dry: Counter,
     /// Gauge: bytes of receive buffers posted to the device now (the memory a
     /// receive queue holds at rest).
     pub rx_buf_bytes: Counter,
@@ -137,6 +140,7 @@ pub const STATS: &[StatDesc] = &[
     stat!(Rx, "drops", rx_dropped),
     stat!(Rx, "kicks", rx_kicks),
     stat!(Rx, "kicks_suppressed", rx_kicks_suppressed),
+    stat!(Rx, "ran_dry", rx_ran_dry),
     stat!(Rx, "bufs", rx_bufs),
     stat!(Rx, "buf_bytes", rx_buf_bytes),
     stat!(Rx, "length_errors", rx_length_errors),

@@ -104,7 +104,7 @@ else
 fi
 cat "$out/parity.md"
 
-echo "== the kernel's driver selftests (drivers/net: ping.py, stats.py, queues.py), 2 queue pairs"
+echo "== the kernel's driver selftests (drivers/net: ping.py, stats.py, queues.py, virtio_net/basic_features.sh), 2 queue pairs"
 qemu-test/kselftest.sh --queues 2 > "$out/kselftest.out" 2>&1
 ksrc=$?
 quiet "$out/kselftest.out" | grep -vE '^# (# |KTAP|1\.\.)'

@@ -672,10 +672,35 @@ int vnr_netif_set_real_num_queues(struct net_device *dev, unsigned int n)
 	return err ? err : netif_set_real_num_rx_queues(dev, n);
 }
 
-void vnr_netif_set_xps_queue(struct net_device *dev, unsigned int cpu, u16 q)
+/*
+ * Fills @mask with @count online CPUs, from the (@first modulo online)-th one on in
+ * the order of the online mask, wrapping; false if that leaves it empty.
+ */
+static bool vnr_online_cpus(struct cpumask *mask, unsigned int first,
+			    unsigned int count)
 {
-	if (cpu < nr_cpu_ids && cpu_possible(cpu))
-		netif_set_xps_queue(dev, cpumask_of(cpu), q);
+	unsigned int online = num_online_cpus();
+	unsigned int i, cpu;
+
+	cpumask_clear(mask);
+	for (i = 0; online && i < count && i < online; i++) {
+		cpu = cpumask_nth((first + i) % online, cpu_online_mask);
+		if (cpu < nr_cpu_ids)
+			cpumask_set_cpu(cpu, mask);
+	}
+	return !cpumask_empty(mask);
+}
+
+void vnr_netif_set_xps_cpus(struct net_device *dev, unsigned int first,
+			    unsigned int count, u16 q)
+{
+	cpumask_var_t mask;
+
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return;
+	if (vnr_online_cpus(mask, first, count))
+		netif_set_xps_queue(dev, mask, q);
+	free_cpumask_var(mask);
 }
 
 /*
@@ -684,26 +709,21 @@ void vnr_netif_set_xps_queue(struct net_device *dev, unsigned int cpu, u16 q)
  */
 static DEFINE_MUTEX(vnr_affinity_lock);
 
-void vnr_virtqueue_set_affinity(struct virtqueue *vq, int cpu)
+/* @count 0 clears the hint; otherwise the CPUs as vnr_online_cpus() picks them. */
+void vnr_virtqueue_set_affinity_cpus(struct virtqueue *vq, unsigned int first,
+				     unsigned int count)
 {
+	cpumask_var_t mask;
+
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return;
 	mutex_lock(&vnr_affinity_lock);
-	if (cpu < 0)
+	if (!count)
 		virtqueue_set_affinity(vq, NULL);
-	else if (cpu < nr_cpu_ids && cpu_possible(cpu))
-		virtqueue_set_affinity(vq, cpumask_of(cpu));
+	else if (vnr_online_cpus(mask, first, count))
+		virtqueue_set_affinity(vq, mask);
 	mutex_unlock(&vnr_affinity_lock);
-}
-
-/* The (@n modulo online CPUs)-th online CPU, or -1 if none is online. */
-int vnr_nth_online_cpu(unsigned int n)
-{
-	unsigned int online = num_online_cpus();
-	unsigned int cpu;
-
-	if (!online)
-		return -1;
-	cpu = cpumask_nth(n % online, cpu_online_mask);
-	return cpu < nr_cpu_ids ? (int)cpu : -1;
+	free_cpumask_var(mask);
 }
 
 void vnr_netdev_disable_netpoll(struct net_device *dev)

@@ -161,10 +161,11 @@ void vnr_ethtool_set_link(struct ethtool_link_ksettings *cmd, u32 speed,
 
 /* multiqueue */
 int vnr_netif_set_real_num_queues(struct net_device *dev, unsigned int n);
-void vnr_netif_set_xps_queue(struct net_device *dev, unsigned int cpu, u16 q);
-void vnr_virtqueue_set_affinity(struct virtqueue *vq, int cpu);
+void vnr_netif_set_xps_cpus(struct net_device *dev, unsigned int first,
+			    unsigned int count, u16 q);
+void vnr_virtqueue_set_affinity_cpus(struct virtqueue *vq, unsigned int first,
+				     unsigned int count);
 unsigned int vnr_num_online_cpus(void);
-int vnr_nth_online_cpu(unsigned int n);
 void vnr_netdev_disable_netpoll(struct net_device *dev);
 
 #endif /* VNR_HELPERS_H */

@@ -16,6 +16,33 @@ fn feats(bits: &[u32]) -> Features {
 }
 
 #[test]
+fn cpu_groups_as_in_tree() {
+    // One pair on two CPUs: both; two pairs: one each; five CPUs, two pairs: 3 + 2.
+    assert_eq!(features::cpu_group(2, 1, 0), (0, 2));
+    assert_eq!(features::cpu_group(2, 2, 1), (1, 1));
+    assert_eq!(features::cpu_group(5, 2, 0), (0, 3));
+    assert_eq!(features::cpu_group(5, 2, 1), (3, 2));
+    // More pairs than CPUs: one each, wrapping (the caller takes it modulo).
+    assert_eq!(features::cpu_group(2, 4, 3), (3, 1));
+}
+
+proptest! {
+    /// With no more pairs than CPUs, the groups cover every CPU exactly once.
+    #[test]
+    fn cpu_groups_partition(cpus in 1u32..64, pairs in 1u32..64) {
+        prop_assume!(pairs <= cpus);
+        let mut next = 0;
+        for i in 0..pairs {
+            let (first, count) = features::cpu_group(cpus, pairs, i);
+            prop_assert_eq!(first, next);
+            prop_assert!(count >= 1);
+            next = first + count;
+        }
+        prop_assert_eq!(next, cpus);
+    }
+}
+
+#[test]
 fn legacy_device_is_refused() {
     assert_eq!(
         features::validate(feats(&[features::MAC])),

@@ -63,10 +63,12 @@ pub fn num_online_cpus() -> u32 {
     unsafe { crate::bindings::vnr_num_online_cpus() }
 }
 
-/// The `n`-th online CPU, counting round the online CPUs (`n` modulo their number),
-/// as a CPU id for affinity hints; `None` if none is online.
-pub fn nth_online_cpu(n: u32) -> Option<u32> {
-    // SAFETY: No preconditions; the helper returns an id below `nr_cpu_ids` or -1.
-    let cpu = unsafe { crate::bindings::vnr_nth_online_cpu(n) };
-    u32::try_from(cpu).ok()
+/// `count` online CPUs from the `first`-th on, in the order of the online CPUs and
+/// wrapping round them (for interrupt affinity and XPS).
+#[derive(Clone, Copy, Debug)]
+pub struct OnlineCpus {
+    /// Index of the first CPU among the online ones (taken modulo their number).
+    pub first: u32,
+    /// How many (at most every online CPU).
+    pub count: u32,
 }

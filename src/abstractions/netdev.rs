@@ -350,13 +350,15 @@ impl<T: Operations> NetDev<T> {
         kernel::error::to_result(ret)
     }
 
-    /// Maps transmit queue `queue` to `cpu` for transmit packet steering (XPS).
+    /// Maps transmit queue `queue` to `cpus` for transmit packet steering (XPS).
     /// Process context.
-    pub fn set_xps_queue(&self, cpu: u32, queue: u16) {
+    pub fn set_xps_queue(&self, cpus: super::OnlineCpus, queue: u16) {
         if self.valid_txq(queue) {
-            // SAFETY: The device is valid and `queue` is one of its queues; the helper checks
-            // `cpu`.
-            unsafe { bindings::vnr_netif_set_xps_queue(self.as_raw(), cpu, queue) };
+            // SAFETY: The device is valid and `queue` is one of its queues; the helper picks
+            // online CPUs only and may sleep (process context).
+            unsafe {
+                bindings::vnr_netif_set_xps_cpus(self.as_raw(), cpus.first, cpus.count, queue)
+            };
         }
     }
 

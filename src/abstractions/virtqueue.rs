@@ -428,13 +428,11 @@ unsafe impl Send for Affinity {}
 unsafe impl Sync for Affinity {}
 
 impl Affinity {
-    /// Asks for the queue's interrupt on `cpu` (a hint the transport may ignore), or
+    /// Asks for the queue's interrupt on `cpus` (a hint the transport may ignore), or
     /// clears the hint with `None`. May sleep.
-    pub fn set(&self, cpu: Option<u32>) {
-        // SAFETY: The queue is valid (type invariant); the helper checks `cpu` against the
-        // possible CPUs.
-        unsafe {
-            bindings::vnr_virtqueue_set_affinity(self.0.as_ptr(), cpu.map_or(-1, |c| c as i32))
-        };
+    pub fn set(&self, cpus: Option<super::OnlineCpus>) {
+        let (first, count) = cpus.map_or((0, 0), |c| (c.first, c.count));
+        // SAFETY: The queue is valid (type invariant); the helper picks online CPUs only.
+        unsafe { bindings::vnr_virtqueue_set_affinity_cpus(self.0.as_ptr(), first, count) };
     }
 }

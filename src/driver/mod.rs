@@ -15,7 +15,7 @@ mod rx;
 mod stats;
 mod tx;
 
-use crate::abstractions::{netdev::NetDev, nth_online_cpu, num_online_cpus, page_chain};
+use crate::abstractions::{netdev::NetDev, num_online_cpus, page_chain, OnlineCpus};
 use crate::abstractions::{
     netdev::{self, offload, Registration},
     virtio::{self, VqCallback, VqSpec},
@@ -99,23 +99,25 @@ fn set_queue_pairs(dev: &NetDev<VirtNet>, n: u16) -> Result {
     }
 }
 
-/// Spreads the pairs in use over the CPUs, one pair per CPU, as the in-tree
-/// `virtnet_set_affinity()`: both interrupts of pair i on CPU i, and transmit queue
-/// i for packets sent from CPU i (XPS). Process context.
+/// Spreads the pairs in use over the CPUs as the in-tree `virtnet_set_affinity()`:
+/// pair i gets a group of CPUs (`features::cpu_group`) for both its interrupts and
+/// as the CPUs whose packets it sends (XPS); pairs not in use lose their hint.
+/// Process context.
 fn set_affinity(dev: &NetDev<VirtNet>) {
     let vn = dev.data();
-    let curr = usize::from(vn.curr_pairs.load(Ordering::Relaxed));
+    let curr = u32::from(vn.curr_pairs.load(Ordering::Relaxed));
+    let cpus = num_online_cpus();
     for (i, q) in vn.queues.iter().enumerate() {
-        let cpu = if i < curr && curr > 1 {
-            nth_online_cpu(i as u32)
-        } else {
-            None
-        };
+        let i = i as u32;
+        let group = (i < curr).then(|| {
+            let (first, count) = features::cpu_group(cpus, curr, i);
+            OnlineCpus { first, count }
+        });
         for a in &q.affinity {
-            a.set(cpu);
+            a.set(group);
         }
-        if let Some(cpu) = cpu {
-            dev.set_xps_queue(cpu, q.index);
+        if let Some(g) = group {
+            dev.set_xps_queue(g, q.index);
         }
     }
 }

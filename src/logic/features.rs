@@ -315,6 +315,19 @@ pub fn default_queue_pairs(max: u16, cpus: u32) -> u16 {
     max.min(u16::try_from(cpus.max(1)).unwrap_or(u16::MAX))
 }
 
+/// The CPUs of queue pair `i` out of `pairs` on `cpus` online CPUs, as the in-tree
+/// `virtnet_set_affinity()` groups them: `(first, count)` in the order of the online
+/// CPUs (wrapping when there are more pairs than CPUs). Each pair gets
+/// `cpus / pairs` CPUs (at least one), the first `cpus % pairs` pairs one more, so
+/// that with fewer pairs than CPUs every CPU has a transmit queue and an interrupt.
+pub fn cpu_group(cpus: u32, pairs: u32, i: u32) -> (u32, u32) {
+    let pairs = pairs.max(1);
+    let stride = (cpus / pairs).max(1);
+    let stragglers = if cpus >= pairs { cpus % pairs } else { 0 };
+    let first = i * stride + i.min(stragglers);
+    (first, stride + u32::from(i < stragglers))
+}
+
 /// Why an `ethtool -L` request is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChannelsError {

@@ -4,7 +4,7 @@
 # Builds the benchmark kernel (scripts/kernel.sh bench: the test kernel without its
 # debug checks, cached) and our module against it (in a copy of the sources, so the
 # test build in the tree is left alone), boots the guest once per queue-pair count
-# (1, and 2 with mq=on), and runs qemu-test/guest/bench.sh there: A/B/A/B rounds of
+# (1, and 2 with mq=on), and runs qemu-test/guest/bench.sh there: A/B, B/A, A/B... rounds of
 # every workload, swapping only the driver of the device under test. Then
 # qemu-test/bench_report.py writes bench-results/report.md, PNG charts, and the
 # committed BENCHMARKS.md.

@@ -158,7 +158,7 @@ def main():
     w("")
     w(f"Run of {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit}, "
       f"by `make bench` ({args.rounds} measured rounds per driver after one warm-up round, "
-      f"{args.secs:g} s per workload, drivers alternating A/B/A/B on the same NIC in the same guest).")
+      f"{args.secs:g} s per workload, drivers alternating A/B then B/A (each goes first in every other round) on the same NIC in the same guest).")
     w("")
     w(f"Machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}; "
       "QEMU under TCG (no KVM here), guest with 2 vCPUs and 2 GiB, the benchmark kernel "
@@ -168,8 +168,8 @@ def main():
     w("")
     w("**Ratio** is ours/in-tree for throughput and in-tree/ours for latency and CPU cost: "
       "above 1.00 means ours is better. **A/A** is how far each driver differs from itself: "
-      "the ratio between the medians of its odd and its even rounds (which alternate with the "
-      "other driver's), the larger of the two drivers', as a percentage. **Verdict**: `>=1` ratio "
+      "the ratio between the medians of its odd and its even rounds (it runs first in one and "
+      "second in the other), the larger of the two drivers', as a percentage. **Verdict**: `>=1` ratio "
       "at least 1.00; `noise` below 1.00 by no more than the A/A gap (ours differs from the "
       "in-tree driver less than either differs from itself); `within spread` the two drivers' "
       "min-max ranges overlap; `slower` they do not. "

@@ -1,7 +1,9 @@
 #!/bin/sh
 # `make bench`, guest side: measures our driver and the in-tree virtio_net on the
 # same NIC pair in the same guest, swapping only the driver of the device under
-# test (unbind/bind), alternating A/B/A/B. Prints one line per measurement:
+# test (unbind/bind), alternating A/B then B/A (even rounds start with ours, odd
+# rounds with the in-tree driver, so neither always runs first after the swap).
+# Prints one line per measurement:
 #
 #   @@B drv=<driver> round=<n> wl=<workload> key=value...
 #
@@ -250,7 +252,9 @@ done
 
 ROUND=0
 while [ $ROUND -le $ROUNDS ]; do
-	for CUR in $DRIVERS; do
+	order=$DRIVERS
+	[ $((ROUND % 2)) = 1 ] && order="virtio_net virtio_net_rust"
+	for CUR in $order; do
 		use $CUR || { say "cannot bring up the DUT with $CUR"; exit 1; }
 		q=$(ls /sys/class/net/$DUT/queues | grep -c rx)
 		say "round $ROUND, $CUR on $DUT ($q queue pairs)"

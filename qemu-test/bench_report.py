@@ -76,7 +76,10 @@ def counters(d):
         "tx kicks/pkt": per(f(d, "eth_tx_kicks"), txp),
         "rx kicks/pkt": per(f(d, "eth_rx_kicks"), rxp),
         "irqs/pkt": per(f(d, "irqs"), txp + rxp),
-        "pkts/poll": per(txp + rxp, f(d, "eth_rx_napi_polls")),
+        # Receive and transmit-completion NAPI polls together (older runs had one
+        # NAPI per pair and no tx_napi_polls).
+        "pkts/poll": per(txp + rxp, f(d, "eth_rx_napi_polls") + (d.get("eth_tx_napi_polls") and
+                                                                 f(d, "eth_tx_napi_polls") or 0)),
         "bufs/rx pkt": per(f(d, "eth_rx_bufs"), rxp),
     }
     return c

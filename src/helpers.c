@@ -524,6 +524,14 @@ struct sk_buff *vnr_page_chain_to_skb(struct napi_struct *napi,
 	return skb;
 }
 
+void vnr_netif_napi_add_tx_weight(struct net_device *dev,
+				  struct napi_struct *napi,
+				  int (*poll)(struct napi_struct *, int),
+				  int weight)
+{
+	netif_napi_add_tx_weight(dev, napi, poll, weight);
+}
+
 void vnr_netif_napi_del(struct napi_struct *napi)
 {
 	netif_napi_del(napi);
@@ -557,6 +565,11 @@ void vnr_spin_lock_bh(spinlock_t *lock)
 void vnr_spin_unlock_bh(spinlock_t *lock)
 {
 	spin_unlock_bh(lock);
+}
+
+bool vnr_spin_trylock_bh(spinlock_t *lock)
+{
+	return spin_trylock_bh(lock);
 }
 
 void vnr_init_work(struct work_struct *work, work_func_t func)

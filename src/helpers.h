@@ -92,6 +92,10 @@ bool vnr_skb_has_frag_list(const struct sk_buff *skb);
 void vnr_skb_tx_request(const struct sk_buff *skb, u32 out[6]);
 void vnr_skb_csum_unnecessary(struct sk_buff *skb);
 bool vnr_skb_is_gso(const struct sk_buff *skb);
+void vnr_netif_napi_add_tx_weight(struct net_device *dev,
+				  struct napi_struct *napi,
+				  int (*poll)(struct napi_struct *, int),
+				  int weight);
 void vnr_netif_napi_del(struct napi_struct *napi);
 int vnr_skb_apply_net_hdr(struct sk_buff *skb, u8 flags, u8 gso_type,
 			  u16 hdr_len, u16 gso_size, u16 csum_start,
@@ -129,6 +133,7 @@ void vnr_spin_lock_init(spinlock_t *lock, const char *name,
 			struct lock_class_key *key);
 void vnr_spin_lock_bh(spinlock_t *lock);
 void vnr_spin_unlock_bh(spinlock_t *lock);
+bool vnr_spin_trylock_bh(spinlock_t *lock);
 void vnr_init_work(struct work_struct *work, work_func_t func);
 bool vnr_schedule_work(struct work_struct *work);
 

@@ -58,7 +58,7 @@ ethsums() {
 		}
 		END { for (k in s) print k, s[k] }'
 }
-ETH_KEYS="rx_packets rx_kicks rx_bufs rx_interrupts rx_napi_polls tx_packets tx_kicks tx_kicks_suppressed tx_xmit_more tx_interrupts"
+ETH_KEYS="rx_packets rx_kicks rx_bufs rx_interrupts rx_napi_polls tx_napi_polls tx_packets tx_kicks tx_kicks_suppressed tx_xmit_more tx_interrupts"
 
 # snap: remembers the counters; delta KEY: the growth since snap.
 snap() {

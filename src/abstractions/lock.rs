@@ -1,22 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A spinlock that also disables bottom halves (`spin_lock_bh`).
+//! A spinlock that also disables bottom halves (`spin_lock_bh`), with `try_lock`.
 //!
-//! The kernel crate of 6.12 only has a plain spinlock backend. Data shared between
-//! NAPI (softirq) and process context (open, stop, ethtool) needs the `_bh` variant,
-//! or lockdep rightly reports an inconsistent lock state.
+//! The kernel crate of 6.12 only has a plain spinlock backend, and its generic
+//! `Lock` has no way to try a lock. Data shared between NAPI (softirq) and process
+//! context (open, stop, ethtool) needs the `_bh` variant, or lockdep rightly reports
+//! an inconsistent lock state; the receive poll needs `try_lock` to clean up the
+//! transmit ring only when nobody is transmitting, as the in-tree driver does with
+//! `__netif_tx_trylock` (spinning there would stall receive behind a doorbell
+//! write in progress on another CPU).
 
 use crate::bindings;
-use kernel::sync::lock::{Backend, Lock};
+use core::cell::UnsafeCell;
+use core::marker::PhantomData;
+use core::ops::{Deref, DerefMut};
+use kernel::{prelude::*, str::CStr, sync::LockClassKey, types::Opaque};
 
 /// A spinlock whose holder runs with bottom halves disabled.
-pub type SpinLockBh<T> = Lock<T, SpinLockBhBackend>;
+///
+/// # Invariants
+///
+/// `raw` was initialised by `vnr_spin_lock_init`; `data` is only accessed through a
+/// [`SpinLockBhGuard`], which exists only while `raw` is held.
+#[pin_data]
+pub struct SpinLockBh<T> {
+    #[pin]
+    raw: Opaque<bindings::spinlock_t>,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: The lock owns its data; moving it to another thread moves the data.
+unsafe impl<T: Send> Send for SpinLockBh<T> {}
+// SAFETY: Shared references only give access to the data under the lock, one holder at a
+// time, so `T: Send` is enough (as for the kernel's own locks).
+unsafe impl<T: Send> Sync for SpinLockBh<T> {}
 
 /// Creates a [`SpinLockBh`] initialiser with a lock class of its own.
 #[macro_export]
 macro_rules! new_spinlock_bh {
     ($inner:expr, $name:literal $(,)?) => {
-        ::kernel::sync::lock::Lock::<_, $crate::abstractions::lock::SpinLockBhBackend>::new(
+        $crate::abstractions::lock::SpinLockBh::new(
             $inner,
             ::kernel::c_str!($name),
             ::kernel::static_lock_class!(),
@@ -24,33 +47,80 @@ macro_rules! new_spinlock_bh {
     };
 }
 
-/// The backend of [`SpinLockBh`]: `spin_lock_bh()` / `spin_unlock_bh()`.
-pub struct SpinLockBhBackend;
-
-// SAFETY: `spin_lock_bh` gives exclusive ownership of the lock until `spin_unlock_bh`, and
-// `relock` uses the default implementation, which calls `lock` again.
-unsafe impl Backend for SpinLockBhBackend {
-    type State = kernel::bindings::spinlock_t;
-    type GuardState = ();
-
-    unsafe fn init(
-        ptr: *mut Self::State,
-        name: *const kernel::ffi::c_char,
-        key: *mut kernel::bindings::lock_class_key,
-    ) {
-        // SAFETY: The caller guarantees `ptr` is valid for writes and that `name` and `key`
-        // live forever. CAST: `spinlock_t` and `lock_class_key` are the same C types in the
-        // kernel's bindings and in ours.
-        unsafe { bindings::vnr_spin_lock_init(ptr.cast(), name, key.cast()) }
+impl<T> SpinLockBh<T> {
+    /// Creates the lock around `t`, named `name` for lockdep, in class `key`.
+    pub fn new(t: T, name: &'static CStr, key: &'static LockClassKey) -> impl PinInit<Self> {
+        // CAST: `LockClassKey` is a transparent wrapper of the C `lock_class_key`, the same
+        // C type in the kernel's bindings and in ours.
+        let key = core::ptr::from_ref(key)
+            .cast_mut()
+            .cast::<bindings::lock_class_key>();
+        pin_init!(Self {
+            data: UnsafeCell::new(t),
+            // SAFETY: `slot` is valid for writes and pinned; `name` and `key` live forever.
+            raw <- Opaque::ffi_init(move |slot: *mut bindings::spinlock_t| unsafe {
+                bindings::vnr_spin_lock_init(slot, name.as_char_ptr(), key)
+            }),
+        })
     }
 
-    unsafe fn lock(ptr: *mut Self::State) -> Self::GuardState {
-        // SAFETY: The caller guarantees `init` was called on `ptr`. CAST: same C type.
-        unsafe { bindings::vnr_spin_lock_bh(ptr.cast()) }
+    /// Takes the lock, spinning until it is free.
+    pub fn lock(&self) -> SpinLockBhGuard<'_, T> {
+        // SAFETY: `raw` is initialised (type invariant).
+        unsafe { bindings::vnr_spin_lock_bh(self.raw.get()) };
+        // INVARIANT: The lock is held.
+        SpinLockBhGuard {
+            lock: self,
+            _not_send: PhantomData,
+        }
     }
 
-    unsafe fn unlock(ptr: *mut Self::State, _guard_state: &Self::GuardState) {
-        // SAFETY: The caller owns the lock, taken with `vnr_spin_lock_bh`. CAST: same C type.
-        unsafe { bindings::vnr_spin_unlock_bh(ptr.cast()) }
+    /// Takes the lock if it is free; `None` if someone holds it.
+    pub fn try_lock(&self) -> Option<SpinLockBhGuard<'_, T>> {
+        // SAFETY: `raw` is initialised (type invariant).
+        if unsafe { bindings::vnr_spin_trylock_bh(self.raw.get()) } {
+            // INVARIANT: The lock is held.
+            Some(SpinLockBhGuard {
+                lock: self,
+                _not_send: PhantomData,
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// Access to the data of a held [`SpinLockBh`]; releases it when dropped.
+///
+/// # Invariants
+///
+/// `lock` is held by this guard, on the CPU that took it (the guard is not `Send`).
+pub struct SpinLockBhGuard<'a, T> {
+    lock: &'a SpinLockBh<T>,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl<T> Deref for SpinLockBhGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: The lock is held (type invariant), so nobody else accesses the data.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T> DerefMut for SpinLockBhGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: As in `deref`, and `&mut self` makes this the only access through the
+        // guard.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T> Drop for SpinLockBhGuard<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: The lock is held by this guard on this CPU (type invariant), taken with
+        // `vnr_spin_lock_bh` or `vnr_spin_trylock_bh`.
+        unsafe { bindings::vnr_spin_unlock_bh(self.lock.raw.get()) };
     }
 }

@@ -39,12 +39,14 @@ unsafe impl Send for Napi {}
 unsafe impl Sync for Napi {}
 
 impl Napi {
-    /// Creates a NAPI context with id `index` (the queue pair it serves) on `dev`,
-    /// polled by `T::poll` with at most `weight` packets per poll.
+    /// Creates a NAPI context with id `index` on `dev`, polled by `T::poll` with at
+    /// most `weight` packets per poll. A `tx` context only cleans up transmits: it is
+    /// left out of busy polling (`netif_napi_add_tx_weight`).
     pub fn new<T: Operations>(
         dev: &Uninit<T>,
         index: usize,
         weight: i32,
+        tx: bool,
     ) -> impl PinInit<Self, Error> {
         let ndev = dev.as_raw();
         // The mutex is initialised first: once `raw` is added to the device the object is
@@ -56,7 +58,16 @@ impl Napi {
             // and `ndev` is a live net_device.
             raw <- Opaque::ffi_init(move |slot: *mut bindings::napi_struct| unsafe {
                 slot.write(core::mem::zeroed());
-                bindings::netif_napi_add_weight(ndev, slot, Some(poll_callback::<T>), weight);
+                if tx {
+                    bindings::vnr_netif_napi_add_tx_weight(
+                        ndev,
+                        slot,
+                        Some(poll_callback::<T>),
+                        weight,
+                    );
+                } else {
+                    bindings::netif_napi_add_weight(ndev, slot, Some(poll_callback::<T>), weight);
+                }
             }),
         }? Error)
     }

@@ -504,12 +504,14 @@ impl virtio::Driver for VirtioNetDriver {
     fn vq_callback(reg: &Self::Data, vq: &VqCallback) {
         let vn = reg.dev().data();
         if let Some(q) = vn.queues.get(vq.index() / 2) {
-            if vq.index() % 2 == 0 {
+            let napi = if vq.index() % 2 == 0 {
                 q.stats.rx_interrupts.inc();
+                &q.napi
             } else {
                 q.stats.tx_interrupts.inc();
-            }
-            q.napi.schedule_with(|| vq.disable_cb());
+                &q.tx_napi
+            };
+            napi.schedule_with(|| vq.disable_cb());
         }
     }
 }

@@ -79,10 +79,12 @@ impl Operations for VirtNet {
                 dev.schedule_deferred_after(REFILL_RETRY_MS);
             }
             q.napi.enable();
+            q.tx_napi.enable();
             // Catch buffers used while NAPI was off. Under the lock, bottom halves are
-            // off, so the poll runs as soon as the lock is released.
+            // off, so the polls run as soon as the lock is released.
             let _rx = q.rx.lock();
             q.napi.schedule();
+            q.tx_napi.schedule();
         }
         // With RSS, a packet that arrived before its target ring had buffers waits
         // on the queue it came in on, and QEMU's software RSS retries it only when
@@ -103,6 +105,7 @@ impl Operations for VirtNet {
         dev.tx_disable();
         for q in dev.data().queues.iter() {
             q.napi.disable();
+            q.tx_napi.disable();
         }
         Ok(())
     }
@@ -112,35 +115,31 @@ impl Operations for VirtNet {
     }
 
     fn poll(dev: &NetDev<Self>, poll: Poll<'_>) -> i32 {
-        let Some(q) = dev.data().queues.get(poll.napi().index()) else {
+        // NAPI ids are virtqueue indices: even for receive, odd for transmit.
+        let id = poll.napi().index();
+        let Some(q) = dev.data().queues.get(id / 2) else {
             return 0;
         };
+        if id % 2 == 1 {
+            return tx::poll(dev, q, poll);
+        }
         q.stats.polls.inc();
-        tx::clean(dev, q, &poll);
+        tx::clean_from_rx(dev, q, &poll);
         let received = rx::receive(dev, q, &poll);
         if received >= poll.budget() {
             // More work: NAPI polls again without re-enabling interrupts.
             return received;
         }
         let napi = poll.napi();
-        let (rx_opaque, tx_opaque) = {
-            let rx_op = q.rx.lock().enable_cb_prepare();
-            let tx_op = q.tx.lock().vq.as_mut().map_or(0, |v| v.enable_cb_prepare());
-            (rx_op, tx_op)
-        };
+        let opaque = q.rx.lock().enable_cb_prepare();
         if poll.complete_done(received) {
-            // A buffer used between the last check and re-enabling the callbacks would
+            // A buffer used between the last check and re-enabling the interrupt would
             // not interrupt: look once more.
-            let pending = q.rx.lock().poll(rx_opaque)
-                || q.tx.lock().vq.as_mut().is_some_and(|v| v.poll(tx_opaque));
-            if pending {
-                napi.schedule();
+            if q.rx.lock().poll(opaque) {
+                napi.schedule_with(|| q.rx.lock().disable_cb());
             }
         } else {
             q.rx.lock().disable_cb();
-            if let Some(v) = q.tx.lock().vq.as_mut() {
-                v.disable_cb();
-            }
         }
         received
     }
@@ -199,7 +198,7 @@ impl Operations for VirtNet {
         );
         // Recover from a lost interrupt or doorbell: reap what the device finished (NAPI
         // wakes the queue when there is room) and tell the device about what it has.
-        q.napi.schedule();
+        q.tx_napi.schedule();
         tx::kick(q);
     }
 

@@ -120,12 +120,19 @@ pub struct TxRing {
     pub vq: Option<Virtqueue<TxSkb>>,
 }
 
-/// One queue pair. Fields drop in order: the NAPI context is disabled and removed
+/// One queue pair. Fields drop in order: the NAPI contexts are disabled and removed
 /// before the rings reclaim their buffers.
 #[pin_data]
 pub struct QueuePair {
+    /// Receive NAPI (id `2 * index`, the receive virtqueue's index); it also reaps
+    /// transmit completions when the transmit ring is free, as in-tree.
     #[pin]
     pub napi: Napi,
+    /// Transmit-completion NAPI (id `2 * index + 1`), as the in-tree driver's
+    /// `napi_tx`: a context of its own, so reaping never holds up receive and the
+    /// two interrupts are served on their own CPUs.
+    #[pin]
+    pub tx_napi: Napi,
     #[pin]
     pub rx: SpinLockBh<RxRing>,
     #[pin]
@@ -148,9 +155,12 @@ impl QueuePair {
         txvq: Virtqueue<TxSkb>,
         affinity: [Affinity; 2],
     ) -> impl PinInit<Self, Error> {
-        let napi = Napi::new::<VirtNet>(dev, usize::from(index), weight);
+        let vq = 2 * usize::from(index);
+        let napi = Napi::new::<VirtNet>(dev, vq, weight, false);
+        let tx_napi = Napi::new::<VirtNet>(dev, vq + 1, weight, true);
         try_pin_init!(Self {
             napi <- napi,
+            tx_napi <- tx_napi,
             rx <- new_spinlock_bh!(rx, "virtio_net_rust::rx"),
             tx <- new_spinlock_bh!(TxRing { vq: Some(txvq) }, "virtio_net_rust::tx"),
             index,

@@ -107,8 +107,10 @@ pub struct QueueStats {
     pub rx_interrupts: Counter,
     /// Interrupts of the transmit virtqueue.
     pub tx_interrupts: Counter,
-    /// NAPI polls.
+    /// Receive NAPI polls.
     pub polls: Counter,
+    /// Transmit-completion NAPI polls.
+    pub tx_polls: Counter,
 }
 
 /// One counter as `ethtool -S` shows it: name and accessor.
@@ -165,6 +167,7 @@ pub const STATS: &[StatDesc] = &[
     stat!(Tx, "wakes", tx_wakes),
     stat!(Tx, "tx_timeouts", tx_timeouts),
     stat!(Tx, "interrupts", tx_interrupts),
+    stat!(Tx, "napi_polls", tx_polls),
 ];
 
 /// A queue pair's receive counters as netdev-genl reports them.

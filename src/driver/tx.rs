@@ -137,13 +137,62 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
     }
 }
 
-/// Transmit completions, from NAPI.
-pub fn clean(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) {
-    let mut tx = q.tx.lock();
-    if let Some(vq) = tx.vq.as_mut() {
+/// Transmit completions, from the receive poll: reaped only if nobody holds the
+/// ring (as the in-tree driver's `virtnet_poll_cleantx` with `__netif_tx_trylock`).
+/// A transmitter holding it reaps for itself, and the transmit NAPI runs on the
+/// completion interrupt; spinning here would hold received packets back behind a
+/// doorbell write in progress on another CPU.
+pub fn clean_from_rx(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) {
+    let Some(mut tx) = q.tx.try_lock() else {
+        return;
+    };
+    let Some(vq) = tx.vq.as_mut() else {
+        return;
+    };
+    // Ask again for the completion interrupt once most packets in flight are sent.
+    loop {
+        vq.disable_cb();
         reap(dev, q, vq, |skb| poll.consume_skb(skb));
-        maybe_wake(dev, q, vq);
+        if vq.enable_cb_delayed() {
+            break;
+        }
     }
+    maybe_wake(dev, q, vq);
+}
+
+/// The transmit NAPI's poll (the in-tree driver's `virtnet_poll_tx`): reaps
+/// completions, wakes the queue, and re-enables the completion interrupt. Returns
+/// 0: completions are not received packets and never use the budget.
+pub fn poll(dev: &NetDev<VirtNet>, q: &QueuePair, poll: Poll<'_>) -> i32 {
+    q.stats.tx_polls.inc();
+    let napi = poll.napi();
+    let mut tx = q.tx.lock();
+    let Some(vq) = tx.vq.as_mut() else {
+        // Taken out for a resize, with NAPI about to be disabled.
+        poll.complete_done(0);
+        return 0;
+    };
+    vq.disable_cb();
+    reap(dev, q, vq, |skb| poll.consume_skb(skb));
+    maybe_wake(dev, q, vq);
+    let opaque = vq.enable_cb_prepare();
+    // Completed under the ring's lock, so `start_xmit` never sees the interrupt state
+    // half changed.
+    let done = poll.complete_done(0);
+    if !done {
+        vq.disable_cb();
+    }
+    drop(tx);
+    // A completion between the last reap and re-enabling the interrupt would not
+    // interrupt: look once more.
+    if done && q.tx.lock().vq.as_mut().is_some_and(|v| v.poll(opaque)) {
+        napi.schedule_with(|| {
+            if let Some(v) = q.tx.lock().vq.as_mut() {
+                v.disable_cb();
+            }
+        });
+    }
+    0
 }
 
 /// Rings the transmit doorbell unconditionally (timeout recovery).

@@ -41,6 +41,18 @@ dut_irqs() {
 		END { print s + 0 }' /proc/interrupts
 }
 
+# Per-CPU counts, one "key value" per line: the DUT's receive and completion
+# interrupts on each CPU (irq_in_cN, irq_out_cN, summed over pairs) and each CPU's
+# busy jiffies (busy_cN), to see where interrupts land and where the work runs.
+percpu() {
+	awk -v d="$DUT_VDEV-" 'index($0, d) {
+			k = ($NF ~ /input/) ? "in" : ($NF ~ /output/) ? "out" : ""
+			if (k != "") for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s["irq_" k "_c" i - 2] += $i
+		}
+		END { for (k in s) print k, s[k] }' /proc/interrupts
+	awk '/^cpu[0-9]/ { print "busy_c" substr($1, 4), $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+
 # netdev counter: ifstat NETNS IFACE FIELD (NETNS "-" for the init namespace).
 ifstat() {
 	if [ "$1" = - ]; then cat /sys/class/net/$2/statistics/$3
@@ -65,6 +77,7 @@ snap() {
 	S_CPU=$(cpu_busy)
 	S_T=$(date +%s%N 2>/dev/null || echo 0)
 	ethsums > /tmp/eth.before
+	percpu > /tmp/pc.before
 	S_DTX=$(ifstat - "$DUT" tx_packets) S_DRX=$(ifstat - "$DUT" rx_packets)
 	S_DTXB=$(ifstat - "$DUT" tx_bytes) S_DRXB=$(ifstat - "$DUT" rx_bytes)
 	S_PTX=$(ifstat peer "$PEER" tx_packets) S_PRX=$(ifstat peer "$PEER" rx_packets)
@@ -75,6 +88,8 @@ snap() {
 counters() {
 	local k
 	ethsums > /tmp/eth.after
+	percpu > /tmp/pc.after
+	awk 'FNR == NR { b[$1] = $2; next } { print "pc_" $1 "=" $2 - b[$1] }' /tmp/pc.before /tmp/pc.after
 	echo "cpu_s=$(awk -v a="$S_CPU" -v b="$(cpu_busy)" 'BEGIN { printf "%.2f", (b - a) / 100 }')"
 	echo "dut_tx_pkts=$(( $(ifstat - "$DUT" tx_packets) - S_DTX ))"
 	echo "dut_rx_pkts=$(( $(ifstat - "$DUT" rx_packets) - S_DRX ))"

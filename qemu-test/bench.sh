@@ -14,6 +14,8 @@
 #   VNR_BENCH_QUEUES="1 2"
 #   VNR_BENCH_WORKLOADS=tcp1_tx,udp64_rx   (default: all)
 #   VNR_BENCH_PERF=tcp1_rx   profile this workload in the last round (perf in the guest)
+#   VNR_BENCH_TRACE=rr_udp_rx,rr_udp_tx   in the last round, split these request/response
+#                            workloads' transactions into segments (tracepoints)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -35,7 +37,7 @@ ko=$(scripts/module-for.sh bench)
 rm -rf "$res"
 mkdir -p "$res"
 initrd="$res/initramfs.cpio.gz"
-[ -n "${VNR_BENCH_PERF:-}" ] && export VNR_INITRAMFS_PERF=1
+[ -n "${VNR_BENCH_PERF:-}${VNR_BENCH_TRACE:-}" ] && export VNR_INITRAMFS_PERF=1
 qemu-test/mkinitramfs.sh "$initrd" "$modroot" "$ko"
 
 # Module sizes as the kernel loads them (sections text, data, bss).
@@ -45,13 +47,14 @@ size "$ko" "$intree" > "$res/sizes.txt"
 extra=()
 [ -n "${VNR_BENCH_WORKLOADS:-}" ] && extra+=(--guest-arg "workloads=$VNR_BENCH_WORKLOADS")
 [ -n "${VNR_BENCH_PERF:-}" ] && extra+=(--guest-arg "perf=$VNR_BENCH_PERF")
+[ -n "${VNR_BENCH_TRACE:-}" ] && extra+=(--guest-arg "trace=$VNR_BENCH_TRACE")
 for q in $queues; do
 	echo "bench: $q queue pair(s), $rounds rounds + warm-up, $secs s per workload"
 	qemu-test/vm.py --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" --mode bench \
 		--queues "$q" --guest-arg "rounds=$rounds" --guest-arg "secs=$secs" "${extra[@]}" \
 		--quiet-kernel --log "$res/console-q$q.log" --timeout 3000 > "$res/out-q$q.txt" 2>&1 &
 	pid=$!
-	tail -n +1 -f --pid=$pid "$res/out-q$q.txt" | grep --line-buffered -E '^# (bench|perf)' &
+	tail -n +1 -f --pid=$pid "$res/out-q$q.txt" | grep --line-buffered -E '^# (bench|perf|trace)' &
 	rc=0
 	wait $pid || rc=$?
 	wait

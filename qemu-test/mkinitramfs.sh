@@ -56,6 +56,15 @@ for m in net/core/failover.ko drivers/net/net_failover.ko drivers/net/virtio_net
 done
 cp "$ko" "$root/modules/virtio_net_rust.ko"
 
+# The kernel selftest txtimestamp (software TX timestamps), built from the same
+# kernel's sources (VNR_KSRC, or the ones the build tree links to), static so it
+# needs no libraries.
+ksrc_tools=${VNR_KSRC:-$(readlink -f "$(dirname "$modroot")/build/source")}/tools/testing/selftests/net
+if ! clang -static -O2 -w -o "$root/usr/bin/txtimestamp" "$ksrc_tools/txtimestamp.c"; then
+	echo "mkinitramfs: cannot build $ksrc_tools/txtimestamp.c" >&2
+	exit 1
+fi
+
 # The kernel's Python driver selftests (VNR_INITRAMFS_PYTHON=1, ~15 MB more):
 # Debian's python3 with PyYAML, bash (their commands expect it), iputils ping, jq and
 # coreutils readlink (for the net/forwarding library), and

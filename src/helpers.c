@@ -300,6 +300,11 @@ void vnr_skb_csum_unnecessary(struct sk_buff *skb)
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 }
 
+void vnr_skb_tx_timestamp(struct sk_buff *skb)
+{
+	skb_tx_timestamp(skb);
+}
+
 bool vnr_skb_is_gso(const struct sk_buff *skb)
 {
 	return skb_is_gso(skb);

@@ -92,6 +92,7 @@ bool vnr_skb_has_frag_list(const struct sk_buff *skb);
 void vnr_skb_tx_request(const struct sk_buff *skb, u32 out[6]);
 void vnr_skb_csum_unnecessary(struct sk_buff *skb);
 bool vnr_skb_is_gso(const struct sk_buff *skb);
+void vnr_skb_tx_timestamp(struct sk_buff *skb);
 void vnr_netif_napi_add_tx_weight(struct net_device *dev,
 				  struct napi_struct *napi,
 				  int (*poll)(struct napi_struct *, int),

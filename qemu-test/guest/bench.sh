@@ -13,6 +13,7 @@
 
 ROUNDS=5
 PERF_WL=
+TRACE_WL=
 SECS=3
 WORKLOADS="tcp1_tx tcp1_rx tcp4_tx tcp4_rx udp64_tx udp64_rx rr_tcp_tx rr_tcp_rx rr_udp_tx rr_udp_rx"
 for arg in $(cat /proc/cmdline); do
@@ -20,6 +21,7 @@ for arg in $(cat /proc/cmdline); do
 	vnr.rounds=*) ROUNDS=${arg#vnr.rounds=} ;;
 	vnr.secs=*) SECS=${arg#vnr.secs=} ;;
 	vnr.perf=*) PERF_WL=${arg#vnr.perf=} ;;
+	vnr.trace=*) TRACE_WL=${arg#vnr.trace=} ;;
 	vnr.workloads=*) WORKLOADS=$(echo "${arg#vnr.workloads=}" | tr , ' ') ;;
 	esac
 done
@@ -161,14 +163,19 @@ w_rr() {
 		srv=$!
 		sleep 1
 		snap
-		res=$(sockperf pp $proto -i $PEER_V4 -p 11111 -t $SECS 2>&1)
+		sockperf pp $proto -i $PEER_V4 -p 11111 -t $SECS > /tmp/rr.out 2>&1 &
+		cli=$!
+		DUT_PID=$cli
+		wait $cli
 	else
 		sockperf sr $proto -i $DUT_V4 -p 11111 >/dev/null 2>&1 &
 		srv=$!
+		DUT_PID=$srv
 		sleep 1
 		snap
-		res=$(ip netns exec peer sockperf pp $proto -i $DUT_V4 -p 11111 -t $SECS 2>&1)
+		ip netns exec peer sockperf pp $proto -i $DUT_V4 -p 11111 -t $SECS > /tmp/rr.out 2>&1
 	fi
+	res=$(cat /tmp/rr.out)
 	set -- $(counters)
 	kill $srv 2>/dev/null
 	wait $srv 2>/dev/null
@@ -179,9 +186,72 @@ w_rr() {
 		END { printf "p50_us=%s p99_us=%s msgs=%s", p50, p99, n }') $*"
 }
 
+# With vnr.trace=WORKLOAD[,WORKLOAD] (request/response ones), the last round records
+# tracepoints during that workload and splits each transaction, as the DUT sees
+# it, into segments: its receive interrupt -> the packet entering the stack
+# (driver RX + NAPI + GRO), -> the DUT-side sockperf scheduled in (wakeup), ->
+# its transmit reaching the driver (user space + stack), -> the driver done with
+# it (start_xmit incl. doorbell), -> the next receive interrupt (QEMU, host, the
+# peer). Prints "# trace DRIVER WORKLOAD segment n= p50= p90= mean=" in us.
+trace_workload() {
+	local ev="-e irq:irq_handler_entry -e net:netif_receive_skb -e net:net_dev_start_xmit -e net:net_dev_xmit -e sched:sched_switch"
+	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+	echo -1 > /proc/sys/kernel/perf_event_paranoid
+	/usr/bin/perf record -q -a $ev -o /tmp/tr.data -- sleep $((SECS + 2)) 2>/tmp/tr.err &
+	local pp=$!
+	sleep 0.3
+	run_workload_ $1
+	wait $pp
+	/usr/bin/perf script -i /tmp/tr.data -F cpu,time,event,trace 2>/dev/null | awk \
+		-v irq="name=$DUT_VDEV-input" -v dev="dev=$DUT " -v pid="next_pid=$DUT_PID " '
+		{
+			t = -1; ev = ""
+			for (i = 1; i <= NF; i++) {
+				if (t < 0 && $i ~ /^[0-9]+\.[0-9]+:$/) t = substr($i, 1, length($i) - 1) * 1e6
+				else if ($i ~ /^(irq|net|sched):[a-z_]+:$/) { ev = substr($i, 1, length($i) - 1); break }
+			}
+			if (t < 0 || ev == "") next
+			line = $0 " "
+		}
+		ev == "irq:irq_handler_entry" && index(line, irq) {
+			if (st == 5) print "host_and_peer", t - t_x
+			st = 1; t_irq = t; next
+		}
+		ev == "net:netif_receive_skb" && st == 1 && index(line, dev) {
+			print "rx_irq_to_stack", t - t_irq; st = 2; t_rx = t; next
+		}
+		ev == "sched:sched_switch" && st == 2 && index(line, pid) {
+			print "stack_to_task", t - t_rx; st = 3; t_run = t; next
+		}
+		ev == "net:net_dev_start_xmit" && (st == 2 || st == 3) && index(line, dev) {
+			if (st == 3) print "task_to_xmit", t - t_run
+			print "stack_to_xmit", t - t_rx
+			st = 4; t_sx = t; next
+		}
+		ev == "net:net_dev_xmit" && st == 4 && index(line, dev) {
+			print "xmit", t - t_sx; st = 5; t_x = t
+			if (t_prev_irq) print "transaction", t_irq - t_prev_irq
+			t_prev_irq = t_irq; next
+		}' | sort -k1,1 -k2,2n | awk -v tag="# trace $CUR $1:" '
+		function flush() {
+			if (n) printf "%s %s n=%d p50=%.1f p90=%.1f mean=%.1f\n", tag, k, n, v[int((n - 1) * 0.5) + 1], v[int((n - 1) * 0.9) + 1], sum / n
+		}
+		$1 != k { flush(); k = $1; n = 0; sum = 0 }
+		{ v[++n] = $2; sum += $2 }
+		END { flush() }'
+	[ -s /tmp/tr.err ] && sed "s/^/# trace $CUR $1: perf: /" /tmp/tr.err | head -5
+}
+
 # With vnr.perf=WORKLOAD, the last round profiles that workload (cpu-clock
 # samples of the whole guest) and prints the top symbols per driver.
 run_workload() {
+	case ",$TRACE_WL," in
+	*",$1,"*)
+		if [ $ROUND = $ROUNDS ] && [ -x /usr/bin/perf ]; then
+			trace_workload $1
+			return
+		fi ;;
+	esac
 	if [ "$1" = "$PERF_WL" ] && [ $ROUND = $ROUNDS ] && [ -x /usr/bin/perf ]; then
 		echo 0 > /proc/sys/kernel/kptr_restrict
 		echo -1 > /proc/sys/kernel/perf_event_paranoid

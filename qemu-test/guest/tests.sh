@@ -542,6 +542,25 @@ t_ethtool_queries() {
 	return $rc
 }
 
+# Software transmit timestamps, as in-tree: `ethtool -T` lists them, and the kernel
+# selftest txtimestamp (UDP, 3 packets; its delay check relaxed to 10 s for TCG)
+# gets an SND timestamp for every packet, which only the driver's
+# skb_tx_timestamp() produces.
+t_tx_timestamp() {
+	local out sink rc=0
+	ethtool -T "$DUT" | grep -q "software-transmit" || { log "ethtool -T: no software-transmit"; rc=1; }
+	[ -x /usr/bin/txtimestamp ] || { log "no txtimestamp in the guest"; return 1; }
+	ip netns exec peer socat -u UDP4-RECV:9000 /dev/null &
+	sink=$!
+	sleep 0.5
+	out=$(txtimestamp -4 -u -c 3 -t 10000000 $PEER_V4 2>&1) || { echo "$out" | sed 's/^/# /'; log "txtimestamp failed"; rc=1; }
+	kill $sink 2>/dev/null
+	wait $sink 2>/dev/null
+	echo "$out" | grep -E "USR-(SND|ENQ):" | sed 's/^ */# /'
+	echo "$out" | grep -q "USR-SND: count=3," || { log "no SND timestamp for each packet"; rc=1; }
+	return $rc
+}
+
 # The device drops frames for other MACs until the interface goes promiscuous: the
 # receive mode reaches the device (CTRL_RX over the control queue).
 t_rx_filter_promisc() {
@@ -610,7 +629,7 @@ t_coalesce() {
 	return $rc
 }
 
-TESTS="rmmod_idle module_bound mac_and_drvinfo ethtool_queries coalesce link_follows_set_link announce ping4 ping6 tcp_dut_to_peer
+TESTS="rmmod_idle module_bound mac_and_drvinfo ethtool_queries tx_timestamp coalesce link_follows_set_link announce ping4 ping6 tcp_dut_to_peer
 tcp_peer_to_dut offloads_used rx_hash rss rss_flow_hash rss_table_kept rss_bulk rx_filter_promisc mac_change vlan mtu_change channels_under_traffic ring_resize_under_traffic bql stats_count_traffic down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----

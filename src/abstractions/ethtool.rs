@@ -107,6 +107,8 @@ impl<T: Operations> Adapter<T> {
     const OPS: bindings::ethtool_ops = bindings::ethtool_ops {
         get_drvinfo: Some(Self::get_drvinfo),
         get_link: Some(bindings::ethtool_op_get_link),
+        // Software timestamps, as in-tree: the driver calls `skb_tx_timestamp`.
+        get_ts_info: Some(bindings::ethtool_op_get_ts_info),
         get_sset_count: Some(Self::get_sset_count),
         get_strings: Some(Self::get_strings),
         get_ethtool_stats: Some(Self::get_ethtool_stats),

@@ -44,6 +44,14 @@ impl SkBuff {
         self.0.as_ptr()
     }
 
+    /// Takes the software transmit timestamp a socket asked for
+    /// (`skb_tx_timestamp`): called by the driver just before handing the packet to
+    /// the device, so that `SOF_TIMESTAMPING_TX_SOFTWARE` works.
+    pub fn tx_timestamp(&mut self) {
+        // SAFETY: The skb is valid and owned (type invariant), not yet given to the device.
+        unsafe { bindings::vnr_skb_tx_timestamp(self.as_raw()) }
+    }
+
     /// Total length of the packet data.
     pub fn len(&self) -> usize {
         // SAFETY: The skb is valid by the type invariant.

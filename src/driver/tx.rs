@@ -49,7 +49,7 @@ fn maybe_wake(dev: &NetDev<VirtNet>, q: &QueuePair, vq: &Virtqueue<TxSkb>) {
 }
 
 /// `ndo_start_xmit`.
-pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
+pub fn start_xmit(dev: &NetDev<VirtNet>, mut skb: SkBuff) {
     let vn = dev.data();
     let qi = skb.queue_mapping();
     let Some(q) = vn.queues.get(usize::from(qi)) else {
@@ -72,6 +72,8 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff) {
     }
     let hdr = h.to_bytes();
     let hdr = &hdr[..vn.hdr_len.min(hdr.len())];
+    // Before the header is pushed and before the device may see the packet.
+    skb.tx_timestamp();
     let len = skb.len() as u32;
     let buf = match TxSkb::new(skb, hdr, features::any_header_sg(vn.features)) {
         Ok(buf) => buf,

@@ -462,19 +462,18 @@ impl virtio::Driver for VirtioNetDriver {
         // drops unicast frames to other addresses), so it is sent when the device can
         // take it (CTRL_MAC_ADDR); a device that refuses it fails the probe.
         let vn = dev.data();
-        if let Some(c) = vn.ctrl.as_ref() {
-            if vn.random_mac && vn.features.has(features::CTRL_MAC_ADDR) {
-                let addr = dev.addr();
-                c.send(ctrl_cmd::CLASS_MAC, ctrl_cmd::MAC_ADDR_SET, &addr)
-                    .inspect_err(|e| {
-                        pr_err!(
-                            "{}: device refused the random MAC {:02x?} ({:?})\n",
-                            vdev.name(),
-                            addr,
-                            e
-                        )
-                    })?;
-            }
+        let tell_mac = vn.random_mac && vn.features.has(features::CTRL_MAC_ADDR);
+        if let Some(c) = vn.ctrl.as_ref().filter(|_| tell_mac) {
+            let addr = dev.addr();
+            c.send(ctrl_cmd::CLASS_MAC, ctrl_cmd::MAC_ADDR_SET, &addr)
+                .inspect_err(|e| {
+                    pr_err!(
+                        "{}: device refused the random MAC {:02x?} ({:?})\n",
+                        vdev.name(),
+                        addr,
+                        e
+                    )
+                })?;
         }
         reg.register()?;
         if dev.data().features.has(features::STATUS) {

@@ -37,20 +37,29 @@ pub enum AllocCtx<'a, 'p> {
     Process,
 }
 
+/// What a refill did.
+#[derive(Clone, Copy, Default)]
+pub struct Refilled {
+    /// An allocation failed before the ring was full.
+    pub alloc_failed: bool,
+    /// The doorbell was rung: the device asked to be told (it met a ring without
+    /// room for a packet).
+    pub kicked: bool,
+}
+
 /// Posts up to the free slots of `vq` with buffers of `len` bytes from `alloc`,
-/// then rings the doorbell if the device wants it. Returns false if an allocation
-/// failed.
+/// then rings the doorbell if the device wants it.
 fn fill_ring<B: Buffer>(
     q: &QueuePair,
     vq: &mut Virtqueue<B>,
     len: usize,
     mut alloc: impl FnMut() -> Option<B>,
-) -> bool {
-    let mut ok = true;
+) -> Refilled {
+    let mut r = Refilled::default();
     let mut added = false;
     while vq.num_free() > 0 {
         let Some(buf) = alloc() else {
-            ok = false;
+            r.alloc_failed = true;
             break;
         };
         match vq.add(buf, Gfp::Atomic) {
@@ -68,20 +77,21 @@ fn fill_ring<B: Buffer>(
         if vq.kick_prepare() {
             q.stats.rx_kicks.inc();
             vq.notify();
+            r.kicked = true;
         } else {
             q.stats.rx_kicks_suppressed.inc();
         }
     }
-    ok
+    r
 }
 
-/// Fills the free slots of the ring. Returns false if an allocation failed.
+/// Fills the free slots of the ring.
 pub fn refill(
     dev: &NetDev<VirtNet>,
     q: &QueuePair,
     rx: &mut RxRing,
     ctx: AllocCtx<'_, '_>,
-) -> bool {
+) -> Refilled {
     let vn = dev.data();
     match &mut rx.vq {
         RxVq::Small(vq) => fill_ring(q, vq, vn.rx_buf_len, || match ctx {
@@ -106,7 +116,7 @@ pub fn refill(
         RxVq::Big(vq) => fill_ring(q, vq, vn.rx_big_len(), || {
             RxPages::alloc(vn.rx_big_pages, Gfp::Atomic)
         }),
-        RxVq::Detached => true,
+        RxVq::Detached => Refilled::default(),
     }
 }
 
@@ -145,18 +155,20 @@ pub fn receive(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) -> i32 {
     // does: a packet of guest GSO spans up to 17 buffers, so waiting for half the
     // ring would leave the device short of room for the next ones.
     let threshold = core::cmp::min(budget as usize, rx.size()) / 2;
-    // (Doorbells are counted under this lock only.)
-    let kicks = q.stats.rx_kicks.get();
-    if rx.num_free() > threshold && !refill(dev, q, rx, AllocCtx::Napi(poll)) {
+    let r = if rx.num_free() > threshold {
+        refill(dev, q, rx, AllocCtx::Napi(poll))
+    } else {
+        Refilled::default()
+    };
+    if r.alloc_failed {
         q.stats.rx_alloc_failures.inc();
         if rx.is_empty() {
             // Nothing left for the device to fill: retry from process context.
             dev.schedule_deferred();
         }
     }
-    let kicked = q.stats.rx_kicks.get() != kicks;
     drop(guard);
-    if kicked {
+    if r.kicked {
         retry_steered(dev, q);
     }
     done
@@ -372,8 +384,9 @@ fn frame_error(dev: &NetDev<VirtNet>, q: &QueuePair, what: core::fmt::Arguments<
 /// Refused headers logged per queue before going quiet (the counter keeps counting).
 const FRAME_ERRORS_LOGGED: u64 = 5;
 
-/// Posts buffers outside of NAPI (open, deferred work).
+/// Posts buffers outside of NAPI (open, deferred work). Returns false if an
+/// allocation failed.
 pub fn refill_process(dev: &NetDev<VirtNet>, q: &QueuePair) -> bool {
     let mut rx = q.rx.lock();
-    refill(dev, q, &mut rx, AllocCtx::Process)
+    !refill(dev, q, &mut rx, AllocCtx::Process).alloc_failed
 }

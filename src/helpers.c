@@ -147,6 +147,11 @@ void vnr_netdev_set_mtu(struct net_device *dev, unsigned int mtu,
 	dev->max_mtu = max_mtu;
 }
 
+void vnr_netdev_set_needed_headroom(struct net_device *dev, u16 headroom)
+{
+	dev->needed_headroom = headroom;
+}
+
 unsigned int vnr_netdev_mtu(const struct net_device *dev)
 {
 	return READ_ONCE(dev->mtu);

@@ -60,6 +60,7 @@ void vnr_netdev_set_ops(struct net_device *dev, const struct net_device_ops *ops
 			const struct netdev_stat_ops *stat_ops);
 void vnr_netdev_set_mtu(struct net_device *dev, unsigned int mtu,
 			unsigned int min_mtu, unsigned int max_mtu);
+void vnr_netdev_set_needed_headroom(struct net_device *dev, u16 headroom);
 unsigned int vnr_netdev_mtu(const struct net_device *dev);
 void vnr_netdev_set_features(struct net_device *dev, netdev_features_t hw,
 			     netdev_features_t features);

@@ -527,6 +527,9 @@ pub struct Config<'a> {
     pub min_mtu: u32,
     /// Largest MTU accepted by `ip link set mtu`.
     pub max_mtu: u32,
+    /// Headroom the stack should leave in front of the Ethernet header of every
+    /// packet it transmits (`needed_headroom`).
+    pub needed_headroom: u16,
 }
 
 /// An allocated net_device that owns the driver's data `T`; unregistered (if
@@ -584,6 +587,7 @@ impl<T: Operations> Registration<T> {
                 None => bindings::vnr_eth_hw_addr_random(raw),
             }
             bindings::vnr_netdev_set_mtu(raw, config.mtu, config.min_mtu, config.max_mtu);
+            bindings::vnr_netdev_set_needed_headroom(raw, config.needed_headroom);
         }
         // SAFETY: The private area of `raw` has room for a `Priv<T>` (zeroed by the
         // allocator) and is suitably aligned (checked above).

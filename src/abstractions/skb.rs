@@ -254,6 +254,12 @@ impl TxSkb {
         })
     }
 
+    /// Whether the header went in the headroom, in front of the data (else it
+    /// needs a descriptor of its own).
+    pub fn header_in_headroom(&self) -> bool {
+        self.pushed
+    }
+
     /// The packet, once the device is done with it.
     pub fn into_skb(self) -> SkBuff {
         self.skb

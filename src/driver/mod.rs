@@ -356,6 +356,16 @@ impl virtio::Driver for VirtioNetDriver {
             mtu: mtu as u32,
             min_mtu: u32::from(features::MIN_MTU),
             max_mtu: u32::from(max_mtu),
+            // As in-tree: with room for the virtio-net header in front of the Ethernet
+            // header the transmit path puts it there and a linear packet is one
+            // descriptor. Without it, UDP and pktgen packets (16 bytes of headroom, 2
+            // left after the Ethernet header) took two, i.e. an indirect table
+            // allocated, mapped by QEMU and freed per packet.
+            needed_headroom: if features::any_header_sg(features) {
+                hdr_len as u16
+            } else {
+                0
+            },
         };
         let vdev_ref = vdev.to_ref();
         let reg = Registration::new(vdev, u32::from(max_pairs), &config, move |dev| {

@@ -111,6 +111,9 @@ pub struct QueueStats {
     pub polls: Counter,
     /// Transmit-completion NAPI polls.
     pub tx_polls: Counter,
+    /// Packets whose virtio-net header took a descriptor of its own (no room in
+    /// front of the data, or the device cannot take both in one).
+    pub tx_hdr_separate: Counter,
 }
 
 /// One counter as `ethtool -S` shows it: name and accessor.
@@ -168,6 +171,7 @@ pub const STATS: &[StatDesc] = &[
     stat!(Tx, "tx_timeouts", tx_timeouts),
     stat!(Tx, "interrupts", tx_interrupts),
     stat!(Tx, "napi_polls", tx_polls),
+    stat!(Tx, "hdr_separate", tx_hdr_separate),
 ];
 
 /// A queue pair's receive counters as netdev-genl reports them.

@@ -76,7 +76,12 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, mut skb: SkBuff) {
     skb.tx_timestamp();
     let len = skb.len() as u32;
     let buf = match TxSkb::new(skb, hdr, features::any_header_sg(vn.features)) {
-        Ok(buf) => buf,
+        Ok(buf) => {
+            if !buf.header_in_headroom() {
+                q.stats.tx_hdr_separate.inc();
+            }
+            buf
+        }
         Err(skb) => {
             q.stats.tx_dropped.inc();
             drop(skb);

@@ -125,13 +125,15 @@ impl Operations for VirtNet {
         }
         q.stats.polls.inc();
         tx::clean_from_rx(dev, q, &poll);
-        let received = rx::receive(dev, q, &poll);
-        if received >= poll.budget() {
-            // More work: NAPI polls again without re-enabling interrupts.
+        let rx::Received {
+            done: received,
+            rearmed,
+        } = rx::receive(dev, q, &poll);
+        let Some(opaque) = rearmed else {
+            // Budget used up: NAPI polls again without re-enabling interrupts.
             return received;
-        }
+        };
         let napi = poll.napi();
-        let opaque = q.rx.lock().enable_cb_prepare();
         if poll.complete_done(received) {
             // A buffer used between the last check and re-enabling the interrupt would
             // not interrupt: look once more.

@@ -120,9 +120,19 @@ pub fn refill(
     }
 }
 
-/// Receives up to the poll's budget of packets from `q`; returns how many packets
-/// were processed (delivered or dropped).
-pub fn receive(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) -> i32 {
+/// What a receive pass did.
+pub struct Received {
+    /// Packets processed (delivered or dropped).
+    pub done: i32,
+    /// With budget left, the ring's interrupt was re-enabled (under the same hold
+    /// of the lock as the receive, saving a round trip per poll): the state for
+    /// `RxRing::poll` after NAPI completes.
+    pub rearmed: Option<u32>,
+}
+
+/// Receives up to the poll's budget of packets from `q`, refills the ring, and
+/// with budget left re-enables its interrupt.
+pub fn receive(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) -> Received {
     let budget = poll.budget();
     let mut done = 0;
     let mut guard = q.rx.lock();
@@ -167,11 +177,14 @@ pub fn receive(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) -> i32 {
             dev.schedule_deferred();
         }
     }
+    // Out of packets: ask for an interrupt for the next one (the caller completes
+    // NAPI and checks once more for one that came in between).
+    let rearmed = (done < budget).then(|| rx.enable_cb_prepare());
     drop(guard);
     if r.kicked {
         retry_steered(dev, q);
     }
-    done
+    Received { done, rearmed }
 }
 
 /// After a refill the device asked to be told of (it met a ring without room for a

@@ -16,6 +16,10 @@
 #   VNR_BENCH_PERF=tcp1_rx   profile this workload in the last round (perf in the guest)
 #   VNR_BENCH_TRACE=rr_udp_rx,rr_udp_tx   in the last round, split these request/response
 #                            workloads' transactions into segments (tracepoints)
+#   VNR_BENCH_INSNS=1        count guest instructions per measurement with a TCG
+#                            plugin (qemu-test/insns; slows the guest, so timings
+#                            of such a run are not comparable with a plain one);
+#                            =tbs also profiles kernel and modules by symbol
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -38,6 +42,11 @@ rm -rf "$res"
 mkdir -p "$res"
 initrd="$res/initramfs.cpio.gz"
 [ -n "${VNR_BENCH_PERF:-}${VNR_BENCH_TRACE:-}" ] && export VNR_INITRAMFS_PERF=1
+insns=${VNR_BENCH_INSNS:-0}
+if [ "$insns" != 0 ]; then
+	export VNR_INITRAMFS_INSNS=1
+	gcc -shared -fPIC -O2 -Wall -fvisibility=hidden -o "$res/insns.so" qemu-test/insns/insns.c
+fi
 qemu-test/mkinitramfs.sh "$initrd" "$modroot" "$ko"
 
 # Module sizes as the kernel loads them (sections text, data, bss).
@@ -48,11 +57,16 @@ extra=()
 [ -n "${VNR_BENCH_WORKLOADS:-}" ] && extra+=(--guest-arg "workloads=$VNR_BENCH_WORKLOADS")
 [ -n "${VNR_BENCH_PERF:-}" ] && extra+=(--guest-arg "perf=$VNR_BENCH_PERF")
 [ -n "${VNR_BENCH_TRACE:-}" ] && extra+=(--guest-arg "trace=$VNR_BENCH_TRACE")
+[ "$insns" != 0 ] && extra+=(--guest-arg "insns=$insns")
 for q in $queues; do
 	echo "bench: $q queue pair(s), $rounds rounds + warm-up, $secs s per workload"
+	plugin=()
+	[ "$insns" = 1 ] && plugin=(--plugin "$res/insns.so" --plugin-log "$res/insns-q$q.log")
+	[ "$insns" = tbs ] && plugin=(--plugin "$res/insns.so,tbs=on" --plugin-log "$res/insns-q$q.log")
 	qemu-test/vm.py --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" --mode bench \
 		--queues "$q" --guest-arg "rounds=$rounds" --guest-arg "secs=$secs" "${extra[@]}" \
-		--quiet-kernel --log "$res/console-q$q.log" --timeout 3000 > "$res/out-q$q.txt" 2>&1 &
+		--quiet-kernel --log "$res/console-q$q.log" --timeout 3000 "${plugin[@]}" \
+		> "$res/out-q$q.txt" 2>&1 &
 	pid=$!
 	tail -n +1 -f --pid=$pid "$res/out-q$q.txt" | grep --line-buffered -E '^# (bench|perf|trace)' &
 	rc=0
@@ -67,5 +81,10 @@ python3 -c 'import matplotlib' 2>/dev/null || pip install --quiet matplotlib >/d
 	echo "bench: matplotlib unavailable, no charts"
 python3 qemu-test/bench_report.py --results "$res" --rounds "$rounds" --secs "$secs" \
 	--kernel "$kdir" --out "$res/report.md"
-cp "$res/report.md" BENCHMARKS.md
+if [ "$insns" != 0 ]; then
+	# Timings under the plugin are not comparable with a plain run: no BENCHMARKS.md.
+	python3 qemu-test/insns/report.py "$res" | tee "$res/insns.md"
+else
+	cp "$res/report.md" BENCHMARKS.md
+fi
 echo "bench: took $(( $(date +%s) - t0 )) s; report in BENCHMARKS.md and $res/"

@@ -65,6 +65,14 @@ if ! clang -static -O2 -w -o "$root/usr/bin/txtimestamp" "$ksrc_tools/txtimestam
 	exit 1
 fi
 
+# The marker for the instruction-counting plugin (qemu-test/insns), with
+# VNR_INITRAMFS_INSNS=1.
+if [ "${VNR_INITRAMFS_INSNS:-0}" = 1 ] &&
+	! clang -static -O2 -w -o "$root/usr/bin/vnr-mark" "$(dirname "$0")/insns/mark.c"; then
+	echo "mkinitramfs: cannot build the instruction marker" >&2
+	exit 1
+fi
+
 # The kernel's Python driver selftests (VNR_INITRAMFS_PYTHON=1, ~15 MB more):
 # Debian's python3 with PyYAML, bash (their commands expect it), iputils ping, jq and
 # coreutils readlink (for the net/forwarding library), and

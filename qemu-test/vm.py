@@ -77,6 +77,9 @@ def qemu_cmd(args, mon, liar_sock):
         "-netdev", f"tap,id=n1,ifname=tap1,script=no,downscript=no{tapq}",
         "-device", f"virtio-net-pci,netdev=n1,id=peer,mac=52:54:00:12:34:02,addr=0x5,romfile={mq}",
     ]
+    if args.plugin:
+        # A TCG plugin (e.g. qemu-test/insns) and its log.
+        cmd += ["-plugin", args.plugin, "-d", "plugin", "-D", args.plugin_log]
     if args.mode == "shell":
         cmd += ["-serial", "mon:stdio"]
     else:
@@ -218,6 +221,8 @@ def main():
                     help="extra kernel command-line parameter, e.g. watchdog_thresh=60")
     ap.add_argument("--liar", default=None, metavar="BINARY",
                     help="the device under test is this lying vhost-user device (qemu-test/liar)")
+    ap.add_argument("--plugin", default=None, help="TCG plugin (.so) to load")
+    ap.add_argument("--plugin-log", default="/dev/null", help="where the plugin's output goes")
     ap.add_argument("--mem", default="2G")
     ap.add_argument("--smp", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=1200)

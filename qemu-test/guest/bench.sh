@@ -14,6 +14,8 @@
 ROUNDS=5
 PERF_WL=
 TRACE_WL=
+INSNS=0
+SYMS=0
 SECS=3
 WORKLOADS="tcp1_tx tcp1_rx tcp4_tx tcp4_rx udp64_tx udp64_rx rr_tcp_tx rr_tcp_rx rr_udp_tx rr_udp_rx"
 for arg in $(cat /proc/cmdline); do
@@ -22,6 +24,8 @@ for arg in $(cat /proc/cmdline); do
 	vnr.secs=*) SECS=${arg#vnr.secs=} ;;
 	vnr.perf=*) PERF_WL=${arg#vnr.perf=} ;;
 	vnr.trace=*) TRACE_WL=${arg#vnr.trace=} ;;
+	vnr.insns=1) INSNS=1 ;;
+	vnr.insns=tbs) INSNS=1 SYMS=1 ;;
 	vnr.workloads=*) WORKLOADS=$(echo "${arg#vnr.workloads=}" | tr , ' ') ;;
 	esac
 done
@@ -74,6 +78,16 @@ ethsums() {
 }
 ETH_KEYS="rx_packets rx_kicks rx_bufs rx_interrupts rx_napi_polls tx_napi_polls tx_packets tx_kicks tx_kicks_suppressed tx_xmit_more tx_interrupts"
 
+# With vnr.insns=1 (the instruction-counting plugin loaded), mark: has QEMU log
+# the guest's instruction totals (qemu-test/insns) and counts the marks in
+# /tmp/marks (a file: `counters` runs in a subshell), so the host pairs its log
+# with the measurements (insns_from/insns_to).
+mark() {
+	[ $INSNS = 1 ] || return 0
+	/usr/bin/vnr-mark
+	echo $(( $(cat /tmp/marks 2>/dev/null || echo 0) + 1 )) > /tmp/marks
+}
+
 # snap: remembers the counters; delta KEY: the growth since snap.
 snap() {
 	S_CPU=$(cpu_busy)
@@ -85,10 +99,14 @@ snap() {
 	S_PTX=$(ifstat peer "$PEER" tx_packets) S_PRX=$(ifstat peer "$PEER" rx_packets)
 	S_SLAB=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
 	S_IRQ=$(dut_irqs)
+	mark
+	S_MARK=$(cat /tmp/marks 2>/dev/null)
 }
 # counters: prints key=value for everything that grew since snap.
 counters() {
 	local k
+	mark
+	[ $INSNS = 1 ] && echo "insns_from=$S_MARK insns_to=$(cat /tmp/marks)"
 	ethsums > /tmp/eth.after
 	percpu > /tmp/pc.after
 	awk 'FNR == NR { b[$1] = $2; next } { print "pc_" $1 "=" $2 - b[$1] }' /tmp/pc.before /tmp/pc.after
@@ -189,12 +207,13 @@ w_rr() {
 # With vnr.trace=WORKLOAD[,WORKLOAD] (request/response ones), the last round records
 # tracepoints during that workload and splits each transaction, as the DUT sees
 # it, into segments: its receive interrupt -> the packet entering the stack
-# (driver RX + NAPI + GRO), -> the DUT-side sockperf scheduled in (wakeup), ->
+# (driver RX + NAPI + GRO; split into irq -> NET_RX softirq on that CPU and that
+# softirq -> the packet in the stack), -> the DUT-side sockperf scheduled in (wakeup), ->
 # its transmit reaching the driver (user space + stack), -> the driver done with
 # it (start_xmit incl. doorbell), -> the next receive interrupt (QEMU, host, the
 # peer). Prints "# trace DRIVER WORKLOAD segment n= p50= p90= mean=" in us.
 trace_workload() {
-	local ev="-e irq:irq_handler_entry -e net:netif_receive_skb -e net:net_dev_start_xmit -e net:net_dev_xmit -e sched:sched_switch"
+	local ev="-e irq:irq_handler_entry -e irq:softirq_entry -e net:netif_receive_skb -e net:net_dev_start_xmit -e net:net_dev_xmit -e sched:sched_switch"
 	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
 	echo -1 > /proc/sys/kernel/perf_event_paranoid
 	/usr/bin/perf record -q -a $ev -o /tmp/tr.data -- sleep $((SECS + 2)) 2>/tmp/tr.err &
@@ -215,10 +234,18 @@ trace_workload() {
 		}
 		ev == "irq:irq_handler_entry" && index(line, irq) {
 			if (st == 5) print "host_and_peer", t - t_x
-			st = 1; t_irq = t; next
+			st = 1; t_irq = t; cpu = $1; t_sirq = -1; next
+		}
+		ev == "irq:softirq_entry" && st == 1 && t_sirq < 0 && $1 == cpu && index(line, "[action=NET_RX]") {
+			t_sirq = t; next
 		}
 		ev == "net:netif_receive_skb" && st == 1 && index(line, dev) {
-			print "rx_irq_to_stack", t - t_irq; st = 2; t_rx = t; next
+			print "rx_irq_to_stack", t - t_irq
+			if (t_sirq >= 0) {
+				print "rx_irq_to_softirq", t_sirq - t_irq
+				print "rx_softirq_to_stack", t - t_sirq
+			}
+			st = 2; t_rx = t; next
 		}
 		ev == "sched:sched_switch" && st == 2 && index(line, pid) {
 			print "stack_to_task", t - t_rx; st = 3; t_run = t; next
@@ -334,6 +361,13 @@ say "CPUs $(nproc), memory $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) kB, 
 for m in virtio_net_rust virtio_net; do
 	echo "@@B drv=$m round=0 wl=module size=$(awk -v m=$m '$1 == m { print $2 }' /proc/modules)"
 done
+if [ $INSNS = 1 ]; then
+	# Where each module's text is, to attribute module-space instructions.
+	echo 0 > /proc/sys/kernel/kptr_restrict
+	awk '{ print "@@MOD name=" $1 " addr=" $6 }' /proc/modules
+	# And every function, for the profile by symbol (vnr.insns=tbs).
+	[ $SYMS = 1 ] && awk '$2 ~ /^[tT]$/ { print "@@SYM", $1, $3, $4 }' /proc/kallsyms
+fi
 
 ROUND=0
 while [ $ROUND -le $ROUNDS ]; do
@@ -343,6 +377,9 @@ while [ $ROUND -le $ROUNDS ]; do
 		use $CUR || { say "cannot bring up the DUT with $CUR"; exit 1; }
 		q=$(ls /sys/class/net/$DUT/queues | grep -c rx)
 		say "round $ROUND, $CUR on $DUT ($q queue pairs)"
+		# Negotiated virtio features (bit string, bit 0 first): both drivers must
+		# make the device do the same work.
+		[ $ROUND = 0 ] && say "features $CUR $(cat /sys/bus/virtio/devices/$DUT_VDEV/features)"
 		for w in $WORKLOADS; do
 			run_workload $w
 		done

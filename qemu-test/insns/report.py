@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Guest instructions per packet, per workload and driver, from a `make bench` run
+with VNR_BENCH_INSNS=1: pairs the plugin's marks (insns-qN.log) with the
+measurements (out-qN.txt, insns_from/insns_to) and prints a markdown table.
+
+Instructions are counted for the whole guest (both NICs' sides, every CPU) over
+each measurement, divided by the DUT's packets (sent + received); module-space
+ones are attributed to modules by their text addresses. With the in-tree driver
+on the DUT, its module serves both NICs; with ours, virtio_net is the peer's only.
+"""
+import bisect
+import collections
+import glob
+import os
+import re
+import statistics
+import sys
+
+
+def parse_log(path):
+    totals, pages = {}, collections.defaultdict(dict)
+    tbs = collections.defaultdict(collections.Counter)
+    for line in open(path, errors="replace"):
+        m = re.match(r"insns mark=(\d+) tb=0x([0-9a-f]+) count=(\d+)", line)
+        if m:
+            tbs[int(m[1])][int(m[2], 16)] += int(m[3])
+            continue
+        m = re.match(r"insns mark=(\d+) user=(\d+) kernel=(\d+) module=(\d+)", line)
+        if m:
+            totals[int(m[1])] = tuple(int(x) for x in m.groups()[1:])
+            continue
+        m = re.match(r"insns mark=(\d+) page=0x([0-9a-f]+) count=(\d+)", line)
+        if m:
+            pages[int(m[1])][int(m[2], 16)] = int(m[3])
+    return totals, pages, tbs
+
+
+def module_of(mods, page):
+    best = None
+    for addr, name in mods:
+        if addr <= page and (best is None or addr > best[0]):
+            best = (addr, name)
+    return best[1] if best else "?"
+
+
+def main(res):
+    rows = collections.defaultdict(list)
+    prof = collections.defaultdict(list)
+    names = set()
+    for out in sorted(glob.glob(os.path.join(res, "out-q*.txt"))):
+        q = re.search(r"out-q(\d+)", out)[1]
+        log = os.path.join(res, f"insns-q{q}.log")
+        if not os.path.exists(log):
+            continue
+        totals, pages, tbs = parse_log(log)
+        mods, syms = [], []
+        for line in open(out, errors="replace"):
+            m = re.match(r"@@MOD name=(\S+) addr=0x([0-9a-f]+)", line)
+            if m and int(m[2], 16):
+                mods.append((int(m[2], 16), m[1]))
+            m = re.match(r"@@SYM ([0-9a-f]+) (\S+)(?: \[(\S+)\])?", line)
+            if m and int(m[1], 16):
+                syms.append((int(m[1], 16), m[2] + (f" [{m[3]}]" if m[3] else "")))
+        syms.sort()
+        addrs = [a for a, _ in syms]
+        for line in open(out, errors="replace"):
+            if not line.startswith("@@B "):
+                continue
+            kv = dict(re.findall(r"(\w+)=(\S+)", line))
+            if "insns_from" not in kv or kv.get("round") == "0":
+                continue
+            a, b = int(kv["insns_from"]), int(kv["insns_to"])
+            if a not in totals or b not in totals:
+                continue
+            pkts = int(kv.get("dut_tx_pkts", 0)) + int(kv.get("dut_rx_pkts", 0))
+            if pkts <= 0:
+                continue
+            d = [y - x for x, y in zip(totals[a], totals[b])]
+            permod = collections.Counter()
+            for page, c in pages[b].items():
+                permod[module_of(mods, page)] += c - pages[a].get(page, 0)
+            names.update(permod)
+            r = {"user": d[0] / pkts, "kernel": d[1] / pkts, "module": d[2] / pkts}
+            r.update({f"mod:{k}": v / pkts for k, v in permod.items()})
+            r["total"] = sum(d) / pkts
+            rows[(q, kv["wl"], kv["drv"])].append(r)
+            if syms and tbs[b]:
+                per = collections.Counter()
+                for va, c in tbs[b].items():
+                    c -= tbs[a].get(va, 0)
+                    i = bisect.bisect_right(addrs, va) - 1
+                    per[syms[i][1] if i >= 0 else hex(va)] += c
+                prof[(q, kv["wl"], kv["drv"])].append({k: v / pkts for k, v in per.items()})
+    mods = sorted(n for n in names)
+    cols = ["total", "user", "kernel"] + [f"mod:{m}" for m in mods]
+    print("Guest instructions per DUT packet (median over rounds; whole guest, both NICs):\n")
+    print("| queues | workload | driver | " + " | ".join(c.replace("mod:", "") for c in cols) + " |")
+    print("|---" * (3 + len(cols)) + "|")
+    for (q, wl, drv), rs in sorted(rows.items()):
+        cells = []
+        for c in cols:
+            vals = [r.get(c, 0.0) for r in rs]
+            cells.append(f"{statistics.median(vals):,.0f}")
+        print(f"| {q} | {wl} | {drv} | " + " | ".join(cells) + " |")
+    # Profile by symbol: mean over rounds, the functions whose instructions per
+    # packet differ most between the two drivers.
+    for q, wl in sorted({(q, wl) for q, wl, _ in prof}):
+        mean = {}
+        for drv in ("virtio_net_rust", "virtio_net"):
+            rs = prof.get((q, wl, drv), [])
+            acc = collections.Counter()
+            for r in rs:
+                acc.update(r)
+            mean[drv] = {k: v / len(rs) for k, v in acc.items()} if rs else {}
+        a, b = mean["virtio_net_rust"], mean["virtio_net"]
+        keys = sorted(set(a) | set(b), key=lambda k: -abs(a.get(k, 0) - b.get(k, 0)))
+        print(f"\n{wl}, {q} queue pair(s): kernel and module instructions per DUT packet "
+              f"by function, largest differences first (ours {sum(a.values()):,.0f}, "
+              f"in-tree {sum(b.values()):,.0f}):\n")
+        print("| function | ours | in-tree | difference |")
+        print("|---|---|---|---|")
+        for k in keys[:40]:
+            x, y = a.get(k, 0), b.get(k, 0)
+            print(f"| `{k}` | {x:,.1f} | {y:,.1f} | {x - y:+,.1f} |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

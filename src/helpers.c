@@ -219,11 +219,6 @@ void vnr_dev_consume_skb_any(struct sk_buff *skb)
 	dev_consume_skb_any(skb);
 }
 
-unsigned int vnr_skb_len(const struct sk_buff *skb)
-{
-	return skb->len;
-}
-
 unsigned char *vnr_skb_data(const struct sk_buff *skb)
 {
 	return skb->data;
@@ -237,11 +232,6 @@ unsigned int vnr_skb_tailroom(const struct sk_buff *skb)
 unsigned int vnr_skb_headlen(const struct sk_buff *skb)
 {
 	return skb_headlen(skb);
-}
-
-u16 vnr_skb_queue_mapping(const struct sk_buff *skb)
-{
-	return skb_get_queue_mapping(skb);
 }
 
 void vnr_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
@@ -280,14 +270,10 @@ u8 *vnr_skb_cb(struct sk_buff *skb)
 	return (u8 *)skb->cb;
 }
 
-unsigned int vnr_skb_nr_frags(const struct sk_buff *skb)
+/* Page fragments of @skb, or -1 if it has a frag list: one call per packet. */
+int vnr_skb_tx_frags(const struct sk_buff *skb)
 {
-	return skb_shinfo(skb)->nr_frags;
-}
-
-bool vnr_skb_has_frag_list(const struct sk_buff *skb)
-{
-	return skb_has_frag_list(skb);
+	return skb_has_frag_list(skb) ? -1 : skb_shinfo(skb)->nr_frags;
 }
 
 void vnr_skb_tx_request(const struct sk_buff *skb, u32 out[6])
@@ -577,9 +563,40 @@ void vnr_spin_unlock_bh(spinlock_t *lock)
 	spin_unlock_bh(lock);
 }
 
-bool vnr_spin_trylock_bh(spinlock_t *lock)
+/*
+ * Transmit queue locks (txq->_xmit_lock, which the stack holds around
+ * ndo_start_xmit), for the driver's transmit ring.
+ */
+struct netdev_queue *vnr_netdev_get_tx_queue(struct net_device *dev,
+					     unsigned int index)
 {
-	return spin_trylock_bh(lock);
+	return index < dev->num_tx_queues ? netdev_get_tx_queue(dev, index) : NULL;
+}
+
+void vnr_netif_tx_lock_bh(struct netdev_queue *txq)
+{
+	__netif_tx_lock_bh(txq);
+}
+
+void vnr_netif_tx_unlock_bh(struct netdev_queue *txq)
+{
+	__netif_tx_unlock_bh(txq);
+}
+
+/* From softirq context (NAPI), where bottom halves are off already. */
+void vnr_netif_tx_lock(struct netdev_queue *txq)
+{
+	__netif_tx_lock(txq, smp_processor_id());
+}
+
+bool vnr_netif_tx_trylock(struct netdev_queue *txq)
+{
+	return __netif_tx_trylock(txq);
+}
+
+void vnr_netif_tx_unlock(struct netdev_queue *txq)
+{
+	__netif_tx_unlock(txq);
 }
 
 void vnr_init_work(struct work_struct *work, work_func_t func)

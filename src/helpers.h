@@ -78,18 +78,15 @@ struct net_device *vnr_napi_dev(const struct napi_struct *napi);
 void vnr_dev_kfree_skb_any(struct sk_buff *skb);
 void vnr_eth_type_trans(struct sk_buff *skb, struct net_device *dev);
 void vnr_dev_consume_skb_any(struct sk_buff *skb);
-unsigned int vnr_skb_len(const struct sk_buff *skb);
 unsigned char *vnr_skb_data(const struct sk_buff *skb);
 unsigned int vnr_skb_tailroom(const struct sk_buff *skb);
 unsigned int vnr_skb_headlen(const struct sk_buff *skb);
-u16 vnr_skb_queue_mapping(const struct sk_buff *skb);
 void vnr_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
 u8 *vnr_skb_cb(struct sk_buff *skb);
 bool vnr_skb_can_push_hdr(struct sk_buff *skb, unsigned int hdr_len);
 int vnr_skb_to_sgvec_with_hdr(struct sk_buff *skb, struct scatterlist *sg,
 			      unsigned int hdr_len);
-unsigned int vnr_skb_nr_frags(const struct sk_buff *skb);
-bool vnr_skb_has_frag_list(const struct sk_buff *skb);
+int vnr_skb_tx_frags(const struct sk_buff *skb);
 void vnr_skb_tx_request(const struct sk_buff *skb, u32 out[6]);
 void vnr_skb_csum_unnecessary(struct sk_buff *skb);
 bool vnr_skb_is_gso(const struct sk_buff *skb);
@@ -135,7 +132,13 @@ void vnr_spin_lock_init(spinlock_t *lock, const char *name,
 			struct lock_class_key *key);
 void vnr_spin_lock_bh(spinlock_t *lock);
 void vnr_spin_unlock_bh(spinlock_t *lock);
-bool vnr_spin_trylock_bh(spinlock_t *lock);
+struct netdev_queue *vnr_netdev_get_tx_queue(struct net_device *dev,
+					     unsigned int index);
+void vnr_netif_tx_lock_bh(struct netdev_queue *txq);
+void vnr_netif_tx_unlock_bh(struct netdev_queue *txq);
+void vnr_netif_tx_lock(struct netdev_queue *txq);
+bool vnr_netif_tx_trylock(struct netdev_queue *txq);
+void vnr_netif_tx_unlock(struct netdev_queue *txq);
 void vnr_init_work(struct work_struct *work, work_func_t func);
 bool vnr_schedule_work(struct work_struct *work);
 

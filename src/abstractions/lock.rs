@@ -1,14 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A spinlock that also disables bottom halves (`spin_lock_bh`), with `try_lock`.
+//! A spinlock that also disables bottom halves (`spin_lock_bh`).
 //!
-//! The kernel crate of 6.12 only has a plain spinlock backend, and its generic
-//! `Lock` has no way to try a lock. Data shared between NAPI (softirq) and process
-//! context (open, stop, ethtool) needs the `_bh` variant, or lockdep rightly reports
-//! an inconsistent lock state; the receive poll needs `try_lock` to clean up the
-//! transmit ring only when nobody is transmitting, as the in-tree driver does with
-//! `__netif_tx_trylock` (spinning there would stall receive behind a doorbell
-//! write in progress on another CPU).
+//! The kernel crate of 6.12 only has a plain spinlock backend. Data shared between
+//! NAPI (softirq) and process context (open, stop, ethtool) needs the `_bh` variant,
+//! or lockdep rightly reports an inconsistent lock state.
 
 use crate::bindings;
 use core::cell::UnsafeCell;
@@ -74,20 +70,6 @@ impl<T> SpinLockBh<T> {
             _not_send: PhantomData,
         }
     }
-
-    /// Takes the lock if it is free; `None` if someone holds it.
-    pub fn try_lock(&self) -> Option<SpinLockBhGuard<'_, T>> {
-        // SAFETY: `raw` is initialised (type invariant).
-        if unsafe { bindings::vnr_spin_trylock_bh(self.raw.get()) } {
-            // INVARIANT: The lock is held.
-            Some(SpinLockBhGuard {
-                lock: self,
-                _not_send: PhantomData,
-            })
-        } else {
-            None
-        }
-    }
 }
 
 /// Access to the data of a held [`SpinLockBh`]; releases it when dropped.
@@ -120,7 +102,7 @@ impl<T> DerefMut for SpinLockBhGuard<'_, T> {
 impl<T> Drop for SpinLockBhGuard<'_, T> {
     fn drop(&mut self) {
         // SAFETY: The lock is held by this guard on this CPU (type invariant), taken with
-        // `vnr_spin_lock_bh` or `vnr_spin_trylock_bh`.
+        // `vnr_spin_lock_bh`.
         unsafe { bindings::vnr_spin_unlock_bh(self.lock.raw.get()) };
     }
 }

@@ -18,6 +18,7 @@ pub mod netdev;
 pub mod page_chain;
 pub mod qstats;
 pub mod skb;
+pub mod txq;
 pub mod virtio;
 pub mod virtqueue;
 

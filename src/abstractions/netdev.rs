@@ -14,6 +14,7 @@ use crate::abstractions::ethtool::{
 use crate::abstractions::napi::Poll;
 use crate::abstractions::qstats::{self, RxQueueStats, TxQueueStats};
 use crate::abstractions::skb::{RxSkb, SkBuff};
+use crate::abstractions::txq::XmitLock;
 use crate::abstractions::{virtio, Gfp};
 use crate::bindings;
 use core::{
@@ -22,6 +23,11 @@ use core::{
     sync::atomic::{AtomicBool, Ordering},
 };
 use kernel::{error::from_result, prelude::*, str::CStr, types::Opaque};
+
+/// Where `netdev_priv()` points: the flexible `priv` array at the end of
+/// `struct net_device`, as laid out by the bindings. [`Registration::new`] checks it
+/// against the C `netdev_priv()` before any [`NetDev`] exists.
+const PRIV_OFFSET: usize = core::mem::offset_of!(bindings::net_device, priv_);
 
 /// Counters reported by `ndo_get_stats64`.
 #[derive(Default, Clone, Copy, Debug)]
@@ -80,8 +86,10 @@ pub trait Operations: Sized + Send + Sync + 'static {
     /// `ndo_stop`: the interface goes down.
     fn stop(dev: &NetDev<Self>) -> Result;
     /// `ndo_start_xmit`: transmit `skb`. The packet is always consumed: on failure the
-    /// driver drops (and counts) it, as the stack expects of `NETDEV_TX_OK`.
-    fn start_xmit(dev: &NetDev<Self>, skb: SkBuff);
+    /// driver drops (and counts) it, as the stack expects of `NETDEV_TX_OK`. The
+    /// stack holds the lock of the packet's transmit queue: `held` proves it, for
+    /// data kept in a [`TxqLocked`](super::txq::TxqLocked).
+    fn start_xmit(dev: &NetDev<Self>, skb: SkBuff, held: &mut XmitLock);
     /// `ndo_get_stats64`.
     fn get_stats64(dev: &NetDev<Self>, stats: &mut Stats64);
     /// The NAPI poll of one of the driver's contexts; returns the packets received.
@@ -99,7 +107,7 @@ pub trait Operations: Sized + Send + Sync + 'static {
     }
     /// `ndo_tx_timeout`: transmit queue `queue` was stopped and made no progress for
     /// the timeout set with [`Registration::set_tx_timeout`]. Softirq context, with
-    /// the stack's transmit locks held (`start_xmit` cannot run).
+    /// the queues frozen (`start_xmit` cannot run) but their locks free.
     fn tx_timeout(_dev: &NetDev<Self>, _queue: u32) {}
     /// `ndo_vlan_rx_add_vid` for 802.1Q: accept frames of VLAN `vid` (with
     /// `offload::VLAN_FILTER` on). Process context, RTNL held.
@@ -256,8 +264,8 @@ struct Priv<T> {
 ///
 /// # Invariants
 ///
-/// The device was created by [`Registration::<T>`] and its private area holds an
-/// initialised `Priv<T>` for as long as a reference exists.
+/// The device was created by [`Registration::<T>`] and its private area, at
+/// `PRIV_OFFSET`, holds an initialised `Priv<T>` for as long as a reference exists.
 #[repr(transparent)]
 pub struct NetDev<T>(Opaque<bindings::net_device>, PhantomData<T>);
 
@@ -281,8 +289,10 @@ impl<T: Operations> NetDev<T> {
     }
 
     fn priv_(&self) -> *mut Priv<T> {
-        // SAFETY: The device is valid; its private area holds a `Priv<T>`.
-        unsafe { bindings::vnr_netdev_priv(self.as_raw()).cast() }
+        // SAFETY: The device is valid; its private area, `PRIV_OFFSET` bytes in (checked
+        // against `netdev_priv` when the device was allocated), holds a `Priv<T>`. An
+        // offset instead of a C call: every packet needs the driver's data.
+        unsafe { self.as_raw().cast::<u8>().add(PRIV_OFFSET).cast() }
     }
 
     /// The driver's data.
@@ -573,6 +583,16 @@ impl<T: Operations> Registration<T> {
             bindings::alloc_etherdev_mqs(core::mem::size_of::<Priv<T>>() as i32, queues, queues)
         };
         let dev = NonNull::new(raw).ok_or(ENOMEM)?;
+        // SAFETY: `raw` is a valid net_device.
+        if unsafe { bindings::vnr_netdev_priv(raw) }
+            != raw.cast::<u8>().wrapping_add(PRIV_OFFSET).cast()
+        {
+            // The bindings' layout of `struct net_device` is not the kernel's.
+            pr_err!("net_device layout mismatch: private area not at offset {PRIV_OFFSET}\n");
+            // SAFETY: `raw` was allocated above and never registered.
+            unsafe { bindings::free_netdev(raw) };
+            return Err(EINVAL);
+        }
         // SAFETY: `raw` is a new, unregistered net_device; the ops tables are `'static`.
         unsafe {
             bindings::vnr_set_netdev_dev(raw, parent.as_raw());
@@ -815,8 +835,15 @@ impl<T: Operations> Adapter<T> {
     ) -> bindings::netdev_tx_t {
         // SAFETY: The core passes an skb whose ownership moves to the driver.
         if let Some(skb) = unsafe { SkBuff::from_raw(skb) } {
+            // The stack holds the lock of the queue the packet is mapped to
+            // (`HARD_TX_LOCK`): the device is never `lltx` (lockless). Only the address is
+            // computed (`netdev_get_tx_queue`), to compare with a `TxqLocked`'s queue.
+            // SAFETY: `dev` is valid; `_tx` is its array of transmit queues.
+            let txq = unsafe { (*dev)._tx }.wrapping_add(skb.queue_mapping().into());
+            // SAFETY: See above: the lock of `txq` is held for the whole call.
+            let mut held = unsafe { XmitLock::new(txq) };
             // SAFETY: As in `open`.
-            T::start_xmit(unsafe { Self::dev(dev) }, skb);
+            T::start_xmit(unsafe { Self::dev(dev) }, skb, &mut held);
         }
         bindings::netdev_tx_NETDEV_TX_OK
     }

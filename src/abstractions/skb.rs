@@ -54,8 +54,8 @@ impl SkBuff {
 
     /// Total length of the packet data.
     pub fn len(&self) -> usize {
-        // SAFETY: The skb is valid by the type invariant.
-        unsafe { bindings::vnr_skb_len(self.as_raw()) as usize }
+        // SAFETY: The skb is valid by the type invariant; `len` is a plain field.
+        unsafe { (*self.as_raw()).len as usize }
     }
 
     /// The linear part of the packet data.
@@ -70,8 +70,9 @@ impl SkBuff {
 
     /// The transmit queue the stack chose for this packet.
     pub fn queue_mapping(&self) -> u16 {
-        // SAFETY: The skb is valid.
-        unsafe { bindings::vnr_skb_queue_mapping(self.as_raw()) }
+        // SAFETY: The skb is valid; `queue_mapping` is a plain field
+        // (`skb_get_queue_mapping`).
+        unsafe { (*self.as_raw()).queue_mapping }
     }
 
     /// Removes `n` bytes from the start of the linear data.
@@ -279,19 +280,13 @@ unsafe impl Buffer for TxSkb {
             // SAFETY: The header lives in the skb's `cb`, which the skb owns.
             unsafe { sg.push(bindings::vnr_skb_cb(skb), self.hdr_len)? };
         }
-        // SAFETY: The skb is valid.
-        let (frags, fraglist) = unsafe {
-            (
-                bindings::vnr_skb_nr_frags(skb) as usize,
-                bindings::vnr_skb_has_frag_list(skb),
-            )
-        };
         // `skb_to_sgvec` writes one entry for the linear part and one per fragment; it
         // does not check the table size, so do it here. Frag lists are never offered
-        // (no NETIF_F_FRAGLIST), so refuse them rather than walk them.
-        if fraglist {
+        // (no NETIF_F_FRAGLIST), so refuse them (-1) rather than walk them.
+        // SAFETY: The skb is valid.
+        let Ok(frags) = usize::try_from(unsafe { bindings::vnr_skb_tx_frags(skb) }) else {
             return Err(super::emsgsize());
-        }
+        };
         let tail = sg.raw_tail(frags + 1).ok_or_else(super::emsgsize)?;
         let n = if self.pushed {
             // SAFETY: `tail` has `frags + 1` cleared entries; the skb is valid and owned,

@@ -283,7 +283,10 @@ pub trait Driver: Sized + 'static {
 unsafe fn data<'a, T: Driver>(vdev: *mut bindings::virtio_device) -> Option<&'a T::Data> {
     // SAFETY: By the safety requirements, `priv` is null or a live `T::Data`, which lives
     // until remove resets the device (which synchronises all callbacks) and frees it.
-    let p = unsafe { bindings::vnr_virtio_get_priv(vdev) }.cast::<T::Data>();
+    // A volatile read is the C side's `READ_ONCE` (it pairs with the release store in
+    // `vnr_virtio_set_priv`), without a call on every interrupt.
+    let p =
+        unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*vdev).priv_)) }.cast::<T::Data>();
     // SAFETY: See above.
     unsafe { p.as_ref() }
 }
@@ -291,7 +294,7 @@ unsafe fn data<'a, T: Driver>(vdev: *mut bindings::virtio_device) -> Option<&'a 
 unsafe extern "C" fn vq_callback<T: Driver>(vq: *mut bindings::virtqueue) {
     // SAFETY: The virtio core passes a valid virtqueue of a device bound to `T` (this
     // callback is only installed by `Device::find_vqs::<T>`).
-    let vdev = unsafe { bindings::vnr_virtqueue_vdev(vq) };
+    let vdev = unsafe { (*vq).vdev };
     // SAFETY: As above.
     if let Some(data) = unsafe { data::<T>(vdev) } {
         // INVARIANT: `vq` is valid while the callback runs.

@@ -12,6 +12,7 @@ use crate::abstractions::{
     netdev::{offload, NetDev, Operations, Stats64},
     qstats::{RxQueueStats, TxQueueStats},
     skb::SkBuff,
+    txq::XmitLock,
 };
 use crate::logic::coalesce::{self, CoalesceError};
 use crate::logic::ctrl as ctrl_cmd;
@@ -110,8 +111,8 @@ impl Operations for VirtNet {
         Ok(())
     }
 
-    fn start_xmit(dev: &NetDev<Self>, skb: SkBuff) {
-        tx::start_xmit(dev, skb)
+    fn start_xmit(dev: &NetDev<Self>, skb: SkBuff, held: &mut XmitLock) {
+        tx::start_xmit(dev, skb, held)
     }
 
     fn poll(dev: &NetDev<Self>, poll: Poll<'_>) -> i32 {

@@ -11,6 +11,7 @@ use crate::abstractions::{
     netdev::Uninit,
     page_chain::RxPages,
     skb::{RxSkb, TxSkb},
+    txq::TxqLocked,
     virtqueue::{Affinity, Virtqueue},
 };
 use crate::logic::rx_buf::Ewma;
@@ -135,8 +136,10 @@ pub struct QueuePair {
     pub tx_napi: Napi,
     #[pin]
     pub rx: SpinLockBh<RxRing>,
-    #[pin]
-    pub tx: SpinLockBh<TxRing>,
+    /// Under the lock of the device's transmit queue `index`, which the stack holds
+    /// around `start_xmit` (as the in-tree driver's send queue): no second lock per
+    /// packet.
+    pub tx: TxqLocked<TxRing>,
     /// Index of the pair (receive queue `2 * index`, transmit `2 * index + 1`).
     pub index: u16,
     /// Interrupt affinity of the receive and transmit queues (set outside the locks:
@@ -158,11 +161,12 @@ impl QueuePair {
         let vq = 2 * usize::from(index);
         let napi = Napi::new::<VirtNet>(dev, vq, weight, false);
         let tx_napi = Napi::new::<VirtNet>(dev, vq + 1, weight, true);
+        let tx = TxqLocked::new(dev, index, TxRing { vq: Some(txvq) });
         try_pin_init!(Self {
             napi <- napi,
             tx_napi <- tx_napi,
             rx <- new_spinlock_bh!(rx, "virtio_net_rust::rx"),
-            tx <- new_spinlock_bh!(TxRing { vq: Some(txvq) }, "virtio_net_rust::tx"),
+            tx: tx?,
             index,
             affinity,
             stats: QueueStats::default(),

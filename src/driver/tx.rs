@@ -8,6 +8,7 @@ use crate::abstractions::{
     napi::Poll,
     netdev::{self, NetDev},
     skb::{SkBuff, TxSkb},
+    txq::XmitLock,
     virtqueue::{Virtqueue, MAX_SG},
     Gfp,
 };
@@ -48,8 +49,8 @@ fn maybe_wake(dev: &NetDev<VirtNet>, q: &QueuePair, vq: &Virtqueue<TxSkb>) {
     }
 }
 
-/// `ndo_start_xmit`.
-pub fn start_xmit(dev: &NetDev<VirtNet>, mut skb: SkBuff) {
+/// `ndo_start_xmit`, under the lock of the packet's transmit queue (`held`).
+pub fn start_xmit(dev: &NetDev<VirtNet>, mut skb: SkBuff, held: &mut XmitLock) {
     let vn = dev.data();
     let qi = skb.queue_mapping();
     let Some(q) = vn.queues.get(usize::from(qi)) else {
@@ -89,8 +90,8 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, mut skb: SkBuff) {
         }
     };
 
-    let mut tx = q.tx.lock();
-    let Some(vq) = tx.vq.as_mut() else {
+    // The stack holds the queue's lock for the packet's queue, which is this pair's.
+    let Some(vq) = q.tx.get(held).and_then(|tx| tx.vq.as_mut()) else {
         // The ring is being resized; the stack was told to stop before that.
         q.stats.tx_dropped.inc();
         drop(buf.into_skb());
@@ -150,7 +151,7 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, mut skb: SkBuff) {
 /// completion interrupt; spinning here would hold received packets back behind a
 /// doorbell write in progress on another CPU.
 pub fn clean_from_rx(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) {
-    let Some(mut tx) = q.tx.try_lock() else {
+    let Some(mut tx) = q.tx.try_lock_napi(poll) else {
         return;
     };
     let Some(vq) = tx.vq.as_mut() else {
@@ -173,7 +174,7 @@ pub fn clean_from_rx(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) {
 pub fn poll(dev: &NetDev<VirtNet>, q: &QueuePair, poll: Poll<'_>) -> i32 {
     q.stats.tx_polls.inc();
     let napi = poll.napi();
-    let mut tx = q.tx.lock();
+    let mut tx = q.tx.lock_napi(&poll);
     let Some(vq) = tx.vq.as_mut() else {
         // Taken out for a resize, with NAPI about to be disabled.
         poll.complete_done(0);

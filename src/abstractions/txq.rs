@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Data guarded by a transmit queue's own lock (`netdev_queue::_xmit_lock`).
+//!
+//! The stack takes that lock around every `ndo_start_xmit` of a driver without
+//! `NETIF_F_LLTX` (`HARD_TX_LOCK`). Guarding the driver's transmit ring with it, as
+//! the in-tree virtio_net does, saves a second lock per packet: `start_xmit` gets
+//! an [`XmitLock`] proving the lock of the packet's queue is held, and reaches the
+//! data through it; everyone else (completions, resizes) takes the same lock.
+//!
+//! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h)
+
+use crate::abstractions::napi::Poll;
+use crate::bindings;
+use core::{cell::UnsafeCell, marker::PhantomData, ptr::NonNull};
+use kernel::prelude::*;
+
+/// Proof, handed to `start_xmit`, that the stack holds the `_xmit_lock` of the
+/// transmit queue `txq` on this CPU for the duration of the call.
+///
+/// # Invariants
+///
+/// `txq` is the queue of the packet being transmitted (`skb->queue_mapping`); its
+/// `_xmit_lock` is held while the object lives. Only the netdev glue creates one,
+/// for one call of `start_xmit`; it is not `Send`.
+pub struct XmitLock {
+    txq: *mut bindings::netdev_queue,
+}
+
+impl XmitLock {
+    /// # Safety
+    ///
+    /// The caller holds the `_xmit_lock` of `txq` until the object is dropped, on this
+    /// CPU (`ndo_start_xmit` of a device without `NETIF_F_LLTX`, for the queue the
+    /// packet is mapped to).
+    pub(crate) unsafe fn new(txq: *mut bindings::netdev_queue) -> Self {
+        // INVARIANT: Per the safety requirements.
+        Self { txq }
+    }
+}
+
+/// `T`, owned by transmit queue `index` of a net_device and accessed only under
+/// that queue's `_xmit_lock`.
+///
+/// # Invariants
+///
+/// `txq` is a transmit queue of a net_device that outlives the object (the object
+/// lives in the device's private data); `data` is only accessed while `txq`'s
+/// `_xmit_lock` is held by the accessor (a [`TxqGuard`], or the [`XmitLock`] of a
+/// `start_xmit` on that queue), or through `&mut self`.
+pub struct TxqLocked<T> {
+    txq: NonNull<bindings::netdev_queue>,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: The queue pointer is only used to lock; the data moves with the object.
+unsafe impl<T: Send> Send for TxqLocked<T> {}
+// SAFETY: Shared references reach the data only under the queue's lock, one holder at a
+// time.
+unsafe impl<T: Send> Sync for TxqLocked<T> {}
+
+impl<T> TxqLocked<T> {
+    /// Puts `data` under the lock of transmit queue `index` of `dev`, a device whose
+    /// private data will own the object. `EINVAL` if the device has no such queue.
+    pub fn new<D>(dev: &super::netdev::Uninit<D>, index: u16, data: T) -> Result<Self> {
+        // SAFETY: The device is valid (allocated, not yet freed); the helper checks the
+        // index against the queues it was allocated with.
+        let txq = unsafe { bindings::vnr_netdev_get_tx_queue(dev.as_raw(), index.into()) };
+        let txq = NonNull::new(txq).ok_or(EINVAL)?;
+        // INVARIANT: `txq` belongs to `dev`, which outlives its private data.
+        Ok(Self {
+            txq,
+            data: UnsafeCell::new(data),
+        })
+    }
+
+    /// Takes the queue's lock with bottom halves disabled (process context, or any).
+    pub fn lock(&self) -> TxqGuard<'_, T> {
+        // SAFETY: `txq` is valid (type invariant).
+        unsafe { bindings::vnr_netif_tx_lock_bh(self.txq.as_ptr()) };
+        // INVARIANT: The lock is held, taken with bottom halves disabled.
+        TxqGuard {
+            lock: self,
+            bh: true,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Takes the queue's lock from a NAPI poll, where bottom halves are already off.
+    pub fn lock_napi(&self, _poll: &Poll<'_>) -> TxqGuard<'_, T> {
+        // SAFETY: `txq` is valid; NAPI polls run in softirq context (the poll token), so
+        // the plain lock cannot be interrupted by a bottom half taking it.
+        unsafe { bindings::vnr_netif_tx_lock(self.txq.as_ptr()) };
+        // INVARIANT: The lock is held.
+        TxqGuard {
+            lock: self,
+            bh: false,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Takes the queue's lock from a NAPI poll if nobody holds it (the in-tree
+    /// driver's `__netif_tx_trylock` in `virtnet_poll_cleantx`).
+    pub fn try_lock_napi(&self, _poll: &Poll<'_>) -> Option<TxqGuard<'_, T>> {
+        // SAFETY: As in `lock_napi`.
+        if !unsafe { bindings::vnr_netif_tx_trylock(self.txq.as_ptr()) } {
+            return None;
+        }
+        // INVARIANT: The lock is held.
+        Some(TxqGuard {
+            lock: self,
+            bh: false,
+            _not_send: PhantomData,
+        })
+    }
+
+    /// The data, from `start_xmit` on this queue: `None` if `held` is the lock of
+    /// another queue.
+    pub fn get<'a>(&'a self, held: &'a mut XmitLock) -> Option<&'a mut T> {
+        if held.txq != self.txq.as_ptr() {
+            return None;
+        }
+        // SAFETY: `held` proves this queue's lock is held for as long as it lives, and
+        // borrowing it mutably makes this the only access through it.
+        Some(unsafe { &mut *self.data.get() })
+    }
+
+    /// The data, through exclusive access to the object.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+}
+
+/// Access to the data of a [`TxqLocked`] whose lock is held; releases it on drop.
+///
+/// # Invariants
+///
+/// The queue's `_xmit_lock` is held by this guard on this CPU, taken with bottom
+/// halves disabled exactly when `bh`.
+pub struct TxqGuard<'a, T> {
+    lock: &'a TxqLocked<T>,
+    bh: bool,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl<T> core::ops::Deref for TxqGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: The lock is held (type invariant).
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T> core::ops::DerefMut for TxqGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: The lock is held, and `&mut self` makes this the only access through
+        // the guard.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T> Drop for TxqGuard<'_, T> {
+    fn drop(&mut self) {
+        let txq = self.lock.txq.as_ptr();
+        // SAFETY: The guard holds the lock on this CPU, taken the way `bh` says (type
+        // invariant).
+        unsafe {
+            if self.bh {
+                bindings::vnr_netif_tx_unlock_bh(txq)
+            } else {
+                bindings::vnr_netif_tx_unlock(txq)
+            }
+        }
+    }
+}

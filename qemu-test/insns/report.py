@@ -83,6 +83,7 @@ def main(res):
             r = {"user": d[0] / pkts, "kernel": d[1] / pkts, "module": d[2] / pkts}
             r.update({f"mod:{k}": v / pkts for k, v in permod.items()})
             r["total"] = sum(d) / pkts
+            r["peer"] = (int(kv.get("peer_tx_pkts", 0)) + int(kv.get("peer_rx_pkts", 0))) / pkts
             rows[(q, kv["wl"], kv["drv"])].append(r)
             if syms and tbs[b]:
                 per = collections.Counter()
@@ -102,6 +103,25 @@ def main(res):
             vals = [r.get(c, 0.0) for r in rs]
             cells.append(f"{statistics.median(vals):,.0f}")
         print(f"| {q} | {wl} | {drv} | " + " | ".join(cells) + " |")
+    # The DUT's driver alone: our module; for the in-tree driver, its module's count
+    # less the peer's share, estimated from our run (where virtio_net is the peer's
+    # only) per packet the peer sent or received: the two runs may drop differently.
+    med = {k: {c: statistics.median(r.get(c, 0.0) for r in rs) for c in cols + ["peer"]}
+           for k, rs in rows.items()}
+    print("\nThe DUT's driver (module code, incl. our C helpers) and the whole guest, "
+          "instructions per DUT packet:\n")
+    print("| queues | workload | driver ours | driver in-tree | ratio | guest ours | guest in-tree | ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    for q, wl in sorted({(q, wl) for q, wl, _ in med}):
+        a, b = med.get((q, wl, "virtio_net_rust")), med.get((q, wl, "virtio_net"))
+        if not a or not b:
+            continue
+        da = a.get("mod:virtio_net_rust", 0.0)
+        per_peer_pkt = a.get("mod:virtio_net", 0.0) / a["peer"] if a["peer"] else 0.0
+        db = b.get("mod:virtio_net", 0.0) - per_peer_pkt * b["peer"]
+        ratio = lambda x, y: f"{y / x:.2f}" if x > 0 and y > 0 else "-"
+        print(f"| {q} | {wl} | {da:,.0f} | {db:,.0f} | {ratio(da, db)} | "
+              f"{a['total']:,.0f} | {b['total']:,.0f} | {ratio(a['total'], b['total'])} |")
     # Profile by symbol: mean over rounds, the functions whose instructions per
     # packet differ most between the two drivers.
     for q, wl in sorted({(q, wl) for q, wl, _ in prof}):

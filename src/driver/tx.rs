@@ -186,19 +186,12 @@ pub fn poll(dev: &NetDev<VirtNet>, q: &QueuePair, poll: Poll<'_>) -> i32 {
     let opaque = vq.enable_cb_prepare();
     // Completed under the ring's lock, so `start_xmit` never sees the interrupt state
     // half changed.
-    let done = poll.complete_done(0);
-    if !done {
+    if !poll.complete_done(0) {
         vq.disable_cb();
-    }
-    drop(tx);
-    // A completion between the last reap and re-enabling the interrupt would not
-    // interrupt: look once more.
-    if done && q.tx.lock().vq.as_mut().is_some_and(|v| v.poll(opaque)) {
-        napi.schedule_with(|| {
-            if let Some(v) = q.tx.lock().vq.as_mut() {
-                v.disable_cb();
-            }
-        });
+    } else if vq.poll(opaque) {
+        // A completion between the last reap and re-enabling the interrupt would not
+        // interrupt: poll again (still under the lock, which completions need anyway).
+        napi.schedule_with(|| vq.disable_cb());
     }
     0
 }

@@ -281,12 +281,12 @@ pub trait Driver: Sized + 'static {
 /// `vdev` must be valid, and bound to driver `T` (so `priv` is null or a `KBox<T::Data>`
 /// published by [`probe_callback`] and not yet freed by [`remove_callback`]).
 unsafe fn data<'a, T: Driver>(vdev: *mut bindings::virtio_device) -> Option<&'a T::Data> {
-    // SAFETY: By the safety requirements, `priv` is null or a live `T::Data`, which lives
-    // until remove resets the device (which synchronises all callbacks) and frees it.
     // A volatile read is the C side's `READ_ONCE` (it pairs with the release store in
     // `vnr_virtio_set_priv`), without a call on every interrupt.
-    let p =
-        unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*vdev).priv_)) }.cast::<T::Data>();
+    // SAFETY: By the safety requirements, `priv` is null or a live `T::Data`, which lives
+    // until remove resets the device (which synchronises all callbacks) and frees it.
+    let p = unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*vdev).priv_)) };
+    let p = p.cast::<T::Data>();
     // SAFETY: See above.
     unsafe { p.as_ref() }
 }

@@ -14,6 +14,7 @@
 #   VNR_BENCH_QUEUES="1 2"
 #   VNR_BENCH_WORKLOADS=tcp1_tx,udp64_rx   (default: all)
 #   VNR_BENCH_PERF=tcp1_rx   profile this workload in the last round (perf in the guest)
+#   VNR_BENCH_PERF_SYM=lock_timer_base   with it, also print that function's callers
 #   VNR_BENCH_TRACE=rr_udp_rx,rr_udp_tx   in the last round, split these request/response
 #                            workloads' transactions into segments (tracepoints)
 #   VNR_BENCH_INSNS_WORKLOADS=udp64_tx,udp64_rx   after the timed runs, count
@@ -75,6 +76,7 @@ run_guest() {
 extra=()
 [ -n "${VNR_BENCH_WORKLOADS:-}" ] && extra+=(--guest-arg "workloads=$VNR_BENCH_WORKLOADS")
 [ -n "${VNR_BENCH_PERF:-}" ] && extra+=(--guest-arg "perf=$VNR_BENCH_PERF")
+[ -n "${VNR_BENCH_PERF_SYM:-}" ] && extra+=(--guest-arg "perfsym=$VNR_BENCH_PERF_SYM")
 [ -n "${VNR_BENCH_TRACE:-}" ] && extra+=(--guest-arg "trace=$VNR_BENCH_TRACE")
 if [ "$insns" != 0 ]; then
 	# Diagnosis only: instruction counts (=tbs: and a profile by function) of the
@@ -116,7 +118,9 @@ if [ -n "$insns_wl" ]; then
 	  echo "Counted by a QEMU plugin over each measurement window, one queue pair, one"
 	  echo "measured round per driver: a cost that does not depend on how loaded the host"
 	  echo "is. The DUT driver's share for the in-tree driver is estimated (its module also"
-	  echo "serves the peer NIC). Ratio: in-tree / ours, above 1 when ours runs fewer."
+	  echo "serves the peer NIC). Blocks: translated blocks run (a call, a return or a"
+	  echo "taken branch ends one, and TCG pays a dispatch for each). Ratio: in-tree /"
+	  echo "ours, above 1 when ours runs fewer."
 	  echo; awk '/^The DUT/ { f = 1; next } f && /^\|/ { print; t = 1; next } t { exit }' "$res/insns.md"
 	} >> "$res/report.md"
 fi

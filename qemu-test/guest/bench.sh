@@ -13,6 +13,7 @@
 
 ROUNDS=5
 PERF_WL=
+PERF_SYM=
 TRACE_WL=
 INSNS=0
 SYMS=0
@@ -23,6 +24,7 @@ for arg in $(cat /proc/cmdline); do
 	vnr.rounds=*) ROUNDS=${arg#vnr.rounds=} ;;
 	vnr.secs=*) SECS=${arg#vnr.secs=} ;;
 	vnr.perf=*) PERF_WL=${arg#vnr.perf=} ;;
+	vnr.perfsym=*) PERF_SYM=${arg#vnr.perfsym=} ;;
 	vnr.trace=*) TRACE_WL=${arg#vnr.trace=} ;;
 	vnr.insns=1) INSNS=1 ;;
 	vnr.insns=tbs) INSNS=1 SYMS=1 ;;
@@ -76,7 +78,7 @@ ethsums() {
 		}
 		END { for (k in s) print k, s[k] }'
 }
-ETH_KEYS="rx_packets rx_kicks rx_bufs rx_interrupts rx_napi_polls tx_napi_polls tx_packets tx_kicks tx_kicks_suppressed tx_xmit_more tx_interrupts"
+ETH_KEYS="rx_packets rx_kicks rx_bufs rx_interrupts rx_napi_polls tx_napi_polls tx_packets tx_kicks tx_kicks_suppressed tx_xmit_more tx_interrupts tx_hdr_separate tx_stops tx_wakes"
 
 # With vnr.insns=1 (the instruction-counting plugin loaded), mark: has QEMU log
 # the guest's instruction totals (qemu-test/insns) and counts the marks in
@@ -282,13 +284,17 @@ run_workload() {
 	if [ "$1" = "$PERF_WL" ] && [ $ROUND = $ROUNDS ] && [ -x /usr/bin/perf ]; then
 		echo 0 > /proc/sys/kernel/kptr_restrict
 		echo -1 > /proc/sys/kernel/perf_event_paranoid
-		/usr/bin/perf record -q -a -e cpu-clock -F 2000 -o /tmp/perf.data -- sleep $((SECS + 1)) 2>/dev/null &
+		/usr/bin/perf record -q -a ${PERF_SYM:+-g} -e cpu-clock -F 2000 -o /tmp/perf.data -- sleep $((SECS + 1)) 2>/dev/null &
 		local pp=$!
 		sleep 0.3
 		run_workload_ $1
 		wait $pp
-		/usr/bin/perf report -i /tmp/perf.data --stdio --no-children --sort sym 2>/dev/null |
+		/usr/bin/perf report -i /tmp/perf.data --stdio --no-children --sort sym ${PERF_SYM:+-g none} 2>/dev/null |
 			grep -v '^#' | grep -v '^$' | head -40 | sed "s/^/# perf $CUR $1: /"
+		# With vnr.perfsym=SYMBOL, also who calls it (call chains, frame pointers).
+		[ -n "$PERF_SYM" ] && /usr/bin/perf report -i /tmp/perf.data --stdio --no-children \
+			-S "$PERF_SYM" -G 2>/dev/null | grep -v '^#' | grep -v '^$' | head -60 |
+			sed "s/^/# perf $CUR $1 $PERF_SYM: /"
 		return
 	fi
 	run_workload_ $1

@@ -8,7 +8,10 @@
  * timings, which on a loaded two-core TCG host are noisy.
  *
  * Output (QEMU log, -d plugin -D FILE), one line per marker:
- *   insns mark=N user=U kernel=K module=M
+ *   insns mark=N user=U kernel=K module=M blocks=B
+ * where B counts translated blocks run: each block boundary (a call, a return, a
+ * taken branch) costs TCG a dispatch, so two paths of equal length may differ in
+ * time by how many pieces they run in.
  * with module-space instructions also per 4 KiB page, to split modules apart:
  *   insns mark=N page=0xADDR count=C
  * and with the plugin argument "tbs=on", kernel and module instructions per
@@ -62,6 +65,7 @@ enum { USER, KERNEL, MODULE, NBUCKETS };
 
 /* Per-vCPU counters, each written by its own vCPU thread only. */
 static uint64_t counts[MAX_VCPUS][NBUCKETS];
+static uint64_t blocks[MAX_VCPUS];
 static uint32_t *mod_pages[MAX_VCPUS];
 static uint64_t marks;
 
@@ -87,6 +91,7 @@ static void tb_exec(unsigned int vcpu, void *udata)
 	if (vcpu >= MAX_VCPUS)
 		return;
 	counts[vcpu][t->bucket] += t->n;
+	blocks[vcpu]++;
 	if (t->bucket == MODULE)
 		mod_pages[vcpu][t->page] += t->n;
 	if (tbs)
@@ -95,20 +100,22 @@ static void tb_exec(unsigned int vcpu, void *udata)
 
 static void mark(unsigned int vcpu, void *udata)
 {
-	uint64_t sum[NBUCKETS] = { 0 };
+	uint64_t sum[NBUCKETS] = { 0 }, nblocks = 0;
 	char line[160];
 	uint64_t m = __atomic_add_fetch(&marks, 1, __ATOMIC_SEQ_CST);
 
 	(void)vcpu;
 	(void)udata;
 	/* Other vCPUs' counters are read while they run: off by a block at most. */
-	for (int c = 0; c < MAX_VCPUS; c++)
+	for (int c = 0; c < MAX_VCPUS; c++) {
 		for (int b = 0; b < NBUCKETS; b++)
 			sum[b] += counts[c][b];
+		nblocks += blocks[c];
+	}
 	snprintf(line, sizeof(line),
 		 "insns mark=%" PRIu64 " user=%" PRIu64 " kernel=%" PRIu64
-		 " module=%" PRIu64 "\n",
-		 m, sum[USER], sum[KERNEL], sum[MODULE]);
+		 " module=%" PRIu64 " blocks=%" PRIu64 "\n",
+		 m, sum[USER], sum[KERNEL], sum[MODULE], nblocks);
 	qemu_plugin_outs(line);
 	for (uint64_t p = 0; p < MOD_PAGES; p++) {
 		uint64_t s = 0;

@@ -25,9 +25,9 @@ def parse_log(path):
         if m:
             tbs[int(m[1])][int(m[2], 16)] += int(m[3])
             continue
-        m = re.match(r"insns mark=(\d+) user=(\d+) kernel=(\d+) module=(\d+)", line)
+        m = re.match(r"insns mark=(\d+) user=(\d+) kernel=(\d+) module=(\d+)(?: blocks=(\d+))?", line)
         if m:
-            totals[int(m[1])] = tuple(int(x) for x in m.groups()[1:])
+            totals[int(m[1])] = tuple(int(x or 0) for x in m.groups()[1:])
             continue
         m = re.match(r"insns mark=(\d+) page=0x([0-9a-f]+) count=(\d+)", line)
         if m:
@@ -80,7 +80,9 @@ def main(res):
             for page, c in pages[b].items():
                 permod[module_of(mods, page)] += c - pages[a].get(page, 0)
             names.update(permod)
-            r = {"user": d[0] / pkts, "kernel": d[1] / pkts, "module": d[2] / pkts}
+            r = {"user": d[0] / pkts, "kernel": d[1] / pkts, "module": d[2] / pkts,
+                 "blocks": d[3] / pkts}
+            d = d[:3]
             r.update({f"mod:{k}": v / pkts for k, v in permod.items()})
             r["total"] = sum(d) / pkts
             r["peer"] = (int(kv.get("peer_tx_pkts", 0)) + int(kv.get("peer_rx_pkts", 0))) / pkts
@@ -106,12 +108,13 @@ def main(res):
     # The DUT's driver alone: our module; for the in-tree driver, its module's count
     # less the peer's share, estimated from our run (where virtio_net is the peer's
     # only) per packet the peer sent or received: the two runs may drop differently.
-    med = {k: {c: statistics.median(r.get(c, 0.0) for r in rs) for c in cols + ["peer"]}
+    med = {k: {c: statistics.median(r.get(c, 0.0) for r in rs) for c in cols + ["peer", "blocks"]}
            for k, rs in rows.items()}
     print("\nThe DUT's driver (module code, incl. our C helpers) and the whole guest, "
-          "instructions per DUT packet:\n")
-    print("| queues | workload | driver ours | driver in-tree | ratio | guest ours | guest in-tree | ratio |")
-    print("|---|---|---|---|---|---|---|---|")
+          "instructions per DUT packet, and the translated blocks the guest ran per packet:\n")
+    print("| queues | workload | driver ours | driver in-tree | ratio | guest ours | guest in-tree | ratio "
+          "| blocks ours | blocks in-tree | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for q, wl in sorted({(q, wl) for q, wl, _ in med}):
         a, b = med.get((q, wl, "virtio_net_rust")), med.get((q, wl, "virtio_net"))
         if not a or not b:
@@ -121,7 +124,8 @@ def main(res):
         db = b.get("mod:virtio_net", 0.0) - per_peer_pkt * b["peer"]
         ratio = lambda x, y: f"{y / x:.2f}" if x > 0 and y > 0 else "-"
         print(f"| {q} | {wl} | {da:,.0f} | {db:,.0f} | {ratio(da, db)} | "
-              f"{a['total']:,.0f} | {b['total']:,.0f} | {ratio(a['total'], b['total'])} |")
+              f"{a['total']:,.0f} | {b['total']:,.0f} | {ratio(a['total'], b['total'])} | "
+              f"{a['blocks']:,.0f} | {b['blocks']:,.0f} | {ratio(a['blocks'], b['blocks'])} |")
     # Profile by symbol: mean over rounds, the functions whose instructions per
     # packet differ most between the two drivers.
     for q, wl in sorted({(q, wl) for q, wl, _ in prof}):

@@ -98,7 +98,9 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, mut skb: SkBuff, held: &mut XmitLock) {
         return;
     };
     // Free what the device already sent, so the ring has room (as the in-tree
-    // driver's free_old_xmit does).
+    // driver's free_old_xmit does), with the completion interrupt off meanwhile: it
+    // is asked for again below at the end of a burst, or by the completion NAPI.
+    vq.disable_cb();
     reap(dev, q, vq, SkBuff::consume_any);
 
     let more = netdev::xmit_more();

@@ -41,6 +41,25 @@ fn reap(
     }
 }
 
+/// Reaps with the completion interrupt off, then asks for it again once most
+/// packets in flight are sent (EVENT_IDX, `enable_cb_delayed`), as the in-tree
+/// driver does: one interrupt per few packets instead of one per completion batch.
+/// If that point has passed already, reaps and asks again.
+fn reap_rearmed(
+    dev: &NetDev<VirtNet>,
+    q: &QueuePair,
+    vq: &mut Virtqueue<TxSkb>,
+    mut free: impl FnMut(SkBuff),
+) {
+    loop {
+        vq.disable_cb();
+        reap(dev, q, vq, &mut free);
+        if vq.enable_cb_delayed() {
+            break;
+        }
+    }
+}
+
 /// Wakes the queue if it was stopped and there is room again.
 fn maybe_wake(dev: &NetDev<VirtNet>, q: &QueuePair, vq: &Virtqueue<TxSkb>) {
     if dev.subqueue_stopped(q.index) && vq.num_free() >= STOP_THRESHOLD {
@@ -98,21 +117,14 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, mut skb: SkBuff, held: &mut XmitLock) {
         return;
     };
     // Free what the device already sent, so the ring has room (as the in-tree
-    // driver's free_old_xmit does), with the completion interrupt off meanwhile: it
-    // is asked for again below at the end of a burst, or by the completion NAPI.
-    vq.disable_cb();
-    reap(dev, q, vq, SkBuff::consume_any);
-
+    // driver's free_old_xmit does), with the completion interrupt off meanwhile. It
+    // is asked for again at the end of a burst, or by the completion NAPI.
     let more = netdev::xmit_more();
-    if !more {
-        // At the end of a burst, ask for the completion interrupt only once most
-        // packets in flight are sent (EVENT_IDX), as the in-tree driver does: one
-        // interrupt per few packets instead of one per completion batch. If that
-        // point has passed already, reap and ask again.
-        while !vq.enable_cb_delayed() {
-            vq.disable_cb();
-            reap(dev, q, vq, SkBuff::consume_any);
-        }
+    if more {
+        vq.disable_cb();
+        reap(dev, q, vq, SkBuff::consume_any);
+    } else {
+        reap_rearmed(dev, q, vq, SkBuff::consume_any);
     }
     let mut kick = match vq.add(buf, Gfp::Atomic) {
         Ok(()) => dev.tx_sent(qi, len, more),
@@ -159,14 +171,7 @@ pub fn clean_from_rx(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) {
     let Some(vq) = tx.vq.as_mut() else {
         return;
     };
-    // Ask again for the completion interrupt once most packets in flight are sent.
-    loop {
-        vq.disable_cb();
-        reap(dev, q, vq, |skb| poll.consume_skb(skb));
-        if vq.enable_cb_delayed() {
-            break;
-        }
-    }
+    reap_rearmed(dev, q, vq, |skb| poll.consume_skb(skb));
     maybe_wake(dev, q, vq);
 }
 

@@ -10,6 +10,11 @@
 
 #include "helpers.h"
 
+/* The bits helpers.h gives the Rust side (see there). */
+static_assert(VNR_QUEUE_STATE_DRV_XOFF == __QUEUE_STATE_DRV_XOFF);
+static_assert(VNR_SG_CHAIN == SG_CHAIN);
+static_assert(VNR_SG_END == SG_END);
+
 bool vnr_virtio_has_feature(const struct virtio_device *vdev, unsigned int fbit)
 {
 	return virtio_has_feature(vdev, fbit);
@@ -88,11 +93,6 @@ void vnr_virtio_set_priv(struct virtio_device *vdev, void *priv)
 struct virtio_device *vnr_virtqueue_vdev(struct virtqueue *vq)
 {
 	return vq->vdev;
-}
-
-unsigned int vnr_virtqueue_index(struct virtqueue *vq)
-{
-	return vq->index;
 }
 
 const char *vnr_virtio_name(struct virtio_device *vdev)
@@ -179,11 +179,6 @@ void vnr_netif_wake_subqueue(struct net_device *dev, u16 queue)
 	netif_wake_subqueue(dev, queue);
 }
 
-bool vnr_netif_subqueue_stopped(const struct net_device *dev, u16 queue)
-{
-	return __netif_subqueue_stopped(dev, queue);
-}
-
 bool vnr_netdev_xmit_more(void)
 {
 	return netdev_xmit_more();
@@ -217,11 +212,6 @@ void vnr_dev_kfree_skb_any(struct sk_buff *skb)
 void vnr_dev_consume_skb_any(struct sk_buff *skb)
 {
 	dev_consume_skb_any(skb);
-}
-
-unsigned char *vnr_skb_data(const struct sk_buff *skb)
-{
-	return skb->data;
 }
 
 unsigned int vnr_skb_tailroom(const struct sk_buff *skb)
@@ -263,11 +253,6 @@ int vnr_skb_to_sgvec_with_hdr(struct sk_buff *skb, struct scatterlist *sg,
 	n = skb_to_sgvec(skb, sg, 0, skb->len);
 	__skb_pull(skb, hdr_len);
 	return n;
-}
-
-u8 *vnr_skb_cb(struct sk_buff *skb)
-{
-	return (u8 *)skb->cb;
 }
 
 /* Page fragments of @skb, or -1 if it has a frag list: one call per packet. */
@@ -536,11 +521,6 @@ void vnr_netif_napi_del(struct napi_struct *napi)
 void vnr_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len)
 {
 	sg_set_buf(sg, buf, len);
-}
-
-void vnr_sg_mark_end(struct scatterlist *sg)
-{
-	sg_mark_end(sg);
 }
 
 void vnr_spin_lock_init(spinlock_t *lock, const char *name,

@@ -25,6 +25,15 @@
 #define VNR_RX_FRAG_ALIGN 64
 #define VNR_RX_COPY_LEN 128
 
+/*
+ * Bits the Rust side tests or sets itself instead of calling a helper on every
+ * packet: the queue state bit of netif_tx_queue_stopped() and the list marks of
+ * sg_mark_end(). helpers.c checks them against the kernel's at build time.
+ */
+#define VNR_QUEUE_STATE_DRV_XOFF 0
+#define VNR_SG_CHAIN 0x01UL
+#define VNR_SG_END 0x02UL
+
 /* virtio device and configuration space */
 bool vnr_virtio_has_feature(const struct virtio_device *vdev, unsigned int fbit);
 u64 vnr_virtio_device_features(struct virtio_device *vdev);
@@ -45,7 +54,6 @@ void vnr_virtio_cread_bytes(struct virtio_device *vdev, unsigned int offset,
 void *vnr_virtio_get_priv(struct virtio_device *vdev);
 void vnr_virtio_set_priv(struct virtio_device *vdev, void *priv);
 struct virtio_device *vnr_virtqueue_vdev(struct virtqueue *vq);
-unsigned int vnr_virtqueue_index(struct virtqueue *vq);
 const char *vnr_virtio_name(struct virtio_device *vdev);
 struct device *vnr_virtio_dev(struct virtio_device *vdev);
 
@@ -67,7 +75,6 @@ void vnr_netdev_set_features(struct net_device *dev, netdev_features_t hw,
 const char *vnr_netdev_name(const struct net_device *dev);
 void vnr_netif_stop_subqueue(struct net_device *dev, u16 queue);
 void vnr_netif_wake_subqueue(struct net_device *dev, u16 queue);
-bool vnr_netif_subqueue_stopped(const struct net_device *dev, u16 queue);
 bool vnr_netdev_xmit_more(void);
 void vnr_netif_tx_disable(struct net_device *dev);
 void vnr_netif_tx_start_all_queues(struct net_device *dev);
@@ -78,11 +85,9 @@ struct net_device *vnr_napi_dev(const struct napi_struct *napi);
 void vnr_dev_kfree_skb_any(struct sk_buff *skb);
 void vnr_eth_type_trans(struct sk_buff *skb, struct net_device *dev);
 void vnr_dev_consume_skb_any(struct sk_buff *skb);
-unsigned char *vnr_skb_data(const struct sk_buff *skb);
 unsigned int vnr_skb_tailroom(const struct sk_buff *skb);
 unsigned int vnr_skb_headlen(const struct sk_buff *skb);
 void vnr_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
-u8 *vnr_skb_cb(struct sk_buff *skb);
 bool vnr_skb_can_push_hdr(struct sk_buff *skb, unsigned int hdr_len);
 int vnr_skb_to_sgvec_with_hdr(struct sk_buff *skb, struct scatterlist *sg,
 			      unsigned int hdr_len);
@@ -125,7 +130,6 @@ struct sk_buff *vnr_skb_append_frag(struct sk_buff *head, struct sk_buff *curr,
 
 /* scatterlist */
 void vnr_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len);
-void vnr_sg_mark_end(struct scatterlist *sg);
 
 /* locks and work items */
 void vnr_spin_lock_init(spinlock_t *lock, const char *name,

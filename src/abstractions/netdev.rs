@@ -460,10 +460,20 @@ impl<T: Operations> NetDev<T> {
         unsafe { bindings::vnr_netif_running(self.as_raw()) }
     }
 
-    /// Whether transmit queue `q` is stopped.
+    /// Whether transmit queue `q` is stopped (`__netif_subqueue_stopped`: a test of
+    /// the queue's state bit, read here without a call on every packet).
     pub fn subqueue_stopped(&self, q: u16) -> bool {
-        // SAFETY: The device is valid and `q` is one of its queues.
-        self.valid_txq(q) && unsafe { bindings::vnr_netif_subqueue_stopped(self.as_raw(), q) }
+        if !self.valid_txq(q) {
+            return false;
+        }
+        // SAFETY: The device is valid, `_tx` is its array of `num_tx_queues` transmit
+        // queues, fixed at allocation, and `q` is below that.
+        let txq = unsafe { (*self.as_raw())._tx.add(q.into()) };
+        // A volatile read is `test_bit`'s: the bit is set and cleared atomically by other
+        // CPUs, and a stale value is as good as it is to C callers.
+        // SAFETY: `txq` is a valid queue (above); `state` is an aligned word.
+        let state = unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*txq).state)) };
+        state & (1 << bindings::VNR_QUEUE_STATE_DRV_XOFF) != 0
     }
 
     fn valid_txq(&self, q: u16) -> bool {

@@ -44,6 +44,19 @@ impl SkBuff {
         self.0.as_ptr()
     }
 
+    /// The control buffer (`skb->cb`), which belongs to the layer holding the skb.
+    fn cb_ptr(&self) -> *mut u8 {
+        // SAFETY: The skb is valid by the type invariant; only the address of the field
+        // is taken.
+        unsafe { core::ptr::addr_of_mut!((*self.as_raw()).cb).cast() }
+    }
+
+    /// Where the packet data starts (`skb->data`).
+    fn data_ptr(&self) -> *mut u8 {
+        // SAFETY: The skb is valid by the type invariant; `data` is a plain field.
+        unsafe { (*self.as_raw()).data }
+    }
+
     /// Takes the software transmit timestamp a socket asked for
     /// (`skb_tx_timestamp`): called by the driver just before handing the packet to
     /// the device, so that `SOF_TIMESTAMPING_TX_SOFTWARE` works.
@@ -64,7 +77,7 @@ impl SkBuff {
         // which does not change while we hold `&self`.
         unsafe {
             let len = bindings::vnr_skb_headlen(self.as_raw()) as usize;
-            core::slice::from_raw_parts(bindings::vnr_skb_data(self.as_raw()), len)
+            core::slice::from_raw_parts(self.data_ptr(), len)
         }
     }
 
@@ -198,7 +211,7 @@ unsafe impl Buffer for RxSkb {
         let cap = self.capacity();
         // SAFETY: The skb is valid; `data..data+tailroom` belongs to it (the data area
         // begins at `data` when the skb is empty).
-        unsafe { sg.push(bindings::vnr_skb_data(self.0.as_raw()), cap) }
+        unsafe { sg.push(self.0.data_ptr(), cap) }
     }
 
     fn into_raw(self) -> NonNull<core::ffi::c_void> {
@@ -230,6 +243,7 @@ impl TxSkb {
     /// bytes). With `may_push` (the device takes the header and the data in one
     /// descriptor), the header goes in the skb's headroom when there is room and it
     /// is not shared, so a linear packet needs one descriptor; otherwise in `cb`.
+    #[inline]
     pub fn new(skb: SkBuff, hdr: &[u8], may_push: bool) -> Result<Self, SkBuff> {
         if hdr.len() > TX_HDR_MAX {
             return Err(skb);
@@ -240,10 +254,9 @@ impl TxSkb {
         let dst = if pushed {
             // SAFETY: The headroom holds at least `hdr.len()` bytes and is not shared with
             // a clone (checked above), so the bytes in front of `data` are ours to write.
-            unsafe { bindings::vnr_skb_data(raw).sub(hdr.len()) }
+            unsafe { skb.data_ptr().sub(hdr.len()) }
         } else {
-            // SAFETY: `cb` is owned by the skb.
-            unsafe { bindings::vnr_skb_cb(raw) }
+            skb.cb_ptr()
         };
         // SAFETY: `dst` has room for the header: `cb` is 48 bytes and `hdr` at most 24,
         // or the headroom was checked.
@@ -274,11 +287,12 @@ impl TxSkb {
 unsafe impl Buffer for TxSkb {
     const DIRECTION: Direction = Direction::Out;
 
+    #[inline]
     fn fill(&mut self, sg: &mut SgList<'_>) -> Result {
         let skb = self.skb.as_raw();
         if !self.pushed {
             // SAFETY: The header lives in the skb's `cb`, which the skb owns.
-            unsafe { sg.push(bindings::vnr_skb_cb(skb), self.hdr_len)? };
+            unsafe { sg.push(self.skb.cb_ptr(), self.hdr_len)? };
         }
         // `skb_to_sgvec` writes one entry for the linear part and one per fragment; it
         // does not check the table size, so do it here. Frag lists are never offered

@@ -227,8 +227,9 @@ pub struct VqCallback(NonNull<bindings::virtqueue>);
 impl VqCallback {
     /// The index of the queue in the order it was found.
     pub fn index(&self) -> usize {
-        // SAFETY: The queue is valid while its callback runs.
-        unsafe { bindings::vnr_virtqueue_index(self.0.as_ptr()) as usize }
+        // SAFETY: The queue is valid while its callback runs; `index` is fixed when the
+        // virtio core creates it.
+        unsafe { (*self.0.as_ptr()).index as usize }
     }
 
     /// Asks the device not to interrupt for this queue (a hint, not synchronous).

@@ -19,6 +19,14 @@ use kernel::prelude::*;
 /// part and every page fragment of an skb.
 pub const MAX_SG: usize = bindings::VNR_MAX_SKB_FRAGS + 2;
 
+/// Makes `sg` the last entry of its list (`sg_mark_end`, a static inline in C, here
+/// without a call on every packet; `helpers.c` checks the bits against the kernel's).
+#[inline(always)]
+fn mark_end(sg: &mut bindings::scatterlist) {
+    sg.page_link = (sg.page_link | bindings::VNR_SG_END as kernel::ffi::c_ulong)
+        & !(bindings::VNR_SG_CHAIN as kernel::ffi::c_ulong);
+}
+
 /// Which way the device accesses a buffer.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -64,6 +72,7 @@ impl SgList<'_> {
     /// # Safety
     ///
     /// The `n` entries after the used ones must describe memory owned by the buffer.
+    #[inline]
     pub(crate) unsafe fn advance(&mut self, n: usize) -> Result {
         if n > MAX_SG - self.used {
             return Err(super::emsgsize());
@@ -166,6 +175,7 @@ impl<B: Buffer> Virtqueue<B> {
 
     /// Adds a buffer. On failure (ring full, or the buffer could not be described)
     /// the buffer is handed back with the error.
+    #[inline]
     pub fn add(&mut self, mut buf: B, gfp: super::Gfp) -> Result<(), (Error, B)> {
         // Each entry is cleared as `fill` takes it (`push`, `raw_tail`), not the whole
         // table here: a packet uses a few of its `MAX_SG` entries.
@@ -186,8 +196,7 @@ impl<B: Buffer> Virtqueue<B> {
             return self.add_split(buf, n, out, gfp);
         }
         // The virtio core walks the list up to its end mark, not `n` entries.
-        // SAFETY: Entry `n - 1` is within the table.
-        unsafe { bindings::vnr_sg_mark_end(&mut self.sg[n - 1]) };
+        mark_end(&mut self.sg[n - 1]);
         let token = buf.into_raw();
         // SAFETY: `self.sg[..n]` describe memory owned by the buffer whose token is
         // `token` (the `Buffer` contract); the virtio core only walks `n` entries.
@@ -236,8 +245,7 @@ impl<B: Buffer> Virtqueue<B> {
     ) -> Result<(), (Error, B)> {
         let mut lists = [core::ptr::null_mut::<bindings::scatterlist>(); MAX_SG];
         for (i, l) in lists.iter_mut().enumerate().take(n) {
-            // SAFETY: Entry `i < n <= MAX_SG` is within the table.
-            unsafe { bindings::vnr_sg_mark_end(&mut self.sg[i]) };
+            mark_end(&mut self.sg[i]);
             *l = &mut self.sg[i];
         }
         let token = buf.into_raw();

@@ -87,6 +87,7 @@ impl SgList<'_> {
     ///
     /// `ptr..ptr+len` must be owned by the buffer being added, and stay valid and
     /// unmoved until the buffer is reconstructed by [`Buffer::from_raw`].
+    #[inline]
     pub(crate) unsafe fn push(&mut self, ptr: *const u8, len: usize) -> Result {
         if self.used == MAX_SG {
             return Err(super::emsgsize());
@@ -286,6 +287,7 @@ impl<B: Buffer> Virtqueue<B> {
 
     /// Takes the next buffer the device has used, with the length the device reports
     /// it wrote. The length is untrusted.
+    #[inline]
     pub fn get_buf(&mut self) -> Option<(B, u32)> {
         let mut len = 0u32;
         // SAFETY: The queue is valid and calls are serialised by `&mut self`.

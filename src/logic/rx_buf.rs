@@ -83,6 +83,7 @@ impl Ewma {
     const WEIGHT_SHIFT: u32 = 6;
 
     /// Adds a sample.
+    #[inline]
     pub fn add(&mut self, val: usize) {
         // Packet lengths are far below usize::MAX >> 6; saturate rather than trust that.
         let val = val.min(u32::MAX as usize);

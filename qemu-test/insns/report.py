@@ -43,6 +43,10 @@ def module_of(mods, page):
     return best[1] if best else "?"
 
 
+# Functions listed per profile, largest differences first (VNR_INSNS_TOP).
+TOP = int(os.environ.get("VNR_INSNS_TOP", "40"))
+
+
 def main(res):
     rows = collections.defaultdict(list)
     prof = collections.defaultdict(list)
@@ -143,7 +147,7 @@ def main(res):
               f"in-tree {sum(b.values()):,.0f}):\n")
         print("| function | ours | in-tree | difference |")
         print("|---|---|---|---|")
-        for k in keys[:40]:
+        for k in keys[:TOP]:
             x, y = a.get(k, 0), b.get(k, 0)
             print(f"| `{k}` | {x:,.1f} | {y:,.1f} | {x - y:+,.1f} |")
 

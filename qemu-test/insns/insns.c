@@ -11,7 +11,10 @@
  *   insns mark=N user=U kernel=K module=M blocks=B
  * where B counts translated blocks run: each block boundary (a call, a return, a
  * taken branch) costs TCG a dispatch, so two paths of equal length may differ in
- * time by how many pieces they run in.
+ * time by how many pieces they run in; and T (trans=T) counts blocks translated,
+ * by any vCPU: a block is translated again after its code cache entry was
+ * dropped (e.g. a write to a page holding code), which costs far more than
+ * running it.
  * with module-space instructions also per 4 KiB page, to split modules apart:
  *   insns mark=N page=0xADDR count=C
  * and with the plugin argument "tbs=on", kernel and module instructions per
@@ -68,6 +71,7 @@ static uint64_t counts[MAX_VCPUS][NBUCKETS];
 static uint64_t blocks[MAX_VCPUS];
 static uint32_t *mod_pages[MAX_VCPUS];
 static uint64_t marks;
+static uint64_t translated;
 
 /* What a translated block adds when it runs: its size, and where it is. */
 struct tb_info {
@@ -101,7 +105,7 @@ static void tb_exec(unsigned int vcpu, void *udata)
 static void mark(unsigned int vcpu, void *udata)
 {
 	uint64_t sum[NBUCKETS] = { 0 }, nblocks = 0;
-	char line[160];
+	char line[192];
 	uint64_t m = __atomic_add_fetch(&marks, 1, __ATOMIC_SEQ_CST);
 
 	(void)vcpu;
@@ -114,8 +118,9 @@ static void mark(unsigned int vcpu, void *udata)
 	}
 	snprintf(line, sizeof(line),
 		 "insns mark=%" PRIu64 " user=%" PRIu64 " kernel=%" PRIu64
-		 " module=%" PRIu64 " blocks=%" PRIu64 "\n",
-		 m, sum[USER], sum[KERNEL], sum[MODULE], nblocks);
+		 " module=%" PRIu64 " blocks=%" PRIu64 " trans=%" PRIu64 "\n",
+		 m, sum[USER], sum[KERNEL], sum[MODULE], nblocks,
+		 __atomic_load_n(&translated, __ATOMIC_RELAXED));
 	qemu_plugin_outs(line);
 	for (uint64_t p = 0; p < MOD_PAGES; p++) {
 		uint64_t s = 0;
@@ -154,6 +159,7 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	struct tb_info *t = calloc(1, sizeof(*t));
 
 	(void)id;
+	__atomic_add_fetch(&translated, 1, __ATOMIC_RELAXED);
 	if (!t)
 		return;
 	t->n = n;

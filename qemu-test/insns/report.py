@@ -25,7 +25,8 @@ def parse_log(path):
         if m:
             tbs[int(m[1])][int(m[2], 16)] += int(m[3])
             continue
-        m = re.match(r"insns mark=(\d+) user=(\d+) kernel=(\d+) module=(\d+)(?: blocks=(\d+))?", line)
+        m = re.match(r"insns mark=(\d+) user=(\d+) kernel=(\d+) module=(\d+)"
+                     r"(?: blocks=(\d+))?(?: trans=(\d+))?", line)
         if m:
             totals[int(m[1])] = tuple(int(x or 0) for x in m.groups()[1:])
             continue
@@ -85,7 +86,7 @@ def main(res):
                 permod[module_of(mods, page)] += c - pages[a].get(page, 0)
             names.update(permod)
             r = {"user": d[0] / pkts, "kernel": d[1] / pkts, "module": d[2] / pkts,
-                 "blocks": d[3] / pkts}
+                 "blocks": d[3] / pkts, "trans": d[4] * 1000 / pkts}
             d = d[:3]
             r.update({f"mod:{k}": v / pkts for k, v in permod.items()})
             r["total"] = sum(d) / pkts
@@ -101,13 +102,16 @@ def main(res):
     mods = sorted(n for n in names)
     cols = ["total", "user", "kernel"] + [f"mod:{m}" for m in mods]
     print("Guest instructions per DUT packet (median over rounds; whole guest, both NICs):\n")
-    print("| queues | workload | driver | " + " | ".join(c.replace("mod:", "") for c in cols) + " |")
-    print("|---" * (3 + len(cols)) + "|")
+    # Last column: blocks translated per 1,000 DUT packets (code cache misses, each
+    # far dearer than running a block; see insns.c).
+    print("| queues | workload | driver | " + " | ".join(c.replace("mod:", "") for c in cols)
+          + " | translated per 1k pkts |")
+    print("|---" * (4 + len(cols)) + "|")
     for (q, wl, drv), rs in sorted(rows.items()):
         cells = []
-        for c in cols:
+        for c in cols + ["trans"]:
             vals = [r.get(c, 0.0) for r in rs]
-            cells.append(f"{statistics.median(vals):,.0f}")
+            cells.append(f"{statistics.median(vals):,.{1 if c == 'trans' else 0}f}")
         print(f"| {q} | {wl} | {drv} | " + " | ".join(cells) + " |")
     # The DUT's driver alone: our module; for the in-tree driver, its module's count
     # less the peer's share, estimated from our run (where virtio_net is the peer's

@@ -80,6 +80,9 @@ def qemu_cmd(args, mon, liar_sock):
     if args.plugin:
         # A TCG plugin (e.g. qemu-test/insns) and its log.
         cmd += ["-plugin", args.plugin, "-d", "plugin", "-D", args.plugin_log]
+        # Named threads ("CPU 0/TCG", ...), so the plugin can split QEMU's host CPU
+        # time between the vCPUs and the device emulation / I/O threads.
+        cmd += ["-name", "vnr,debug-threads=on"]
     if args.mode == "shell":
         cmd += ["-serial", "mon:stdio"]
     else:

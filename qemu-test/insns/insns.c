@@ -15,6 +15,10 @@
  * by any vCPU: a block is translated again after its code cache entry was
  * dropped (e.g. a write to a page holding code), which costs far more than
  * running it.
+ * and QEMU's own CPU time so far (host, user + system, in microseconds), split
+ * into its vCPU threads ("CPU n/TCG", needs -name debug-threads=on) and the rest
+ * (main loop, I/O threads: device emulation and the tap backends):
+ *   insns mark=N host_vcpu_us=V host_other_us=O
  * with module-space instructions also per 4 KiB page, to split modules apart:
  *   insns mark=N page=0xADDR count=C
  * and with the plugin argument "tbs=on", kernel and module instructions per
@@ -24,12 +28,14 @@
  * Built against the plugin API of QEMU 7.2 (version 1); the few declarations it
  * needs are below, as that QEMU ships no header.
  */
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef uint64_t qemu_plugin_id_t;
 struct qemu_plugin_tb;
@@ -102,8 +108,55 @@ static void tb_exec(unsigned int vcpu, void *udata)
 		((struct tb_info *)udata)->count[vcpu] += t->n;
 }
 
+/*
+ * QEMU's CPU time in microseconds, from /proc/self/task/TID/stat (utime and
+ * stime, fields 14 and 15 after the parenthesised name), summed over its vCPU
+ * threads into *vcpu and over all other threads into *other.
+ */
+static void host_cpu(uint64_t *vcpu, uint64_t *other)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+
+	*vcpu = *other = 0;
+	if (!d || hz <= 0) {
+		if (d)
+			closedir(d);
+		return;
+	}
+	while ((e = readdir(d))) {
+		char path[300], buf[512], *name, *end;
+		unsigned long long ut, st;
+		FILE *f;
+		size_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = 0;
+		name = strchr(buf, '(');
+		end = strrchr(buf, ')');
+		if (!name || !end ||
+		    sscanf(end + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			   &ut, &st) != 2)
+			continue;
+		if (!strncmp(name + 1, "CPU ", 4))
+			*vcpu += (ut + st) * 1000000ull / hz;
+		else
+			*other += (ut + st) * 1000000ull / hz;
+	}
+	closedir(d);
+}
+
 static void mark(unsigned int vcpu, void *udata)
 {
+	uint64_t host_vcpu, host_other;
 	uint64_t sum[NBUCKETS] = { 0 }, nblocks = 0;
 	char line[192];
 	uint64_t m = __atomic_add_fetch(&marks, 1, __ATOMIC_SEQ_CST);
@@ -121,6 +174,11 @@ static void mark(unsigned int vcpu, void *udata)
 		 " module=%" PRIu64 " blocks=%" PRIu64 " trans=%" PRIu64 "\n",
 		 m, sum[USER], sum[KERNEL], sum[MODULE], nblocks,
 		 __atomic_load_n(&translated, __ATOMIC_RELAXED));
+	qemu_plugin_outs(line);
+	host_cpu(&host_vcpu, &host_other);
+	snprintf(line, sizeof(line),
+		 "insns mark=%" PRIu64 " host_vcpu_us=%" PRIu64 " host_other_us=%" PRIu64 "\n",
+		 m, host_vcpu, host_other);
 	qemu_plugin_outs(line);
 	for (uint64_t p = 0; p < MOD_PAGES; p++) {
 		uint64_t s = 0;

@@ -18,7 +18,7 @@ import sys
 
 
 def parse_log(path):
-    totals, pages = {}, collections.defaultdict(dict)
+    totals, pages, host = {}, collections.defaultdict(dict), {}
     tbs = collections.defaultdict(collections.Counter)
     for line in open(path, errors="replace"):
         m = re.match(r"insns mark=(\d+) tb=0x([0-9a-f]+) count=(\d+)", line)
@@ -30,10 +30,14 @@ def parse_log(path):
         if m:
             totals[int(m[1])] = tuple(int(x or 0) for x in m.groups()[1:])
             continue
+        m = re.match(r"insns mark=(\d+) host_vcpu_us=(\d+) host_other_us=(\d+)", line)
+        if m:
+            host[int(m[1])] = (int(m[2]), int(m[3]))
+            continue
         m = re.match(r"insns mark=(\d+) page=0x([0-9a-f]+) count=(\d+)", line)
         if m:
             pages[int(m[1])][int(m[2], 16)] = int(m[3])
-    return totals, pages, tbs
+    return totals, pages, tbs, host
 
 
 def module_of(mods, page):
@@ -57,7 +61,7 @@ def main(res):
         log = os.path.join(res, f"insns-q{q}.log")
         if not os.path.exists(log):
             continue
-        totals, pages, tbs = parse_log(log)
+        totals, pages, tbs, host = parse_log(log)
         mods, syms = [], []
         for line in open(out, errors="replace"):
             m = re.match(r"@@MOD name=(\S+) addr=0x([0-9a-f]+)", line)
@@ -87,6 +91,9 @@ def main(res):
             names.update(permod)
             r = {"user": d[0] / pkts, "kernel": d[1] / pkts, "module": d[2] / pkts,
                  "blocks": d[3] / pkts, "trans": d[4] * 1000 / pkts}
+            if a in host and b in host:
+                r["qemu_vcpu"] = (host[b][0] - host[a][0]) / pkts
+                r["qemu_other"] = (host[b][1] - host[a][1]) / pkts
             d = d[:3]
             r.update({f"mod:{k}": v / pkts for k, v in permod.items()})
             r["total"] = sum(d) / pkts
@@ -104,14 +111,17 @@ def main(res):
     print("Guest instructions per DUT packet (median over rounds; whole guest, both NICs):\n")
     # Last column: blocks translated per 1,000 DUT packets (code cache misses, each
     # far dearer than running a block; see insns.c).
+    # Then QEMU's host CPU time per packet, us: its vCPU threads, and the rest
+    # (device emulation, tap I/O), which no guest-side count sees. With the plugin
+    # the vCPUs run slower than without; the rest does not.
     print("| queues | workload | driver | " + " | ".join(c.replace("mod:", "") for c in cols)
-          + " | translated per 1k pkts |")
-    print("|---" * (4 + len(cols)) + "|")
+          + " | translated per 1k pkts | QEMU vCPU us/pkt | QEMU other us/pkt |")
+    print("|---" * (6 + len(cols)) + "|")
     for (q, wl, drv), rs in sorted(rows.items()):
         cells = []
-        for c in cols + ["trans"]:
+        for c in cols + ["trans", "qemu_vcpu", "qemu_other"]:
             vals = [r.get(c, 0.0) for r in rs]
-            cells.append(f"{statistics.median(vals):,.{1 if c == 'trans' else 0}f}")
+            cells.append(f"{statistics.median(vals):,.{0 if c in cols else 1}f}")
         print(f"| {q} | {wl} | {drv} | " + " | ".join(cells) + " |")
     # The DUT's driver alone: our module; for the in-tree driver, its module's count
     # less the peer's share, estimated from our run (where virtio_net is the peer's

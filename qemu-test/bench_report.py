@@ -8,6 +8,7 @@ and min-max over rounds per driver, and the ratio ours/in-tree oriented so that
 above 1.00 means ours is better (for latency and CPU cost, in-tree/ours).
 """
 import argparse
+import collections
 import datetime
 import glob
 import os
@@ -107,6 +108,26 @@ def self_gap(rounds, vals):
     return max(a / b, b / a)
 
 
+def rounds_ahead(sel, wl, name, secs):
+    """Paired rounds: in how many measured rounds ours did better than the in-tree
+    driver in the same round (the two run back to back, so slow drifts of the
+    host's load cancel), out of how many. All n one way is a sign test at p = 2^-n."""
+    by_round = collections.defaultdict(dict)
+    for drv, rs in sel.items():
+        for r in rs:
+            by_round[int(r["round"])][drv] = metrics(wl, r, secs)[name]
+    ahead = n = 0
+    for pair in by_round.values():
+        if OURS not in pair or INTREE not in pair:
+            continue
+        (o, hib), (i, _) = pair[OURS], pair[INTREE]
+        if o != o or i != i:
+            continue
+        n += 1
+        ahead += (o >= i) if hib else (o <= i)
+    return ahead, n
+
+
 def fmt(x):
     if x != x:
         return "n/a"
@@ -203,7 +224,9 @@ def main():
       "second in the other), the larger of the two drivers', as a percentage. **Verdict**: `>=1` ratio "
       "at least 1.00; `noise` below 1.00 by no more than the A/A gap (ours differs from the "
       "in-tree driver less than either differs from itself); `within spread` the two drivers' "
-      "min-max ranges overlap; `slower` they do not. "
+      "min-max ranges overlap; `slower` they do not. **Rounds ours ahead**: the two drivers run "
+      "back to back in each round, so each round is a pair; in how many pairs ours did better "
+      "(ahead in all 5 of 5, or behind in all, happens by chance with p = 1/32). "
       "Under TCG absolute numbers are slow and noisy; the ratio from one run is what counts. "
       "CPU cost is the busy time of the whole guest (DUT and peer side) per GB or per million "
       "packets.")
@@ -217,8 +240,9 @@ def main():
         w("")
         w(f"## {q} queue pair{'s' if q > 1 else ''}" + (" (mq=on)" if q > 1 else ""))
         w("")
-        w("| workload | metric | ours median [min-max] | in-tree median [min-max] | ratio | A/A | verdict |")
-        w("|---|---|---|---|---|---|---|")
+        w("| workload | metric | ours median [min-max] | in-tree median [min-max] | ratio | A/A "
+          "| rounds ours ahead | verdict |")
+        w("|---|---|---|---|---|---|---|---|")
         crow = []
         for wl, title in WORKLOADS.items():
             per_drv = {}
@@ -245,12 +269,13 @@ def main():
                     verdict = "within spread"
                 else:
                     verdict = "slower"
-                summary.append((q, wl, name, ratio, verdict))
+                ahead, n = rounds_ahead(per_drv, wl, name, args.secs)
+                summary.append((q, wl, name, ratio, verdict, ahead, n))
                 crow.append((f"{wl} {name}", ratio))
                 label = f"{wl}" if i == 0 else ""
                 w(f"| {label} | {name} | {fmt(mo)} [{fmt(so[0])}-{fmt(so[1])}] | "
                   f"{fmt(mi)} [{fmt(si[0])}-{fmt(si[1])}] | {ratio:.2f} | "
-                  f"{'n/a' if gap != gap else f'{(gap - 1) * 100:.0f}%'} | {verdict} |")
+                  f"{'n/a' if gap != gap else f'{(gap - 1) * 100:.0f}%'} | {ahead}/{n} | {verdict} |")
         w("")
         w("Counters per workload (medians over the measured rounds), ours with the in-tree "
           "driver's in brackets where it has them; packets are the DUT's sent + received:")
@@ -318,11 +343,21 @@ def main():
       f"{sum(1 for s in summary if s[4] == 'noise')} below 1.00 by less than a driver's A/A gap, "
       f"{sum(1 for s in summary if s[4] == 'within spread')} beyond that but within the measured spread, "
       f"{len(slower)} slower.")
-    for q, wl, name, ratio, verdict in summary:
+    for q, wl, name, ratio, verdict, _, _ in summary:
         if verdict == "within spread":
             w(f"- within spread: {q} queue pair(s), {wl} {name}: ratio {ratio:.2f}")
-    for q, wl, name, ratio, _ in slower:
+    for q, wl, name, ratio, *_ in slower:
         w(f"- slower: {q} queue pair(s), {wl} {name}: ratio {ratio:.2f}")
+    w("")
+    # The paired view: rounds in which ours was behind the in-tree driver of the same
+    # round. Behind in every one of n rounds is a sign test at p = 2^-n.
+    behind = [s for s in summary if s[6] and s[5] == 0]
+    ahead = [s for s in summary if s[6] and s[5] == s[6]]
+    w(f"Paired rounds (both drivers back to back in each round): ours ahead in every "
+      f"round on {len(ahead)} metrics, behind in every round on {len(behind)}"
+      + (":" if behind else "."))
+    for q, wl, name, ratio, _, _, n in behind:
+        w(f"- behind in all {n} rounds: {q} queue pair(s), {wl} {name}: ratio {ratio:.2f}")
     w("")
 
     # Under TCG on a shared host one run's ratio may be noise; the same metric in

@@ -466,12 +466,11 @@ impl<T: Operations> NetDev<T> {
         if !self.valid_txq(q) {
             return false;
         }
-        // SAFETY: The device is valid, `_tx` is its array of `num_tx_queues` transmit
-        // queues, fixed at allocation, and `q` is below that.
-        let txq = unsafe { (*self.as_raw())._tx.add(q.into()) };
+        let txq = tx_queue(self.as_raw(), q);
         // A volatile read is `test_bit`'s: the bit is set and cleared atomically by other
         // CPUs, and a stale value is as good as it is to C callers.
-        // SAFETY: `txq` is a valid queue (above); `state` is an aligned word.
+        // SAFETY: `txq` is a valid queue (`q` was checked above); `state` is an aligned
+        // word.
         let state = unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*txq).state)) };
         state & (1 << bindings::VNR_QUEUE_STATE_DRV_XOFF) != 0
     }
@@ -848,8 +847,7 @@ impl<T: Operations> Adapter<T> {
             // The stack holds the lock of the queue the packet is mapped to
             // (`HARD_TX_LOCK`): the device is never `lltx` (lockless). Only the address is
             // computed (`netdev_get_tx_queue`), to compare with a `TxqLocked`'s queue.
-            // SAFETY: `dev` is valid; `_tx` is its array of transmit queues.
-            let txq = unsafe { (*dev)._tx }.wrapping_add(skb.queue_mapping().into());
+            let txq = tx_queue(dev, skb.queue_mapping());
             // SAFETY: See above: the lock of `txq` is held for the whole call.
             let mut held = unsafe { XmitLock::new(txq) };
             // SAFETY: As in `open`.
@@ -888,4 +886,13 @@ unsafe extern "C" fn work_callback<T: Operations>(work: *mut bindings::work_stru
     // SAFETY: As above; the device and its data are initialised.
     let dev = unsafe { NetDev::<T>::from_raw((*p).dev) };
     T::deferred(dev);
+}
+
+/// The address of transmit queue `q` of `dev` (`netdev_get_tx_queue`, without a call:
+/// both users are on the per-packet path). Only computed, not dereferenced: callers
+/// check `q` against `num_tx_queues` before reading through it, or only compare it.
+fn tx_queue(dev: *mut bindings::net_device, q: u16) -> *mut bindings::netdev_queue {
+    // SAFETY: `dev` is a valid device (both callers hold one); reading its `_tx`
+    // pointer, fixed at allocation, is all this does.
+    unsafe { (*dev)._tx }.wrapping_add(q.into())
 }

@@ -23,6 +23,15 @@
 #   VNR_BENCH_INSNS=1        diagnosis instead: only count instructions of the selected
 #                            workloads (the plugin slows the guest: no BENCHMARKS.md);
 #                            =tbs also profiles kernel and modules by function
+#   VNR_BENCH_PEER=copy      the peer NIC's driver: "copy" (default), the in-tree
+#                            driver's source built as a module of its own
+#                            (virtio_net_peer), so that neither DUT driver shares its
+#                            code with the peer's; "intree": the in-tree module itself,
+#                            which the in-tree DUT then shares (BENCHMARKS-control-intree-peer.md)
+#   VNR_BENCH_CONTROL=1      control run: in our driver's place, the bench kernel's own
+#                            drivers/net/virtio_net.c built as a module under our name
+#                            (an A/A of the in-tree driver through the same harness:
+#                            what it measures there is the setup, not our code)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -40,6 +49,42 @@ echo "bench: kernel $kdir"
 
 # Our module for the benchmark kernel, built from a copy of the sources.
 ko=$(scripts/module-for.sh bench)
+# intree_copy NAME: the bench kernel's own drivers/net/virtio_net.c built as a
+# second module named NAME (its driver takes the module's name); prints the .ko.
+intree_copy() {
+	local dir="$root/qemu-test/out/copy-$1"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp "$kdir/source/drivers/net/virtio_net.c" "$dir/$1.c"
+	# Its CPU-dead hotplug state is a fixed slot the in-tree module holds: a
+	# dynamic one for the copy (same callbacks).
+	sed -i -e 's/^static enum cpuhp_state virtionet_online;/&\nstatic enum cpuhp_state virtionet_dead;/' \
+		-e 's/cpuhp_setup_state_multi(CPUHP_VIRT_NET_DEAD,/cpuhp_setup_state_multi(CPUHP_BP_PREPARE_DYN,/' \
+		-e 's/CPUHP_VIRT_NET_DEAD/virtionet_dead/g' "$dir/$1.c"
+	perl -0pi -e 's/(NULL, virtnet_cpu_dead\);\n)\tif \(ret\)\n\t\tgoto err_dead;/$1\tif (ret < 0)\n\t\tgoto err_dead;\n\tvirtionet_dead = ret;/' \
+		"$dir/$1.c"
+	grep -q 'virtionet_dead = ret;' "$dir/$1.c" ||
+		{ echo "bench: $1: the hotplug patch did not apply" >&2; return 1; }
+	echo "obj-m := $1.o" > "$dir/Kbuild"
+	make -s -C "$kdir" M="$dir" LLVM=1 modules > "$dir.log" 2>&1 ||
+		{ tail -30 "$dir.log" >&2; echo "bench: $1 failed to build" >&2; return 1; }
+	echo "$dir/$1.ko"
+}
+if [ "${VNR_BENCH_CONTROL:-0}" = 1 ]; then
+	ko=$(intree_copy virtio_net_rust)
+	echo "bench: CONTROL run: the in-tree driver's source in our driver's place ($ko)"
+fi
+peer=virtio_net
+case "${VNR_BENCH_PEER:-copy}" in
+copy)
+	peer=virtio_net_peer
+	export VNR_INITRAMFS_MODULES
+	VNR_INITRAMFS_MODULES=$(intree_copy $peer)
+	;;
+intree) ;;
+*) echo "bench: VNR_BENCH_PEER must be copy or intree"; exit 1 ;;
+esac
+echo "bench: peer NIC driver $peer"
 
 rm -rf "$res"
 mkdir -p "$res"
@@ -73,7 +118,7 @@ run_guest() {
 	[ "$rc" = 0 ] || { echo "bench: guest failed (rc=$rc), see $dir/console-q$q.log"; tail -20 "$dir/out-q$q.txt"; exit 1; }
 }
 
-extra=()
+extra=(--guest-arg "peer=$peer")
 [ -n "${VNR_BENCH_WORKLOADS:-}" ] && extra+=(--guest-arg "workloads=$VNR_BENCH_WORKLOADS")
 [ -n "${VNR_BENCH_PERF:-}" ] && extra+=(--guest-arg "perf=$VNR_BENCH_PERF")
 [ -n "${VNR_BENCH_PERF_SYM:-}" ] && extra+=(--guest-arg "perfsym=$VNR_BENCH_PERF_SYM")
@@ -102,7 +147,7 @@ done
 # TCG host; one pair, one measured round per driver, in a boot of its own.
 if [ -n "$insns_wl" ]; then
 	echo "bench: instructions per packet ($insns_wl), 1 queue pair, 1 round + warm-up"
-	run_guest "$res/insns" 1 --guest-arg "rounds=1" --guest-arg "secs=$secs" \
+	run_guest "$res/insns" 1 --guest-arg "rounds=1" --guest-arg "secs=$secs" --guest-arg "peer=$peer" \
 		--guest-arg "workloads=$insns_wl" --guest-arg "insns=1" \
 		--plugin "$res/insns.so" --plugin-log "$res/insns/insns-q1.log"
 fi
@@ -110,19 +155,26 @@ rm -f "$initrd"
 
 python3 -c 'import matplotlib' 2>/dev/null || pip install --quiet matplotlib >/dev/null 2>&1 ||
 	echo "bench: matplotlib unavailable, no charts"
+ctlflag=()
+[ "${VNR_BENCH_CONTROL:-0}" = 1 ] && ctlflag=(--control)
 python3 qemu-test/bench_report.py --results "$res" --rounds "$rounds" --secs "$secs" \
-	--kernel "$kdir" --out "$res/report.md"
+	--kernel "$kdir" --peer "$peer" --out "$res/report.md" "${ctlflag[@]}"
 if [ -n "$insns_wl" ]; then
 	python3 qemu-test/insns/report.py "$res/insns" > "$res/insns.md"
 	{ echo; echo "## Guest instructions per packet (TCG plugin, qemu-test/insns)"; echo
 	  echo "Counted by a QEMU plugin over each measurement window, one queue pair, one"
 	  echo "measured round per driver: a cost that does not depend on how loaded the host"
-	  echo "is. The DUT driver's share for the in-tree driver is estimated (its module also"
-	  echo "serves the peer NIC). Blocks: translated blocks run (a call, a return or a"
+	  echo "is. Blocks: translated blocks run (a call, a return or a"
 	  echo "taken branch ends one, and TCG pays a dispatch for each). Ratio: in-tree /"
 	  echo "ours, above 1 when ours runs fewer."
 	  echo; awk '/^The DUT/ { f = 1; next } f && /^\|/ { print; t = 1; next } t { exit }' "$res/insns.md"
 	} >> "$res/report.md"
 fi
-cp "$res/report.md" BENCHMARKS.md
-echo "bench: took $(( $(date +%s) - t0 )) s; report in BENCHMARKS.md and $res/"
+# A control run is not a run of our driver: its own file.
+report=BENCHMARKS.md
+if [ "${VNR_BENCH_CONTROL:-0}" = 1 ]; then
+	report=BENCHMARKS-control.md
+	[ "$peer" = virtio_net ] && report=BENCHMARKS-control-intree-peer.md
+fi
+cp "$res/report.md" "$report"
+echo "bench: took $(( $(date +%s) - t0 )) s; report in $report and $res/"

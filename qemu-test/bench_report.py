@@ -159,9 +159,17 @@ def earlier_ratios(n):
     """Ratios per (queue pairs, workload, metric) in the last `n` committed
     BENCHMARKS.md, newest first: whether a ratio below 1.00 recurs run after run
     (a property of a driver) or flips sign (the host's noise)."""
-    runs = []
-    for rev in sh("git", "log", f"-n{n}", "--format=%h", "--", "BENCHMARKS.md").split():
+    runs, seen = [], set()
+    for rev in sh("git", "log", "--format=%h", "--", "BENCHMARKS.md").split():
+        if len(runs) == n:
+            break
         text = sh("git", "show", f"{rev}:BENCHMARKS.md")
+        # A commit that only reformatted the same run is not another run.
+        run = re.search(r"^Run of [^,]*, commit \S+", text, re.M)
+        if run and run[0] in seen:
+            continue
+        if run:
+            seen.add(run[0])
         ratios, q, wl = {}, None, None
         for line in text.splitlines():
             m = re.match(r"## (\d+) queue pair", line)
@@ -190,6 +198,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--secs", type=float, default=3)
     ap.add_argument("--kernel", default="")
+    ap.add_argument("--peer", default="virtio_net", help="the peer NIC's driver")
+    ap.add_argument("--control", action="store_true",
+                    help="the DUT's 'ours' was the in-tree driver's own source under our name")
     args = ap.parse_args()
     rows = load(args.results)
     qs = sorted({int(r["q"]) for r in rows})
@@ -206,7 +217,17 @@ def main():
         commit += " (with uncommitted changes to the driver or harness)"
     out = []
     w = out.append
-    w("# Benchmarks: virtio_net_rust against the in-tree virtio_net")
+    if args.control:
+        w("# Control run: the in-tree virtio_net against a copy of itself")
+        w("")
+        w("**Not our driver.** `VNR_BENCH_CONTROL=1 make bench`: in our driver's place, the "
+          "benchmark kernel's own `drivers/net/virtio_net.c`, built as a second module under "
+          "our module's name (only its fixed CPU-hotplug slot made dynamic), measured by the same "
+          "harness against the in-tree module. Every column that says ours is that copy. Both run "
+          "identical code, so a ratio away from 1.00 here is the setup's, not a driver's: e.g. the "
+          "peer NIC shares the in-tree module's code with an in-tree DUT, and not with the copy.")
+    else:
+        w("# Benchmarks: virtio_net_rust against the in-tree virtio_net")
     w("")
     w(f"Run of {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit}, "
       f"by `make bench` ({args.rounds} measured rounds per driver after one warm-up round, "
@@ -216,7 +237,12 @@ def main():
       "QEMU under TCG (no KVM here), guest with 2 vCPUs and 2 GiB, the benchmark kernel "
       "(`scripts/kernel.sh bench`: 6.12 without lockdep and the other debug checks). "
       "Both NICs on tap devices bridged in a private network namespace; the peer NIC always runs "
-      "the in-tree driver, so only the device under test (DUT) changes driver.")
+      + ("the in-tree module" if args.peer == "virtio_net" else
+         f"`{args.peer}`, the in-tree driver's source built as a module of its own (so that "
+         "neither DUT driver shares code with the peer's: with the in-tree module on the peer, "
+         "a copy of the in-tree driver on the DUT measures behind the in-tree module itself, "
+         "BENCHMARKS-control-intree-peer.md)")
+      + ", so only the device under test (DUT) changes driver.")
     w("")
     w("**Ratio** is ours/in-tree for throughput and in-tree/ours for latency and CPU cost: "
       "above 1.00 means ours is better. **A/A** is how far each driver differs from itself: "
@@ -362,7 +388,8 @@ def main():
 
     # Under TCG on a shared host one run's ratio may be noise; the same metric in
     # the committed runs before this one tells noise (it flips) from a gap (it recurs).
-    runs = earlier_ratios(3)
+    # A control run is set beside our driver's runs: the gaps both show are the setup's.
+    runs = earlier_ratios(4 if args.control else 3)
     if runs:
         below = [s for s in summary if s[3] == s[3] and s[3] < 1.0]
         def seen(s):
@@ -370,12 +397,21 @@ def main():
         recur = [s for s in below if all(v is not None and v < 1.0 for v in seen(s))]
         above = [s for s in summary if s[3] == s[3] and s[3] >= 1.0
                  and all(v is not None and v >= 1.0 for v in seen(s))]
-        w(f"### The ratios below 1.00 in the {len(runs)} committed runs before this one")
-        w("")
-        w(f"Commits of those runs' BENCHMARKS.md, newest first: {', '.join(r for r, _ in runs)} "
-          "(each measured the driver of its time). Of this run's "
-          f"{len(below)} ratios below 1.00, {len(recur)} were below 1.00 in every one of those "
-          f"runs too; {len(above)} metrics were at or above 1.00 in all of them and in this one.")
+        if args.control:
+            w(f"### The control's ratios below 1.00 beside our driver's last {len(runs)} committed runs")
+            w("")
+            w(f"Commits of our runs' BENCHMARKS.md, newest first: {', '.join(r for r, _ in runs)}. "
+              f"Of the control's {len(below)} ratios below 1.00 (a copy of the in-tree driver "
+              f"against itself), {len(recur)} were below 1.00 in every one of our runs too: "
+              "where the setup puts any second driver behind; "
+              f"{len(above)} metrics were at or above 1.00 in all of them and in the control.")
+        else:
+            w(f"### The ratios below 1.00 in the {len(runs)} committed runs before this one")
+            w("")
+            w(f"Commits of those runs' BENCHMARKS.md, newest first: {', '.join(r for r, _ in runs)} "
+              "(each measured the driver of its time). Of this run's "
+              f"{len(below)} ratios below 1.00, {len(recur)} were below 1.00 in every one of those "
+              f"runs too; {len(above)} metrics were at or above 1.00 in all of them and in this one.")
         w("")
         w("| queue pairs | workload | metric | this run | earlier runs, newest first |")
         w("|---|---|---|---|---|")

@@ -55,6 +55,11 @@ for m in net/core/failover.ko drivers/net/net_failover.ko drivers/net/virtio_net
 	cp "$f" "$root/modules/"
 done
 cp "$ko" "$root/modules/virtio_net_rust.ko"
+# More modules for the guest's /modules (VNR_INITRAMFS_MODULES, space-separated .ko
+# paths), e.g. `make bench`'s copy of the in-tree driver for the peer NIC.
+for m in ${VNR_INITRAMFS_MODULES:-}; do
+	cp "$m" "$root/modules/"
+done
 
 # The kernel selftest txtimestamp (software TX timestamps), built from the same
 # kernel's sources (VNR_KSRC, or the ones the build tree links to), static so it

@@ -29,6 +29,7 @@ for arg in $(cat /proc/cmdline); do
 	vnr.insns=1) INSNS=1 ;;
 	vnr.insns=tbs) INSNS=1 SYMS=1 ;;
 	vnr.workloads=*) WORKLOADS=$(echo "${arg#vnr.workloads=}" | tr , ' ') ;;
+	vnr.peer=*) PEER_DRV=${arg#vnr.peer=} ;;
 	esac
 done
 DRIVERS="virtio_net_rust virtio_net"
@@ -342,8 +343,10 @@ use() {
 rx_posted_bytes() {
 	local q sum=0 ring
 	if [ "$CUR" = virtio_net_rust ]; then
-		ethsums | awk '$1 == "rx_buf_bytes" { print $2 }'
-		return
+		# (Not in a control run, where the in-tree driver's copy has our name.)
+		sum=$(ethsums | awk '$1 == "rx_buf_bytes" { print $2 }')
+		[ -n "$sum" ] && { echo $sum; return; }
+		sum=0
 	fi
 	ring=$(ethtool -g "$DUT" | sed -n '/Current/,$s/^RX:[[:space:]]*//p')
 	for q in /sys/class/net/$DUT/queues/rx-*/virtio_net/mergeable_rx_buffer_size; do
@@ -356,6 +359,10 @@ rx_posted_bytes() {
 # ---- main ----
 
 load_modules || exit 1
+# The peer's driver, when not the in-tree module (vnr.peer: a copy of it).
+if ! grep -q "^$PEER_DRV " /proc/modules; then
+	insmod /modules/$PEER_DRV.ko || { say "no $PEER_DRV"; exit 1; }
+fi
 insmod /modules/pktgen.ko || { say "no pktgen"; exit 1; }
 DUT_VDEV=$(vdev_of $DUT_PCI)
 PEER_VDEV=$(vdev_of $PEER_PCI)
@@ -363,6 +370,7 @@ bind "$PEER_VDEV" "$PEER_DRV" || exit 1
 setup_peer || exit 1
 start_peer_iperf || exit 1
 say "rounds 0..$ROUNDS (0 is warm-up), $SECS s per workload, workloads: $WORKLOADS"
+say "peer NIC $PEER_VDEV on $(basename "$(readlink /sys/bus/virtio/devices/$PEER_VDEV/driver)")"
 say "CPUs $(nproc), memory $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) kB, kernel $(uname -r)"
 for m in virtio_net_rust virtio_net; do
 	echo "@@B drv=$m round=0 wl=module size=$(awk -v m=$m '$1 == m { print $2 }' /proc/modules)"

@@ -5,8 +5,10 @@ measurements (out-qN.txt, insns_from/insns_to) and prints a markdown table.
 
 Instructions are counted for the whole guest (both NICs' sides, every CPU) over
 each measurement, divided by the DUT's packets (sent + received); module-space
-ones are attributed to modules by their text addresses. With the in-tree driver
-on the DUT, its module serves both NICs; with ours, virtio_net is the peer's only.
+ones are attributed to modules by their text addresses. With the peer NIC on the
+in-tree module itself (VNR_BENCH_PEER=intree), an in-tree DUT shares that module
+with the peer, whose share is estimated from our run; with the peer on its own
+copy (virtio_net_peer, the default), each module's count is one NIC's.
 """
 import bisect
 import collections
@@ -138,8 +140,12 @@ def main(res):
         if not a or not b:
             continue
         da = a.get("mod:virtio_net_rust", 0.0)
-        per_peer_pkt = a.get("mod:virtio_net", 0.0) / a["peer"] if a["peer"] else 0.0
-        db = b.get("mod:virtio_net", 0.0) - per_peer_pkt * b["peer"]
+        if "mod:virtio_net_peer" in cols:
+            # The peer ran a copy of the in-tree driver: virtio_net is the DUT's alone.
+            db = b.get("mod:virtio_net", 0.0)
+        else:
+            per_peer_pkt = a.get("mod:virtio_net", 0.0) / a["peer"] if a["peer"] else 0.0
+            db = b.get("mod:virtio_net", 0.0) - per_peer_pkt * b["peer"]
         ratio = lambda x, y: f"{y / x:.2f}" if x > 0 and y > 0 else "-"
         print(f"| {q} | {wl} | {da:,.0f} | {db:,.0f} | {ratio(da, db)} | "
               f"{a['total']:,.0f} | {b['total']:,.0f} | {ratio(a['total'], b['total'])} | "

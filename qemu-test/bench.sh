@@ -28,6 +28,8 @@
 #                            (virtio_net_peer), so that neither DUT driver shares its
 #                            code with the peer's; "intree": the in-tree module itself,
 #                            which the in-tree DUT then shares (BENCHMARKS-control-intree-peer.md)
+#   VNR_BENCH_OURS_FIRST=1   load our module before the in-tree one (where each
+#                            module's code lands; a placement check)
 #   VNR_BENCH_CONTROL=1      control run: in our driver's place, the bench kernel's own
 #                            drivers/net/virtio_net.c built as a module under our name
 #                            (an A/A of the in-tree driver through the same harness:
@@ -120,6 +122,7 @@ run_guest() {
 
 extra=(--guest-arg "peer=$peer")
 [ -n "${VNR_BENCH_WORKLOADS:-}" ] && extra+=(--guest-arg "workloads=$VNR_BENCH_WORKLOADS")
+[ "${VNR_BENCH_OURS_FIRST:-0}" = 1 ] && extra+=(--guest-arg "ours_first=1")
 [ -n "${VNR_BENCH_PERF:-}" ] && extra+=(--guest-arg "perf=$VNR_BENCH_PERF")
 [ -n "${VNR_BENCH_PERF_SYM:-}" ] && extra+=(--guest-arg "perfsym=$VNR_BENCH_PERF_SYM")
 [ -n "${VNR_BENCH_TRACE:-}" ] && extra+=(--guest-arg "trace=$VNR_BENCH_TRACE")

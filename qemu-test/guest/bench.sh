@@ -30,6 +30,7 @@ for arg in $(cat /proc/cmdline); do
 	vnr.insns=tbs) INSNS=1 SYMS=1 ;;
 	vnr.workloads=*) WORKLOADS=$(echo "${arg#vnr.workloads=}" | tr , ' ') ;;
 	vnr.peer=*) PEER_DRV=${arg#vnr.peer=} ;;
+	vnr.ours_first=1) OURS_FIRST=1 ;;
 	esac
 done
 DRIVERS="virtio_net_rust virtio_net"
@@ -214,7 +215,7 @@ w_rr() {
 # softirq -> the packet in the stack), -> the DUT-side sockperf scheduled in (wakeup), ->
 # its transmit reaching the driver (user space + stack), -> the driver done with
 # it (start_xmit incl. doorbell), -> the next receive interrupt (QEMU, host, the
-# peer). Prints "# trace DRIVER WORKLOAD segment n= p50= p90= mean=" in us.
+# peer). Prints "# trace DRIVER WORKLOAD segment n= p50= p90= p99= mean=" in us.
 trace_workload() {
 	local ev="-e irq:irq_handler_entry -e irq:softirq_entry -e net:netif_receive_skb -e net:net_dev_start_xmit -e net:net_dev_xmit -e sched:sched_switch"
 	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
@@ -264,7 +265,7 @@ trace_workload() {
 			t_prev_irq = t_irq; next
 		}' | sort -k1,1 -k2,2n | awk -v tag="# trace $CUR $1:" '
 		function flush() {
-			if (n) printf "%s %s n=%d p50=%.1f p90=%.1f mean=%.1f\n", tag, k, n, v[int((n - 1) * 0.5) + 1], v[int((n - 1) * 0.9) + 1], sum / n
+			if (n) printf "%s %s n=%d p50=%.1f p90=%.1f p99=%.1f mean=%.1f\n", tag, k, n, v[int((n - 1) * 0.5) + 1], v[int((n - 1) * 0.9) + 1], v[int((n - 1) * 0.99) + 1], sum / n
 		}
 		$1 != k { flush(); k = $1; n = 0; sum = 0 }
 		{ v[++n] = $2; sum += $2 }
@@ -358,6 +359,14 @@ rx_posted_bytes() {
 
 # ---- main ----
 
+# Module load order decides where each module's code and data land; with
+# vnr.ours_first=1 ours loads before the in-tree module (a placement check).
+if [ "${OURS_FIRST:-0}" = 1 ]; then
+	echo 0 > /sys/bus/virtio/drivers_autoprobe
+	for m in failover net_failover virtio_net_rust; do
+		insmod /modules/$m.ko || { say "cannot load $m"; exit 1; }
+	done
+fi
 load_modules || exit 1
 # The peer's driver, when not the in-tree module (vnr.peer: a copy of it).
 if ! grep -q "^$PEER_DRV " /proc/modules; then
@@ -371,6 +380,7 @@ setup_peer || exit 1
 start_peer_iperf || exit 1
 say "rounds 0..$ROUNDS (0 is warm-up), $SECS s per workload, workloads: $WORKLOADS"
 say "peer NIC $PEER_VDEV on $(basename "$(readlink /sys/bus/virtio/devices/$PEER_VDEV/driver)")"
+say "modules in load order: $(awk '{ m[NR] = $1 } END { for (i = NR; i > 0; i--) printf "%s ", m[i] }' /proc/modules)"
 say "CPUs $(nproc), memory $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) kB, kernel $(uname -r)"
 for m in virtio_net_rust virtio_net; do
 	echo "@@B drv=$m round=0 wl=module size=$(awk -v m=$m '$1 == m { print $2 }' /proc/modules)"

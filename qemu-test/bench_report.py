@@ -155,37 +155,43 @@ def sh(*cmd):
         return ""
 
 
-def earlier_ratios(n):
+def parse_ratios(text):
+    """The ratio column of a report's tables: {(queue pairs, workload, metric): ratio}."""
+    ratios, q, wl = {}, None, None
+    for line in text.splitlines():
+        m = re.match(r"## (\d+) queue pair", line)
+        if m:
+            q = int(m[1])
+            continue
+        if line.startswith("## "):
+            q = None
+        c = [x.strip() for x in line.strip().strip("|").split("|")]
+        if q is None or not line.startswith("|") or len(c) < 7 or c[1] == "metric":
+            continue
+        wl = c[0] or wl
+        try:
+            ratios[(q, wl, c[1])] = float(c[4])
+        except ValueError:
+            pass
+    return ratios
+
+
+def earlier_ratios(n, this_run=""):
     """Ratios per (queue pairs, workload, metric) in the last `n` committed
     BENCHMARKS.md, newest first: whether a ratio below 1.00 recurs run after run
     (a property of a driver) or flips sign (the host's noise)."""
-    runs, seen = [], set()
+    runs, seen = [], {this_run}
     for rev in sh("git", "log", "--format=%h", "--", "BENCHMARKS.md").split():
         if len(runs) == n:
             break
         text = sh("git", "show", f"{rev}:BENCHMARKS.md")
         # A commit that only reformatted the same run is not another run.
-        run = re.search(r"^Run of [^,]*, commit \S+", text, re.M)
+        run = re.search(r"^Run of [^,]*, commit [0-9a-f]+", text, re.M)
         if run and run[0] in seen:
             continue
         if run:
             seen.add(run[0])
-        ratios, q, wl = {}, None, None
-        for line in text.splitlines():
-            m = re.match(r"## (\d+) queue pair", line)
-            if m:
-                q = int(m[1])
-                continue
-            if line.startswith("## "):
-                q = None
-            c = [x.strip() for x in line.strip().strip("|").split("|")]
-            if q is None or not line.startswith("|") or len(c) < 7 or c[1] == "metric":
-                continue
-            wl = c[0] or wl
-            try:
-                ratios[(q, wl, c[1])] = float(c[4])
-            except ValueError:
-                pass
+        ratios = parse_ratios(text)
         if ratios:
             runs.append((rev, ratios))
     return runs
@@ -198,6 +204,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--secs", type=float, default=3)
     ap.add_argument("--kernel", default="")
+    ap.add_argument("--commit", default="", help="the commit measured (default: HEAD)")
     ap.add_argument("--peer", default="virtio_net", help="the peer NIC's driver")
     ap.add_argument("--control", action="store_true",
                     help="the DUT's 'ours' was the in-tree driver's own source under our name")
@@ -211,8 +218,10 @@ def main():
             cpu = line.split(":", 1)[1].strip()
             break
     commit = sh("git", "rev-parse", "--short", "HEAD")
+    if args.commit:
+        commit = args.commit
     # Only changes to what is measured count (the driver, its build, the harness).
-    if sh("git", "status", "--porcelain", "--untracked-files=no", "--", "src", "Kbuild",
+    elif sh("git", "status", "--porcelain", "--untracked-files=no", "--", "src", "Kbuild",
           "kernel", "qemu-test"):
         commit += " (with uncommitted changes to the driver or harness)"
     out = []
@@ -229,7 +238,10 @@ def main():
     else:
         w("# Benchmarks: virtio_net_rust against the in-tree virtio_net")
     w("")
-    w(f"Run of {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit}, "
+    # When the measurements ended (the report may be written again later).
+    ended = max(os.path.getmtime(p) for p in glob.glob(os.path.join(args.results, "raw-q*.txt")))
+    ended = datetime.datetime.fromtimestamp(ended, datetime.timezone.utc)
+    w(f"Run of {ended:%Y-%m-%d %H:%M} UTC, commit {commit}, "
       f"by `make bench` ({args.rounds} measured rounds per driver after one warm-up round, "
       f"{args.secs:g} s per workload, drivers alternating A/B then B/A (each goes first in every other round) on the same NIC in the same guest).")
     w("")
@@ -389,7 +401,7 @@ def main():
     # Under TCG on a shared host one run's ratio may be noise; the same metric in
     # the committed runs before this one tells noise (it flips) from a gap (it recurs).
     # A control run is set beside our driver's runs: the gaps both show are the setup's.
-    runs = earlier_ratios(4 if args.control else 3)
+    runs = earlier_ratios(4 if args.control else 3, f"Run of {ended:%Y-%m-%d %H:%M} UTC, commit {commit}")
     if runs:
         below = [s for s in summary if s[3] == s[3] and s[3] < 1.0]
         def seen(s):
@@ -418,6 +430,37 @@ def main():
         for s in below:
             prev = ", ".join("-" if v is None else f"{v:.2f}" for v in seen(s))
             w(f"| {s[0]} | {s[1]} | {s[2]} | {s[3]:.2f} | {prev} |")
+        w("")
+
+    # The committed control run of the same setup (VNR_BENCH_CONTROL=1: the in-tree
+    # driver against a copy of itself): how far behind this harness on this host
+    # measured identical code, metric by metric.
+    ctl_file = "BENCHMARKS-control.md" if args.peer != "virtio_net" else "BENCHMARKS-control-intree-peer.md"
+    ctl = {}
+    if not args.control and os.path.exists(ctl_file):
+        ctl_text = open(ctl_file).read()
+        ctl = parse_ratios(ctl_text)
+        run = re.search(r"^Run of [^,]*", ctl_text, re.M)
+    if ctl:
+        below = [s for s in summary if s[3] == s[3] and s[3] < 1.0]
+        inside = [s for s in below if ctl.get(s[:3]) is not None and s[3] >= ctl[s[:3]]]
+        beyond = [s for s in below if s not in inside]
+        w(f"### The ratios below 1.00 beside the control ({ctl_file})")
+        w("")
+        w(f"The control ({run[0][7:] if run else 'undated'}) measured the in-tree driver against "
+          "a copy of its own source in our driver's place, through this harness: identical code, so "
+          "its ratios are how far this setup's noise and bias alone move a ratio. Of this run's "
+          f"{len(below)} ratios below 1.00, {len(inside)} are no lower than the control's for the same "
+          f"metric (identical code measured as far behind or further); {len(beyond)} are lower"
+          + (":" if beyond else "."))
+        if beyond:
+            w("")
+            w("| queue pairs | workload | metric | this run | control | verdict | rounds ours ahead |")
+            w("|---|---|---|---|---|---|---|")
+            for q, wl, name, ratio, verdict, ahead, n in beyond:
+                c = ctl.get((q, wl, name))
+                w(f"| {q} | {wl} | {name} | {ratio:.2f} | {'-' if c is None else f'{c:.2f}'} "
+                  f"| {verdict} | {ahead}/{n} |")
         w("")
 
     try:

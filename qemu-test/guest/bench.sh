@@ -359,14 +359,8 @@ rx_posted_bytes() {
 
 # ---- main ----
 
-# Module load order decides where each module's code and data land; with
-# vnr.ours_first=1 ours loads before the in-tree module (a placement check).
-if [ "${OURS_FIRST:-0}" = 1 ]; then
-	echo 0 > /sys/bus/virtio/drivers_autoprobe
-	for m in failover net_failover virtio_net_rust; do
-		insmod /modules/$m.ko || { say "cannot load $m"; exit 1; }
-	done
-fi
+# With vnr.ours_first=1 ours loads before the in-tree module (a placement check).
+[ "${OURS_FIRST:-0}" = 1 ] && LOAD_ORDER="failover net_failover virtio_net_rust virtio_net"
 load_modules || exit 1
 # The peer's driver, when not the in-tree module (vnr.peer: a copy of it).
 if ! grep -q "^$PEER_DRV " /proc/modules; then

@@ -40,9 +40,11 @@ wait_for() {
 vdev_of() { ls -d /sys/bus/pci/devices/$1/virtio* 2>/dev/null | head -1 | xargs -r basename; }
 netif_of() { ls /sys/bus/virtio/devices/$1/net/ 2>/dev/null | head -1; }
 
+# Loads the NIC drivers with probing off (the harness binds each device itself), in
+# LOAD_ORDER if set (where each module's code lands follows the order).
 load_modules() {
 	echo 0 > /sys/bus/virtio/drivers_autoprobe
-	for m in failover net_failover virtio_net virtio_net_rust; do
+	for m in ${LOAD_ORDER:-failover net_failover virtio_net virtio_net_rust}; do
 		grep -q "^$m " /proc/modules || insmod /modules/$m.ko || return 1
 	done
 }

@@ -9,7 +9,7 @@
 # qemu-test/bench_report.py writes bench-results/report.md, PNG charts, and the
 # committed BENCHMARKS.md.
 #
-#   VNR_BENCH_ROUNDS=5   measured rounds per driver (plus one warm-up round)
+#   VNR_BENCH_ROUNDS=6   measured rounds per driver (plus one warm-up round of 1 s per workload)
 #   VNR_BENCH_SECS=3     seconds per workload
 #   VNR_BENCH_QUEUES="1 2"
 #   VNR_BENCH_WORKLOADS=tcp1_tx,udp64_rx   (default: all)
@@ -38,7 +38,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
-rounds=${VNR_BENCH_ROUNDS:-5}
+rounds=${VNR_BENCH_ROUNDS:-6}
 secs=${VNR_BENCH_SECS:-3}
 queues=${VNR_BENCH_QUEUES:-1 2}
 res="$root/bench-results"

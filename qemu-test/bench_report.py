@@ -176,15 +176,24 @@ def parse_ratios(text):
     return ratios
 
 
+# How the drivers are paired, as the report says it: runs paired another way
+# (before: a whole round of workloads per driver, pairs about a minute apart) are
+# not set beside this one.
+PAIRING = "both drivers back to back on each workload"
+
+
 def earlier_ratios(n, this_run="", path="BENCHMARKS.md"):
     """Ratios per (queue pairs, workload, metric) in the last `n` runs committed as
-    `path`, newest first: whether a ratio below 1.00 recurs run after run (a
-    property of a driver) or flips sign (the host's noise)."""
+    `path` and measured the same way (PAIRING), newest first: whether a ratio below
+    1.00 recurs run after run (a property of a driver) or flips sign (the host's
+    noise)."""
     runs, seen = [], {this_run}
     for rev in sh("git", "log", "--format=%h", "--", path).split():
         if len(runs) == n:
             break
         text = sh("git", "show", f"{rev}:{path}")
+        if PAIRING not in text:
+            continue
         # A commit that only reformatted the same run is not another run.
         run = re.search(r"^Run of [^,]*, commit [0-9a-f]+", text, re.M)
         if run and run[0] in seen:
@@ -201,7 +210,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--secs", type=float, default=3)
     ap.add_argument("--kernel", default="")
     ap.add_argument("--commit", default="", help="the commit measured (default: HEAD)")
@@ -243,7 +252,9 @@ def main():
     ended = datetime.datetime.fromtimestamp(ended, datetime.timezone.utc)
     w(f"Run of {ended:%Y-%m-%d %H:%M} UTC, commit {commit}, "
       f"by `make bench` ({args.rounds} measured rounds per driver after one warm-up round, "
-      f"{args.secs:g} s per workload, drivers alternating A/B then B/A (each goes first in every other round) on the same NIC in the same guest).")
+      f"{args.secs:g} s per workload, {PAIRING}: one swap per workload, A B on one and B A on the "
+      "next, and every round starts with the other driver, so on each workload each driver goes "
+      "first in every other round; same NIC, same guest).")
     w("")
     w(f"Machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}; "
       "QEMU under TCG (no KVM here), guest with 2 vCPUs and 2 GiB, the benchmark kernel "
@@ -263,8 +274,9 @@ def main():
       "at least 1.00; `noise` below 1.00 by no more than the A/A gap (ours differs from the "
       "in-tree driver less than either differs from itself); `within spread` the two drivers' "
       "min-max ranges overlap; `slower` they do not. **Rounds ours ahead**: the two drivers run "
-      "back to back in each round, so each round is a pair; in how many pairs ours did better "
-      "(ahead in all 5 of 5, or behind in all, happens by chance with p = 1/32). "
+      "back to back on each workload in each round, seconds apart, so each round is a pair; in how many pairs ours did better "
+      f"(ahead in all {args.rounds} of {args.rounds}, or behind in all, happens by chance with "
+      f"p = 1/{2 ** args.rounds}). "
       "Under TCG absolute numbers are slow and noisy; the ratio from one run is what counts. "
       "CPU cost is the busy time of the whole guest (DUT and peer side) per GB or per million "
       "packets.")
@@ -391,7 +403,7 @@ def main():
     # round. Behind in every one of n rounds is a sign test at p = 2^-n.
     behind = [s for s in summary if s[6] and s[5] == 0]
     ahead = [s for s in summary if s[6] and s[5] == s[6]]
-    w(f"Paired rounds (both drivers back to back in each round): ours ahead in every "
+    w(f"Paired rounds (both drivers back to back on each workload in each round): ours ahead in every "
       f"round on {len(ahead)} metrics, behind in every round on {len(behind)}"
       + (":" if behind else "."))
     for q, wl, name, ratio, _, _, n in behind:

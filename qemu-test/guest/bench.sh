@@ -1,8 +1,8 @@
 #!/bin/sh
 # `make bench`, guest side: measures our driver and the in-tree virtio_net on the
 # same NIC pair in the same guest, swapping only the driver of the device under
-# test (unbind/bind), alternating A/B then B/A (even rounds start with ours, odd
-# rounds with the in-tree driver, so neither always runs first after the swap).
+# test (unbind/bind) between the two runs of each workload (see the main loop
+# for who goes first).
 # Prints one line per measurement:
 #
 #   @@B drv=<driver> round=<n> wl=<workload> key=value...
@@ -11,7 +11,7 @@
 # in-tree driver in netns "peer", so what differs between A and B is the DUT only.
 . /tests/lib.sh
 
-ROUNDS=5
+ROUNDS=6
 PERF_WL=
 PERF_SYM=
 TRACE_WL=
@@ -372,7 +372,7 @@ PEER_VDEV=$(vdev_of $PEER_PCI)
 bind "$PEER_VDEV" "$PEER_DRV" || exit 1
 setup_peer || exit 1
 start_peer_iperf || exit 1
-say "rounds 0..$ROUNDS (0 is warm-up), $SECS s per workload, workloads: $WORKLOADS"
+say "rounds 0..$ROUNDS (0 is warm-up, 1 s per workload), $SECS s per workload, workloads: $WORKLOADS"
 say "peer NIC $PEER_VDEV on $(basename "$(readlink /sys/bus/virtio/devices/$PEER_VDEV/driver)")"
 say "modules in load order: $(awk '{ m[NR] = $1 } END { for (i = NR; i > 0; i--) printf "%s ", m[i] }' /proc/modules)"
 say "CPUs $(nproc), memory $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) kB, kernel $(uname -r)"
@@ -387,26 +387,57 @@ if [ $INSNS = 1 ]; then
 	[ $SYMS = 1 ] && awk '$2 ~ /^[tT]$/ { print "@@SYM", $1, $3, $4 }' /proc/kallsyms
 fi
 
-ROUND=0
+# Each workload measures both drivers back to back, so a pair is seconds apart
+# and not a whole round: A B on one workload, B A on the next (one swap per
+# workload), and the round after starts with the other driver, so for every
+# workload each driver goes first in every other round.
+# Uptime in centiseconds (the guest's date has no %N).
+uptime_cs() { awk '{ sub(/\./, "", $1); print $1 + 0 }' /proc/uptime; }
+swap_to() {
+	local t0=$(uptime_cs)
+	use $1 || { say "cannot bring up the DUT with $1"; exit 1; }
+	SWAP_CS=$((SWAP_CS + $(uptime_cs) - t0)) SWAPS=$((SWAPS + 1))
+	[ $ROUND = 0 ] && [ -z "$(eval echo \$FEAT_$1)" ] && {
+		# Negotiated virtio features (bit string, bit 0 first): both drivers
+		# must make the device do the same work.
+		eval FEAT_$1=1
+		say "features $1 $(cat /sys/bus/virtio/devices/$DUT_VDEV/features)"
+	}
+	return 0
+}
+# RX buffer memory of the bound driver at rest, after its last workload of the round.
+mem_at_rest() {
+	sleep 1
+	out "mem rx_posted_bytes=$(rx_posted_bytes) queues=$(ls /sys/class/net/$DUT/queues | grep -c rx)"
+}
+ROUND=0 SWAP_CS=0 SWAPS=0 CUR=
+NWL=$(echo $WORKLOADS | wc -w)
+MSECS=$SECS
 while [ $ROUND -le $ROUNDS ]; do
-	order=$DRIVERS
-	[ $((ROUND % 2)) = 1 ] && order="virtio_net virtio_net_rust"
-	for CUR in $order; do
-		use $CUR || { say "cannot bring up the DUT with $CUR"; exit 1; }
-		q=$(ls /sys/class/net/$DUT/queues | grep -c rx)
-		say "round $ROUND, $CUR on $DUT ($q queue pairs)"
-		# Negotiated virtio features (bit string, bit 0 first): both drivers must
-		# make the device do the same work.
-		[ $ROUND = 0 ] && say "features $CUR $(cat /sys/bus/virtio/devices/$DUT_VDEV/features)"
-		for w in $WORKLOADS; do
+	# The warm-up only has to bring each path in once (caches, TCG's
+	# translations, neighbours): 1 s per workload.
+	SECS=$MSECS
+	[ $ROUND = 0 ] && [ "$MSECS" -gt 1 ] 2>/dev/null && SECS=1
+	a=virtio_net_rust b=virtio_net
+	[ $((ROUND % 2)) = 1 ] && a=virtio_net b=virtio_net_rust
+	say "round $ROUND, $a first on the 1st workload, then alternating"
+	i=0
+	for w in $WORKLOADS; do
+		i=$((i + 1))
+		for d in $a $b; do
+			if [ "$CUR" != "$d" ]; then
+				# The last workload's first driver is done for this round.
+				[ $i = $NWL ] && [ "$d" = "$b" ] && mem_at_rest
+				swap_to $d
+			fi
 			run_workload $w
 		done
-		sleep 1
-		out "mem rx_posted_bytes=$(rx_posted_bytes) queues=$q"
-		echo "$DUT_VDEV" > /sys/bus/virtio/drivers/$CUR/unbind
+		t=$a a=$b b=$t
 	done
+	mem_at_rest
 	ROUND=$((ROUND + 1))
 done
+say "$(ls /sys/class/net/$DUT/queues | grep -c rx) queue pairs; $SWAPS driver swaps, $((SWAP_CS / 100)) s in all"
 if dmesg | grep -qE "$SPLAT"; then
 	say "kernel log has warnings:"; dmesg | grep -E "$SPLAT"; exit 1
 fi

@@ -3,13 +3,18 @@
 #
 # Builds the benchmark kernel (scripts/kernel.sh bench: the test kernel without its
 # debug checks, cached) and our module against it (in a copy of the sources, so the
-# test build in the tree is left alone), boots the guest once per queue-pair count
-# (1, and 2 with mq=on), and runs qemu-test/guest/bench.sh there: A/B, B/A, A/B... rounds of
-# every workload, swapping only the driver of the device under test. Then
+# test build in the tree is left alone), boots the guest VNR_BENCH_BOOTS times per
+# queue-pair count (1, and 2 with mq=on), and runs qemu-test/guest/bench.sh there:
+# rounds of every workload, both drivers back to back on each, swapping only the
+# driver of the device under test. Then
 # qemu-test/bench_report.py writes bench-results/report.md, PNG charts, and the
 # committed BENCHMARKS.md.
 #
-#   VNR_BENCH_ROUNDS=6   measured rounds per driver (plus one warm-up round of 1 s per workload)
+#   VNR_BENCH_ROUNDS=6   measured rounds per driver
+#   VNR_BENCH_BOOTS=2    guest boots per queue-pair count, each measuring its share of
+#                        the rounds after a warm-up round of its own (1 s per workload):
+#                        a boot's state (where the guest's pages and QEMU's threads
+#                        landed) can favour one driver in all of that boot's rounds
 #   VNR_BENCH_SECS=3     seconds per workload
 #   VNR_BENCH_QUEUES="1 2"
 #   VNR_BENCH_WORKLOADS=tcp1_tx,udp64_rx   (default: all)
@@ -41,6 +46,11 @@ export PATH="$HOME/.cargo/bin:$PATH"
 rounds=${VNR_BENCH_ROUNDS:-6}
 secs=${VNR_BENCH_SECS:-3}
 queues=${VNR_BENCH_QUEUES:-1 2}
+boots=${VNR_BENCH_BOOTS:-2}
+if ! [ "$boots" -ge 1 ] 2>/dev/null || ! [ "$rounds" -ge 1 ] 2>/dev/null || [ $((rounds % boots)) != 0 ]; then
+	echo "bench: VNR_BENCH_ROUNDS ($rounds) must be a positive multiple of VNR_BENCH_BOOTS ($boots)" >&2
+	exit 1
+fi
 res="$root/bench-results"
 t0=$(date +%s)
 
@@ -142,9 +152,14 @@ if [ "$insns" != 0 ]; then
 	echo "bench: took $(( $(date +%s) - t0 )) s; report in $res/insns.md"
 	exit 0
 fi
+per=$((rounds / boots))
 for q in $queues; do
-	echo "bench: $q queue pair(s), $rounds rounds + warm-up, $secs s per workload"
-	run_guest "$res" "$q" --guest-arg "rounds=$rounds" --guest-arg "secs=$secs" "${extra[@]}"
+	for b in $(seq 1 $boots); do
+		echo "bench: $q queue pair(s), boot $b of $boots: rounds $(( (b - 1) * per + 1 ))-$((b * per)) + warm-up, $secs s per workload"
+		run_guest "$res/boot$b" "$q" --guest-arg "rounds=$((b * per))" \
+			--guest-arg "from=$(( (b - 1) * per + 1 ))" --guest-arg "secs=$secs" "${extra[@]}"
+		sed "s/^/boot=$b /" "$res/boot$b/raw-q$q.txt" >> "$res/raw-q$q.txt"
+	done
 done
 # Guest instructions per packet: deterministic, unlike the timings on a loaded
 # TCG host; one pair, one measured round per driver, in a boot of its own.

@@ -220,6 +220,7 @@ def main():
     args = ap.parse_args()
     rows = load(args.results)
     qs = sorted({int(r["q"]) for r in rows})
+    nb = len({r.get("boot", "1") for r in rows})
 
     cpu = "?"
     for line in open("/proc/cpuinfo"):
@@ -251,10 +252,12 @@ def main():
     ended = max(os.path.getmtime(p) for p in glob.glob(os.path.join(args.results, "raw-q*.txt")))
     ended = datetime.datetime.fromtimestamp(ended, datetime.timezone.utc)
     w(f"Run of {ended:%Y-%m-%d %H:%M} UTC, commit {commit}, "
-      f"by `make bench` ({args.rounds} measured rounds per driver after one warm-up round, "
-      f"{args.secs:g} s per workload, {PAIRING}: one swap per workload, A B on one and B A on the "
+      f"by `make bench` ({args.rounds} measured rounds per driver"
+      + (f" over {nb} boots of the guest per queue-pair count, each after a warm-up round of its own, "
+         if nb > 1 else " after one warm-up round, ")
+      + f"{args.secs:g} s per workload, {PAIRING}: one swap per workload, A B on one and B A on the "
       "next, and every round starts with the other driver, so on each workload each driver goes "
-      "first in every other round; same NIC, same guest).")
+      "first in every other round; same NIC, same guest in each boot).")
     w("")
     w(f"Machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}; "
       "QEMU under TCG (no KVM here), guest with 2 vCPUs and 2 GiB, the benchmark kernel "
@@ -276,7 +279,8 @@ def main():
       "min-max ranges overlap; `slower` they do not. **Rounds ours ahead**: the two drivers run "
       "back to back on each workload in each round, seconds apart, so each round is a pair; in how many pairs ours did better "
       f"(ahead in all {args.rounds} of {args.rounds}, or behind in all, happens by chance with "
-      f"p = 1/{2 ** args.rounds}). "
+      f"p = 1/{2 ** args.rounds} if the rounds were independent; within one boot of the guest "
+      "they are not: a boot's state can favour one driver in all of its rounds, hence the ratio per boot). "
       "Under TCG absolute numbers are slow and noisy; the ratio from one run is what counts. "
       "CPU cost is the busy time of the whole guest (DUT and peer side) per GB or per million "
       "packets.")
@@ -286,6 +290,7 @@ def main():
       "poll and RX buffers per packet for ours only (the in-tree driver does not count them).")
     charts = []
     summary = []
+    by_boot = collections.defaultdict(list)
     for q in qs:
         w("")
         w(f"## {q} queue pair{'s' if q > 1 else ''}" + (" (mq=on)" if q > 1 else ""))
@@ -321,6 +326,11 @@ def main():
                     verdict = "slower"
                 ahead, n = rounds_ahead(per_drv, wl, name, args.secs)
                 summary.append((q, wl, name, ratio, verdict, ahead, n))
+                # The same ratio within each boot (VNR_BENCH_BOOTS).
+                for b in sorted({r.get("boot", "1") for r in per_drv[OURS]}):
+                    bo = med([v for r, v in zip(per_drv[OURS], vals[OURS]) if r.get("boot", "1") == b])
+                    bi = med([v for r, v in zip(per_drv[INTREE], vals[INTREE]) if r.get("boot", "1") == b])
+                    by_boot[(q, wl, name)].append((bo / bi if hib else bi / bo) if bo and bi else float("nan"))
                 crow.append((f"{wl} {name}", ratio))
                 label = f"{wl}" if i == 0 else ""
                 w(f"| {label} | {name} | {fmt(mo)} [{fmt(so[0])}-{fmt(so[1])}] | "
@@ -393,12 +403,29 @@ def main():
       f"{sum(1 for s in summary if s[4] == 'noise')} below 1.00 by less than a driver's A/A gap, "
       f"{sum(1 for s in summary if s[4] == 'within spread')} beyond that but within the measured spread, "
       f"{len(slower)} slower.")
+    nboots = max((len(v) for v in by_boot.values()), default=1)
+
+    def boots(s):
+        v = by_boot.get(s[:3], [])
+        return f" (per boot: {', '.join(f'{x:.2f}' for x in v)})" if len(v) > 1 else ""
     for q, wl, name, ratio, verdict, _, _ in summary:
         if verdict == "within spread":
-            w(f"- within spread: {q} queue pair(s), {wl} {name}: ratio {ratio:.2f}")
+            w(f"- within spread: {q} queue pair(s), {wl} {name}: ratio {ratio:.2f}" + boots((q, wl, name)))
     for q, wl, name, ratio, *_ in slower:
-        w(f"- slower: {q} queue pair(s), {wl} {name}: ratio {ratio:.2f}")
+        w(f"- slower: {q} queue pair(s), {wl} {name}: ratio {ratio:.2f}" + boots((q, wl, name)))
     w("")
+    if nboots > 1:
+        # A boot's state can favour one driver in every round of that boot: a ratio
+        # that is below 1.00 in one boot and not in another is that, not a driver's.
+        below = [s for s in summary if s[3] == s[3] and s[3] < 1.0]
+        every = [s for s in below if len(by_boot[s[:3]]) == nboots
+                 and all(x == x and x < 1.0 for x in by_boot[s[:3]])]
+        w(f"Per boot ({nboots} boots per queue-pair count, each with its share of the rounds): of the "
+          f"{len(below)} ratios below 1.00, {len(every)} are below 1.00 in every boot"
+          + (":" if every else "; the others are at or above 1.00 in at least one boot."))
+        for s in every:
+            w(f"- below in every boot: {s[0]} queue pair(s), {s[1]} {s[2]}: ratio {s[3]:.2f}" + boots(s))
+        w("")
     # The paired view: rounds in which ours was behind the in-tree driver of the same
     # round. Behind in every one of n rounds is a sign test at p = 2^-n.
     behind = [s for s in summary if s[6] and s[5] == 0]
@@ -407,7 +434,7 @@ def main():
       f"round on {len(ahead)} metrics, behind in every round on {len(behind)}"
       + (":" if behind else "."))
     for q, wl, name, ratio, _, _, n in behind:
-        w(f"- behind in all {n} rounds: {q} queue pair(s), {wl} {name}: ratio {ratio:.2f}")
+        w(f"- behind in all {n} rounds: {q} queue pair(s), {wl} {name}: ratio {ratio:.2f}" + boots((q, wl, name)))
     w("")
 
     # Under TCG on a shared host one run's ratio may be noise; the same metric in

@@ -12,6 +12,9 @@
 . /tests/lib.sh
 
 ROUNDS=6
+# Measured rounds FROM..ROUNDS (after warm-up round 0): with several boots per
+# queue-pair count, each boot measures its share and the numbering goes on.
+FROM=1
 PERF_WL=
 PERF_SYM=
 TRACE_WL=
@@ -22,6 +25,7 @@ WORKLOADS="tcp1_tx tcp1_rx tcp4_tx tcp4_rx udp64_tx udp64_rx rr_tcp_tx rr_tcp_rx
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	vnr.rounds=*) ROUNDS=${arg#vnr.rounds=} ;;
+	vnr.from=*) FROM=${arg#vnr.from=} ;;
 	vnr.secs=*) SECS=${arg#vnr.secs=} ;;
 	vnr.perf=*) PERF_WL=${arg#vnr.perf=} ;;
 	vnr.perfsym=*) PERF_SYM=${arg#vnr.perfsym=} ;;
@@ -108,7 +112,6 @@ snap() {
 }
 # counters: prints key=value for everything that grew since snap.
 counters() {
-	local k
 	mark
 	[ $INSNS = 1 ] && echo "insns_from=$S_MARK insns_to=$(cat /tmp/marks)"
 	ethsums > /tmp/eth.after
@@ -123,10 +126,9 @@ counters() {
 	echo "peer_rx_pkts=$(( $(ifstat peer "$PEER" rx_packets) - S_PRX ))"
 	echo "slab_kb=$(( $(awk '/^Slab:/ { print $2 }' /proc/meminfo) - S_SLAB ))"
 	echo "irqs=$(( $(dut_irqs) - S_IRQ ))"
-	for k in $ETH_KEYS; do
-		awk -v k=$k 'FNR == NR { if ($1 == k) b = $2; next }
-			$1 == k { print "eth_" k "=" $2 - b }' /tmp/eth.before /tmp/eth.after
-	done
+	awk -v keys="$ETH_KEYS" 'FNR == NR { b[$1] = $2; next } { a[$1] = $2 }
+		END { n = split(keys, k, " "); for (i = 1; i <= n; i++) if (k[i] in a) print "eth_" k[i] "=" a[k[i]] - b[k[i]] }' \
+		/tmp/eth.before /tmp/eth.after
 }
 
 # ---- workloads ----
@@ -372,7 +374,7 @@ PEER_VDEV=$(vdev_of $PEER_PCI)
 bind "$PEER_VDEV" "$PEER_DRV" || exit 1
 setup_peer || exit 1
 start_peer_iperf || exit 1
-say "rounds 0..$ROUNDS (0 is warm-up, 1 s per workload), $SECS s per workload, workloads: $WORKLOADS"
+say "rounds 0, $FROM..$ROUNDS (0 is warm-up, 1 s per workload), $SECS s per workload, workloads: $WORKLOADS"
 say "peer NIC $PEER_VDEV on $(basename "$(readlink /sys/bus/virtio/devices/$PEER_VDEV/driver)")"
 say "modules in load order: $(awk '{ m[NR] = $1 } END { for (i = NR; i > 0; i--) printf "%s ", m[i] }' /proc/modules)"
 say "CPUs $(nproc), memory $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) kB, kernel $(uname -r)"
@@ -436,6 +438,7 @@ while [ $ROUND -le $ROUNDS ]; do
 	done
 	mem_at_rest
 	ROUND=$((ROUND + 1))
+	[ $ROUND = 1 ] && ROUND=$FROM
 done
 say "$(ls /sys/class/net/$DUT/queues | grep -c rx) queue pairs; $SWAPS driver swaps, $((SWAP_CS / 100)) s in all"
 if dmesg | grep -qE "$SPLAT"; then

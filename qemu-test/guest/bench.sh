@@ -44,35 +44,6 @@ out() { echo "@@B drv=$CUR round=$ROUND wl=$*"; }
 
 # ---- counters ----
 
-# Busy CPU time of the whole guest (both the DUT's and the peer's side), in
-# jiffies (USER_HZ=100): user+nice+system+irq+softirq+steal.
-cpu_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
-
-# Interrupts of the DUT's virtqueues (both drivers name them virtioN-input.M /
-# virtioN-output.M), all CPUs.
-dut_irqs() {
-	awk -v d="$DUT_VDEV-" 'index($0, d) { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i }
-		END { print s + 0 }' /proc/interrupts
-}
-
-# Per-CPU counts, one "key value" per line: the DUT's receive and completion
-# interrupts on each CPU (irq_in_cN, irq_out_cN, summed over pairs) and each CPU's
-# busy jiffies (busy_cN), to see where interrupts land and where the work runs.
-percpu() {
-	awk -v d="$DUT_VDEV-" 'index($0, d) {
-			k = ($NF ~ /input/) ? "in" : ($NF ~ /output/) ? "out" : ""
-			if (k != "") for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s["irq_" k "_c" i - 2] += $i
-		}
-		END { for (k in s) print k, s[k] }' /proc/interrupts
-	awk '/^cpu[0-9]/ { print "busy_c" substr($1, 4), $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
-}
-
-# netdev counter: ifstat NETNS IFACE FIELD (NETNS "-" for the init namespace).
-ifstat() {
-	if [ "$1" = - ]; then cat /sys/class/net/$2/statistics/$3
-	else ip netns exec "$1" cat /sys/class/net/$2/statistics/$3; fi
-}
-
 # Sums of the DUT's per-queue ethtool counters by kind (rx0_kicks + rx1_kicks ->
 # rx_kicks). Both drivers name kicks, packets and bytes the same way; the rest
 # are ours and absent for the in-tree driver.
@@ -96,39 +67,68 @@ mark() {
 	echo $(( $(cat /tmp/marks 2>/dev/null || echo 0) + 1 )) > /tmp/marks
 }
 
-# snap: remembers the counters; delta KEY: the growth since snap.
+# sample FILE: every counter the measurements use, one "key value" per line, in
+# three processes (ethtool, the peer's namespace, one awk): process start-up is
+# slow under TCG, and the CPU time it takes at the window's edges is counted.
+# cpu: busy time of the whole guest (the DUT's and the peer's side) in jiffies
+# (USER_HZ=100): user+nice+system+irq+softirq+steal; pc_busy_cN the same per CPU;
+# irqs: the DUT's virtqueue interrupts (both drivers name them virtioN-input.M /
+# virtioN-output.M), pc_irq_in_cN / pc_irq_out_cN per CPU, to see where they land.
+sample() {
+	ethtool -S "$DUT" > /tmp/eth.raw 2>/dev/null
+	ip netns exec peer cat /sys/class/net/$PEER/statistics/tx_packets \
+		/sys/class/net/$PEER/statistics/rx_packets > /tmp/peer.raw
+	local st=/sys/class/net/$DUT/statistics
+	awk -v d="$DUT_VDEV-" -v st="$st/" '
+		FILENAME == "/proc/stat" && /^cpu / { print "cpu", $2 + $3 + $4 + $7 + $8 + $9 }
+		FILENAME == "/proc/stat" && /^cpu[0-9]/ { print "pc_busy_c" substr($1, 4), $2 + $3 + $4 + $7 + $8 + $9 }
+		FILENAME == "/proc/meminfo" && /^Slab:/ { print "slab", $2 }
+		FILENAME == "/proc/interrupts" && index($0, d) {
+			k = ($NF ~ /input/) ? "in" : ($NF ~ /output/) ? "out" : ""
+			for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) {
+				irqs += $i
+				if (k != "") pc["pc_irq_" k "_c" i - 2] += $i
+			}
+		}
+		FILENAME == "/tmp/eth.raw" {
+			# Per-queue ethtool counters summed by kind: rx0_kicks + rx1_kicks -> eth_rx_kicks.
+			k = $1; gsub(/^[ \t]+|:/, "", k)
+			if (match(k, /^(rx|tx)[0-9]+_/)) eth["eth_" substr(k, 1, 2) "_" substr(k, RLENGTH + 1)] += $2
+		}
+		FILENAME == "/tmp/peer.raw" { print (FNR == 1 ? "peer_tx_pkts" : "peer_rx_pkts"), $1 }
+		index(FILENAME, st) == 1 { print "dut_" substr(FILENAME, length(st) + 1), $1 }
+		END {
+			print "irqs", irqs + 0
+			for (k in pc) print k, pc[k]
+			for (k in eth) print k, eth[k]
+		}' /proc/stat /proc/meminfo /proc/interrupts /tmp/eth.raw /tmp/peer.raw \
+		$st/tx_packets $st/rx_packets $st/tx_bytes $st/rx_bytes > "$1"
+}
+
+# snap: remembers the counters; counters: prints key=value for everything that
+# grew since snap.
 snap() {
-	S_CPU=$(cpu_busy)
-	S_T=$(date +%s%N 2>/dev/null || echo 0)
-	ethsums > /tmp/eth.before
-	percpu > /tmp/pc.before
-	S_DTX=$(ifstat - "$DUT" tx_packets) S_DRX=$(ifstat - "$DUT" rx_packets)
-	S_DTXB=$(ifstat - "$DUT" tx_bytes) S_DRXB=$(ifstat - "$DUT" rx_bytes)
-	S_PTX=$(ifstat peer "$PEER" tx_packets) S_PRX=$(ifstat peer "$PEER" rx_packets)
-	S_SLAB=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
-	S_IRQ=$(dut_irqs)
+	sample /tmp/s.before
 	mark
 	S_MARK=$(cat /tmp/marks 2>/dev/null)
 }
-# counters: prints key=value for everything that grew since snap.
 counters() {
 	mark
 	[ $INSNS = 1 ] && echo "insns_from=$S_MARK insns_to=$(cat /tmp/marks)"
-	ethsums > /tmp/eth.after
-	percpu > /tmp/pc.after
-	awk 'FNR == NR { b[$1] = $2; next } { print "pc_" $1 "=" $2 - b[$1] }' /tmp/pc.before /tmp/pc.after
-	echo "cpu_s=$(awk -v a="$S_CPU" -v b="$(cpu_busy)" 'BEGIN { printf "%.2f", (b - a) / 100 }')"
-	echo "dut_tx_pkts=$(( $(ifstat - "$DUT" tx_packets) - S_DTX ))"
-	echo "dut_rx_pkts=$(( $(ifstat - "$DUT" rx_packets) - S_DRX ))"
-	echo "dut_tx_bytes=$(( $(ifstat - "$DUT" tx_bytes) - S_DTXB ))"
-	echo "dut_rx_bytes=$(( $(ifstat - "$DUT" rx_bytes) - S_DRXB ))"
-	echo "peer_tx_pkts=$(( $(ifstat peer "$PEER" tx_packets) - S_PTX ))"
-	echo "peer_rx_pkts=$(( $(ifstat peer "$PEER" rx_packets) - S_PRX ))"
-	echo "slab_kb=$(( $(awk '/^Slab:/ { print $2 }' /proc/meminfo) - S_SLAB ))"
-	echo "irqs=$(( $(dut_irqs) - S_IRQ ))"
+	sample /tmp/s.after
 	awk -v keys="$ETH_KEYS" 'FNR == NR { b[$1] = $2; next } { a[$1] = $2 }
-		END { n = split(keys, k, " "); for (i = 1; i <= n; i++) if (k[i] in a) print "eth_" k[i] "=" a[k[i]] - b[k[i]] }' \
-		/tmp/eth.before /tmp/eth.after
+		END {
+			for (k in a) if (k ~ /^pc_/) print k "=" a[k] - b[k]
+			printf "cpu_s=%.2f\n", (a["cpu"] - b["cpu"]) / 100
+			split("dut_tx_pkts:tx_packets dut_rx_pkts:rx_packets dut_tx_bytes:tx_bytes dut_rx_bytes:rx_bytes", m, " ")
+			for (i = 1; i <= 4; i++) { split(m[i], kv, ":"); print kv[1] "=" a["dut_" kv[2]] - b["dut_" kv[2]] }
+			print "peer_tx_pkts=" a["peer_tx_pkts"] - b["peer_tx_pkts"]
+			print "peer_rx_pkts=" a["peer_rx_pkts"] - b["peer_rx_pkts"]
+			print "slab_kb=" a["slab"] - b["slab"]
+			print "irqs=" a["irqs"] - b["irqs"]
+			n = split(keys, k, " ")
+			for (i = 1; i <= n; i++) if (("eth_" k[i]) in a) print "eth_" k[i] "=" a["eth_" k[i]] - b["eth_" k[i]]
+		}' /tmp/s.before /tmp/s.after
 }
 
 # ---- workloads ----

@@ -108,6 +108,13 @@ def self_gap(rounds, vals):
     return max(a / b, b / a)
 
 
+def better_ratio(ours, intree, higher_is_better):
+    """Ours against the in-tree driver, above 1 when ours is better; NaN without both."""
+    if not (ours and intree):
+        return float("nan")
+    return ours / intree if higher_is_better else intree / ours
+
+
 def rounds_ahead(sel, wl, name, secs):
     """Paired rounds: in how many measured rounds ours did better than the in-tree
     driver in the same round (the two run back to back, so slow drifts of the
@@ -313,7 +320,7 @@ def main():
                 hib = metrics(wl, per_drv[OURS][0], args.secs)[name][1]
                 mo, mi = med(vals[OURS]), med(vals[INTREE])
                 so, si = spread(vals[OURS]), spread(vals[INTREE])
-                ratio = (mo / mi if hib else mi / mo) if mo and mi else float("nan")
+                ratio = better_ratio(mo, mi, hib)
                 gap = max((self_gap([int(r["round"]) for r in per_drv[drv]], vals[drv])
                            for drv in per_drv), key=lambda g: g if g == g else 0)
                 if ratio == ratio and ratio >= 1.0:
@@ -330,7 +337,7 @@ def main():
                 for b in sorted({r.get("boot", "1") for r in per_drv[OURS]}):
                     bo = med([v for r, v in zip(per_drv[OURS], vals[OURS]) if r.get("boot", "1") == b])
                     bi = med([v for r, v in zip(per_drv[INTREE], vals[INTREE]) if r.get("boot", "1") == b])
-                    by_boot[(q, wl, name)].append((bo / bi if hib else bi / bo) if bo and bi else float("nan"))
+                    by_boot[(q, wl, name)].append(better_ratio(bo, bi, hib))
                 crow.append((f"{wl} {name}", ratio))
                 label = f"{wl}" if i == 0 else ""
                 w(f"| {label} | {name} | {fmt(mo)} [{fmt(so[0])}-{fmt(so[1])}] | "
@@ -403,8 +410,6 @@ def main():
       f"{sum(1 for s in summary if s[4] == 'noise')} below 1.00 by less than a driver's A/A gap, "
       f"{sum(1 for s in summary if s[4] == 'within spread')} beyond that but within the measured spread, "
       f"{len(slower)} slower.")
-    nboots = max((len(v) for v in by_boot.values()), default=1)
-
     def boots(s):
         v = by_boot.get(s[:3], [])
         return f" (per boot: {', '.join(f'{x:.2f}' for x in v)})" if len(v) > 1 else ""
@@ -414,13 +419,13 @@ def main():
     for q, wl, name, ratio, *_ in slower:
         w(f"- slower: {q} queue pair(s), {wl} {name}: ratio {ratio:.2f}" + boots((q, wl, name)))
     w("")
-    if nboots > 1:
+    if nb > 1:
         # A boot's state can favour one driver in every round of that boot: a ratio
         # that is below 1.00 in one boot and not in another is that, not a driver's.
         below = [s for s in summary if s[3] == s[3] and s[3] < 1.0]
-        every = [s for s in below if len(by_boot[s[:3]]) == nboots
+        every = [s for s in below if len(by_boot[s[:3]]) == nb
                  and all(x == x and x < 1.0 for x in by_boot[s[:3]])]
-        w(f"Per boot ({nboots} boots per queue-pair count, each with its share of the rounds): of the "
+        w(f"Per boot ({nb} boots per queue-pair count, each with its share of the rounds): of the "
           f"{len(below)} ratios below 1.00, {len(every)} are below 1.00 in every boot"
           + (":" if every else "; the others are at or above 1.00 in at least one boot."))
         for s in every:

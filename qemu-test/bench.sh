@@ -51,6 +51,20 @@ if ! [ "$boots" -ge 1 ] 2>/dev/null || ! [ "$rounds" -ge 1 ] 2>/dev/null || [ $(
 	echo "bench: VNR_BENCH_ROUNDS ($rounds) must be a positive multiple of VNR_BENCH_BOOTS ($boots)" >&2
 	exit 1
 fi
+# Workload lists are comma-separated names the guest knows; anything else is refused
+# here (a space-separated list reached the guest as its first name only).
+known=" $(sed -n 's/^WORKLOADS="\(.*\)"$/\1/p' qemu-test/guest/bench.sh) "
+for var in VNR_BENCH_WORKLOADS VNR_BENCH_PERF VNR_BENCH_TRACE VNR_BENCH_INSNS_WORKLOADS; do
+	for w in $(echo "${!var:-}" | tr , ' '); do
+		case "$known" in
+		*" $w "*) ;;
+		*) echo "bench: $var: unknown workload '$w' (comma-separated, of:${known% })" >&2; exit 1 ;;
+		esac
+	done
+	case "${!var:-}" in
+	*[[:space:]]*) echo "bench: $var: separate workloads with commas, not spaces" >&2; exit 1 ;;
+	esac
+done
 res="$root/bench-results"
 t0=$(date +%s)
 

@@ -18,7 +18,7 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_report import load, med  # noqa: E402
+from bench_report import f, load, med, per  # noqa: E402
 
 # Keys printed as measured, not per packet.
 ABSOLUTE = {"mbps", "p50_us", "p99_us", "msgs", "secs", "dut_tx_pkts", "dut_rx_pkts"}
@@ -52,19 +52,12 @@ def main():
         for k in keys:
             cells = []
             for drv in drvs:
-                vals = []
-                for r in rows[(wl, drv)]:
-                    try:
-                        v = float(r[k])
-                        pkts = float(r["dut_tx_pkts"]) + float(r["dut_rx_pkts"])
-                    except (KeyError, ValueError):
-                        continue
-                    if k not in ABSOLUTE:
-                        if not pkts:
-                            continue
-                        v = v / pkts * 1000
-                    vals.append(v)
-                cells.append(f"{drv}={med(vals):.4g}" if vals else f"{drv}=-")
+                rs = rows[(wl, drv)]
+                if k in ABSOLUTE:
+                    v = med([f(r, k) for r in rs])
+                else:
+                    v = med([per(f(r, k), f(r, "dut_tx_pkts") + f(r, "dut_rx_pkts"), 1000) for r in rs])
+                cells.append(f"{drv}={v:.4g}" if v == v else f"{drv}=-")
             unit = "" if k in ABSOLUTE else " /1k pkts"
             print(f"  {k + unit:32s} " + "  ".join(cells))
 

@@ -191,6 +191,11 @@ PAIRING = "both drivers back to back on each workload"
 # per packet of earlier runs' request/response workloads carried it and is not set
 # beside later ones (their latencies are sockperf's own and unchanged).
 RR_WINDOW = "request/response windows open after the client's start-up"
+# Since when CPU time is the guest's exact busy time (the window times the vCPUs
+# minus their NOHZ idle time) rather than the tick's samples of busy time, which were
+# 25-35 % lower and biased per CPU: earlier runs' CPU ratios are not set beside later
+# ones.
+CPU_EXACT = "CPU time is the window times the vCPUs minus their idle time, not tick samples"
 
 
 def earlier_ratios(n, this_run="", path="BENCHMARKS.md"):
@@ -215,6 +220,8 @@ def earlier_ratios(n, this_run="", path="BENCHMARKS.md"):
         if RR_WINDOW not in text:
             ratios = {k: v for k, v in ratios.items()
                       if not (k[1].startswith("rr_") and k[2].startswith("CPU"))}
+        if CPU_EXACT not in text:
+            ratios = {k: v for k, v in ratios.items() if not k[2].startswith("CPU")}
         if ratios:
             runs.append((rev, ratios))
     return runs
@@ -235,6 +242,8 @@ def main():
     rows = load(args.results)
     qs = sorted({int(r["q"]) for r in rows})
     nb = len({r.get("boot", "1") for r in rows})
+    # Results measured before the guest timed idle time have only tick samples.
+    cpu_how = CPU_EXACT if any("cpu_tick_s" in r for r in rows) else "CPU time is tick samples"
 
     cpu = "?"
     for line in open("/proc/cpuinfo"):
@@ -272,7 +281,7 @@ def main():
       + f"{args.secs:g} s per workload, {PAIRING}: one swap per workload, A B on one and B A on the "
       "next, and every round starts with the other driver, so on each workload each driver goes "
       "first in every other round; same NIC, same guest in each boot; "
-      f"{RR_WINDOW}, so their CPU cost per packet is a steady-state one).")
+      f"{RR_WINDOW}, so their CPU cost per packet is a steady-state one; {cpu_how}).")
     w("")
     w(f"Machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}; "
       "QEMU under TCG (no KVM here), guest with 2 vCPUs and 2 GiB, the benchmark kernel "

@@ -70,8 +70,15 @@ mark() {
 # sample FILE: every counter the measurements use, one "key value" per line, in
 # three processes (ethtool, the peer's namespace, one awk): process start-up is
 # slow under TCG, and the CPU time it takes at the window's edges is counted.
-# cpu: busy time of the whole guest (the DUT's and the peer's side) in jiffies
-# (USER_HZ=100): user+nice+system+irq+softirq+steal; pc_busy_cN the same per CPU;
+# cpu_tick: busy time of the whole guest (the DUT's and the peer's side) as the tick
+# samples it, in 1/100 s (USER_HZ): user+nice+system+irq+softirq+steal; pc_busy_cN
+# the same per CPU, split in pc_user/sys/softirq_cN; pc_idle_cN: idle+iowait, timed
+# exactly (NOHZ: from idle entry and exit, not sampled); pc_wall: /proc/uptime.
+# counters() reports cpu_s from the exact ones, the window times the CPUs minus their
+# idle time: the tick samples were 25-35 % lower and, on one CPU, added up with idle
+# to more than the window (busy+idle 34.0 against 28.8 on the other CPU, per 1,000
+# packets of one rr_udp_rx window). pc_loc/res/cal_cN: local timer interrupts,
+# rescheduling and function-call IPIs per CPU.
 # irqs: the DUT's virtqueue interrupts (both drivers name them virtioN-input.M /
 # virtioN-output.M), pc_irq_in_cN / pc_irq_out_cN per CPU, to see where they land.
 sample() {
@@ -80,9 +87,20 @@ sample() {
 		/sys/class/net/$PEER/statistics/rx_packets > /tmp/peer.raw
 	local st=/sys/class/net/$DUT/statistics
 	awk -v d="$DUT_VDEV-" -v st="$st/" '
-		FILENAME == "/proc/stat" && /^cpu / { print "cpu", $2 + $3 + $4 + $7 + $8 + $9 }
-		FILENAME == "/proc/stat" && /^cpu[0-9]/ { print "pc_busy_c" substr($1, 4), $2 + $3 + $4 + $7 + $8 + $9 }
+		FILENAME == "/proc/stat" && /^cpu / { print "cpu_tick", $2 + $3 + $4 + $7 + $8 + $9 }
+		FILENAME == "/proc/stat" && /^cpu[0-9]/ {
+			c = substr($1, 4)
+			print "pc_busy_c" c, $2 + $3 + $4 + $7 + $8 + $9
+			print "pc_user_c" c, $2 + $3
+			print "pc_sys_c" c, $4
+			print "pc_softirq_c" c, $8
+			print "pc_idle_c" c, $5 + $6
+		}
 		FILENAME == "/proc/meminfo" && /^Slab:/ { print "slab", $2 }
+		FILENAME == "/proc/uptime" { printf "pc_wall %d\n", $1 * 100 + 0.5 }
+		FILENAME == "/proc/interrupts" && $1 ~ /^(LOC|RES|CAL):$/ {
+			for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) print "pc_" tolower(substr($1, 1, 3)) "_c" i - 2, $i
+		}
 		FILENAME == "/proc/interrupts" && index($0, d) {
 			k = ($NF ~ /input/) ? "in" : ($NF ~ /output/) ? "out" : ""
 			for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) {
@@ -101,7 +119,7 @@ sample() {
 			print "irqs", irqs + 0
 			for (k in pc) print k, pc[k]
 			for (k in eth) print k, eth[k]
-		}' /proc/stat /proc/meminfo /proc/interrupts /tmp/eth.raw /tmp/peer.raw \
+		}' /proc/uptime /proc/stat /proc/meminfo /proc/interrupts /tmp/eth.raw /tmp/peer.raw \
 		$st/tx_packets $st/rx_packets $st/tx_bytes $st/rx_bytes > "$1"
 }
 
@@ -119,7 +137,10 @@ counters() {
 	awk -v keys="$ETH_KEYS" 'FNR == NR { b[$1] = $2; next } { a[$1] = $2 }
 		END {
 			for (k in a) if (k ~ /^pc_/) print k "=" a[k] - b[k]
-			printf "cpu_s=%.2f\n", (a["cpu"] - b["cpu"]) / 100
+			printf "cpu_tick_s=%.2f\n", (a["cpu_tick"] - b["cpu_tick"]) / 100
+			busy = 0
+			for (k in a) if (k ~ /^pc_idle_c/) busy += (a["pc_wall"] - b["pc_wall"]) - (a[k] - b[k])
+			printf "cpu_s=%.2f\n", busy / 100
 			split("dut_tx_pkts:tx_packets dut_rx_pkts:rx_packets dut_tx_bytes:tx_bytes dut_rx_bytes:rx_bytes", m, " ")
 			for (i = 1; i <= 4; i++) { split(m[i], kv, ":"); print kv[1] "=" a["dut_" kv[2]] - b["dut_" kv[2]] }
 			print "peer_tx_pkts=" a["peer_tx_pkts"] - b["peer_tx_pkts"]

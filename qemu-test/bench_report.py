@@ -193,8 +193,8 @@ PAIRING = "both drivers back to back on each workload"
 RR_WINDOW = "request/response windows open after the client's start-up"
 # Since when CPU time is the guest's exact busy time (the window times the vCPUs
 # minus their NOHZ idle time) rather than the tick's samples of busy time, which were
-# 25-35 % lower and biased per CPU: earlier runs' CPU ratios are not set beside later
-# ones.
+# up to 37 % lower and biased per CPU: earlier runs' CPU ratios are not set beside
+# later ones.
 CPU_EXACT = "CPU time is the window times the vCPUs minus their idle time, not tick samples"
 
 

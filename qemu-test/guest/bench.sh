@@ -75,8 +75,9 @@ mark() {
 # the same per CPU, split in pc_user/sys/softirq_cN; pc_idle_cN: idle+iowait, timed
 # exactly (NOHZ: from idle entry and exit, not sampled); pc_wall: /proc/uptime.
 # counters() reports cpu_s from the exact ones, the window times the CPUs minus their
-# idle time: the tick samples were 25-35 % lower and, on one CPU, added up with idle
-# to more than the window (busy+idle 34.0 against 28.8 on the other CPU, per 1,000
+# idle time: the tick samples were 20-37 % lower in request/response (medians per
+# workload; a few per cent in TCP streams) and, on one CPU, added up with idle to
+# more than the window (busy+idle 34.0 against 28.8 on the other CPU, per 1,000
 # packets of one rr_udp_rx window). pc_loc/res/cal_cN: local timer interrupts,
 # rescheduling and function-call IPIs per CPU.
 # irqs: the DUT's virtqueue interrupts (both drivers name them virtioN-input.M /

@@ -73,7 +73,7 @@ mark() {
 # cpu_tick: busy time of the whole guest (the DUT's and the peer's side) as the tick
 # samples it, in 1/100 s (USER_HZ): user+nice+system+irq+softirq+steal; pc_busy_cN
 # the same per CPU, split in pc_user/sys/softirq_cN; pc_idle_cN: idle+iowait, timed
-# exactly (NOHZ: from idle entry and exit, not sampled); pc_wall: /proc/uptime.
+# exactly (NOHZ: from idle entry and exit, not sampled); wall: /proc/uptime.
 # counters() reports cpu_s from the exact ones, the window times the CPUs minus their
 # idle time: the tick samples were 20-37 % lower in request/response (medians per
 # workload; a few per cent in TCP streams) and, on one CPU, added up with idle to
@@ -98,7 +98,7 @@ sample() {
 			print "pc_idle_c" c, $5 + $6
 		}
 		FILENAME == "/proc/meminfo" && /^Slab:/ { print "slab", $2 }
-		FILENAME == "/proc/uptime" { printf "pc_wall %d\n", $1 * 100 + 0.5 }
+		FILENAME == "/proc/uptime" { printf "wall %d\n", $1 * 100 + 0.5 }
 		FILENAME == "/proc/interrupts" && $1 ~ /^(LOC|RES|CAL):$/ {
 			for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) print "pc_" tolower(substr($1, 1, 3)) "_c" i - 2, $i
 		}
@@ -139,8 +139,10 @@ counters() {
 		END {
 			for (k in a) if (k ~ /^pc_/) print k "=" a[k] - b[k]
 			printf "cpu_tick_s=%.2f\n", (a["cpu_tick"] - b["cpu_tick"]) / 100
+			wall = a["wall"] - b["wall"]
+			print "wall_s=" wall / 100
 			busy = 0
-			for (k in a) if (k ~ /^pc_idle_c/) busy += (a["pc_wall"] - b["pc_wall"]) - (a[k] - b[k])
+			for (k in a) if (k ~ /^pc_idle_c/) busy += wall - (a[k] - b[k])
 			printf "cpu_s=%.2f\n", busy / 100
 			split("dut_tx_pkts:tx_packets dut_rx_pkts:rx_packets dut_tx_bytes:tx_bytes dut_rx_bytes:rx_bytes", m, " ")
 			for (i = 1; i <= 4; i++) { split(m[i], kv, ":"); print kv[1] "=" a["dut_" kv[2]] - b["dut_" kv[2]] }

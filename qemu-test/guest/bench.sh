@@ -77,8 +77,8 @@ mark() {
 # counters() reports cpu_s from the exact ones, the window times the CPUs minus their
 # idle time: the tick samples were 20-37 % lower in request/response (medians per
 # workload; a few per cent in TCP streams) and, on one CPU, added up with idle to
-# more than the window (busy+idle 34.0 against 28.8 on the other CPU, per 1,000
-# packets of one rr_udp_rx window). pc_loc/res/cal_cN: local timer interrupts,
+# more than the window (busy+idle 32.6 against a window of 31.9, the other CPU 27.7,
+# per 1,000 packets of one rr_udp_rx run). pc_loc/res/cal_cN: local timer interrupts,
 # rescheduling and function-call IPIs per CPU.
 # irqs: the DUT's virtqueue interrupts (both drivers name them virtioN-input.M /
 # virtioN-output.M), pc_irq_in_cN / pc_irq_out_cN per CPU, to see where they land.

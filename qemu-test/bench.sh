@@ -33,6 +33,14 @@
 #                            (virtio_net_peer), so that neither DUT driver shares its
 #                            code with the peer's; "intree": the in-tree module itself,
 #                            which the in-tree DUT then shares (BENCHMARKS-control-intree-peer.md)
+#   VNR_BENCH_PIN=1,0        the CPUs of the applications (iperf3 -A, taskset for sockperf):
+#                            the DUT side's, then the peer side's; "none": where the
+#                            scheduler puts them. Unpinned, TCP streams fell into one of
+#                            two modes at random, both drivers alike (the peer's ACKs per
+#                            data packet 0.2 or 0.5-0.7, about 1,900 or 900-1,300 Mbit/s
+#                            in tcp1_tx), so that a run's ratio said more about which
+#                            rounds fell into which mode than about the driver; 1,0 was
+#                            the fastest placement for both drivers (README)
 #   VNR_BENCH_OURS_FIRST=1   load our module before the in-tree one (where each
 #                            module's code lands; a placement check)
 #   VNR_BENCH_CONTROL=1      control run: in our driver's place, the bench kernel's own
@@ -47,6 +55,12 @@ rounds=${VNR_BENCH_ROUNDS:-6}
 secs=${VNR_BENCH_SECS:-3}
 queues=${VNR_BENCH_QUEUES:-1 2}
 boots=${VNR_BENCH_BOOTS:-2}
+pin=${VNR_BENCH_PIN:-1,0}
+# The guest has 2 vCPUs (qemu-test/vm.py).
+if ! [[ "$pin" =~ ^([01],[01]|none)$ ]]; then
+	echo "bench: VNR_BENCH_PIN ($pin) must be none or DUT,PEER with CPUs 0 or 1, e.g. 1,0" >&2
+	exit 1
+fi
 if ! [ "$boots" -ge 1 ] 2>/dev/null || ! [ "$rounds" -ge 1 ] 2>/dev/null || [ $((rounds % boots)) != 0 ]; then
 	echo "bench: VNR_BENCH_ROUNDS ($rounds) must be a positive multiple of VNR_BENCH_BOOTS ($boots)" >&2
 	exit 1
@@ -150,6 +164,7 @@ extra=(--guest-arg "peer=$peer")
 [ -n "${VNR_BENCH_PERF:-}" ] && extra+=(--guest-arg "perf=$VNR_BENCH_PERF")
 [ -n "${VNR_BENCH_PERF_SYM:-}" ] && extra+=(--guest-arg "perfsym=$VNR_BENCH_PERF_SYM")
 [ -n "${VNR_BENCH_TRACE:-}" ] && extra+=(--guest-arg "trace=$VNR_BENCH_TRACE")
+[ "$pin" != none ] && extra+=(--guest-arg "pin=$pin")
 if [ "$insns" != 0 ]; then
 	# Diagnosis only: instruction counts (=tbs: and a profile by function) of the
 	# selected workloads; timings under the plugin are not comparable with a plain
@@ -190,7 +205,7 @@ python3 -c 'import matplotlib' 2>/dev/null || pip install --quiet matplotlib >/d
 ctlflag=()
 [ "${VNR_BENCH_CONTROL:-0}" = 1 ] && ctlflag=(--control)
 python3 qemu-test/bench_report.py --results "$res" --rounds "$rounds" --secs "$secs" \
-	--kernel "$kdir" --peer "$peer" --out "$res/report.md" "${ctlflag[@]}"
+	--kernel "$kdir" --peer "$peer" --pin "$pin" --out "$res/report.md" "${ctlflag[@]}"
 if [ -n "$insns_wl" ]; then
 	python3 qemu-test/insns/report.py "$res/insns" > "$res/insns.md"
 	{ echo; echo "## Guest instructions per packet (TCG plugin, qemu-test/insns)"; echo

@@ -198,7 +198,17 @@ RR_WINDOW = "request/response windows open after the client's start-up"
 CPU_EXACT = "CPU time is the window times the vCPUs minus their idle time, not tick samples"
 
 
-def earlier_ratios(n, this_run="", path="BENCHMARKS.md"):
+# Where the applications ran (VNR_BENCH_PIN): unpinned, TCP streams fell into one of
+# two modes at random; runs placed differently are not set beside each other.
+def placement(pin):
+    if pin == "none":
+        return "applications placed by the scheduler"
+    dut, peer = pin.split(",")
+    return (f"applications pinned: the DUT side's to vCPU {dut}, the peer side's to vCPU {peer} "
+            "(iperf3 -A, taskset)")
+
+
+def earlier_ratios(n, this_run="", path="BENCHMARKS.md", pin_how=""):
     """Ratios per (queue pairs, workload, metric) in the last `n` runs committed as
     `path` and measured the same way (PAIRING), newest first: whether a ratio below
     1.00 recurs run after run (a property of a driver) or flips sign (the host's
@@ -208,7 +218,7 @@ def earlier_ratios(n, this_run="", path="BENCHMARKS.md"):
         if len(runs) == n:
             break
         text = sh("git", "show", f"{rev}:{path}")
-        if PAIRING not in text:
+        if PAIRING not in text or pin_how not in text:
             continue
         # A commit that only reformatted the same run is not another run.
         run = re.search(r"^Run of [^,]*, commit [0-9a-f]+", text, re.M)
@@ -236,6 +246,8 @@ def main():
     ap.add_argument("--kernel", default="")
     ap.add_argument("--commit", default="", help="the commit measured (default: HEAD)")
     ap.add_argument("--peer", default="virtio_net", help="the peer NIC's driver")
+    ap.add_argument("--pin", default="none",
+                    help="VNR_BENCH_PIN: DUT,PEER vCPUs of the applications, or none")
     ap.add_argument("--control", action="store_true",
                     help="the DUT's 'ours' was the in-tree driver's own source under our name")
     args = ap.parse_args()
@@ -244,6 +256,7 @@ def main():
     nb = len({r.get("boot", "1") for r in rows})
     # Results measured before the guest timed idle time have only tick samples.
     cpu_how = CPU_EXACT if any("cpu_tick_s" in r for r in rows) else "CPU time is tick samples"
+    pin_how = placement(args.pin)
 
     cpu = "?"
     for line in open("/proc/cpuinfo"):
@@ -281,7 +294,8 @@ def main():
       + f"{args.secs:g} s per workload, {PAIRING}: one swap per workload, A B on one and B A on the "
       "next, and every round starts with the other driver, so on each workload each driver goes "
       "first in every other round; same NIC, same guest in each boot; "
-      f"{RR_WINDOW}, so their CPU cost per packet is a steady-state one; {cpu_how}).")
+      f"{RR_WINDOW}, so their CPU cost per packet is a steady-state one; {cpu_how}; "
+      f"{pin_how}).")
     w("")
     w(f"Machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}; "
       "QEMU under TCG (no KVM here), guest with 2 vCPUs and 2 GiB, the benchmark kernel "
@@ -462,7 +476,8 @@ def main():
     # Under TCG on a shared host one run's ratio may be noise; the same metric in
     # the committed runs before this one tells noise (it flips) from a gap (it recurs).
     # A control run is set beside our driver's runs: the gaps both show are the setup's.
-    runs = earlier_ratios(4 if args.control else 3, f"Run of {ended:%Y-%m-%d %H:%M} UTC, commit {commit}")
+    runs = earlier_ratios(4 if args.control else 3, f"Run of {ended:%Y-%m-%d %H:%M} UTC, commit {commit}",
+                          pin_how=pin_how)
     if runs:
         below = [s for s in summary if s[3] == s[3] and s[3] < 1.0]
         def seen(s):
@@ -497,7 +512,7 @@ def main():
     # driver against a copy of itself): how far behind this harness on this host
     # measured identical code, metric by metric; the lowest of them is the bar.
     ctl_file = "BENCHMARKS-control.md" if args.peer != "virtio_net" else "BENCHMARKS-control-intree-peer.md"
-    ctl_runs = [] if args.control else earlier_ratios(5, path=ctl_file)
+    ctl_runs = [] if args.control else earlier_ratios(5, path=ctl_file, pin_how=pin_how)
     if ctl_runs:
         def ctl_vals(s):
             return [r[s[:3]] for _, r in ctl_runs if s[:3] in r]

@@ -18,6 +18,7 @@ FROM=1
 PERF_WL=
 PERF_SYM=
 TRACE_WL=
+PIN=
 INSNS=0
 SYMS=0
 SECS=3
@@ -35,6 +36,7 @@ for arg in $(cat /proc/cmdline); do
 	vnr.workloads=*) WORKLOADS=$(echo "${arg#vnr.workloads=}" | tr , ' ') ;;
 	vnr.peer=*) PEER_DRV=${arg#vnr.peer=} ;;
 	vnr.ours_first=1) OURS_FIRST=1 ;;
+	vnr.pin=*) PIN=${arg#vnr.pin=} ;;
 	esac
 done
 DRIVERS="virtio_net_rust virtio_net"
@@ -162,7 +164,7 @@ w_tcp() {
 	local flows=$1 rev= line
 	[ "$2" = rx ] && rev=-R
 	snap
-	line=$(iperf3 -c $PEER_V4 -t $SECS -P $flows $rev -f m 2>&1 | grep -E 'receiver$' | tail -1)
+	line=$(iperf3 -c $PEER_V4 -t $SECS -P $flows $rev ${PIN:+-A $PIN} -f m 2>&1 | grep -E 'receiver$' | tail -1)
 	set -- $(counters)
 	out "$WL mbps=$(echo "$line" | awk '{ for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") print $(i - 1) }') $*"
 }
@@ -210,19 +212,21 @@ w_udp64() {
 w_rr() {
 	local proto= srv cli res
 	[ "$1" = tcp ] && proto=--tcp
+	local pd= pp=
+	[ -n "$PIN" ] && pd="taskset -c ${PIN%,*}" pp="taskset -c ${PIN#*,}"
 	if [ "$2" = tx ]; then
-		ip netns exec peer sockperf sr $proto -i $PEER_V4 -p 11111 >/dev/null 2>&1 &
+		ip netns exec peer $pp sockperf sr $proto -i $PEER_V4 -p 11111 >/dev/null 2>&1 &
 		srv=$!
 		sleep 1
-		sockperf pp $proto -i $PEER_V4 -p 11111 -t $SECS > /tmp/rr.out 2>&1 &
+		$pd sockperf pp $proto -i $PEER_V4 -p 11111 -t $SECS > /tmp/rr.out 2>&1 &
 		cli=$!
 		DUT_PID=$cli
 	else
-		sockperf sr $proto -i $DUT_V4 -p 11111 >/dev/null 2>&1 &
+		$pd sockperf sr $proto -i $DUT_V4 -p 11111 >/dev/null 2>&1 &
 		srv=$!
 		DUT_PID=$srv
 		sleep 1
-		ip netns exec peer sockperf pp $proto -i $DUT_V4 -p 11111 -t $SECS > /tmp/rr.out 2>&1 &
+		ip netns exec peer $pp sockperf pp $proto -i $DUT_V4 -p 11111 -t $SECS > /tmp/rr.out 2>&1 &
 		cli=$!
 	fi
 	sleep 0.5

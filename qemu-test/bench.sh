@@ -37,7 +37,7 @@
 #                            the DUT side's, then the peer side's; "none": where the
 #                            scheduler puts them. Unpinned, TCP streams fell into one of
 #                            two modes at random, both drivers alike (the peer's ACKs per
-#                            data packet 0.2 or 0.5-0.7, about 1,900 or 900-1,300 Mbit/s
+#                            data packet 0.2 or 0.4-0.7, about 1,900 or 835-1,500 Mbit/s
 #                            in tcp1_tx), so that a run's ratio said more about which
 #                            rounds fell into which mode than about the driver; 1,0 was
 #                            the fastest placement for both drivers (README)

@@ -18,6 +18,8 @@ FROM=1
 PERF_WL=
 PERF_SYM=
 TRACE_WL=
+# vnr.pin=D,P (host: VNR_BENCH_PIN): the vCPUs of the DUT side's and the peer side's
+# iperf3 and sockperf; empty: the scheduler places them.
 PIN=
 INSNS=0
 SYMS=0

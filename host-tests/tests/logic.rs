@@ -545,10 +545,39 @@ fn rx_header_with_offloads() {
             csum_start: 10,
             ..tap
         },
+        NetHdr {
+            csum_start: 14 + 19,
+            ..tap
+        },
     ] {
         assert_eq!(hdr::rx_offload(&bad, f, 2962), Err(HdrError::BadGso));
     }
     assert_eq!(hdr::rx_offload(&tap, f, 34 + 19), Err(HdrError::BadGso));
+    // Found by the rx_hdr fuzz target: UDP GSO with the transport header at byte 20,
+    // inside the IPv4 header, in a 39-byte frame (the kernel's own check lets it by).
+    let udp = NetHdr {
+        flags: hdr::F_NEEDS_CSUM,
+        gso_type: hdr::GSO_UDP,
+        gso_size: 1000,
+        csum_start: 20,
+        csum_offset: 0,
+        ..Default::default()
+    };
+    let fu = feats(&[
+        features::VERSION_1,
+        features::GUEST_CSUM,
+        features::GUEST_UFO,
+    ]);
+    assert_eq!(hdr::rx_offload(&udp, fu, 39), Err(HdrError::BadGso));
+    assert!(hdr::rx_offload(
+        &NetHdr {
+            csum_start: 34,
+            ..udp
+        },
+        fu,
+        42
+    )
+    .is_ok());
     let v6 = NetHdr {
         gso_type: hdr::GSO_TCPV6,
         ..gso

@@ -267,7 +267,11 @@ pub fn rx_offload(
             } else {
                 UDP_CSUM_OFFSET
             };
-            if (hdr.csum_start as usize) < nh_min
+            // Offsets count from the Ethernet header. `virtio_net_hdr_to_skb()` compares the
+            // transport offset with the network header's length alone, which lets it start
+            // inside the IP header (a 39-byte "UDP GSO" frame with csum_start 20 passed);
+            // refuse that here.
+            if (hdr.csum_start as usize) < ETH_HLEN + nh_min
                 || (base != GSO_UDP && hdr.csum_offset != want_offset)
             {
                 return Err(HdrError::BadGso);

@@ -212,9 +212,8 @@ w_udp64() {
 # window if counted there), so CPU time and packets are steady-state figures;
 # sockperf's own latency figures leave out its first 400 ms anyway.
 w_rr() {
-	local proto= srv cli res
+	local proto= srv cli res pd= pp=
 	[ "$1" = tcp ] && proto=--tcp
-	local pd= pp=
 	[ -n "$PIN" ] && pd="taskset -c ${PIN%,*}" pp="taskset -c ${PIN#*,}"
 	if [ "$2" = tx ]; then
 		ip netns exec peer $pp sockperf sr $proto -i $PEER_V4 -p 11111 >/dev/null 2>&1 &

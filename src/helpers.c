@@ -326,30 +326,49 @@ void vnr_skb_free_frag(void *addr)
 }
 
 /*
- * Builds the head skb of a received packet from the first @len bytes at @addr,
- * inside a page fragment of @truesize bytes whose reference the caller gives
- * up on success: up to VNR_RX_COPY_LEN bytes are copied into the linear part
- * (headers, whole small packets), the rest stays in the page as fragment 0,
- * as virtio_net's page_to_skb() does. Returns NULL, with the fragment
+ * Builds the head skb of a received packet: the @len bytes at @buf + @skip
+ * (@skip is the virtio header) in a page fragment of @truesize bytes at @buf,
+ * whose reference the caller gives up on success; @skip + @len <= @truesize.
+ * As virtio_net's page_to_skb(): a packet longer than VNR_RX_COPY_LEN that
+ * leaves room for the shared info behind it becomes the skb's head where it
+ * lies (no copy, no second allocation). Otherwise a packet that fits a
+ * VNR_RX_COPY_LEN skb is copied whole, and of a longer one only the Ethernet
+ * header: the rest stays in the page as fragment 0, and
+ * virtio_net_hdr_to_skb() and GRO pull the headers they need, so no payload
+ * lands in the linear part (GRO and TCP then merge packets by their page
+ * fragments instead of stealing heads). Returns NULL, with the fragment
  * untouched, if no skb could be allocated.
  */
-struct sk_buff *vnr_rx_head_skb(struct napi_struct *napi, void *addr,
-				unsigned int len, unsigned int truesize)
+struct sk_buff *vnr_rx_head_skb(struct napi_struct *napi, void *buf,
+				unsigned int skip, unsigned int len,
+				unsigned int truesize)
 {
-	unsigned int copy = min_t(unsigned int, len, VNR_RX_COPY_LEN);
-	struct sk_buff *skb = napi_alloc_skb(napi, VNR_RX_COPY_LEN);
+	char *addr = (char *)buf + skip;
+	struct sk_buff *skb;
 	struct page *page;
+	unsigned int copy;
 
+	if (len > VNR_RX_COPY_LEN &&
+	    truesize - skip - len >= SKB_DATA_ALIGN(sizeof(struct skb_shared_info))) {
+		skb = napi_build_skb(buf, truesize);
+		if (unlikely(!skb))
+			return NULL;
+		skb_reserve(skb, skip);
+		skb_put(skb, len);
+		return skb;
+	}
+	skb = napi_alloc_skb(napi, VNR_RX_COPY_LEN);
 	if (unlikely(!skb))
 		return NULL;
+	copy = len <= skb_tailroom(skb) ? len : ETH_HLEN;
 	skb_put_data(skb, addr, copy);
 	if (len > copy) {
 		page = virt_to_head_page(addr);
 		skb_add_rx_frag(skb, 0, page,
-				(char *)addr + copy - (char *)page_address(page),
+				addr + copy - (char *)page_address(page),
 				len - copy, truesize);
 	} else {
-		skb_free_frag(addr);
+		skb_free_frag(buf);
 	}
 	return skb;
 }

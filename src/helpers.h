@@ -19,8 +19,8 @@
 /*
  * Receive buffers in mergeable mode are page fragments aligned to this many
  * bytes (their size is a multiple of it, which frees the low pointer bits to
- * carry the size); the first VNR_RX_COPY_LEN bytes of a packet are copied into
- * the skb's linear part.
+ * carry the size). A packet of up to VNR_RX_COPY_LEN bytes is copied into a
+ * new skb's linear part; a longer one stays in its buffer.
  */
 #define VNR_RX_FRAG_ALIGN 64
 #define VNR_RX_COPY_LEN 128
@@ -122,8 +122,9 @@ struct sk_buff *vnr_page_chain_to_skb(struct napi_struct *napi,
 void *vnr_netdev_alloc_frag(unsigned int len);
 void *vnr_napi_alloc_frag(unsigned int len);
 void vnr_skb_free_frag(void *addr);
-struct sk_buff *vnr_rx_head_skb(struct napi_struct *napi, void *addr,
-				unsigned int len, unsigned int truesize);
+struct sk_buff *vnr_rx_head_skb(struct napi_struct *napi, void *buf,
+				unsigned int skip, unsigned int len,
+				unsigned int truesize);
 struct sk_buff *vnr_skb_append_frag(struct sk_buff *head, struct sk_buff *curr,
 				    void *addr, unsigned int len,
 				    unsigned int truesize);

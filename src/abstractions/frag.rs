@@ -9,10 +9,12 @@
 //! the token the virtio core keeps (the in-tree driver keeps it in the virtqueue's
 //! per-buffer context instead). The device
 //! writes a header and the start of a packet into the first buffer, and says in the
-//! header how many buffers the packet spans. The packet becomes one skb: the first
-//! [`COPY_LEN`] bytes are copied into its linear part, the rest are page fragments,
-//! chained through the frag list when there are more than `MAX_SKB_FRAGS`
-//! (C: `drivers/net/virtio_net.c`, `receive_mergeable()`).
+//! header how many buffers the packet spans. The packet becomes one skb: a packet of
+//! up to [`COPY_LEN`] bytes is copied into a new skb; a longer one with room left in
+//! its first buffer becomes an skb around that buffer; otherwise only the Ethernet
+//! header is copied and the buffers are page fragments, chained through the frag list
+//! when there are more than `MAX_SKB_FRAGS` (C: `drivers/net/virtio_net.c`,
+//! `page_to_skb()` and `receive_mergeable()`).
 
 use crate::abstractions::{
     napi::Poll,
@@ -27,7 +29,7 @@ use kernel::prelude::*;
 pub const FRAG_ALIGN: usize = bindings::VNR_RX_FRAG_ALIGN as usize;
 /// Largest fragment: one page (the size must fit the token's low bits).
 pub const FRAG_MAX: usize = bindings::VNR_PAGE_SIZE as usize;
-/// Bytes of a packet copied into the skb's linear part.
+/// Longest packet copied whole into a new skb (the in-tree `GOOD_COPY_LEN`).
 pub const COPY_LEN: usize = bindings::VNR_RX_COPY_LEN as usize;
 
 const _: () = assert!(FRAG_MAX / FRAG_ALIGN <= FRAG_ALIGN);
@@ -165,13 +167,15 @@ impl MergedSkb {
         }
         let truesize = frag.len;
         let (addr, len) = frag.into_parts();
-        // SAFETY: We are in NAPI context (the poll token). `addr + skip` lies in the owned
-        // fragment with `used - skip` bytes written by the device behind it; on success the
-        // helper takes over the fragment's page reference.
+        // SAFETY: We are in NAPI context (the poll token). The fragment at `addr` is owned,
+        // `truesize` bytes long, with `used` bytes written by the device and
+        // `skip <= used <= truesize` (checked above); on success the helper takes over the
+        // fragment's page reference (as the skb's head or its fragment 0).
         let skb = unsafe {
             bindings::vnr_rx_head_skb(
                 poll.napi().raw(),
-                addr.as_ptr().add(skip).cast(),
+                addr.as_ptr().cast(),
+                skip as u32,
                 (used - skip) as u32,
                 truesize as u32,
             )

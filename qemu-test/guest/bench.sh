@@ -84,14 +84,17 @@ mark() {
 # more than the window (busy+idle 32.6 against a window of 31.9, the other CPU 27.7,
 # per 1,000 packets of one rr_udp_rx run). pc_loc/res/cal_cN: local timer interrupts,
 # rescheduling and function-call IPIs per CPU.
+# tcp_*: the DUT side's TCP counters (/proc/net/snmp, /proc/net/netstat) named in
+# TCP_KEYS: segments in and out, and why acknowledgments went out or were held.
 # irqs: the DUT's virtqueue interrupts (both drivers name them virtioN-input.M /
 # virtioN-output.M), pc_irq_in_cN / pc_irq_out_cN per CPU, to see where they land.
+TCP_KEYS='^(InSegs|OutSegs|RetransSegs|DelayedACKs|DelayedACKLocked|TCPHPHits|TCPPureAcks|TCPHPAcks|TCPRcvCoalesce|TCPBacklogCoalesce|TCPOFOQueue|TCPAutoCorking|TCPWantZeroWindowAdv|TCPToZeroWindowAdv|TCPFromZeroWindowAdv|TCPRcvQDrop|TCPACKSkippedSeq)$'
 sample() {
 	ethtool -S "$DUT" > /tmp/eth.raw 2>/dev/null
 	ip netns exec peer cat /sys/class/net/$PEER/statistics/tx_packets \
 		/sys/class/net/$PEER/statistics/rx_packets > /tmp/peer.raw
 	local st=/sys/class/net/$DUT/statistics
-	awk -v d="$DUT_VDEV-" -v st="$st/" '
+	awk -v d="$DUT_VDEV-" -v st="$st/" -v tcpk="$TCP_KEYS" '
 		FILENAME == "/proc/stat" && /^cpu / { print "cpu_tick", $2 + $3 + $4 + $7 + $8 + $9 }
 		FILENAME == "/proc/stat" && /^cpu[0-9]/ {
 			c = substr($1, 4)
@@ -119,12 +122,21 @@ sample() {
 			if (match(k, /^(rx|tx)[0-9]+_/)) eth["eth_" substr(k, 1, 2) "_" substr(k, RLENGTH + 1)] += $2
 		}
 		FILENAME == "/tmp/peer.raw" { print (FNR == 1 ? "peer_tx_pkts" : "peer_rx_pkts"), $1 }
+		# A header line of names, then one of values, per protocol.
+		FILENAME ~ /^\/proc\/net\// && $1 ~ /^Tcp(Ext)?:$/ {
+			if (line[FILENAME, $1]++ % 2 == 0) {
+				for (i = 2; i <= NF; i++) name[i] = $i
+				next
+			}
+			for (i = 2; i <= NF; i++) if (name[i] ~ tcpk) print "tcp_" name[i], $i
+		}
 		index(FILENAME, st) == 1 { print "dut_" substr(FILENAME, length(st) + 1), $1 }
 		END {
 			print "irqs", irqs + 0
 			for (k in pc) print k, pc[k]
 			for (k in eth) print k, eth[k]
 		}' /proc/uptime /proc/stat /proc/meminfo /proc/interrupts /tmp/eth.raw /tmp/peer.raw \
+		/proc/net/snmp /proc/net/netstat \
 		$st/tx_packets $st/rx_packets $st/tx_bytes $st/rx_bytes > "$1"
 }
 
@@ -141,7 +153,7 @@ counters() {
 	sample /tmp/s.after
 	awk -v keys="$ETH_KEYS" 'FNR == NR { b[$1] = $2; next } { a[$1] = $2 }
 		END {
-			for (k in a) if (k ~ /^pc_/) print k "=" a[k] - b[k]
+			for (k in a) if (k ~ /^(pc|tcp)_/) print k "=" a[k] - b[k]
 			printf "cpu_tick_s=%.2f\n", (a["cpu_tick"] - b["cpu_tick"]) / 100
 			wall = a["wall"] - b["wall"]
 			print "wall_s=" wall / 100

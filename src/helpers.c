@@ -308,16 +308,31 @@ int vnr_skb_apply_net_hdr(struct sk_buff *skb, u8 flags, u8 gso_type,
 	return virtio_net_hdr_to_skb(skb, &hdr, true);
 }
 
-/* A receive buffer of @len bytes, aligned to VNR_RX_FRAG_ALIGN. */
-void *vnr_netdev_alloc_frag(unsigned int len)
+/*
+ * A receive buffer of @len bytes (a multiple of VNR_RX_FRAG_ALIGN) cut from
+ * the front of @pf's page, as virtio_net's add_recvbuf_mergeable() cuts them
+ * from its queue's alloc_frag: buffers cut one after another are adjacent, so
+ * the buffers of one packet coalesce into few skb fragments. The buffer holds
+ * a page reference of its own. Never sleeps; the caller serializes use of @pf.
+ */
+void *vnr_page_frag_alloc(struct page_frag *pf, unsigned int len)
 {
-	return netdev_alloc_frag_align(len, VNR_RX_FRAG_ALIGN);
+	void *buf;
+
+	if (unlikely(!skb_page_frag_refill(len, pf, GFP_ATOMIC)))
+		return NULL;
+	buf = page_address(pf->page) + pf->offset;
+	get_page(pf->page);
+	pf->offset += len;
+	return buf;
 }
 
-/* The same from the per-CPU NAPI cache: softirq context only, no IRQ toggling. */
-void *vnr_napi_alloc_frag(unsigned int len)
+/* Drops @pf's own reference to its page (buffers cut from it keep theirs). */
+void vnr_page_frag_release(struct page_frag *pf)
 {
-	return napi_alloc_frag_align(len, VNR_RX_FRAG_ALIGN);
+	if (pf->page)
+		put_page(pf->page);
+	pf->page = NULL;
 }
 
 void vnr_skb_free_frag(void *addr)

@@ -119,8 +119,8 @@ struct sk_buff *vnr_page_chain_to_skb(struct napi_struct *napi,
 				      unsigned int skip);
 
 /* page-fragment receive buffers (mergeable mode) */
-void *vnr_netdev_alloc_frag(unsigned int len);
-void *vnr_napi_alloc_frag(unsigned int len);
+void *vnr_page_frag_alloc(struct page_frag *pf, unsigned int len);
+void vnr_page_frag_release(struct page_frag *pf);
 void vnr_skb_free_frag(void *addr);
 struct sk_buff *vnr_rx_head_skb(struct napi_struct *napi, void *buf,
 				unsigned int skip, unsigned int len,

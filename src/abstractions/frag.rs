@@ -3,8 +3,7 @@
 //! Page-fragment receive buffers, for mergeable receive buffers
 //! (`VIRTIO_NET_F_MRG_RXBUF`), and the packets built from them.
 //!
-//! A buffer is a piece of a page handed out by the kernel's per-CPU fragment
-//! allocators (`netdev_alloc_frag`, or `napi_alloc_frag` in NAPI), aligned to
+//! A buffer is a piece of a page cut by the ring's own [`PageFrag`], aligned to
 //! [`FRAG_ALIGN`] and a multiple of it in size, so the size rides in the low bits of
 //! the token the virtio core keeps (the in-tree driver keeps it in the virtqueue's
 //! per-buffer context instead). The device
@@ -34,14 +33,51 @@ pub const COPY_LEN: usize = bindings::VNR_RX_COPY_LEN as usize;
 
 const _: () = assert!(FRAG_MAX / FRAG_ALIGN <= FRAG_ALIGN);
 
+/// The page a receive ring cuts its buffers from, front to back (`struct page_frag`,
+/// as the in-tree driver's per-queue `alloc_frag`; 32 KiB when the allocator has
+/// them). The buffers of one packet are cut one after another, so they are adjacent
+/// and become one skb fragment per page (`skb_can_coalesce`): a 58 KiB TCP packet is
+/// two or three fragments, and the stack can still merge two such packets into one
+/// skb. The kernel's shared caches (`napi_alloc_frag`) cut pages from the end
+/// backwards, which made every 4 KiB buffer a fragment of its own (about 15 per such
+/// packet), too many for TCP to merge them (`TCPRcvCoalesce` a third of the in-tree
+/// driver's in `tcp1_rx`).
+///
+/// # Invariants
+///
+/// `raw.page` is null or a page of which this object owns one reference, with
+/// `raw.offset <= raw.size <= ` its size.
+pub struct PageFrag {
+    raw: bindings::page_frag,
+}
+
+// SAFETY: A page reference may be used and dropped on any CPU.
+unsafe impl Send for PageFrag {}
+
+impl PageFrag {
+    /// No page yet: the first allocation gets one.
+    pub fn new() -> Self {
+        // INVARIANT: A null page.
+        Self {
+            raw: bindings::page_frag::default(),
+        }
+    }
+}
+
+impl Drop for PageFrag {
+    fn drop(&mut self) {
+        // SAFETY: The page reference, if any, is ours (type invariant).
+        unsafe { bindings::vnr_page_frag_release(&mut self.raw) }
+    }
+}
+
 /// A receive buffer: one page fragment of `len` bytes.
 ///
 /// # Invariants
 ///
-/// `addr` is the start of a page fragment from `netdev_alloc_frag` or
-/// `napi_alloc_frag` that this object owns (one page reference), `FRAG_ALIGN`-aligned
-/// and `len` bytes long, with `len` a multiple of `FRAG_ALIGN` in
-/// `FRAG_ALIGN..=FRAG_MAX`.
+/// `addr` is the start of a piece of a page cut by a [`PageFrag`], of which this
+/// object owns one page reference, `FRAG_ALIGN`-aligned and `len` bytes long, with
+/// `len` a multiple of `FRAG_ALIGN` in `FRAG_ALIGN..=FRAG_MAX`.
 pub struct RxFrag {
     addr: NonNull<u8>,
     len: usize,
@@ -57,25 +93,19 @@ impl RxFrag {
         len.clamp(1, FRAG_MAX).next_multiple_of(FRAG_ALIGN)
     }
 
-    /// Allocates a buffer of at least `len` bytes (rounded up to [`FRAG_ALIGN`],
-    /// at most [`FRAG_MAX`]). Never sleeps.
-    pub fn alloc(len: usize) -> Option<Self> {
+    /// Cuts a buffer of at least `len` bytes (rounded up to [`FRAG_ALIGN`], at most
+    /// [`FRAG_MAX`]) from `pf`, right behind the previous one when it fits. Never
+    /// sleeps.
+    pub fn alloc(pf: &mut PageFrag, len: usize) -> Option<Self> {
         let len = Self::granted_len(len);
-        // SAFETY: Allocating a fragment has no preconditions; it is safe in any context.
-        let p = unsafe { bindings::vnr_netdev_alloc_frag(len as u32) };
+        // SAFETY: `pf.raw` is a valid `page_frag` (type invariant) that nobody else uses
+        // meanwhile (borrowed mutably); `len` is a multiple of `FRAG_ALIGN`, as the
+        // helper requires.
+        let p = unsafe { bindings::vnr_page_frag_alloc(&mut pf.raw, len as u32) };
         let addr = NonNull::new(p.cast::<u8>())?;
-        // INVARIANT: A non-null result is a fragment of `len` bytes aligned as asked.
-        Some(Self { addr, len })
-    }
-
-    /// The same as [`RxFrag::alloc`], from the per-CPU NAPI fragment cache, which
-    /// needs no interrupt toggling; `_poll` proves NAPI (softirq) context.
-    pub fn alloc_napi(_poll: &Poll<'_>, len: usize) -> Option<Self> {
-        let len = Self::granted_len(len);
-        // SAFETY: We are in NAPI context (the poll token), as the NAPI cache requires.
-        let p = unsafe { bindings::vnr_napi_alloc_frag(len as u32) };
-        let addr = NonNull::new(p.cast::<u8>())?;
-        // INVARIANT: A non-null result is a fragment of `len` bytes aligned as asked.
+        // INVARIANT: A non-null result is `len` bytes of a page with a reference of its
+        // own, at an offset that is a sum of multiples of `FRAG_ALIGN` from the start of
+        // a page, hence aligned.
         Some(Self { addr, len })
     }
 

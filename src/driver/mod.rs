@@ -15,7 +15,9 @@ mod rx;
 mod stats;
 mod tx;
 
-use crate::abstractions::{netdev::NetDev, num_online_cpus, page_chain, OnlineCpus};
+use crate::abstractions::{
+    frag::PageFrag, netdev::NetDev, num_online_cpus, page_chain, OnlineCpus,
+};
 use crate::abstractions::{
     netdev::{self, offload, Registration},
     virtio::{self, VqCallback, VqSpec},
@@ -331,6 +333,7 @@ impl virtio::Driver for VirtioNetDriver {
                 vq: rxvq,
                 avg_pkt_len: Ewma::default(),
                 min_buf_len: 0,
+                frag: PageFrag::new(),
             };
             rx.min_buf_len = rx_buf::mergeable_min_buf_len(
                 hdr_len,

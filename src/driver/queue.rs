@@ -5,7 +5,7 @@
 use super::stats::QueueStats;
 use super::VirtNet;
 use crate::abstractions::{
-    frag::RxFrag,
+    frag::{PageFrag, RxFrag},
     lock::SpinLockBh,
     napi::Napi,
     netdev::Uninit,
@@ -70,6 +70,8 @@ pub struct RxRing {
     pub avg_pkt_len: Ewma,
     /// Smallest mergeable buffer for this ring (see `rx_buf::mergeable_min_buf_len`).
     pub min_buf_len: usize,
+    /// The page mergeable buffers are cut from.
+    pub frag: PageFrag,
 }
 
 impl RxRing {

@@ -108,10 +108,8 @@ pub fn refill(
             );
             // Count what the allocator hands out, not what was asked for.
             let len = RxFrag::granted_len(len);
-            fill_ring(q, vq, len, || match ctx {
-                AllocCtx::Napi(poll) => RxFrag::alloc_napi(poll, len),
-                AllocCtx::Process => RxFrag::alloc(len),
-            })
+            let pf = &mut rx.frag;
+            fill_ring(q, vq, len, || RxFrag::alloc(pf, len))
         }
         RxVq::Big(vq) => fill_ring(q, vq, vn.rx_big_len(), || {
             RxPages::alloc(vn.rx_big_pages, Gfp::Atomic)

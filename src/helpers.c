@@ -389,6 +389,25 @@ struct sk_buff *vnr_rx_head_skb(struct napi_struct *napi, void *buf,
 }
 
 /*
+ * A new skb holding a copy of the @len bytes at @addr, a whole packet of at
+ * most VNR_RX_COPY_LEN bytes; the receive buffer stays the caller's, to be
+ * posted again. NULL if @len is longer or no skb could be allocated.
+ */
+struct sk_buff *vnr_rx_copy_skb(struct napi_struct *napi, const void *addr,
+				unsigned int len)
+{
+	struct sk_buff *skb;
+
+	if (unlikely(len > VNR_RX_COPY_LEN))
+		return NULL;
+	skb = napi_alloc_skb(napi, VNR_RX_COPY_LEN);
+	if (unlikely(!skb))
+		return NULL;
+	skb_put_data(skb, addr, len);
+	return skb;
+}
+
+/*
  * Appends @len bytes at @addr, in a page fragment of @truesize bytes whose
  * reference the caller gives up on success, to the packet @head whose last
  * skb is @curr (@head itself or the tail of its frag_list). A full skb gets a

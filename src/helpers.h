@@ -125,6 +125,8 @@ void vnr_skb_free_frag(void *addr);
 struct sk_buff *vnr_rx_head_skb(struct napi_struct *napi, void *buf,
 				unsigned int skip, unsigned int len,
 				unsigned int truesize);
+struct sk_buff *vnr_rx_copy_skb(struct napi_struct *napi, const void *addr,
+				unsigned int len);
 struct sk_buff *vnr_skb_append_frag(struct sk_buff *head, struct sk_buff *curr,
 				    void *addr, unsigned int len,
 				    unsigned int truesize);

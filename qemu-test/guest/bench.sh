@@ -59,7 +59,7 @@ ethsums() {
 		}
 		END { for (k in s) print k, s[k] }'
 }
-ETH_KEYS="rx_packets rx_kicks rx_bufs rx_interrupts rx_napi_polls tx_napi_polls tx_packets tx_kicks tx_kicks_suppressed tx_xmit_more tx_interrupts tx_hdr_separate tx_stops tx_wakes"
+ETH_KEYS="rx_packets rx_kicks rx_bufs rx_bufs_reused rx_interrupts rx_napi_polls tx_napi_polls tx_packets tx_kicks tx_kicks_suppressed tx_xmit_more tx_interrupts tx_hdr_separate tx_stops tx_wakes"
 
 # With vnr.insns=1 (the instruction-counting plugin loaded), mark: has QEMU log
 # the guest's instruction totals (qemu-test/insns) and counts the marks in

@@ -109,6 +109,24 @@ impl RxFrag {
         Some(Self { addr, len })
     }
 
+    /// A new skb holding a copy of bytes `skip..used` of the buffer, a whole packet of
+    /// at most [`COPY_LEN`] bytes; the buffer stays the caller's, to be posted again.
+    /// `None` if the packet is longer, `used` beyond the buffer, or no skb could be
+    /// allocated.
+    pub fn copy_to_skb(&self, poll: &Poll<'_>, used: usize, skip: usize) -> Option<SkBuff> {
+        let bytes = self.filled(used)?.get(skip..)?;
+        if bytes.len() > COPY_LEN {
+            return None;
+        }
+        // SAFETY: We are in NAPI context (the poll token); `bytes` is valid for reads of
+        // its length, at most `COPY_LEN` (checked above).
+        let skb = unsafe {
+            bindings::vnr_rx_copy_skb(poll.napi().raw(), bytes.as_ptr().cast(), bytes.len() as u32)
+        };
+        // SAFETY: A non-null result is a new skb that we own.
+        unsafe { SkBuff::from_raw(skb) }
+    }
+
     /// Bytes offered to the device.
     pub fn capacity(&self) -> usize {
         self.len

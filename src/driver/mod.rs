@@ -31,7 +31,7 @@ use crate::logic::{
 use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU8, Ordering};
 use ctrl::Ctrl;
 use kernel::{c_str, prelude::*, str::CStr};
-use queue::{QueuePair, RxRing, RxVq};
+use queue::{QueuePair, RxRing, RxVq, Spare};
 
 /// Name of the module and of the driver (`ethtool -i`, sysfs).
 pub const DRIVER_NAME: &[u8] = b"virtio_net_rust";
@@ -334,6 +334,7 @@ impl virtio::Driver for VirtioNetDriver {
                 avg_pkt_len: Ewma::default(),
                 min_buf_len: 0,
                 frag: PageFrag::new(),
+                spare: Spare::new(),
             };
             rx.min_buf_len = rx_buf::mergeable_min_buf_len(
                 hdr_len,

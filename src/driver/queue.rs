@@ -72,6 +72,53 @@ pub struct RxRing {
     pub min_buf_len: usize,
     /// The page mergeable buffers are cut from.
     pub frag: PageFrag,
+    /// Mergeable buffers whose packet was copied out whole, to be posted again before
+    /// new ones are cut.
+    pub spare: Spare,
+}
+
+/// Buffers a ring keeps for reposting: a NAPI budget's worth.
+const SPARE_MAX: usize = 64;
+
+/// Mergeable buffers kept to be posted again, last in first out (the last one kept is
+/// the likeliest in cache). Each came from a ring slot not refilled yet, so a ring
+/// never holds more buffers than it has slots.
+pub struct Spare {
+    bufs: [Option<RxFrag>; SPARE_MAX],
+    len: usize,
+}
+
+impl Spare {
+    /// None kept.
+    pub fn new() -> Self {
+        Self {
+            bufs: core::array::from_fn(|_| None),
+            len: 0,
+        }
+    }
+
+    /// Whether another buffer can be kept.
+    pub fn has_room(&self) -> bool {
+        self.len < SPARE_MAX
+    }
+
+    /// Keeps `buf`, or gives it back when full.
+    pub fn push(&mut self, buf: RxFrag) -> Result<(), RxFrag> {
+        match self.bufs.get_mut(self.len) {
+            Some(slot) => {
+                *slot = Some(buf);
+                self.len += 1;
+                Ok(())
+            }
+            None => Err(buf),
+        }
+    }
+
+    /// The last buffer kept.
+    pub fn pop(&mut self) -> Option<RxFrag> {
+        self.len = self.len.checked_sub(1)?;
+        self.bufs.get_mut(self.len)?.take()
+    }
 }
 
 impl RxRing {

@@ -10,7 +10,7 @@
 //! - big packets (guest GSO without MRG_RXBUF): a chain of pages per descriptor chain,
 //!   large enough for a 64 KiB packet, whatever the packet's size.
 
-use super::queue::{QueuePair, RxRing, RxVq};
+use super::queue::{QueuePair, RxRing, RxVq, Spare};
 use super::VirtNet;
 use crate::abstractions::{
     frag::{self, MergedSkb, RxFrag},
@@ -109,7 +109,19 @@ pub fn refill(
             // Count what the allocator hands out, not what was asked for.
             let len = RxFrag::granted_len(len);
             let pf = &mut rx.frag;
-            fill_ring(q, vq, len, || RxFrag::alloc(pf, len))
+            let spare = &mut rx.spare;
+            fill_ring(q, vq, len, || {
+                // A kept buffer first (the last kept is the one most likely in cache);
+                // one of another size (the average moved) is let go.
+                while let Some(buf) = spare.pop() {
+                    q.stats.rx_buf_bytes.sub(buf.capacity() as u64);
+                    if buf.capacity() == len {
+                        q.stats.rx_bufs_reused.inc();
+                        return Some(buf);
+                    }
+                }
+                RxFrag::alloc(pf, len)
+            })
         }
         RxVq::Big(vq) => fill_ring(q, vq, vn.rx_big_len(), || {
             RxPages::alloc(vn.rx_big_pages, Gfp::Atomic)
@@ -139,7 +151,7 @@ pub fn receive(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) -> Receive
         let more = match &mut rx.vq {
             RxVq::Small(vq) => receive_small(dev, q, poll, vq),
             RxVq::Mergeable(vq) => {
-                let r = receive_mergeable(dev, q, poll, vq);
+                let r = receive_mergeable(dev, q, poll, vq, &mut rx.spare);
                 if let Some(Some(len)) = r {
                     rx.avg_pkt_len.add(len);
                 }
@@ -270,6 +282,7 @@ fn receive_mergeable(
     q: &QueuePair,
     poll: &Poll<'_>,
     vq: &mut Virtqueue<RxFrag>,
+    spare: &mut Spare,
 ) -> Option<Option<usize>> {
     let vn = dev.data();
     let (first, len) = vq.get_buf()?;
@@ -296,6 +309,19 @@ fn receive_mergeable(
             return Some(None);
         }
     };
+    // A small packet in one buffer is copied out, and the buffer kept for the refill
+    // to post again (no page reference dropped and taken, fewer pages cut).
+    if nbufs == 1 && spare.has_room() {
+        if let Some(skb) = first.copy_to_skb(poll, len, vn.hdr_len) {
+            let capacity = first.capacity() as u64;
+            // Room was checked; were there none, the buffer would be freed.
+            if spare.push(first).is_ok() {
+                q.stats.rx_buf_bytes.add(capacity);
+            }
+            deliver(dev, q, poll, skb, &h, frame_len);
+            return Some(Some(frame_len));
+        }
+    }
     let mut pkt = MergedSkb::new(poll, first, len, vn.hdr_len).ok();
     for i in 1..nbufs {
         let Some((buf, used)) = vq.get_buf() else {

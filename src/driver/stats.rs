@@ -78,9 +78,11 @@ pub struct QueueStats {
     /// Polls that found every posted buffer used (the device may have met an
     /// empty ring and dropped or held packets).
     pub rx_ran_dry: Counter,
-    /// Gauge: bytes of receive buffers posted to the device now (the memory a
-    /// receive queue holds at rest).
+    /// Gauge: bytes of receive buffers the ring holds now, posted to the device or
+    /// kept to be posted again (the memory a receive queue holds at rest).
     pub rx_buf_bytes: Counter,
+    /// Buffers posted again after their packet was copied out, instead of new ones.
+    pub rx_bufs_reused: Counter,
     /// Packets the device finished transmitting.
     pub tx_packets: Counter,
     /// Bytes the device finished transmitting.
@@ -148,6 +150,7 @@ pub const STATS: &[StatDesc] = &[
     stat!(Rx, "ran_dry", rx_ran_dry),
     stat!(Rx, "bufs", rx_bufs),
     stat!(Rx, "buf_bytes", rx_buf_bytes),
+    stat!(Rx, "bufs_reused", rx_bufs_reused),
     stat!(Rx, "length_errors", rx_length_errors),
     stat!(Rx, "frame_errors", rx_frame_errors),
     stat!(Rx, "missing_bufs", rx_missing_bufs),

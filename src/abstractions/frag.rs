@@ -46,7 +46,7 @@ const _: () = assert!(FRAG_MAX / FRAG_ALIGN <= FRAG_ALIGN);
 /// # Invariants
 ///
 /// `raw.page` is null or a page of which this object owns one reference, with
-/// `raw.offset <= raw.size <= ` its size.
+/// `raw.offset <= raw.size` and `raw.size` at most the page's size.
 pub struct PageFrag {
     raw: bindings::page_frag,
 }

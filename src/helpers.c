@@ -230,17 +230,6 @@ void vnr_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
 }
 
 /*
- * Whether @hdr_len bytes of virtio-net header can be written in front of the
- * skb's data: aligned for the header, headroom for it, header not shared with a
- * clone (virtio_net's start_xmit "can_push").
- */
-bool vnr_skb_can_push_hdr(struct sk_buff *skb, unsigned int hdr_len)
-{
-	return !((unsigned long)skb->data & (__alignof__(struct virtio_net_hdr_mrg_rxbuf) - 1)) &&
-	       !skb_header_cloned(skb) && skb_headroom(skb) >= hdr_len;
-}
-
-/*
  * Maps the skb with the @hdr_len bytes in front of its data (the pushed header)
  * into @sg; the skb's data pointer is left as it was.
  */
@@ -255,30 +244,36 @@ int vnr_skb_to_sgvec_with_hdr(struct sk_buff *skb, struct scatterlist *sg,
 	return n;
 }
 
-/* Page fragments of @skb, or -1 if it has a frag list: one call per packet. */
-int vnr_skb_tx_frags(const struct sk_buff *skb)
+/*
+ * Everything the transmit path reads of @skb, in one call (each call into a
+ * helper costs the hot path a call and a return): the offloads it asks for
+ * (@out[0] CHECKSUM_PARTIAL, [1] checksum start, [2] checksum offset, [3] GSO
+ * size or 0, [4] GSO type, [5] linear length); [6] whether a @hdr_len-byte
+ * virtio-net header can be written in front of the data (aligned for the
+ * header, headroom for it, not shared with a clone: virtio_net's start_xmit
+ * "can_push"); [7] its page fragments, or U32_MAX if it has a frag list. Also
+ * takes the software transmit timestamp, before the device may see the packet.
+ */
+void vnr_skb_tx_begin(struct sk_buff *skb, unsigned int hdr_len, u32 out[8])
 {
-	return skb_has_frag_list(skb) ? -1 : skb_shinfo(skb)->nr_frags;
-}
+	bool partial = skb->ip_summed == CHECKSUM_PARTIAL;
 
-void vnr_skb_tx_request(const struct sk_buff *skb, u32 out[6])
-{
-	out[0] = skb->ip_summed == CHECKSUM_PARTIAL;
-	out[1] = out[0] ? skb_checksum_start_offset(skb) : 0;
-	out[2] = out[0] ? skb->csum_offset : 0;
+	out[0] = partial;
+	out[1] = partial ? skb_checksum_start_offset(skb) : 0;
+	out[2] = partial ? skb->csum_offset : 0;
 	out[3] = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : 0;
 	out[4] = skb_shinfo(skb)->gso_type;
 	out[5] = skb_headlen(skb);
+	out[6] = !((unsigned long)skb->data &
+		   (__alignof__(struct virtio_net_hdr_mrg_rxbuf) - 1)) &&
+		 !skb_header_cloned(skb) && skb_headroom(skb) >= hdr_len;
+	out[7] = skb_has_frag_list(skb) ? U32_MAX : skb_shinfo(skb)->nr_frags;
+	skb_tx_timestamp(skb);
 }
 
 void vnr_skb_csum_unnecessary(struct sk_buff *skb)
 {
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
-}
-
-void vnr_skb_tx_timestamp(struct sk_buff *skb)
-{
-	skb_tx_timestamp(skb);
 }
 
 bool vnr_skb_is_gso(const struct sk_buff *skb)

@@ -88,14 +88,11 @@ void vnr_dev_consume_skb_any(struct sk_buff *skb);
 unsigned int vnr_skb_tailroom(const struct sk_buff *skb);
 unsigned int vnr_skb_headlen(const struct sk_buff *skb);
 void vnr_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
-bool vnr_skb_can_push_hdr(struct sk_buff *skb, unsigned int hdr_len);
 int vnr_skb_to_sgvec_with_hdr(struct sk_buff *skb, struct scatterlist *sg,
 			      unsigned int hdr_len);
-int vnr_skb_tx_frags(const struct sk_buff *skb);
-void vnr_skb_tx_request(const struct sk_buff *skb, u32 out[6]);
+void vnr_skb_tx_begin(struct sk_buff *skb, unsigned int hdr_len, u32 out[8]);
 void vnr_skb_csum_unnecessary(struct sk_buff *skb);
 bool vnr_skb_is_gso(const struct sk_buff *skb);
-void vnr_skb_tx_timestamp(struct sk_buff *skb);
 void vnr_netif_napi_add_tx_weight(struct net_device *dev,
 				  struct napi_struct *napi,
 				  int (*poll)(struct napi_struct *, int),

@@ -57,14 +57,6 @@ impl SkBuff {
         unsafe { (*self.as_raw()).data }
     }
 
-    /// Takes the software transmit timestamp a socket asked for
-    /// (`skb_tx_timestamp`): called by the driver just before handing the packet to
-    /// the device, so that `SOF_TIMESTAMPING_TX_SOFTWARE` works.
-    pub fn tx_timestamp(&mut self) {
-        // SAFETY: The skb is valid and owned (type invariant), not yet given to the device.
-        unsafe { bindings::vnr_skb_tx_timestamp(self.as_raw()) }
-    }
-
     /// Total length of the packet data.
     pub fn len(&self) -> usize {
         // SAFETY: The skb is valid by the type invariant; `len` is a plain field.
@@ -102,21 +94,6 @@ impl SkBuff {
     pub fn record_rx_queue(&mut self, queue: u16) {
         // SAFETY: The skb is valid and owned.
         unsafe { bindings::vnr_skb_record_rx_queue(self.as_raw(), queue) }
-    }
-
-    /// What the stack asks of the device for this packet (checksum, GSO).
-    pub fn tx_request(&self) -> crate::logic::hdr::TxRequest {
-        let mut o = [0u32; 6];
-        // SAFETY: The skb is valid; `o` has the 6 entries the helper writes.
-        unsafe { bindings::vnr_skb_tx_request(self.as_raw(), o.as_mut_ptr()) };
-        crate::logic::hdr::TxRequest {
-            partial_csum: o[0] != 0,
-            csum_start: o[1],
-            csum_offset: o[2],
-            gso_size: o[3],
-            gso_type: o[4],
-            headlen: o[5],
-        }
     }
 
     /// Sets the packet's flow hash as the device computed it: over the addresses
@@ -228,43 +205,116 @@ unsafe impl Buffer for RxSkb {
 /// Bytes of `skb->cb` used for the virtio-net header of an outgoing packet.
 pub const TX_HDR_MAX: usize = 24;
 
-/// A packet to transmit, with its virtio-net header kept in the skb's control
-/// buffer (`skb->cb`, which belongs to the driver from `ndo_start_xmit` on), so the
-/// header needs neither an allocation nor headroom.
+/// A packet on its way to the transmit ring, before its virtio-net header is
+/// written: what it asks of the device and where its header will go, read in one
+/// call ([`TxSkb::begin`]), so the driver can build the header in between.
+///
+/// # Invariants
+///
+/// `pushed` implies the skb's headroom in front of its data holds `hdr_len`
+/// (at most [`TX_HDR_MAX`]) bytes, aligned for the header and not shared with a
+/// clone; `frags` is the skb's number of page fragments and it has no frag list.
+/// Both were read from the skb, which is owned here and not changed since.
+pub struct TxDraft {
+    skb: SkBuff,
+    req: crate::logic::hdr::TxRequest,
+    hdr_len: usize,
+    pushed: bool,
+    frags: usize,
+}
+
+impl TxDraft {
+    /// What the stack asks of the device for this packet (checksum, GSO).
+    pub fn request(&self) -> &crate::logic::hdr::TxRequest {
+        &self.req
+    }
+
+    /// Total length of the packet data.
+    pub fn len(&self) -> usize {
+        self.skb.len()
+    }
+
+    /// Writes the packet's header, `hdr` (the length given to [`TxSkb::begin`]): in
+    /// the headroom if it fits there, else in `cb`.
+    pub fn finish(self, hdr: &[u8]) -> Result<TxSkb, SkBuff> {
+        if hdr.len() != self.hdr_len {
+            return Err(self.skb);
+        }
+        let dst = if self.pushed {
+            // SAFETY: The headroom holds `hdr_len` bytes and is not shared with a clone
+            // (type invariant), so the bytes in front of `data` are ours to write.
+            unsafe { self.skb.data_ptr().sub(self.hdr_len) }
+        } else {
+            self.skb.cb_ptr()
+        };
+        // SAFETY: `dst` has room for the header: `cb` is 48 bytes and `hdr_len` at
+        // most `TX_HDR_MAX` (24), or the headroom was checked (type invariant).
+        unsafe { core::ptr::copy_nonoverlapping(hdr.as_ptr(), dst, hdr.len()) };
+        Ok(TxSkb {
+            skb: self.skb,
+            hdr_len: self.hdr_len,
+            pushed: self.pushed,
+            frags: Some(self.frags),
+        })
+    }
+
+    /// Gives the packet back, unsent.
+    pub fn into_skb(self) -> SkBuff {
+        self.skb
+    }
+}
+
+/// A packet to transmit, with its virtio-net header in the skb's headroom, right
+/// in front of the data, or else in its control buffer (`skb->cb`, which belongs
+/// to the driver from `ndo_start_xmit` on), so the header needs no allocation.
+///
+/// # Invariants
+///
+/// The header's `hdr_len` bytes were written where `pushed` says. `frags` is the
+/// skb's number of page fragments and it has no frag list (as [`TxDraft`]'s), or
+/// `None` for a packet taken back from the ring, which is not to be sent again.
 pub struct TxSkb {
     skb: SkBuff,
     hdr_len: usize,
     /// The header is in the headroom, right in front of the data (else in `cb`).
     pushed: bool,
+    frags: Option<usize>,
 }
 
 impl TxSkb {
-    /// Prepares `skb` for transmission behind header `hdr` (at most [`TX_HDR_MAX`]
-    /// bytes). With `may_push` (the device takes the header and the data in one
-    /// descriptor), the header goes in the skb's headroom when there is room and it
+    /// Reads what `skb` asks of the device and where a header of `hdr_len` (at most
+    /// [`TX_HDR_MAX`]) bytes can go: with `may_push` (the device takes the header
+    /// and the data in one descriptor), in the headroom when there is room and it
     /// is not shared, so a linear packet needs one descriptor; otherwise in `cb`.
+    /// Takes the software transmit timestamp a socket asked for
+    /// (`skb_tx_timestamp`, for `SOF_TIMESTAMPING_TX_SOFTWARE`). Refuses a header
+    /// too long for `cb` and a packet with a frag list (never offered: no
+    /// `NETIF_F_FRAGLIST`).
     #[inline]
-    pub fn new(skb: SkBuff, hdr: &[u8], may_push: bool) -> Result<Self, SkBuff> {
-        if hdr.len() > TX_HDR_MAX {
+    pub fn begin(skb: SkBuff, hdr_len: usize, may_push: bool) -> Result<TxDraft, SkBuff> {
+        if hdr_len > TX_HDR_MAX {
             return Err(skb);
         }
-        let raw = skb.as_raw();
-        // SAFETY: The skb is valid and owned.
-        let pushed = may_push && unsafe { bindings::vnr_skb_can_push_hdr(raw, hdr.len() as u32) };
-        let dst = if pushed {
-            // SAFETY: The headroom holds at least `hdr.len()` bytes and is not shared with
-            // a clone (checked above), so the bytes in front of `data` are ours to write.
-            unsafe { skb.data_ptr().sub(hdr.len()) }
-        } else {
-            skb.cb_ptr()
-        };
-        // SAFETY: `dst` has room for the header: `cb` is 48 bytes and `hdr` at most 24,
-        // or the headroom was checked.
-        unsafe { core::ptr::copy_nonoverlapping(hdr.as_ptr(), dst, hdr.len()) };
-        Ok(Self {
+        let mut o = [0u32; 8];
+        // SAFETY: The skb is valid and owned, not yet given to the device; `o` has the
+        // 8 entries the helper writes.
+        unsafe { bindings::vnr_skb_tx_begin(skb.as_raw(), hdr_len as u32, o.as_mut_ptr()) };
+        if o[7] == u32::MAX {
+            return Err(skb);
+        }
+        Ok(TxDraft {
             skb,
-            hdr_len: hdr.len(),
-            pushed,
+            req: crate::logic::hdr::TxRequest {
+                partial_csum: o[0] != 0,
+                csum_start: o[1],
+                csum_offset: o[2],
+                gso_size: o[3],
+                gso_type: o[4],
+                headlen: o[5],
+            },
+            hdr_len,
+            pushed: may_push && o[6] != 0,
+            frags: o[7] as usize,
         })
     }
 
@@ -282,8 +332,9 @@ impl TxSkb {
 
 // SAFETY: `fill` describes the header (in `skb->cb`, or in the headroom right in front
 // of the data) and the skb's data (linear part and page fragments) via `skb_to_sgvec`,
-// all owned by the skb, after checking that the table has room; the token is the skb
-// pointer, turned back exactly once.
+// all owned by the skb, after checking that the table has room for as many entries as
+// the skb has fragments plus one (read when it was begun, type invariant); the token
+// is the skb pointer, turned back exactly once.
 unsafe impl Buffer for TxSkb {
     const DIRECTION: Direction = Direction::Out;
 
@@ -294,17 +345,13 @@ unsafe impl Buffer for TxSkb {
             // SAFETY: The header lives in the skb's `cb`, which the skb owns.
             unsafe { sg.push(self.skb.cb_ptr(), self.hdr_len)? };
         }
-        // `skb_to_sgvec` writes one entry for the linear part and one per fragment; it
-        // does not check the table size, so do it here. Frag lists are never offered
-        // (no NETIF_F_FRAGLIST), so refuse them (-1) rather than walk them.
-        // SAFETY: The skb is valid.
-        let Ok(frags) = usize::try_from(unsafe { bindings::vnr_skb_tx_frags(skb) }) else {
-            return Err(super::emsgsize());
-        };
+        // `skb_to_sgvec` writes one entry for the linear part and one per fragment (no
+        // frag list: type invariant); it does not check the table size, so do it here.
+        let frags = self.frags.ok_or_else(super::emsgsize)?;
         let tail = sg.raw_tail(frags + 1).ok_or_else(super::emsgsize)?;
         let n = if self.pushed {
             // SAFETY: `tail` has `frags + 1` cleared entries; the skb is valid and owned,
-            // with the header written in front of its data by `new`.
+            // with the header written in front of its data by `TxDraft::finish`.
             unsafe { bindings::vnr_skb_to_sgvec_with_hdr(skb, tail, self.hdr_len as u32) }
         } else {
             // SAFETY: `tail` has `frags + 1` cleared entries; the skb is valid and owned.
@@ -328,6 +375,7 @@ unsafe impl Buffer for TxSkb {
             skb: unsafe { SkBuff::from_raw(raw.as_ptr().cast()) }.expect("non-null"),
             hdr_len: 0,
             pushed: false,
+            frags: None,
         }
     }
 }

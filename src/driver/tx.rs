@@ -69,7 +69,7 @@ fn maybe_wake(dev: &NetDev<VirtNet>, q: &QueuePair, vq: &Virtqueue<TxSkb>) {
 }
 
 /// `ndo_start_xmit`, under the lock of the packet's transmit queue (`held`).
-pub fn start_xmit(dev: &NetDev<VirtNet>, mut skb: SkBuff, held: &mut XmitLock) {
+pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
     let vn = dev.data();
     let qi = skb.queue_mapping();
     let Some(q) = vn.queues.get(usize::from(qi)) else {
@@ -77,11 +77,22 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, mut skb: SkBuff, held: &mut XmitLock) {
         return;
     };
 
-    let req = skb.tx_request();
-    let Ok(h) = hdr::tx_hdr(&req, vn.features) else {
+    // One read of what the packet asks for and where its header goes; also its
+    // software timestamp, before the device may see it.
+    let draft = match TxSkb::begin(skb, vn.hdr_len, features::any_header_sg(vn.features)) {
+        Ok(draft) => draft,
+        Err(skb) => {
+            q.stats.tx_dropped.inc();
+            drop(skb);
+            return;
+        }
+    };
+    let req = draft.request();
+    let Ok(h) = hdr::tx_hdr(req, vn.features) else {
         // The netdev features follow the negotiated ones, so the stack never asks for
         // an offload the device lacks; count it if it does.
         q.stats.tx_dropped.inc();
+        drop(draft.into_skb());
         return;
     };
     if req.gso_size != 0 {
@@ -91,11 +102,8 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, mut skb: SkBuff, held: &mut XmitLock) {
         q.stats.tx_csum_partial.inc();
     }
     let hdr = h.to_bytes();
-    let hdr = &hdr[..vn.hdr_len.min(hdr.len())];
-    // Before the header is pushed and before the device may see the packet.
-    skb.tx_timestamp();
-    let len = skb.len() as u32;
-    let buf = match TxSkb::new(skb, hdr, features::any_header_sg(vn.features)) {
+    let len = draft.len() as u32;
+    let buf = match draft.finish(&hdr[..vn.hdr_len.min(hdr.len())]) {
         Ok(buf) => {
             if !buf.header_in_headroom() {
                 q.stats.tx_hdr_separate.inc();

@@ -154,7 +154,23 @@ run_guest() {
 	tail -n +1 -f --pid=$pid "$dir/out-q$q.txt" | grep --line-buffered -E '^# (bench|perf|trace)' &
 	wait $pid || rc=$?
 	wait
-	grep '^@@B ' "$dir/out-q$q.txt" | sed "s/^@@B /q=$q /" > "$dir/raw-q$q.txt" || true
+	# Each measurement with QEMU's host CPU time over its window, from the host's
+	# @@Q notes at the guest's marks (qcpu_from/qcpu_to; qemu-test/vm.py).
+	awk -v q="$q" '
+		# @@Q mark=N key_ns=V ...: remember each time by mark and key.
+		/^@@Q / { split($2, m, "=")
+			  for (i = 3; i <= NF; i++) { split($i, kv, "="); ns[m[2], kv[1]] = kv[2]; keys[kv[1]] = 1 }
+			  next }
+		/^@@B / { line = $0; sub(/^@@B /, "q=" q " ", line); f = t = ""
+			  for (i = 2; i <= NF; i++) {
+				  if ($i ~ /^qcpu_from=/) f = substr($i, 11)
+				  if ($i ~ /^qcpu_to=/) t = substr($i, 9)
+			  }
+			  for (k in keys)
+				  if (((f, k) in ns) && ((t, k) in ns))
+					  line = line sprintf(" %s_s=%.4f", substr(k, 1, length(k) - 3),
+						  (ns[t, k] - ns[f, k]) / 1e9)
+			  print line }' "$dir/out-q$q.txt" > "$dir/raw-q$q.txt" || true
 	[ "$rc" = 0 ] || { echo "bench: guest failed (rc=$rc), see $dir/console-q$q.log"; tail -20 "$dir/out-q$q.txt"; exit 1; }
 }
 

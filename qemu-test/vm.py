@@ -80,9 +80,9 @@ def qemu_cmd(args, mon, liar_sock):
     if args.plugin:
         # A TCG plugin (e.g. qemu-test/insns) and its log.
         cmd += ["-plugin", args.plugin, "-d", "plugin", "-D", args.plugin_log]
-        # Named threads ("CPU 0/TCG", ...), so the plugin can split QEMU's host CPU
-        # time between the vCPUs and the device emulation / I/O threads.
-        cmd += ["-name", "vnr,debug-threads=on"]
+    # Named threads ("CPU 0/TCG", ...), so QEMU's host CPU time can be split between
+    # the vCPUs and the device emulation / I/O threads (qemu_cpu, the insns plugin).
+    cmd += ["-name", "vnr,debug-threads=on"]
     if args.mode == "shell":
         cmd += ["-serial", "mon:stdio"]
     else:
@@ -107,6 +107,32 @@ def netns_wrapper(qemu, queues):
         'exec "$@"',
     ])
     return ["unshare", "--net", "--", "sh", "-c", setup, "vm"] + qemu
+
+
+def qemu_cpu(pid):
+    """QEMU's host CPU time so far, in ns, by thread kind: "host_vcpuN_ns" for each
+    vCPU thread ("CPU N/TCG", from schedstat), "host_vcpu_ns" their sum, and
+    "host_other_ns" the rest (device emulation, tap I/O: the process's user and
+    system time, which keeps that of exited threads, minus the vCPUs')."""
+    times = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                m = re.match(r"CPU (\d+)/", f.read())
+            if not m:
+                continue
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                times[f"host_vcpu{m.group(1)}_ns"] = int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # a thread that exited meanwhile
+    with open(f"/proc/{pid}/stat") as f:
+        # Fields after the command name (which may hold spaces): utime is the 14th
+        # field of the line, stime the 15th, in clock ticks.
+        fields = f.read().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) * 10**9 // os.sysconf("SC_CLK_TCK")
+    times["host_vcpu_ns"] = sum(times.values())
+    times["host_other_ns"] = max(total - times["host_vcpu_ns"], 0)
+    return times
 
 
 def monitor(path, command):
@@ -283,6 +309,15 @@ def main():
                 else:
                     out = liar_request(liar_ctl, m.group(1))
                 print(f"# liar: {m.group(1)}: {out}", flush=True)
+                continue
+            m = re.search(r"@@QCPU (\d+)@@", line)
+            if m:
+                # The guest marks a measurement window's edge: note QEMU's CPU time.
+                try:
+                    times = " ".join(f"{k}={v}" for k, v in sorted(qemu_cpu(proc.pid).items()))
+                    print(f"@@Q mark={m.group(1)} {times}", flush=True)
+                except OSError:
+                    pass
                 continue
             m = re.search(r"@@DONE rc=(\d+)@@", line)
             if m:

@@ -71,6 +71,17 @@ mark() {
 	echo $(( $(cat /tmp/marks 2>/dev/null || echo 0) + 1 )) > /tmp/marks
 }
 
+# qmark: has the host (qemu-test/vm.py) note QEMU's own CPU time now: @@QCPU N@@ on
+# the console, answered with an @@Q line in the host's output, numbered in /tmp/qmarks
+# like mark's, so that each measurement gets QEMU's host CPU time over its window
+# (host_vcpu_s: the vCPU threads; host_other_s: the rest, device emulation and tap
+# I/O, which no guest-side count sees). On stderr: `counters` runs in `$(...)`.
+qmark() {
+	local n=$(( $(cat /tmp/qmarks 2>/dev/null || echo 0) + 1 ))
+	echo $n > /tmp/qmarks
+	echo "@@QCPU $n@@" >&2
+}
+
 # sample FILE: every counter the measurements use, one "key value" per line, in
 # three processes (ethtool, the peer's namespace, one awk): process start-up is
 # slow under TCG, and the CPU time it takes at the window's edges is counted.
@@ -146,8 +157,12 @@ snap() {
 	sample /tmp/s.before
 	mark
 	S_MARK=$(cat /tmp/marks 2>/dev/null)
+	qmark
+	Q_MARK=$(cat /tmp/qmarks)
 }
 counters() {
+	qmark
+	echo "qcpu_from=$Q_MARK qcpu_to=$(cat /tmp/qmarks)"
 	mark
 	[ $INSNS = 1 ] && echo "insns_from=$S_MARK insns_to=$(cat /tmp/marks)"
 	sample /tmp/s.after

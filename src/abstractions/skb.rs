@@ -250,6 +250,7 @@ impl TxDraft {
         // SAFETY: `dst` has room for the header: `cb` is 48 bytes and `hdr_len` at
         // most `TX_HDR_MAX` (24), or the headroom was checked (type invariant).
         unsafe { core::ptr::copy_nonoverlapping(hdr.as_ptr(), dst, hdr.len()) };
+        // INVARIANT: The header was written where `pushed` says; `frags` is the draft's.
         Ok(TxSkb {
             skb: self.skb,
             hdr_len: self.hdr_len,
@@ -302,6 +303,9 @@ impl TxSkb {
         if o[7] == u32::MAX {
             return Err(skb);
         }
+        // INVARIANT: `o[6]` is the helper's check of the headroom for `hdr_len` bytes
+        // (at most `TX_HDR_MAX`, checked above), `o[7]` the fragment count of an skb
+        // without a frag list; the skb moves into the draft, where nothing changes it.
         Ok(TxDraft {
             skb,
             req: crate::logic::hdr::TxRequest {

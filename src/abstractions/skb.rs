@@ -334,11 +334,10 @@ impl TxSkb {
     }
 }
 
-// SAFETY: `fill` describes the header (in `skb->cb`, or in the headroom right in front
-// of the data) and the skb's data (linear part and page fragments) via `skb_to_sgvec`,
-// all owned by the skb, after checking that the table has room for as many entries as
-// the skb has fragments plus one (read when it was begun, type invariant); the token
-// is the skb pointer, turned back exactly once.
+// SAFETY: `fill` describes the header (in `cb` or in front of the data) and the skb's
+// data via `skb_to_sgvec`, all owned by the skb, after checking that the table has room
+// for its fragments plus one (counted when it was begun: type invariant); the token is
+// the skb pointer, turned back exactly once.
 unsafe impl Buffer for TxSkb {
     const DIRECTION: Direction = Direction::Out;
 

@@ -22,7 +22,7 @@
 #   VNR_BENCH_PERF_SYM=lock_timer_base   with it, also print that function's callers
 #   VNR_BENCH_TRACE=rr_udp_rx,rr_udp_tx   in the last round, split these request/response
 #                            workloads' transactions into segments (tracepoints)
-#   VNR_BENCH_INSNS_WORKLOADS=udp64_tx,udp64_rx   after the timed runs, count
+#   VNR_BENCH_INSNS_WORKLOADS=udp64_tx,udp64_rx,rr_udp_rx,rr_tcp_rx   after the timed runs, count
 #                            guest instructions per packet of these with a TCG plugin
 #                            (qemu-test/insns), in a boot of its own; empty: skip
 #   VNR_BENCH_INSNS=1        diagnosis instead: only count instructions of the selected
@@ -131,7 +131,7 @@ mkdir -p "$res"
 initrd="$res/initramfs.cpio.gz"
 [ -n "${VNR_BENCH_PERF:-}${VNR_BENCH_TRACE:-}" ] && export VNR_INITRAMFS_PERF=1
 insns=${VNR_BENCH_INSNS:-0}
-insns_wl=${VNR_BENCH_INSNS_WORKLOADS-udp64_tx,udp64_rx}
+insns_wl=${VNR_BENCH_INSNS_WORKLOADS-udp64_tx,udp64_rx,rr_udp_rx,rr_tcp_rx}
 # The instruction marker costs nothing without the plugin: always in the image.
 export VNR_INITRAMFS_INSNS=1
 gcc -shared -fPIC -O2 -Wall -fvisibility=hidden -o "$res/insns.so" qemu-test/insns/insns.c

@@ -591,6 +591,17 @@ void vnr_spin_unlock_bh(spinlock_t *lock)
 	spin_unlock_bh(lock);
 }
 
+/* From softirq context (NAPI), where bottom halves are off already. */
+void vnr_spin_lock(spinlock_t *lock)
+{
+	spin_lock(lock);
+}
+
+void vnr_spin_unlock(spinlock_t *lock)
+{
+	spin_unlock(lock);
+}
+
 /*
  * Transmit queue locks (txq->_xmit_lock, which the stack holds around
  * ndo_start_xmit), for the driver's transmit ring.

@@ -136,6 +136,8 @@ void vnr_spin_lock_init(spinlock_t *lock, const char *name,
 			struct lock_class_key *key);
 void vnr_spin_lock_bh(spinlock_t *lock);
 void vnr_spin_unlock_bh(spinlock_t *lock);
+void vnr_spin_lock(spinlock_t *lock);
+void vnr_spin_unlock(spinlock_t *lock);
 struct netdev_queue *vnr_netdev_get_tx_queue(struct net_device *dev,
 					     unsigned int index);
 void vnr_netif_tx_lock_bh(struct netdev_queue *txq);

@@ -4,8 +4,11 @@
 //!
 //! The kernel crate of 6.12 only has a plain spinlock backend. Data shared between
 //! NAPI (softirq) and process context (open, stop, ethtool) needs the `_bh` variant,
-//! or lockdep rightly reports an inconsistent lock state.
+//! or lockdep rightly reports an inconsistent lock state. A NAPI poll, where bottom
+//! halves are off already, takes the plain lock instead ([`SpinLockBh::lock_napi`]),
+//! saving the bottom-half bookkeeping (a `__local_bh_enable_ip` call) per hold.
 
+use crate::abstractions::napi::Poll;
 use crate::bindings;
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
@@ -64,9 +67,24 @@ impl<T> SpinLockBh<T> {
     pub fn lock(&self) -> SpinLockBhGuard<'_, T> {
         // SAFETY: `raw` is initialised (type invariant).
         unsafe { bindings::vnr_spin_lock_bh(self.raw.get()) };
-        // INVARIANT: The lock is held.
+        // INVARIANT: The lock is held, taken with `vnr_spin_lock_bh`.
         SpinLockBhGuard {
             lock: self,
+            bh: true,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Takes the lock from a NAPI poll, where bottom halves are already off.
+    pub fn lock_napi(&self, _poll: &Poll<'_>) -> SpinLockBhGuard<'_, T> {
+        // SAFETY: `raw` is initialised (type invariant). NAPI polls run with bottom halves
+        // disabled (the poll token), so no bottom half on this CPU can interrupt the
+        // holder and spin on the lock: the plain lock is enough.
+        unsafe { bindings::vnr_spin_lock(self.raw.get()) };
+        // INVARIANT: The lock is held, taken with `vnr_spin_lock`.
+        SpinLockBhGuard {
+            lock: self,
+            bh: false,
             _not_send: PhantomData,
         }
     }
@@ -76,9 +94,11 @@ impl<T> SpinLockBh<T> {
 ///
 /// # Invariants
 ///
-/// `lock` is held by this guard, on the CPU that took it (the guard is not `Send`).
+/// `lock` is held by this guard, on the CPU that took it (the guard is not `Send`),
+/// taken with `vnr_spin_lock_bh` if `bh`, with `vnr_spin_lock` otherwise.
 pub struct SpinLockBhGuard<'a, T> {
     lock: &'a SpinLockBh<T>,
+    bh: bool,
     _not_send: PhantomData<*mut ()>,
 }
 
@@ -101,8 +121,15 @@ impl<T> DerefMut for SpinLockBhGuard<'_, T> {
 
 impl<T> Drop for SpinLockBhGuard<'_, T> {
     fn drop(&mut self) {
-        // SAFETY: The lock is held by this guard on this CPU (type invariant), taken with
-        // `vnr_spin_lock_bh`.
-        unsafe { bindings::vnr_spin_unlock_bh(self.lock.raw.get()) };
+        let raw = self.lock.raw.get();
+        if self.bh {
+            // SAFETY: The lock is held by this guard on this CPU, taken with
+            // `vnr_spin_lock_bh` (type invariant).
+            unsafe { bindings::vnr_spin_unlock_bh(raw) };
+        } else {
+            // SAFETY: The lock is held by this guard on this CPU, taken with
+            // `vnr_spin_lock` (type invariant).
+            unsafe { bindings::vnr_spin_unlock(raw) };
+        }
     }
 }

@@ -126,25 +126,7 @@ impl Operations for VirtNet {
         }
         q.stats.polls.inc();
         tx::clean_from_rx(dev, q, &poll);
-        let rx::Received {
-            done: received,
-            rearmed,
-        } = rx::receive(dev, q, &poll);
-        let Some(opaque) = rearmed else {
-            // Budget used up: NAPI polls again without re-enabling interrupts.
-            return received;
-        };
-        let napi = poll.napi();
-        if poll.complete_done(received) {
-            // A buffer used between the last check and re-enabling the interrupt would
-            // not interrupt: look once more.
-            if q.rx.lock().poll(opaque) {
-                napi.schedule_with(|| q.rx.lock().disable_cb());
-            }
-        } else {
-            q.rx.lock().disable_cb();
-        }
-        received
+        rx::poll(dev, q, poll)
     }
 
     fn get_stats64(dev: &NetDev<Self>, s: &mut Stats64) {

@@ -130,34 +130,35 @@ pub fn refill(
     }
 }
 
-/// What a receive pass did.
-pub struct Received {
-    /// Packets processed (delivered or dropped).
-    pub done: i32,
-    /// With budget left, the ring's interrupt was re-enabled (under the same hold
-    /// of the lock as the receive, saving a round trip per poll): the state for
-    /// `RxRing::poll` after NAPI completes.
-    pub rearmed: Option<u32>,
-}
-
-/// Receives up to the poll's budget of packets from `q`, refills the ring, and
-/// with budget left re-enables its interrupt.
-pub fn receive(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) -> Received {
+/// Receives up to the poll's budget of packets from `q` and refills the ring; with
+/// budget left, completes NAPI and re-enables the ring's interrupt (the in-tree
+/// driver's `virtnet_receive` and `virtqueue_napi_complete`). Returns the packets
+/// processed (delivered or dropped).
+///
+/// The ring's lock is held once for all of it, completion included (as the transmit
+/// poll does): the plain lock, bottom halves being off in a poll.
+pub fn poll(dev: &NetDev<VirtNet>, q: &QueuePair, poll: Poll<'_>) -> i32 {
     let budget = poll.budget();
+    if budget == 0 {
+        // A budget of 0 (netpoll's, which probe keeps off this device) only cleans up
+        // transmits, as the kernel's NAPI documentation asks.
+        return 0;
+    }
+    let napi = poll.napi();
     let mut done = 0;
-    let mut guard = q.rx.lock();
+    let mut guard = q.rx.lock_napi(&poll);
     let rx = &mut *guard;
     while done < budget {
         let more = match &mut rx.vq {
-            RxVq::Small(vq) => receive_small(dev, q, poll, vq),
+            RxVq::Small(vq) => receive_small(dev, q, &poll, vq),
             RxVq::Mergeable(vq) => {
-                let r = receive_mergeable(dev, q, poll, vq, &mut rx.spare);
+                let r = receive_mergeable(dev, q, &poll, vq, &mut rx.spare);
                 if let Some(Some(len)) = r {
                     rx.avg_pkt_len.add(len);
                 }
                 r.map(|_| ())
             }
-            RxVq::Big(vq) => receive_big(dev, q, poll, vq),
+            RxVq::Big(vq) => receive_big(dev, q, &poll, vq),
             RxVq::Detached => None,
         };
         if more.is_none() {
@@ -176,7 +177,7 @@ pub fn receive(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) -> Receive
     // ring would leave the device short of room for the next ones.
     let threshold = core::cmp::min(budget as usize, rx.size()) / 2;
     let r = if rx.num_free() > threshold {
-        refill(dev, q, rx, AllocCtx::Napi(poll))
+        refill(dev, q, rx, AllocCtx::Napi(&poll))
     } else {
         Refilled::default()
     };
@@ -187,14 +188,23 @@ pub fn receive(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) -> Receive
             dev.schedule_deferred();
         }
     }
-    // Out of packets: ask for an interrupt for the next one (the caller completes
-    // NAPI and checks once more for one that came in between).
-    let rearmed = (done < budget).then(|| rx.enable_cb_prepare());
+    // Out of packets: ask for an interrupt for the next one. With the budget used
+    // up, NAPI polls again without it.
+    if done < budget {
+        let opaque = rx.enable_cb_prepare();
+        if !poll.complete_done(done) {
+            rx.disable_cb();
+        } else if rx.poll(opaque) {
+            // A buffer used between the last check and re-enabling the interrupt
+            // would not interrupt: poll again.
+            napi.schedule_with(|| rx.disable_cb());
+        }
+    }
     drop(guard);
     if r.kicked {
         retry_steered(dev, q);
     }
-    Received { done, rearmed }
+    done
 }
 
 /// After a refill the device asked to be told of (it met a ring without room for a

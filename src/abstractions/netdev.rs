@@ -683,8 +683,8 @@ impl<T: Operations> Registration<T> {
     }
 
     /// Keeps netpoll (netconsole) off the device (`IFF_DISABLE_NETPOLL`): for drivers
-    /// whose transmit and poll paths take `spin_lock_bh` locks, which netpoll's
-    /// interrupts-off calls must not. Only before registration.
+    /// whose transmit and poll paths are not ready for netpoll's interrupts-off calls
+    /// (no `spin_lock_bh` there, budget-0 polls). Only before registration.
     pub fn disable_netpoll(&self) {
         if !self.registered.load(Ordering::Acquire) {
             // SAFETY: Before registration nothing else reads the field.

@@ -441,8 +441,8 @@ impl virtio::Driver for VirtioNetDriver {
         // As in-tree: the device filters unicast addresses (with CTRL_RX) and takes a
         // new MAC while up (CTRL_MAC_ADDR, or simply by address on VERSION_1).
         reg.set_addr_caps(true, true);
-        // netpoll (netconsole) would call start_xmit and the poll with interrupts off,
-        // where the rings' spin_lock_bh locks must not be taken.
+        // netpoll (netconsole) would call start_xmit and the polls with interrupts off:
+        // never run here (the test kernels have no netconsole), so kept off.
         reg.disable_netpoll();
         reg.set_tx_timeout(TX_TIMEOUT_MS);
         reg.dev().set_real_num_queues(u32::from(curr_pairs))?;

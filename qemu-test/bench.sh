@@ -22,8 +22,9 @@
 #   VNR_BENCH_PERF_SYM=lock_timer_base   with it, also print that function's callers
 #   VNR_BENCH_TRACE=rr_udp_rx,rr_udp_tx   in the last round, split these request/response
 #                            workloads' transactions into segments (tracepoints)
-#   VNR_BENCH_INSNS_WORKLOADS=udp64_tx,udp64_rx,rr_udp_rx,rr_tcp_rx   after the timed runs, count
+#   VNR_BENCH_INSNS_WORKLOADS=udp64_tx,rr_udp_rx   after the timed runs, count
 #                            guest instructions per packet of these with a TCG plugin
+#                            (default: both 64-byte floods and the four rr workloads)
 #                            (qemu-test/insns), in a boot of its own; empty: skip
 #   VNR_BENCH_INSNS=1        diagnosis instead: only count instructions of the selected
 #                            workloads (the plugin slows the guest: no BENCHMARKS.md);
@@ -131,7 +132,7 @@ mkdir -p "$res"
 initrd="$res/initramfs.cpio.gz"
 [ -n "${VNR_BENCH_PERF:-}${VNR_BENCH_TRACE:-}" ] && export VNR_INITRAMFS_PERF=1
 insns=${VNR_BENCH_INSNS:-0}
-insns_wl=${VNR_BENCH_INSNS_WORKLOADS-udp64_tx,udp64_rx,rr_udp_rx,rr_tcp_rx}
+insns_wl=${VNR_BENCH_INSNS_WORKLOADS-udp64_tx,udp64_rx,rr_udp_tx,rr_udp_rx,rr_tcp_tx,rr_tcp_rx}
 # The instruction marker costs nothing without the plugin: always in the image.
 export VNR_INITRAMFS_INSNS=1
 gcc -shared -fPIC -O2 -Wall -fvisibility=hidden -o "$res/insns.so" qemu-test/insns/insns.c
@@ -220,10 +221,15 @@ python3 -c 'import matplotlib' 2>/dev/null || pip install --quiet matplotlib >/d
 	echo "bench: matplotlib unavailable, no charts"
 ctlflag=()
 [ "${VNR_BENCH_CONTROL:-0}" = 1 ] && ctlflag=(--control)
-python3 qemu-test/bench_report.py --results "$res" --rounds "$rounds" --secs "$secs" \
-	--kernel "$kdir" --peer "$peer" --pin "$pin" --out "$res/report.md" "${ctlflag[@]}"
+insnsflag=()
 if [ -n "$insns_wl" ]; then
 	python3 qemu-test/insns/report.py "$res/insns" > "$res/insns.md"
+	insnsflag=(--insns "$res/insns.md")
+fi
+python3 qemu-test/bench_report.py --results "$res" --rounds "$rounds" --secs "$secs" \
+	--kernel "$kdir" --peer "$peer" --pin "$pin" --out "$res/report.md" "${ctlflag[@]}" \
+	"${insnsflag[@]}"
+if [ -n "$insns_wl" ]; then
 	{ echo; echo "## Guest instructions per packet (TCG plugin, qemu-test/insns)"; echo
 	  echo "Counted by a QEMU plugin over each measurement window, one queue pair, one"
 	  echo "measured round per driver: a cost that does not depend on how loaded the host"

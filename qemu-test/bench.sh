@@ -24,8 +24,8 @@
 #                            workloads' transactions into segments (tracepoints)
 #   VNR_BENCH_INSNS_WORKLOADS=udp64_tx,rr_udp_rx   after the timed runs, count
 #                            guest instructions per packet of these with a TCG plugin
-#                            (default: both 64-byte floods and the four rr workloads)
-#                            (qemu-test/insns), in a boot of its own; empty: skip
+#                            (qemu-test/insns), in a boot of its own; empty: skip;
+#                            default: both 64-byte floods and the four rr workloads
 #   VNR_BENCH_INSNS=1        diagnosis instead: only count instructions of the selected
 #                            workloads (the plugin slows the guest: no BENCHMARKS.md);
 #                            =tbs also profiles kernel and modules by function

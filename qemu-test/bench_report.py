@@ -254,8 +254,8 @@ def evidence(w, summary, runs, ctl_runs, insns):
     w("A ratio below 1.00 is set beside four things that tell noise from a driver's cost: "
       "**A/A**, ours differs from the in-tree driver less than either differs from itself "
       "(verdict `noise`); **earlier runs**, in how many of the committed runs before this one "
-      "the same metric was at or above 1.00 (accounts for it when most were); **control**, a committed control run measured "
-      "identical code as far behind or further; **instructions**, the plugin boot's whole-guest "
+      "the same metric was at or above 1.00 (accounts for it when most were); **control**, "
+      "a committed control run measured identical code as far behind or further; **instructions**, the plugin boot's whole-guest "
       "instructions per packet for that workload, in-tree/ours (one queue pair only; at or above "
       f"{INSNS_PARITY:.2f}, the run-to-run variation of that count, ours makes the guest do no "
       "more work per packet). A ratio none of them accounts for is listed as such.")

@@ -16,7 +16,7 @@ use crate::abstractions::{
 };
 use crate::logic::rx_buf::Ewma;
 use crate::new_spinlock_bh;
-use kernel::prelude::*;
+use kernel::{init::init_array_from_fn, prelude::*};
 
 /// The receive virtqueue, in the mode chosen at probe.
 pub enum RxVq {
@@ -83,18 +83,24 @@ const SPARE_MAX: usize = 64;
 /// Mergeable buffers kept to be posted again, last in first out (the last one kept is
 /// the likeliest in cache). Each came from a ring slot not refilled yet, so a ring
 /// never holds more buffers than it has slots.
+///
+/// The slots live on the heap: built on the stack (1 KiB), they were copied through
+/// every frame of probe and overflowed the 16 KiB kernel stack under lockdep.
 pub struct Spare {
-    bufs: [Option<RxFrag>; SPARE_MAX],
+    bufs: KBox<[Option<RxFrag>; SPARE_MAX]>,
     len: usize,
 }
 
 impl Spare {
     /// None kept.
-    pub fn new() -> Self {
-        Self {
-            bufs: core::array::from_fn(|_| None),
+    pub fn new() -> Result<Self> {
+        Ok(Self {
+            bufs: KBox::init::<core::convert::Infallible>(
+                init_array_from_fn(|_| None),
+                GFP_KERNEL,
+            )?,
             len: 0,
-        }
+        })
     }
 
     /// Whether another buffer can be kept.

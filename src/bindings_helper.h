@@ -3,6 +3,7 @@
  * The C headers that virtio_net_rust's own bindings are generated from.
  * Only the items named in bindings.allow end up in Rust.
  */
+#include <linux/delay.h>
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
 #include <linux/module.h>
@@ -35,6 +36,7 @@ const unsigned long VNR_PAGE_SIZE = PAGE_SIZE;
 const int VNR_ETH_SS_STATS = ETH_SS_STATS;
 const size_t VNR_ETH_GSTRING_LEN = ETH_GSTRING_LEN;
 const int VNR_EOPNOTSUPP = EOPNOTSUPP;
+const int VNR_ETIMEDOUT = ETIMEDOUT;
 const u32 VNR_ETHTOOL_COALESCE_SUPPORTED =
 	ETHTOOL_COALESCE_USECS | ETHTOOL_COALESCE_MAX_FRAMES;
 const unsigned int VNR_IFF_PROMISC = IFF_PROMISC;

@@ -734,8 +734,18 @@ fn queue_pairs_from_device() {
     assert_eq!(features::queue_pairs(mq, 0x8001), 1);
     assert_eq!(features::queue_pairs(feats(&[features::MQ]), 4), 1);
     assert_eq!(features::queue_pairs(feats(&[features::CTRL_VQ]), 4), 1);
-    // More than this driver drives: capped.
-    assert_eq!(features::queue_pairs(mq, 0x8000), features::MAX_QUEUE_PAIRS);
+    // Every pair the device has, up to the specification's maximum (a cap at 16 put
+    // the control queue on the device's receive queue 16: the guest hung at bind).
+    assert_eq!(features::queue_pairs(mq, 17), 17);
+    assert_eq!(features::queue_pairs(mq, 64), 64);
+    assert_eq!(features::queue_pairs(mq, 0x8000), 0x8000);
+    for reported in [1u16, 16, 17, 32, 64, 0x8000] {
+        let pairs = features::queue_pairs(mq, reported);
+        assert_eq!(features::ctrl_vq_index(pairs), 2 * usize::from(reported));
+    }
+    // Without MQ the control queue follows the single pair.
+    let no_mq = feats(&[features::VERSION_1, features::CTRL_VQ]);
+    assert_eq!(features::ctrl_vq_index(features::queue_pairs(no_mq, 64)), 2);
     assert_eq!(features::default_queue_pairs(4, 2), 2);
     assert_eq!(features::default_queue_pairs(4, 0), 1);
     assert_eq!(features::default_queue_pairs(1, 64), 1);

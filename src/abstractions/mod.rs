@@ -32,6 +32,11 @@ pub fn eopnotsupp() -> kernel::error::Error {
     kernel::error::Error::from_errno(-crate::bindings::VNR_EOPNOTSUPP)
 }
 
+/// `ETIMEDOUT`: the device did not answer in time (the kernel crate of 6.12 lacks it).
+pub fn etimedout() -> kernel::error::Error {
+    kernel::error::Error::from_errno(-crate::bindings::VNR_ETIMEDOUT)
+}
+
 /// How an allocation may wait: the two GFP modes a network driver uses.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Gfp {

@@ -107,17 +107,53 @@ impl Device {
     /// Finds the device's virtqueues; the ones with `callback: true` call
     /// [`Driver::vq_callback`] of `T` when the device uses buffers.
     ///
+    /// The virtio core keeps each queue's name pointer for the queue's lifetime, so
+    /// the names are copied into one allocation tied to the device's binding
+    /// (`devm_kmalloc`): the driver core frees it after remove, or after a failed
+    /// probe, i.e. after the glue deleted the queues. Any number of queues can be
+    /// named, whatever the device reports.
+    ///
     /// On success, the driver takes each queue out of the returned set with
     /// [`VqSet::take`]. The virtio glue deletes the queues after the driver data is
     /// dropped at remove, or when probe fails.
-    pub fn find_vqs<T: Driver>(&self, specs: &[VqSpec]) -> Result<VqSet> {
+    pub fn find_vqs<T: Driver>(&self, specs: &[VqSpec<'_>]) -> Result<VqSet> {
         let n = specs.len();
+        let names_len = specs
+            .iter()
+            .map(|s| s.name.len_with_nul())
+            .try_fold(0usize, usize::checked_add)
+            .ok_or(EINVAL)?;
+        // SAFETY: The device is valid; `devm_kmalloc` returns null or `names_len`
+        // bytes, freed by the driver core when the binding ends (not before remove
+        // or a failed probe returns).
+        let names = unsafe {
+            bindings::devm_kmalloc(
+                bindings::vnr_virtio_dev(self.as_raw()),
+                names_len.max(1),
+                crate::abstractions::Gfp::Kernel.raw(),
+            )
+        }
+        .cast::<u8>();
+        if names.is_null() {
+            return Err(ENOMEM);
+        }
         let mut infos = KVec::with_capacity(n, GFP_KERNEL)?;
         let mut vqs = KVec::with_capacity(n, GFP_KERNEL)?;
+        let mut at = 0usize;
         for spec in specs {
+            let bytes = spec.name.as_bytes_with_nul();
+            // SAFETY: `names` has `names_len` bytes, the sum of every name's length
+            // with its NUL, so `at + bytes.len() <= names_len`; the source is a
+            // distinct, valid slice.
+            let name = unsafe {
+                let dst = names.add(at);
+                core::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
+                dst
+            };
+            at += bytes.len();
             infos.push(
                 bindings::virtqueue_info {
-                    name: spec.name.as_char_ptr(),
+                    name: name.cast(),
                     callback: if spec.callback {
                         Some(vq_callback::<T>)
                     } else {
@@ -129,7 +165,8 @@ impl Device {
             )?;
             vqs.push(core::ptr::null_mut::<bindings::virtqueue>(), GFP_KERNEL)?;
         }
-        // SAFETY: `vqs` and `infos` hold `n` elements each; the names are `'static`.
+        // SAFETY: `vqs` and `infos` hold `n` elements each; the names live in device-
+        // managed memory that outlives the queues (see above).
         let ret = unsafe {
             bindings::vnr_virtio_find_vqs(
                 self.as_raw(),
@@ -188,9 +225,9 @@ impl Drop for DeviceRef {
 
 /// One virtqueue to find: its name (shown in `/proc/interrupts`) and whether it
 /// interrupts the driver.
-pub struct VqSpec {
-    /// Name of the queue.
-    pub name: &'static CStr,
+pub struct VqSpec<'a> {
+    /// Name of the queue ([`Device::find_vqs`] keeps a copy).
+    pub name: &'a CStr,
     /// Whether the queue has a callback.
     pub callback: bool,
 }

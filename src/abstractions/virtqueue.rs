@@ -14,6 +14,10 @@
 use crate::bindings;
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::prelude::*;
+use kernel::time::{ktime_ms_delta, Ktime};
+
+/// How long [`Virtqueue::wait_buf`] busy-polls before it sleeps between polls (ms).
+pub const SPIN_MS: i64 = 2;
 
 /// Largest number of scatterlist entries one buffer may use: a header, a linear
 /// part and every page fragment of an skb.
@@ -265,22 +269,36 @@ impl<B: Buffer> Virtqueue<B> {
         Self::added(ret, token)
     }
 
-    /// Waits for the device to use a buffer, spinning (with rescheduling points): for
-    /// the control queue, whose commands the device completes at once. Returns `None`
-    /// if the queue breaks (device gone or misbehaving). Process context only.
-    pub fn wait_buf(&mut self) -> Option<(B, u32)> {
+    /// Waits up to `timeout_ms` for the device to use a buffer: for the control
+    /// queue, whose commands a device completes at once (QEMU within the doorbell's VM
+    /// exit). Busy-polls with rescheduling points for the first [`SPIN_MS`], as the
+    /// in-tree driver does for ever, then sleeps a millisecond between polls, so that a
+    /// device that never answers costs a bounded wait, not the machine. `EIO` if the
+    /// queue breaks (device gone or misbehaving), `ETIMEDOUT` if nothing came; the
+    /// buffer then stays in the ring, owned by the queue. Process context only.
+    pub fn wait_buf(&mut self, timeout_ms: u32) -> Result<(B, u32)> {
+        let start = Ktime::ktime_get();
         loop {
             if let Some(r) = self.get_buf() {
-                return Some(r);
+                return Ok(r);
             }
             if self.is_broken() {
-                return None;
+                return Err(EIO);
             }
-            // SAFETY: The caller runs in process context (documented above); both calls
-            // only yield the CPU.
-            unsafe {
-                bindings::vnr_cond_resched();
-                bindings::vnr_cpu_relax();
+            let waited = ktime_ms_delta(Ktime::ktime_get(), start);
+            if waited >= i64::from(timeout_ms) {
+                return Err(crate::abstractions::etimedout());
+            }
+            if waited < SPIN_MS {
+                // SAFETY: The caller runs in process context (documented above); both
+                // calls only yield the CPU.
+                unsafe {
+                    bindings::vnr_cond_resched();
+                    bindings::vnr_cpu_relax();
+                }
+            } else {
+                // SAFETY: Process context (documented above): `msleep` may sleep.
+                unsafe { bindings::msleep(1) };
             }
         }
     }

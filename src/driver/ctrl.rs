@@ -5,46 +5,95 @@
 //!
 //! Commands run in process context under a mutex and wait for the device's ack by
 //! polling the queue, as the in-tree driver does: the device completes them at once
-//! (QEMU handles them in the doorbell's VM exit).
+//! (QEMU handles them in the doorbell's VM exit). Unlike in-tree, the wait is
+//! bounded: a device that never answers fails the command with `ETIMEDOUT` and a log
+//! line, and later commands fail at once until it answers, instead of spinning in
+//! probe or under RTNL for ever.
 
 use super::VirtNet;
-use crate::abstractions::{ctrl_msg::CtrlMsg, netdev::NetDev, virtqueue::Virtqueue, Gfp};
+use crate::abstractions::{
+    ctrl_msg::CtrlMsg, etimedout, netdev::NetDev, virtqueue::Virtqueue, Gfp,
+};
 use crate::logic::{ctrl, features};
 use core::sync::atomic::{AtomicBool, Ordering};
-use kernel::{new_mutex, prelude::*, sync::Mutex};
+use kernel::{
+    new_mutex,
+    prelude::*,
+    str::{CStr, CString},
+    sync::Mutex,
+};
 
 /// Addresses of each kind put in the filter table; longer lists fall back to
 /// promiscuous or all-multicast mode.
 const MAX_FILTER_ENTRIES: usize = 256;
 
+/// How long a command waits for the device's answer (ms). QEMU answers before the
+/// doorbell's write returns; this bounds what a broken or hostile device can cost.
+pub const TIMEOUT_MS: u32 = 5000;
+
+/// The queue and what it still owes.
+struct Queue {
+    vq: Virtqueue<CtrlMsg>,
+    /// Commands that timed out and are still in the ring (the device may answer them
+    /// late; the answers are dropped unread).
+    unanswered: u32,
+}
+
 /// The control queue and the state of requests waiting for process context.
 #[pin_data]
 pub struct Ctrl {
     #[pin]
-    vq: Mutex<Virtqueue<CtrlMsg>>,
+    q: Mutex<Queue>,
+    /// The virtio device's name, for log lines.
+    name: CString,
     /// The receive mode changed and must be sent to the device.
     rx_mode_dirty: AtomicBool,
 }
 
 impl Ctrl {
-    /// Wraps the control virtqueue.
-    pub fn new(vq: Virtqueue<CtrlMsg>) -> impl PinInit<Self> {
-        pin_init!(Self {
-            vq <- new_mutex!(vq, "virtio_net_rust::ctrl"),
+    /// Wraps the control virtqueue of the device called `name`.
+    pub fn new(vq: Virtqueue<CtrlMsg>, name: &CStr) -> Result<impl PinInit<Self>> {
+        let name = name.to_cstring()?;
+        Ok(pin_init!(Self {
+            q <- new_mutex!(Queue { vq, unanswered: 0 }, "virtio_net_rust::ctrl"),
+            name,
             rx_mode_dirty: AtomicBool::new(false),
-        })
+        }))
     }
 
     /// Sends one command and waits for the device's answer. `EINVAL` if the device
-    /// refused it, `EIO` if the queue broke. Process context.
+    /// refused it, `EIO` if the queue broke, `ETIMEDOUT` if the device did not
+    /// answer within [`TIMEOUT_MS`] (or still owes the answer to an earlier command).
+    /// Process context.
     pub fn send(&self, class: u8, cmd: u8, data: &[u8]) -> Result {
-        let msg = CtrlMsg::new(class, cmd, data)?;
-        let mut vq = self.vq.lock();
-        vq.add(msg, Gfp::Kernel).map_err(|(e, _)| e)?;
-        if vq.kick_prepare() {
-            vq.notify();
+        let mut q = self.q.lock();
+        // Late answers to commands that timed out: dropped. While one is still owed,
+        // the device is not answering: fail at once rather than wait again and fill
+        // the ring with commands it will never see.
+        while q.unanswered > 0 && q.vq.get_buf().is_some() {
+            q.unanswered -= 1;
         }
-        let (msg, _written) = vq.wait_buf().ok_or(EIO)?;
+        if q.unanswered > 0 {
+            return Err(etimedout());
+        }
+        let msg = CtrlMsg::new(class, cmd, data)?;
+        q.vq.add(msg, Gfp::Kernel).map_err(|(e, _)| e)?;
+        if q.vq.kick_prepare() {
+            q.vq.notify();
+        }
+        // Nothing else is in the ring: what comes back is this command.
+        let (msg, _written) = q.vq.wait_buf(TIMEOUT_MS).inspect_err(|e| {
+            if *e == etimedout() {
+                q.unanswered += 1;
+                pr_err!(
+                    "{}: control queue: no answer to command {}.{} in {} ms; failing it, and further commands until the device answers\n",
+                    &*self.name,
+                    class,
+                    cmd,
+                    TIMEOUT_MS
+                );
+            }
+        })?;
         if ctrl::acked(msg.ack()) {
             Ok(())
         } else {

@@ -16,7 +16,7 @@ mod stats;
 mod tx;
 
 use crate::abstractions::{
-    frag::PageFrag, netdev::NetDev, num_online_cpus, page_chain, OnlineCpus,
+    etimedout, frag::PageFrag, netdev::NetDev, num_online_cpus, page_chain, OnlineCpus,
 };
 use crate::abstractions::{
     netdev::{self, offload, Registration},
@@ -30,7 +30,7 @@ use crate::logic::{
 };
 use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU8, Ordering};
 use ctrl::Ctrl;
-use kernel::{c_str, prelude::*, str::CStr};
+use kernel::{c_str, fmt, prelude::*, str::CString};
 use queue::{QueuePair, RxRing, RxVq, Spare};
 
 /// Name of the module and of the driver (`ethtool -i`, sysfs).
@@ -41,44 +41,6 @@ pub const DRIVER_VERSION: &[u8] = b"0.1.0";
 const TX_TIMEOUT_MS: u32 = 5000;
 /// Packets per NAPI poll (`NAPI_POLL_WEIGHT`).
 const NAPI_WEIGHT: i32 = 64;
-
-/// Names of the virtqueues (the virtio core keeps the pointer, so they are static).
-const RX_NAMES: [&CStr; features::MAX_QUEUE_PAIRS as usize] = [
-    c_str!("input.0"),
-    c_str!("input.1"),
-    c_str!("input.2"),
-    c_str!("input.3"),
-    c_str!("input.4"),
-    c_str!("input.5"),
-    c_str!("input.6"),
-    c_str!("input.7"),
-    c_str!("input.8"),
-    c_str!("input.9"),
-    c_str!("input.10"),
-    c_str!("input.11"),
-    c_str!("input.12"),
-    c_str!("input.13"),
-    c_str!("input.14"),
-    c_str!("input.15"),
-];
-const TX_NAMES: [&CStr; features::MAX_QUEUE_PAIRS as usize] = [
-    c_str!("output.0"),
-    c_str!("output.1"),
-    c_str!("output.2"),
-    c_str!("output.3"),
-    c_str!("output.4"),
-    c_str!("output.5"),
-    c_str!("output.6"),
-    c_str!("output.7"),
-    c_str!("output.8"),
-    c_str!("output.9"),
-    c_str!("output.10"),
-    c_str!("output.11"),
-    c_str!("output.12"),
-    c_str!("output.13"),
-    c_str!("output.14"),
-    c_str!("output.15"),
-];
 
 /// Asks the device to use `n` queue pairs (MQ over the control queue): with RSS,
 /// through the RSS configuration (`VQ_PAIRS_SET` would switch RSS off). A device
@@ -297,18 +259,23 @@ impl virtio::Driver for VirtioNetDriver {
             1
         };
         let pairs = usize::from(max_pairs);
-        // Queues 2i/2i+1 are pair i, the control queue comes last.
-        let mut specs = KVec::with_capacity(2 * pairs + 1, GFP_KERNEL)?;
+        // Queues 2i/2i+1 are pair i, the control queue comes last: at index
+        // 2 * max_virtqueue_pairs, where the device has it, because every pair the
+        // device has is created (as in-tree; `ethtool -L` picks how many are used).
+        let mut names = KVec::with_capacity(2 * pairs, GFP_KERNEL)?;
         for i in 0..pairs {
-            for name in [RX_NAMES[i], TX_NAMES[i]] {
-                specs.push(
-                    VqSpec {
-                        name,
-                        callback: true,
-                    },
-                    GFP_KERNEL,
-                )?;
-            }
+            names.push(CString::try_from_fmt(fmt!("input.{i}"))?, GFP_KERNEL)?;
+            names.push(CString::try_from_fmt(fmt!("output.{i}"))?, GFP_KERNEL)?;
+        }
+        let mut specs = KVec::with_capacity(2 * pairs + 1, GFP_KERNEL)?;
+        for name in names.iter() {
+            specs.push(
+                VqSpec {
+                    name,
+                    callback: true,
+                },
+                GFP_KERNEL,
+            )?;
         }
         if has_ctrl {
             specs.push(
@@ -319,7 +286,20 @@ impl virtio::Driver for VirtioNetDriver {
                 GFP_KERNEL,
             )?;
         }
-        let mut vqs = vdev.find_vqs::<Self>(&specs)?;
+        let mut vqs = vdev.find_vqs::<Self>(&specs).inspect_err(|e| {
+            // A device that reports more pairs than its transport has queues for
+            // (virtio-pci: ENOENT) cannot be driven: its control queue is not where
+            // the specification puts it.
+            pr_err!(
+                "{}: cannot create {} virtqueues for {} queue pairs ({:?})\n",
+                vdev.name(),
+                specs.len(),
+                max_pairs,
+                e
+            );
+        })?;
+        drop(specs);
+        drop(names);
         let mut rings = KVec::with_capacity(pairs, GFP_KERNEL)?;
         for i in 0..pairs {
             let rxvq = if features.has(features::MRG_RXBUF) {
@@ -334,7 +314,7 @@ impl virtio::Driver for VirtioNetDriver {
                 avg_pkt_len: Ewma::default(),
                 min_buf_len: 0,
                 frag: PageFrag::new(),
-                spare: Spare::new(),
+                spare: Spare::new()?,
             };
             rx.min_buf_len = rx_buf::mergeable_min_buf_len(
                 hdr_len,
@@ -347,7 +327,8 @@ impl virtio::Driver for VirtioNetDriver {
             rings.push((rx, txvq, affinity), GFP_KERNEL)?;
         }
         let ctrl = if has_ctrl {
-            Some(KBox::pin_init(Ctrl::new(vqs.take(2 * pairs)?), GFP_KERNEL)?)
+            let vq = vqs.take(features::ctrl_vq_index(max_pairs))?;
+            Some(KBox::pin_init(Ctrl::new(vq, vdev.name())?, GFP_KERNEL)?)
         } else {
             None
         };
@@ -461,6 +442,15 @@ impl virtio::Driver for VirtioNetDriver {
         let by_rss = dev.data().rss.as_ref().is_some_and(|r| r.start(dev, curr));
         if !by_rss {
             if let Err(e) = set_queue_pairs(dev, curr) {
+                if e == etimedout() {
+                    // The control queue does not answer: nothing it is asked later
+                    // (receive mode, MAC, pairs) would work either.
+                    pr_err!(
+                        "{}: control queue does not answer; not binding\n",
+                        vdev.name()
+                    );
+                    return Err(e);
+                }
                 pr_warn!(
                     "{}: device refused {} queue pairs ({:?}); using one\n",
                     vdev.name(),

@@ -289,8 +289,6 @@ pub fn offloads(features: Features) -> Offloads {
     }
 }
 
-/// Most queue pairs this driver drives (its virtqueue names are static).
-pub const MAX_QUEUE_PAIRS: u16 = 16;
 /// `VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN`.
 pub const VQ_PAIRS_MIN: u16 = 1;
 /// `VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX`.
@@ -298,7 +296,9 @@ pub const VQ_PAIRS_MAX: u16 = 0x8000;
 
 /// Queue pairs to create, from the `max_virtqueue_pairs` the device reported: one
 /// unless MQ (and the control queue that drives it) was negotiated and the value is
-/// within the specification's range, as in-tree; at most [`MAX_QUEUE_PAIRS`].
+/// within the specification's range, as in-tree. Every pair the device has is
+/// created, however many are used, so that the control queue is found at index
+/// `2 * reported`, where the specification puts it (virtio 1.2, 5.1.2).
 pub fn queue_pairs(features: Features, reported: u16) -> u16 {
     if !features.has(MQ)
         || !features.has(CTRL_VQ)
@@ -306,8 +306,14 @@ pub fn queue_pairs(features: Features, reported: u16) -> u16 {
     {
         1
     } else {
-        reported.min(MAX_QUEUE_PAIRS)
+        reported
     }
+}
+
+/// Index of the control queue among the queues created for `pairs` queue pairs
+/// ([`queue_pairs`]): after every data queue, `2 * max_virtqueue_pairs` with MQ.
+pub fn ctrl_vq_index(pairs: u16) -> usize {
+    2 * usize::from(pairs)
 }
 
 /// Queue pairs in use by default: one per CPU, as in-tree.

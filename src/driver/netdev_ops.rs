@@ -3,6 +3,7 @@
 //! The network interface's operations: open, stop, transmit, NAPI poll, statistics,
 //! link state and `ethtool -i`.
 
+use super::queue::QueuePair;
 use super::stats::{self, STATS};
 use super::{ctrl, rx, tx, VirtNet, DRIVER_NAME, DRIVER_VERSION};
 use crate::abstractions::{
@@ -69,15 +70,13 @@ fn vlan_cmd(dev: &NetDev<VirtNet>, cmd: u8, vid: u16) -> Result {
 
 impl Operations for VirtNet {
     fn open(dev: &NetDev<Self>) -> Result {
+        // As in-tree, only the pairs in use get receive buffers (the device may have
+        // many more than there are CPUs); `set_channels` fills the others when they
+        // come into use.
+        let in_use = usize::from(dev.data().curr_pairs.load(Ordering::Relaxed));
         for q in dev.data().queues.iter() {
-            if !rx::refill_process(dev, q) && q.rx.lock().is_empty() {
-                // As in-tree, the interface comes up anyway: the deferred work retries
-                // until memory returns.
-                pr_warn!(
-                    "{}: no memory for receive buffers yet; retrying\n",
-                    dev.name()
-                );
-                dev.schedule_deferred_after(REFILL_RETRY_MS);
+            if usize::from(q.index) < in_use {
+                fill_rx(dev, q);
             }
             q.napi.enable();
             q.tx_napi.enable();
@@ -388,8 +387,15 @@ impl Operations for VirtNet {
         let vn = dev.data();
         let n = features::check_channels(combined, rx, tx, other, vn.queues.len() as u16)
             .map_err(|_| EINVAL)?;
-        if n == vn.curr_pairs.load(Ordering::Relaxed) {
+        let old = vn.curr_pairs.load(Ordering::Relaxed);
+        if n == old {
             return Ok(());
+        }
+        // Pairs coming into use get receive buffers before the device may use them.
+        if dev.is_running() {
+            for q in vn.queues.iter().take(usize::from(n)).skip(usize::from(old)) {
+                fill_rx(dev, q);
+            }
         }
         super::set_queue_pairs(dev, n).inspect_err(|e| {
             pr_warn!(
@@ -437,7 +443,8 @@ impl Operations for VirtNet {
         // A receive ring left empty by an allocation failure gets another chance, and
         // another one later for as long as memory stays short: an empty ring gets no
         // interrupt, so nothing else would ever refill it.
-        for q in vn.queues.iter() {
+        let in_use = usize::from(vn.curr_pairs.load(Ordering::Relaxed));
+        for q in vn.queues.iter().take(in_use) {
             let empty = q.rx.lock().is_empty();
             if empty && !rx::refill_process(dev, q) {
                 let rx = q.rx.lock();
@@ -509,5 +516,18 @@ impl Operations for VirtNet {
         info.set_version(DRIVER_VERSION);
         // As in-tree: the transport's address (PCI), not the virtio bus name.
         info.set_bus_info(dev.data().vdev.bus_name().as_bytes());
+    }
+}
+
+/// Posts receive buffers on `q`'s ring (process context). As in-tree, the interface
+/// goes on without them if memory is short: the deferred work retries until it
+/// returns.
+fn fill_rx(dev: &NetDev<VirtNet>, q: &QueuePair) {
+    if !rx::refill_process(dev, q) && q.rx.lock().is_empty() {
+        pr_warn!(
+            "{}: no memory for receive buffers yet; retrying\n",
+            dev.name()
+        );
+        dev.schedule_deferred_after(REFILL_RETRY_MS);
     }
 }

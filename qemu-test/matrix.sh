@@ -4,17 +4,19 @@
 # integrity both ways with a 32 MiB blob, offload use). Prints one KTAP line per
 # variant and writes qemu-test/out/matrix.md. Options go to vm.py, e.g.
 #   qemu-test/matrix.sh --dut-driver virtio_net
-# VNR_MATRIX=name1,name2 runs only those variants.
+# VNR_MATRIX=name1,name2 runs only those variants; VNR_MATRIX_OUT names the report
+# and logs (default "matrix": qemu-test/out/matrix.md, matrix-VARIANT.log).
 source "$(dirname "$0")/common.sh"
 set +e
 
 checks=ping4,ping6,tcp_dut_to_peer,tcp_peer_to_dut,offloads_used,mtu_change
 guest_gso_off=guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off
 host_gso_off=host_tso4=off,host_tso6=off,host_ecn=off,host_ufo=off
+big_checks=default_pairs,tcp_dut_to_peer,tcp_peer_to_dut,channels_under_traffic
 ctrl_off=ctrl_vq=off,ctrl_rx=off,ctrl_vlan=off,ctrl_rx_extra=off,ctrl_mac_addr=off,ctrl_guest_offloads=off,guest_announce=off
 # name | vm.py options | checks
 # The rss variant runs only the RSS tests, on rate-limited UDP: bulk TCP through
-# QEMU 7.2's software RSS can stall for good (README, "RSS").
+# QEMU 7.2's software RSS can stall for good (docs/testing.md, the matrix).
 variants=(
 	"defaults||$checks"
 	"mrg_rxbuf=off|--dut-props ,mrg_rxbuf=off|$checks"
@@ -23,6 +25,11 @@ variants=(
 	"host_tso_off|--dut-props ,$host_gso_off|$checks"
 	"mq_2|--queues 2|$checks,channels_under_traffic"
 	"mq_4|--queues 4|$checks,channels_under_traffic"
+	# Big VMs: as many pairs as vCPUs, more than the 2 vCPUs here. The control queue
+	# sits after all of them (beyond 16 pairs it used to be taken for a data queue).
+	"mq_17|--queues 17 --guest-arg blob_mb=16|$big_checks"
+	"mq_32|--queues 32 --guest-arg blob_mb=16|$big_checks"
+	"mq_64|--queues 64 --guest-arg blob_mb=16|$big_checks"
 	"packed|--dut-props ,packed=on|$checks"
 	"event_idx=off|--dut-props ,event_idx=off|$checks"
 	"indirect_desc=off|--dut-props ,indirect_desc=off|$checks"
@@ -34,7 +41,8 @@ variants=(
 	"rx_queue_size=1024|--dut-props ,rx_queue_size=1024|$checks"
 )
 
-md="$out/matrix.md"
+name_out=${VNR_MATRIX_OUT:-matrix}
+md="$out/$name_out.md"
 {
 	echo "| variant | device properties | result | checks passed |"
 	echo "|---|---|---|---|"
@@ -52,7 +60,7 @@ for v in "${variants[@]}"; do
 	IFS='|' read -r name opts only <<< "$v"
 	[ -z "${VNR_MATRIX:-}" ] || echo ",$VNR_MATRIX," | grep -q ",$name," || continue
 	i=$((i + 1))
-	log="$out/matrix-$name.log"
+	log="$out/$name_out-$name.log"
 	# shellcheck disable=SC2086
 	"$root/qemu-test/vm.py" --kernel "$kernel_image" --initrd "$initrd" --mode tests \
 		--quiet-kernel --log "$log.console" --timeout 900 --only "$only" \

@@ -42,6 +42,8 @@ def qemu_cmd(args, mon, liar_sock):
     append = [
         "console=ttyS0", "printk.time=1", "panic=-1", "rdinit=/init",
         f"vnr.mode={args.mode}", f"vnr.dut={args.dut_driver}",
+        # The device under test's queue pairs, for the guest's checks of them.
+        f"vnr.pairs={args.queues}",
     ]
     if args.only:
         append.append(f"vnr.only={args.only}")

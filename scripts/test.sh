@@ -124,6 +124,15 @@ qemu-test/matrix.sh > "$out/matrix.out" 2>&1
 grep -vE '^(TAP|1\.\.)' "$out/matrix.out"
 count_ktap "$out/matrix.out" "matrix variants"
 cat "$out/matrix.md"
+echo "== the many-pair variants with the in-tree virtio_net (parity)"
+VNR_MATRIX=mq_17,mq_32,mq_64 VNR_MATRIX_OUT=matrix-intree qemu-test/matrix.sh --dut-driver virtio_net \
+	> "$out/matrix-intree.out" 2>&1
+grep -E '^(not )?ok ' "$out/matrix-intree.out" | sed 's/^/in-tree: /'
+if qemu-test/parity.sh "$out/matrix.out" "$out/matrix-intree.out" > "$out/matrix-parity.md"; then
+	pass "matrix parity: every many-pair variant the in-tree driver passes, ours passes"
+else
+	fail "matrix parity: every many-pair variant the in-tree driver passes, ours passes"
+fi
 
 echo "== fault suite on the debug kernel (KASAN, kmemleak, lockdep, fault injection), both drivers"
 rm -f "$out"/faults-*.out

@@ -12,6 +12,7 @@ for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	vnr.only=*) ONLY=${arg#vnr.only=} ;;
 	vnr.blob_mb=*) BLOB_MB=${arg#vnr.blob_mb=} ;;
+	vnr.pairs=*) PAIRS=${arg#vnr.pairs=} ;;
 	esac
 done
 
@@ -651,8 +652,31 @@ t_coalesce() {
 	return $rc
 }
 
+# The device's queue pairs (vnr.pairs, set with --queues by the matrix) are all
+# offered, one per CPU is in use, and the control queue answers: it is found at
+# index 2 * max_virtqueue_pairs whatever their number (more than 16 hung the guest).
+t_default_pairs() {
+	local max cur cpus want rc=0 rxq
+	[ -n "${PAIRS:-}" ] || { log "no vnr.pairs (vm.py sets it)"; return 1; }
+	max=$(channels max) cur=$(channels cur) cpus=$(nproc)
+	want=$(( PAIRS < cpus ? PAIRS : cpus ))
+	rxq=$(ls -d /sys/class/net/$DUT/queues/rx-* | wc -l)
+	log "device pairs $PAIRS, CPUs $cpus: ethtool max $max, current $cur, rx queues in sysfs $rxq"
+	[ "$max" = "$PAIRS" ] || { log "maximum is not the device's $PAIRS"; rc=1; }
+	[ "$cur" = "$want" ] || { log "current is not $want"; rc=1; }
+	[ "$rxq" = "$cur" ] || { log "sysfs shows $rxq receive queues"; rc=1; }
+	grep -c "virtio.*input\." /proc/interrupts | sed 's/^/# receive-queue interrupt lines: /'
+	[ "$max" -gt 1 ] || { [ $rc = 0 ] && ping -c 2 -W 5 $PEER_V4 >/dev/null; return; }
+	# The control queue answers: a change there and back.
+	ethtool -L "$DUT" combined "$max" || { log "combined $max refused"; rc=1; }
+	ethtool -L "$DUT" combined "$cur" || { log "combined $cur refused"; rc=1; }
+	[ "$(channels cur)" = "$cur" ] || { log "combined $cur not applied"; rc=1; }
+	ping -c 2 -W 5 $PEER_V4 >/dev/null || { log "no ping after -L"; rc=1; }
+	return $rc
+}
+
 TESTS="rmmod_idle module_bound mac_and_drvinfo ethtool_queries tx_header_in_headroom tx_timestamp coalesce link_follows_set_link announce ping4 ping6 tcp_dut_to_peer
-tcp_peer_to_dut offloads_used rx_hash rss rss_flow_hash rss_table_kept rss_bulk rx_filter_promisc mac_change vlan mtu_change channels_under_traffic ring_resize_under_traffic bql stats_count_traffic down_up_under_traffic rmmod_under_traffic"
+tcp_peer_to_dut offloads_used rx_hash rss rss_flow_hash rss_table_kept rss_bulk rx_filter_promisc mac_change vlan mtu_change default_pairs channels_under_traffic ring_resize_under_traffic bql stats_count_traffic down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----
 echo "TAP version 13"

@@ -24,13 +24,16 @@ trap 'rm -f "${initrds[@]}"' EXIT
 
 # run_one DRIVER VARIANT: one boot of the suite; returns the guest's status.
 run_one() {
-	local drv=$1 variant=$2 name=ours kdir ko initrd
+	local drv=$1 variant=$2 name=ours kdir ko vdev initrd
 	[ "$drv" = virtio_net ] && name=intree
 	kdir=$(scripts/kernel.sh "$variant") || return 3
 	ko=$(scripts/module-for.sh "$variant") || return 3
+	# The lying transport (qemu-test/liar/vdev), for the control-plane lies.
+	vdev=$(scripts/liar-vdev.sh "$variant") || return 3
 	initrd="$out/initramfs-liar-$variant.$$.cpio.gz"
 	initrds+=("$initrd")
-	[ -f "$initrd" ] || qemu-test/mkinitramfs.sh "$initrd" "$(dirname "$kdir")/modroot" "$ko" || return 3
+	[ -f "$initrd" ] || VNR_INITRAMFS_MODULES="$vdev" \
+		qemu-test/mkinitramfs.sh "$initrd" "$(dirname "$kdir")/modroot" "$ko" || return 3
 	# watchdog_thresh=60: KASAN and lockdep under TCG (see qemu-test/faults.sh).
 	qemu-test/vm.py --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" --mode liar \
 		--liar "$liar" --dut-driver "$drv" --append watchdog_thresh=60 --quiet-kernel \

@@ -87,7 +87,7 @@ t_honest() {
 	before=$(rx_bad)
 	if ! wait_for 30 ping -c 1 -W 1 $LIAR_V4; then
 		# Seen on the debug kernel before vm.py routed INTx without ACPI: the device
-		# used buffers and signalled, the guest took no interrupt (see the README).
+		# used buffers and signalled, the guest took no interrupt (docs/testing.md).
 		log "the lying device does not answer; DUT interrupts: $(dut_irqs); $(counters)"
 		liar report
 		return 1
@@ -189,6 +189,106 @@ ring_lie() {
 t_rx_bad_id() { ring_lie rx_bad_id; }
 t_tx_bad_id() { ring_lie tx_bad_id; }
 
+# ---- the lying transport (qemu-test/liar/vdev): lies about the control plane ----
+# A second virtio-net device, on the guest's own virtio bus, whose configuration
+# space and control queue lie (QEMU emulates both itself for the vhost-user
+# device). Loaded per test with the lie as parameters, bound by hand, removed after.
+
+LIE_VDEV=
+# vdev_lie PARAM...: loads the lying transport; LIE_VDEV is its virtio device.
+vdev_lie() {
+	insmod /modules/vnr_liar_vdev.ko "$@" || { log "cannot load vnr_liar_vdev $*"; return 1; }
+	LIE_VDEV=$(ls -d /sys/devices/vnr_liar/virtio* 2>/dev/null | head -1 | xargs -r basename)
+	[ -n "$LIE_VDEV" ] || { log "no device from vnr_liar_vdev"; return 1; }
+}
+
+# vdev_bind SECONDS: binds LIE_VDEV to the driver under test; the bind's status,
+# 124 if it did not return within SECONDS (BIND_S: how long it took).
+vdev_bind() {
+	local t0 rc
+	t0=$(date +%s)
+	timeout "$1" sh -c "echo $LIE_VDEV > /sys/bus/virtio/drivers/$DRV/bind" 2>/dev/null
+	rc=$?
+	BIND_S=$(( $(date +%s) - t0 ))
+	return $rc
+}
+
+# vdev_bind_refused: a bind that must fail, promptly and cleanly.
+vdev_bind_refused() {
+	local rc=0
+	vdev_bind 60
+	case $? in
+	0) log "bound to a lying device"; rc=1 ;;
+	124) log "bind did not return in 60 s"; dump_blocked; return 1 ;;
+	*) log "bind refused after ${BIND_S} s" ;;
+	esac
+	[ -e /sys/bus/virtio/devices/$LIE_VDEV/driver ] && { log "device left bound"; rc=1; }
+	dmesg | grep -E "$LIE_VDEV|virtio_net" | tail -4 | sed 's/^/#   /'
+	return $rc
+}
+
+# timed CMD...: runs CMD, its status returned, T_S the seconds it took.
+timed() {
+	local t0 rc
+	t0=$(date +%s)
+	"$@" >/dev/null 2>&1
+	rc=$?
+	T_S=$(( $(date +%s) - t0 ))
+	return $rc
+}
+
+t_ctrl_never_answers() {
+	# The control queue never answers. The driver must not wait for ever: the
+	# command fails after a bounded wait with a log line, and the bind fails
+	# cleanly. A device that goes silent after binding fails ethtool's command
+	# the same way, and the next one at once; unbinding still works.
+	local rc=0 ifc
+	if [ "$DRV" = virtio_net ]; then
+		log "the in-tree driver waits for ever for a control answer (virtnet_send_command_reply spins with no bound): not run"
+		return 4
+	fi
+	vdev_lie lie=ctrl_silent pairs=4 || return 1
+	vdev_bind_refused || rc=1
+	[ "$BIND_S" -le 20 ] || { log "refusing took ${BIND_S} s"; rc=1; }
+	dmesg | grep -q "$LIE_VDEV: control queue: no answer" || { log "no log line for the silent control queue"; rc=1; }
+	rmmod vnr_liar_vdev || { log "cannot remove the lying device"; return 1; }
+
+	# Answers the first command (the queue pairs at probe), then goes silent.
+	vdev_lie lie=ctrl_silent pairs=4 answer=1 || return 1
+	if ! vdev_bind 60; then
+		log "bind failed though the device answered at probe"
+		rmmod vnr_liar_vdev
+		return 1
+	fi
+	ifc=$(netif_of "$LIE_VDEV")
+	log "bound as $ifc in ${BIND_S} s, $(ethtool -l "$ifc" | grep -A4 Current | grep Combined)"
+	if timed ethtool -L "$ifc" combined 1; then log "ethtool -L accepted by a silent device"; rc=1; fi
+	log "first command after the device went silent failed after ${T_S} s"
+	[ "$T_S" -le 20 ] || rc=1
+	if timed ethtool -L "$ifc" combined 3; then log "second ethtool -L accepted"; rc=1; fi
+	log "the next one failed after ${T_S} s"
+	[ "$T_S" -le 2 ] || { log "a command still waited while an answer is owed"; rc=1; }
+	timeout 60 sh -c "echo $LIE_VDEV > /sys/bus/virtio/drivers/$DRV/unbind" ||
+		{ log "unbind hangs"; dump_blocked; return 1; }
+	rmmod vnr_liar_vdev || { log "cannot remove the lying device"; rc=1; }
+	return $rc
+}
+
+t_pairs_beyond_queues() {
+	# max_virtqueue_pairs says 8 (17 queues with the control queue), the transport
+	# has 3: the control queue is not where the specification puts it, so the
+	# device cannot be driven. The bind must fail at once and cleanly.
+	local rc=0
+	vdev_lie lie=pairs_beyond pairs=8 queues=3 || return 1
+	vdev_bind_refused || rc=1
+	if [ "$DRV" = virtio_net_rust ]; then
+		dmesg | grep -q "$LIE_VDEV: cannot create 17 virtqueues for 8 queue pairs" ||
+			{ log "no log line naming the queues"; rc=1; }
+	fi
+	rmmod vnr_liar_vdev || { log "cannot remove the lying device"; rc=1; }
+	return $rc
+}
+
 t_kmemleak() {
 	# One scan after all the lies (a scan per test costs ~20 s on the debug kernel
 	# under TCG): any unreferenced object allocated through the driver fails it.
@@ -201,4 +301,4 @@ before_suite() { kmemleak_start; }
 echo "TAP version 13"
 run_suite honest rx_len_over rx_len_short rx_len_zero rx_nbuf_big rx_nbuf_zero rx_nbuf_over \
 	rx_gso_bad_type rx_gso_no_size rx_gso_short rx_csum_out tx_len_huge irq_storm config_storm \
-	tx_stall rx_bad_id tx_bad_id kmemleak
+	tx_stall rx_bad_id tx_bad_id ctrl_never_answers pairs_beyond_queues kmemleak

@@ -41,7 +41,7 @@
 #                            data packet 0.2 or 0.4-0.7, about 1,900 or 835-1,500 Mbit/s
 #                            in tcp1_tx), so that a run's ratio said more about which
 #                            rounds fell into which mode than about the driver; 1,0 was
-#                            the fastest placement for both drivers (README)
+#                            the fastest placement for both drivers (docs/benchmarking.md)
 #   VNR_BENCH_OURS_FIRST=1   load our module before the in-tree one (where each
 #                            module's code lands; a placement check)
 #   VNR_BENCH_CONTROL=1      control run: in our driver's place, the bench kernel's own

@@ -35,8 +35,13 @@ fuzz_target!(|data: &[u8]| {
     let hl = features::hdr_len(f);
     assert!(hl == 10 || hl == 12 || hl == 20);
 
-    let pairs = features::queue_pairs(f, le16(off::MAX_VIRTQUEUE_PAIRS));
-    assert!((1..=features::MAX_QUEUE_PAIRS).contains(&pairs));
+    let reported = le16(off::MAX_VIRTQUEUE_PAIRS);
+    let pairs = features::queue_pairs(f, reported);
+    assert!((features::VQ_PAIRS_MIN..=features::VQ_PAIRS_MAX).contains(&pairs));
+    // Every pair the device has, or one: the control queue then sits where the
+    // device has it (after the pairs it reported, or after the single pair).
+    assert!(pairs == reported || pairs == 1);
+    assert!(features::ctrl_vq_index(pairs) == 2 * usize::from(pairs));
     if let Some(mtu) = features::device_mtu(f, le16(off::MTU)) {
         assert!(mtu >= features::MIN_MTU);
     }

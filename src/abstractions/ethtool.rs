@@ -132,6 +132,11 @@ impl<T: Operations> Adapter<T> {
         ..unsafe { core::mem::zeroed() }
     };
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), and `info` must point to a valid, writable
+    /// `ethtool_drvinfo`, as the ethtool core passes them to `ethtool_ops::get_drvinfo`.
     unsafe extern "C" fn get_drvinfo(
         dev: *mut bindings::net_device,
         info: *mut bindings::ethtool_drvinfo,
@@ -147,6 +152,11 @@ impl<T: Operations> Adapter<T> {
 }
 
 impl<T: Operations> Adapter<T> {
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), as the ethtool core passes it to
+    /// `ethtool_ops::get_sset_count`.
     unsafe extern "C" fn get_sset_count(dev: *mut bindings::net_device, sset: i32) -> i32 {
         if sset != bindings::VNR_ETH_SS_STATS {
             return -bindings::VNR_EOPNOTSUPP;
@@ -156,6 +166,13 @@ impl<T: Operations> Adapter<T> {
         i32::try_from(T::stats_count(dev)).unwrap_or(0)
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on). For `ETH_SS_STATS`, `data` must be valid for
+    /// writes of `T::stats_count(dev)` names of `ETH_GSTRING_LEN` bytes: the ethtool core
+    /// sizes it with `get_sset_count` and calls `ethtool_ops::get_strings` without
+    /// releasing the RTNL lock in between.
     unsafe extern "C" fn get_strings(dev: *mut bindings::net_device, sset: u32, data: *mut u8) {
         if sset != bindings::VNR_ETH_SS_STATS as u32 {
             return;
@@ -170,6 +187,12 @@ impl<T: Operations> Adapter<T> {
         T::stats_names(dev, &mut StatNames { buf, next: 0 });
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), and `data` must be valid for writes of
+    /// `T::stats_count(dev)` values: the ethtool core sizes it with `get_sset_count` and
+    /// calls `ethtool_ops::get_ethtool_stats` without releasing the RTNL lock in between.
     unsafe extern "C" fn get_ethtool_stats(
         dev: *mut bindings::net_device,
         _stats: *mut bindings::ethtool_stats,
@@ -186,6 +209,12 @@ impl<T: Operations> Adapter<T> {
 }
 
 impl<T: Operations> Adapter<T> {
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), and `cmd` must point to a valid, writable
+    /// `ethtool_link_ksettings`, as the ethtool core passes them to
+    /// `ethtool_ops::get_link_ksettings`.
     unsafe extern "C" fn get_link_ksettings(
         dev: *mut bindings::net_device,
         cmd: *mut bindings::ethtool_link_ksettings,
@@ -197,6 +226,12 @@ impl<T: Operations> Adapter<T> {
         0
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), and `ring` must point to a valid, writable
+    /// `ethtool_ringparam`, as the ethtool core passes them to
+    /// `ethtool_ops::get_ringparam`.
     unsafe extern "C" fn get_ringparam(
         dev: *mut bindings::net_device,
         ring: *mut bindings::ethtool_ringparam,
@@ -213,6 +248,12 @@ impl<T: Operations> Adapter<T> {
         ring.tx_pending = r.tx;
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), `ring` must point to a valid
+    /// `ethtool_ringparam`, and the caller must hold the RTNL lock, as the ethtool core
+    /// calls `ethtool_ops::set_ringparam`.
     unsafe extern "C" fn set_ringparam(
         dev: *mut bindings::net_device,
         ring: *mut bindings::ethtool_ringparam,
@@ -235,6 +276,12 @@ impl<T: Operations> Adapter<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), and `ch` must point to a valid, writable
+    /// `ethtool_channels`, as the ethtool core passes them to
+    /// `ethtool_ops::get_channels`.
     unsafe extern "C" fn get_channels(
         dev: *mut bindings::net_device,
         ch: *mut bindings::ethtool_channels,
@@ -249,6 +296,12 @@ impl<T: Operations> Adapter<T> {
 }
 
 impl<T: Operations> Adapter<T> {
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), `ch` must point to a valid `ethtool_channels`,
+    /// and the caller must hold the RTNL lock, as the ethtool core calls
+    /// `ethtool_ops::set_channels`.
     unsafe extern "C" fn set_channels(
         dev: *mut bindings::net_device,
         ch: *mut bindings::ethtool_channels,
@@ -271,6 +324,12 @@ impl<T: Operations> Adapter<T> {
 }
 
 impl<T: Operations> Adapter<T> {
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), and `ec` must point to a valid, writable
+    /// `ethtool_coalesce`, as the ethtool core passes them to
+    /// `ethtool_ops::get_coalesce`.
     unsafe extern "C" fn get_coalesce(
         dev: *mut bindings::net_device,
         ec: *mut bindings::ethtool_coalesce,
@@ -288,6 +347,12 @@ impl<T: Operations> Adapter<T> {
         0
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), `ec` must point to a valid `ethtool_coalesce`,
+    /// and the caller must hold the RTNL lock, as the ethtool core calls
+    /// `ethtool_ops::set_coalesce`.
     unsafe extern "C" fn set_coalesce(
         dev: *mut bindings::net_device,
         ec: *mut bindings::ethtool_coalesce,
@@ -316,16 +381,35 @@ pub const RSS_HASH_TOP: u8 = bindings::VNR_ETH_RSS_HASH_TOP;
 pub const RSS_HASH_NO_CHANGE: u8 = bindings::VNR_ETH_RSS_HASH_NO_CHANGE;
 
 impl<T: Operations> Adapter<T> {
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), as the ethtool core passes it to
+    /// `ethtool_ops::get_rxfh_key_size`.
     unsafe extern "C" fn get_rxfh_key_size(dev: *mut bindings::net_device) -> u32 {
         // SAFETY: As in `get_drvinfo`.
         T::rxfh_key_size(unsafe { NetDev::<T>::from_raw(dev) })
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), as the ethtool core passes it to
+    /// `ethtool_ops::get_rxfh_indir_size`.
     unsafe extern "C" fn get_rxfh_indir_size(dev: *mut bindings::net_device) -> u32 {
         // SAFETY: As in `get_drvinfo`.
         T::rxfh_indir_size(unsafe { NetDev::<T>::from_raw(dev) })
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), and the caller must hold the RTNL lock. `rxfh`
+    /// must point to a valid, writable `ethtool_rxfh_param` whose `indir` is null or
+    /// valid for writes of `T::rxfh_indir_size(dev)` entries and whose `key` is null or
+    /// valid for writes of `T::rxfh_key_size(dev)` bytes: the ethtool core sizes both
+    /// with those callbacks and calls `ethtool_ops::get_rxfh` without releasing the RTNL
+    /// lock in between.
     unsafe extern "C" fn get_rxfh(
         dev: *mut bindings::net_device,
         rxfh: *mut bindings::ethtool_rxfh_param,
@@ -352,6 +436,14 @@ impl<T: Operations> Adapter<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), and the caller must hold the RTNL lock. `rxfh`
+    /// must point to a valid `ethtool_rxfh_param` whose `indir` is null or valid for
+    /// reads of `indir_size` entries and whose `key` is null or valid for reads of
+    /// `key_size` bytes, until the call returns, as the ethtool core passes it to
+    /// `ethtool_ops::set_rxfh`.
     unsafe extern "C" fn set_rxfh(
         dev: *mut bindings::net_device,
         rxfh: *mut bindings::ethtool_rxfh_param,
@@ -388,6 +480,12 @@ impl<T: Operations> Adapter<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), `info` must point to a valid, writable
+    /// `ethtool_rxnfc`, and the caller must hold the RTNL lock, as the ethtool core calls
+    /// `ethtool_ops::get_rxnfc`.
     unsafe extern "C" fn get_rxnfc(
         dev: *mut bindings::net_device,
         info: *mut bindings::ethtool_rxnfc,
@@ -411,6 +509,12 @@ impl<T: Operations> Adapter<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), `info` must point to a valid `ethtool_rxnfc`,
+    /// and the caller must hold the RTNL lock, as the ethtool core calls
+    /// `ethtool_ops::set_rxnfc`.
     unsafe extern "C" fn set_rxnfc(
         dev: *mut bindings::net_device,
         info: *mut bindings::ethtool_rxnfc,

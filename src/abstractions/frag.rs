@@ -27,7 +27,7 @@ use kernel::prelude::*;
 /// Alignment and size granule of a fragment.
 pub const FRAG_ALIGN: usize = bindings::VNR_RX_FRAG_ALIGN as usize;
 /// Largest fragment: one page (the size must fit the token's low bits).
-pub const FRAG_MAX: usize = bindings::VNR_PAGE_SIZE as usize;
+pub const FRAG_MAX: usize = bindings::VNR_PAGE_SIZE;
 /// Longest packet copied whole into a new skb (the in-tree `GOOD_COPY_LEN`).
 pub const COPY_LEN: usize = bindings::VNR_RX_COPY_LEN as usize;
 
@@ -172,24 +172,20 @@ unsafe impl Buffer for RxFrag {
     fn into_raw(self) -> NonNull<core::ffi::c_void> {
         let (addr, len) = self.into_parts();
         let tag = len / FRAG_ALIGN - 1;
-        // The tag stays inside the fragment's first `FRAG_ALIGN` bytes, so the result is
-        // non-null like `addr`.
-        addr.map_addr(|a| a | tag).cast()
+        // SAFETY: `addr` is non-null and `FRAG_ALIGN`-aligned and `tag < FRAG_ALIGN`, so
+        // adding the tag sets its low bits (`addr | tag`) and stays inside the
+        // fragment's first `FRAG_ALIGN` bytes: the result is non-null like `addr`.
+        unsafe { NonNull::new_unchecked(addr.as_ptr().wrapping_add(tag)) }.cast()
     }
 
     unsafe fn from_raw(raw: NonNull<core::ffi::c_void>) -> Self {
-        let tag = raw.addr().get() & (FRAG_ALIGN - 1);
+        let tag = raw.as_ptr() as usize & (FRAG_ALIGN - 1);
         // INVARIANT: Per the caller, `raw` came from `into_raw`: clearing the tag gives the
         // fragment's address back and the tag its length.
         Self {
-            // SAFETY: The fragment's address is non-null, aligned to `FRAG_ALIGN`.
-            addr: unsafe {
-                NonNull::new_unchecked(
-                    raw.as_ptr()
-                        .cast::<u8>()
-                        .map_addr(|a| a & !(FRAG_ALIGN - 1)),
-                )
-            },
+            // SAFETY: The fragment's address is non-null, aligned to `FRAG_ALIGN`;
+            // subtracting the tag clears the low bits (`raw & !(FRAG_ALIGN - 1)`).
+            addr: unsafe { NonNull::new_unchecked(raw.as_ptr().cast::<u8>().wrapping_sub(tag)) },
             len: (tag + 1) * FRAG_ALIGN,
         }
     }
@@ -229,8 +225,8 @@ impl MergedSkb {
             )
         };
         match NonNull::new(skb) {
-            // SAFETY: The helper returned a new skb that we own.
             Some(p) => Ok(Self {
+                // SAFETY: The helper returned a new skb that we own.
                 head: unsafe { SkBuff::from_raw(p.as_ptr()) }.expect("non-null"),
                 curr: p,
             }),

@@ -186,6 +186,12 @@ impl<'a> Poll<'a> {
     }
 }
 
+/// # Safety
+///
+/// `napi` must be the `raw` field of a `Napi` created by `Napi::new::<T>` (the only place
+/// this poll function is installed), whose device was created by `Registration::<T>` and
+/// has initialised private data, and the caller must own the context's poll (its SCHED
+/// bit) until the call returns, as the NAPI core calls the poll function.
 unsafe extern "C" fn poll_callback<T: Operations>(
     napi: *mut bindings::napi_struct,
     budget: i32,

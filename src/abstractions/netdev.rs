@@ -409,8 +409,9 @@ impl<T: Operations> NetDev<T> {
 
     /// Stops transmit queue `q` (the stack stops calling `start_xmit` for it).
     pub fn stop_subqueue(&self, q: u16) {
-        // SAFETY: The device is valid; the helper checks nothing, so `q` is bounded here.
         if self.valid_txq(q) {
+            // SAFETY: The device is valid and `q` is one of its queues (the helper checks
+            // nothing, so `q` is bounded here).
             unsafe { bindings::vnr_netif_stop_subqueue(self.as_raw(), q) }
         }
     }
@@ -769,11 +770,21 @@ impl<T: Operations> Adapter<T> {
         unsafe { NetDev::from_raw(dev) }
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), as the networking core passes it to
+    /// `ndo_open`.
     unsafe extern "C" fn open(dev: *mut bindings::net_device) -> i32 {
         // SAFETY: Called by the networking core on a registered device of ours.
         from_result(|| T::open(unsafe { Self::dev(dev) }).map(|()| 0))
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), as the networking core passes it to
+    /// `ndo_vlan_rx_add_vid`.
     unsafe extern "C" fn vlan_add(dev: *mut bindings::net_device, proto: u16, vid: u16) -> i32 {
         // Only 802.1Q (CTAG) filtering is offered; `proto` is big-endian.
         if u16::from_be(proto) != bindings::VNR_ETH_P_8021Q {
@@ -783,6 +794,11 @@ impl<T: Operations> Adapter<T> {
         from_result(|| T::vlan_add(unsafe { Self::dev(dev) }, vid).map(|()| 0))
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), as the networking core passes it to
+    /// `ndo_vlan_rx_kill_vid`.
     unsafe extern "C" fn vlan_del(dev: *mut bindings::net_device, proto: u16, vid: u16) -> i32 {
         if u16::from_be(proto) != bindings::VNR_ETH_P_8021Q {
             return 0;
@@ -791,6 +807,11 @@ impl<T: Operations> Adapter<T> {
         from_result(|| T::vlan_del(unsafe { Self::dev(dev) }, vid).map(|()| 0))
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), as the networking core passes it to
+    /// `ndo_set_features`.
     unsafe extern "C" fn set_features(dev: *mut bindings::net_device, wanted: u64) -> i32 {
         // SAFETY: As in `open`.
         let d = unsafe { Self::dev(dev) };
@@ -799,16 +820,31 @@ impl<T: Operations> Adapter<T> {
         from_result(|| T::set_features(d, current ^ wanted, wanted).map(|()| 0))
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), as the networking core passes it to
+    /// `ndo_tx_timeout`.
     unsafe extern "C" fn tx_timeout(dev: *mut bindings::net_device, queue: u32) {
         // SAFETY: As in `open`.
         T::tx_timeout(unsafe { Self::dev(dev) }, queue)
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), as the networking core passes it to
+    /// `ndo_set_rx_mode`.
     unsafe extern "C" fn set_rx_mode(dev: *mut bindings::net_device) {
         // SAFETY: As in `open`.
         T::set_rx_mode(unsafe { Self::dev(dev) })
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), and `p` must point to a valid `sockaddr`, as
+    /// the networking core passes them to `ndo_set_mac_address`.
     unsafe extern "C" fn set_mac_address(
         dev: *mut bindings::net_device,
         p: *mut core::ffi::c_void,
@@ -833,11 +869,23 @@ impl<T: Operations> Adapter<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), as the networking core passes it to
+    /// `ndo_stop`.
     unsafe extern "C" fn stop(dev: *mut bindings::net_device) -> i32 {
         // SAFETY: As above.
         from_result(|| T::stop(unsafe { Self::dev(dev) }).map(|()| 0))
     }
 
+    /// # Safety
+    ///
+    /// `skb` must be null or a valid skb whose ownership passes to the callee, and `dev`
+    /// must be a registered net_device created by `Registration::<T>` (the only device
+    /// this table is installed on); the caller must hold the lock of the transmit queue
+    /// the skb is mapped to, as the networking core calls `ndo_start_xmit` (the device is
+    /// never `lltx`).
     unsafe extern "C" fn start_xmit(
         skb: *mut bindings::sk_buff,
         dev: *mut bindings::net_device,
@@ -856,6 +904,11 @@ impl<T: Operations> Adapter<T> {
         bindings::netdev_tx_NETDEV_TX_OK
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), and `stats` must point to a valid, writable
+    /// `rtnl_link_stats64`, as the networking core passes them to `ndo_get_stats64`.
     unsafe extern "C" fn get_stats64(
         dev: *mut bindings::net_device,
         stats: *mut bindings::rtnl_link_stats64,
@@ -878,6 +931,12 @@ impl<T: Operations> Adapter<T> {
     }
 }
 
+/// # Safety
+///
+/// `work` must be the `work_struct` of the delayed work in the `work` field of a
+/// `Priv<T>` whose device and data are initialised, as the workqueue passes it to the
+/// function `Registration::<T>::new` installed there (the item is cancelled before the
+/// data is dropped).
 unsafe extern "C" fn work_callback<T: Operations>(work: *mut bindings::work_struct) {
     // SAFETY: The work item is the first field of the delayed work in the `work` field
     // of a `Priv<T>` (only initialised in `Registration::new`); it is cancelled before

@@ -21,7 +21,7 @@ use core::ptr::NonNull;
 use kernel::prelude::*;
 
 /// Bytes in a page.
-pub const PAGE_SIZE: usize = bindings::VNR_PAGE_SIZE as usize;
+pub const PAGE_SIZE: usize = bindings::VNR_PAGE_SIZE;
 /// Most pages in one buffer: each becomes one fragment of the skb.
 pub const MAX_PAGES: usize = bindings::VNR_MAX_SKB_FRAGS;
 

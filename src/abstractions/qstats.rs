@@ -76,6 +76,12 @@ impl<T: Operations> Adapter<T> {
         get_base_stats: Some(Self::get_base_stats),
     };
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on, and only if `T::HAS_QUEUE_STATS`), `stats` must
+    /// point to a valid, writable `netdev_queue_stats_rx`, and the caller must hold the
+    /// RTNL lock, as netdev-genl calls `netdev_stat_ops::get_queue_stats_rx`.
     unsafe extern "C" fn get_queue_stats_rx(
         dev: *mut bindings::net_device,
         idx: i32,
@@ -87,6 +93,12 @@ impl<T: Operations> Adapter<T> {
         T::rx_queue_stats(dev, idx as usize).write_to(stats);
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on, and only if `T::HAS_QUEUE_STATS`), `stats` must
+    /// point to a valid, writable `netdev_queue_stats_tx`, and the caller must hold the
+    /// RTNL lock, as netdev-genl calls `netdev_stat_ops::get_queue_stats_tx`.
     unsafe extern "C" fn get_queue_stats_tx(
         dev: *mut bindings::net_device,
         idx: i32,
@@ -97,6 +109,13 @@ impl<T: Operations> Adapter<T> {
         T::tx_queue_stats(dev, idx as usize).write_to(stats);
     }
 
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on, and only if `T::HAS_QUEUE_STATS`), `rx` and
+    /// `tx` must point to a valid, writable `netdev_queue_stats_rx` and
+    /// `netdev_queue_stats_tx`, and the caller must hold the RTNL lock, as netdev-genl
+    /// calls `netdev_stat_ops::get_base_stats`.
     unsafe extern "C" fn get_base_stats(
         dev: *mut bindings::net_device,
         rx: *mut bindings::netdev_queue_stats_rx,

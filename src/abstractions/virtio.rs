@@ -329,6 +329,11 @@ unsafe fn data<'a, T: Driver>(vdev: *mut bindings::virtio_device) -> Option<&'a 
     unsafe { p.as_ref() }
 }
 
+/// # Safety
+///
+/// `vq` must be a valid virtqueue found by `Device::find_vqs::<T>` (the only place this
+/// callback is installed) on a device bound to driver `T`, as the virtio core passes it
+/// to the queue's callback.
 unsafe extern "C" fn vq_callback<T: Driver>(vq: *mut bindings::virtqueue) {
     // SAFETY: The virtio core passes a valid virtqueue of a device bound to `T` (this
     // callback is only installed by `Device::find_vqs::<T>`).
@@ -341,6 +346,11 @@ unsafe extern "C" fn vq_callback<T: Driver>(vq: *mut bindings::virtqueue) {
     }
 }
 
+/// # Safety
+///
+/// `vdev` must be a valid `virtio_device` that the virtio core is binding to driver `T`,
+/// before it accepts the features (FEATURES_OK), as it passes it to
+/// `virtio_driver::validate` of the driver registered by `Registration::<T>`.
 unsafe extern "C" fn validate_callback<T: Driver>(vdev: *mut bindings::virtio_device) -> i32 {
     from_result(|| {
         // SAFETY: The virtio core passes a valid device for the duration of the call.
@@ -352,6 +362,11 @@ unsafe extern "C" fn validate_callback<T: Driver>(vdev: *mut bindings::virtio_de
     })
 }
 
+/// # Safety
+///
+/// `vdev` must be a valid `virtio_device` that the virtio core is binding to driver `T`,
+/// as it passes it to `virtio_driver::probe` of the driver registered by
+/// `Registration::<T>`.
 unsafe extern "C" fn probe_callback<T: Driver>(vdev: *mut bindings::virtio_device) -> i32 {
     from_result(|| {
         // SAFETY: The virtio core passes a valid device for the duration of the call.
@@ -388,6 +403,11 @@ unsafe extern "C" fn probe_callback<T: Driver>(vdev: *mut bindings::virtio_devic
     })
 }
 
+/// # Safety
+///
+/// `vdev` must be a valid `virtio_device` bound to driver `T`, whose `priv` is null or
+/// the driver data `probe_callback::<T>` published (not freed yet), as the virtio core
+/// passes it to `virtio_driver::remove` of the driver registered by `Registration::<T>`.
 unsafe extern "C" fn remove_callback<T: Driver>(vdev: *mut bindings::virtio_device) {
     // SAFETY: The virtio core passes a valid device bound to `T`.
     let dev = unsafe { Device::from_raw(vdev) };
@@ -409,6 +429,12 @@ unsafe extern "C" fn remove_callback<T: Driver>(vdev: *mut bindings::virtio_devi
     unsafe { bindings::vnr_virtio_del_vqs(vdev) };
 }
 
+/// # Safety
+///
+/// `vdev` must be a valid `virtio_device` bound to driver `T`, whose `priv` is null or
+/// the driver data `probe_callback::<T>` published and `remove_callback::<T>` has not
+/// freed, as the virtio core passes it to `virtio_driver::config_changed` of the driver
+/// registered by `Registration::<T>`.
 unsafe extern "C" fn config_changed_callback<T: Driver>(vdev: *mut bindings::virtio_device) {
     // SAFETY: The virtio core passes a valid device bound to `T`; config callbacks are
     // disabled before remove runs.

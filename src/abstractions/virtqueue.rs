@@ -409,6 +409,12 @@ impl<B: Buffer> Virtqueue<B> {
 }
 
 /// Drops a buffer the virtio core hands back while resizing a ring.
+///
+/// # Safety
+///
+/// `buf` must be null or a token the virtio core held for a buffer of a `Virtqueue<B>`
+/// (made by `B::into_raw`), handed back once, as `virtqueue_resize` passes each unused
+/// buffer of the queue `Virtqueue::resize` resizes.
 unsafe extern "C" fn recycle<B: Buffer>(
     _vq: *mut bindings::virtqueue,
     buf: *mut core::ffi::c_void,

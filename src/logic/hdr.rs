@@ -126,13 +126,13 @@ impl NetHdr {
     /// The header as the device reads it, in the longest layout (20 bytes, hash
     /// fields zero): a device with a 10- or 12-byte header takes the first bytes.
     /// Built as one array, so the transmit path stores it without slice copies.
-    pub fn to_bytes(&self) -> [u8; 20] {
+    pub fn to_bytes(self) -> [u8; 20] {
         let [h0, h1] = self.hdr_len.to_le_bytes();
         let [g0, g1] = self.gso_size.to_le_bytes();
         let [s0, s1] = self.csum_start.to_le_bytes();
         let [o0, o1] = self.csum_offset.to_le_bytes();
         let [n0, n1] = self.num_buffers.to_le_bytes();
-        let b = [
+        [
             self.flags,
             self.gso_type,
             h0,
@@ -153,8 +153,7 @@ impl NetHdr {
             0,
             0,
             0,
-        ];
-        b
+        ]
     }
 
     /// Writes the header into `out` (10, 12 or 20 bytes); bytes past 12 are zeroed.

@@ -47,3 +47,28 @@ const _: () = {
     );
     assert!(offset_of!(bindings::virtio_net_config, mtu) == off::MTU);
 };
+
+/// `version=` in the module's `.modinfo` section (what `modinfo -F version` and DKMS
+/// read): the 6.12 `module!` macro has no version field. The same as `ethtool -i`.
+#[link_section = ".modinfo"]
+#[used]
+static MODINFO_VERSION: [u8; MODINFO_VERSION_LEN] = modinfo_version();
+
+const MODINFO_VERSION_KEY: &[u8] = b"version=";
+const MODINFO_VERSION_LEN: usize = MODINFO_VERSION_KEY.len() + driver::DRIVER_VERSION.len() + 1;
+
+/// `version=<DRIVER_VERSION>\0`, built at compile time.
+const fn modinfo_version() -> [u8; MODINFO_VERSION_LEN] {
+    let mut out = [0u8; MODINFO_VERSION_LEN];
+    let mut i = 0;
+    while i < MODINFO_VERSION_KEY.len() {
+        out[i] = MODINFO_VERSION_KEY[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < driver::DRIVER_VERSION.len() {
+        out[i + j] = driver::DRIVER_VERSION[j];
+        j += 1;
+    }
+    out
+}

@@ -74,7 +74,7 @@ for v in "${variants[@]}"; do
 		echo "ok $i $name"
 		result=pass
 	else
-		grep -E '^(not ok|# )' "$log" | sed 's/^/# /' | tail -30
+		grep -E '^(not ok|# )' "$log" | sed 's/^/# /' | tail -60
 		echo "not ok $i $name # rc=$rc${bad:+ failed: $bad}"
 		result="FAIL (rc=$rc${bad:+; $bad})"
 		failed=$((failed + 1))

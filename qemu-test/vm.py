@@ -13,6 +13,7 @@ and `@@LIAR <request>@@` lines go to its control socket.
 Kernel lines are checked for WARN/BUG/oops/lockdep splats.
 """
 import argparse
+import collections
 import os
 import re
 import shutil
@@ -292,6 +293,8 @@ def main():
     timer.start()
     rc = None
     splats = []
+    # The guest's last console lines, shown if it does not finish.
+    last = collections.deque(maxlen=40)
     start = time.time()
     try:
         for raw in proc.stdout:
@@ -326,6 +329,7 @@ def main():
             if m:
                 rc = int(m.group(1))
                 continue
+            last.append(line)
             is_kernel = bool(KERNEL_LINE.match(line))
             if is_kernel and SPLAT.search(line):
                 splats.append(line)
@@ -347,7 +351,9 @@ def main():
         for s in splats:
             print("#   " + s, flush=True)
     if rc is None:
-        print("# vm: guest did not finish (timeout or crash)", flush=True)
+        print("# vm: guest did not finish (timeout or crash); its last console lines:", flush=True)
+        for line in last:
+            print("#   console: " + line, flush=True)
         sys.exit(3)
     # Exit 2 when the kernel log shows a splat, whatever the guest said.
     sys.exit(2 if splats else rc)

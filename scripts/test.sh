@@ -2,30 +2,66 @@
 # `make test`: from a fresh machine, installs what is missing, builds the guest
 # kernel (cached) and the module, runs the host tests and the in-VM selftests, and
 # ends with one line "N passed, N failed" (exit 0 only if nothing failed).
+#
+# `make check` (--quick): the quick check while developing: the module, the static
+# checks, the host tests and the in-VM suite with our driver only.
+#
+# Each stage prints its expected duration (measured on a 2-core CI machine with the
+# kernels cached) and how long the run has taken so far; at the end, a table of the
+# stages with their results and durations.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
 out="$root/qemu-test/out"
 mkdir -p "$out"
+quick=0
+[ "${1:-}" = --quick ] && quick=1
+name="make test"
+[ $quick = 1 ] && name="make check"
 passed=0 failed=0
 t0=$(date +%s)
 pass() { passed=$((passed + 1)); echo "PASS: $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL: $1"; }
+mmss() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+
+# stage NAME EXPECTED_SECONDS: starts a stage (and ends the one before).
+stages=() cur= cur_t0=0 cur_exp=0 cur_p=0 cur_f=0
+stage() {
+	stage_end
+	cur=$1 cur_exp=$2 cur_t0=$(date +%s) cur_p=$passed cur_f=$failed
+	echo "== $cur (expected ~$(mmss "$cur_exp"); $(mmss $((cur_t0 - t0))) into $name)"
+}
+stage_end() {
+	[ -n "$cur" ] || return 0
+	local took=$(( $(date +%s) - cur_t0 ))
+	stages+=("$cur|$((passed - cur_p))|$((failed - cur_f))|$took|$cur_exp")
+	echo "-- $cur: $((passed - cur_p)) passed, $((failed - cur_f)) failed in $(mmss $took)"
+	cur=
+}
 finish() {
-	echo "# make test took $(( $(date +%s) - t0 )) s"
+	local row st p f took exp
+	stage_end
+	echo
+	echo "| stage | passed | failed | took | expected |"
+	echo "|---|---|---|---|---|"
+	for row in "${stages[@]}"; do
+		IFS='|' read -r st p f took exp <<< "$row"
+		echo "| $st | $p | $f | $(mmss "$took") | ~$(mmss "$exp") |"
+	done
+	echo "# $name took $(( $(date +%s) - t0 )) s"
 	echo "$passed passed, $failed failed"
 	[ "$failed" = 0 ]
 	exit $?
 }
 
-echo "== dependencies"
+stage "dependencies" 5
 scripts/deps.sh || { fail "dependencies"; finish; }
-echo "== guest kernel"
-kdir=$(scripts/kernel.sh) || { fail "guest kernel build"; finish; }
+stage "guest kernel (first build ~12 min, then cached)" 2
+kdir=$(scripts/kdir.sh) || { fail "guest kernel build"; finish; }
 export KDIR=$kdir
 echo "KDIR=$kdir"
-echo "== module"
+stage "module" 30
 if make --no-print-directory module KDIR="$kdir" > "$out/module-build.log" 2>&1 &&
 	! grep -E "^(warning|error)" "$out/module-build.log"; then
 	pass "module builds without warnings"
@@ -35,11 +71,28 @@ else
 	finish
 fi
 
-echo "== static checks"
+stage "static checks (rustfmt, clippy, rust-analyzer, unsafe only in abstractions)" 60
 if rustfmt --check src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs host-tests/fuzz/fuzz_targets/*.rs qemu-test/liar/src/main.rs > "$out/rustfmt.log" 2>&1; then
 	pass "rustfmt clean"
 else
 	head -40 "$out/rustfmt.log"; fail "rustfmt clean"
+fi
+# clippy with the kernel's lint set (CLIPPY=1); rebuilds the module in the tree.
+if make --no-print-directory clippy KDIR="$kdir" > "$out/clippy.log" 2>&1 &&
+	! grep -E "^(warning|error)" "$out/clippy.log"; then
+	pass "clippy clean (the kernel's lint set)"
+else
+	grep -E "^(warning|error)" -A6 "$out/clippy.log" | head -40; fail "clippy clean (the kernel's lint set)"
+fi
+# The editor set-up: rust-analyzer loads make rust-analyzer's project and finds no
+# error (it resolves the kernel crate, the sysroot and our crate as rustc does).
+if make --no-print-directory rust-analyzer KDIR="$kdir" > "$out/rust-analyzer.log" 2>&1 &&
+	rust-analyzer diagnostics "$root" >> "$out/rust-analyzer.log" 2>&1 &&
+	! grep -q "RustcHardError" "$out/rust-analyzer.log"; then
+	pass "rust-analyzer: make rust-analyzer's project has no error"
+else
+	grep -o "at crate .*" "$out/rust-analyzer.log" | cut -c1-200 | head -10
+	fail "rust-analyzer: make rust-analyzer's project has no error"
 fi
 # Only the abstractions may contain unsafe code.
 if grep -rnw "unsafe" src/driver src/logic | grep -v "forbid(unsafe_code)\|//"; then
@@ -48,7 +101,7 @@ else
 	pass "no unsafe outside src/abstractions"
 fi
 
-echo "== host tests (cargo test; the lying device's own tests too)"
+stage "host tests (cargo test; the lying device's own tests too)" 120
 { (cd host-tests && cargo test 2>&1); scripts/liar.sh --test 2>&1; } | tee "$out/host-tests.log" |
 	grep -E "^test |test result|error" || true
 if grep -q "^error" "$out/host-tests.log" || ! grep -q "test result" "$out/host-tests.log"; then
@@ -58,14 +111,16 @@ while read -r p f; do
 	passed=$((passed + p)); failed=$((failed + f))
 done < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$out/host-tests.log")
 
-echo "== fuzzing the parsers of device-written data (20 s per target, committed corpora)"
-while read -r line; do
-	case "$line" in
-	"fuzz "*": ok"*) pass "${line%% (*}"; echo "  $line" ;;
-	"fuzz "*) fail "$line" ;;
-	*) echo "  $line" ;;
-	esac
-done < <(scripts/fuzz.sh "${VNR_FUZZ_SECS:-20}" 2>&1)
+if [ $quick = 0 ]; then
+	stage "fuzzing the parsers of device-written data (20 s per target)" 150
+	while read -r line; do
+		case "$line" in
+		"fuzz "*": ok"*) pass "${line%% (*}"; echo "  $line" ;;
+		"fuzz "*) fail "$line" ;;
+		*) echo "  $line" ;;
+		esac
+	done < <(scripts/fuzz.sh "${VNR_FUZZ_SECS:-20}" 2>&1)
+fi
 
 # count_ktap FILE LABEL: adds a KTAP stream's results to the totals.
 count_ktap() {
@@ -87,14 +142,15 @@ guest_rc() {
 }
 quiet() { grep -vE '^\[|^.\[|SeaBIOS|Booting from' "$@"; }
 
-echo "== in-VM selftests (virtio_net_rust)"
+stage "in-VM selftests (virtio_net_rust)" 300
 qemu-test/run-tests.sh > "$out/vm-tests.out" 2>&1
 vmrc=$?
 quiet "$out/vm-tests.out"
 count_ktap "$out/vm-tests.out" "VM tests"
 guest_rc $vmrc "selftests"
+[ $quick = 1 ] && finish
 
-echo "== the same suite with the in-tree virtio_net on the device under test (parity)"
+stage "the same suite with the in-tree virtio_net (parity)" 300
 qemu-test/run-tests.sh --dut-driver virtio_net --log "$out/tests-intree.log" > "$out/vm-tests-intree.out" 2>&1
 quiet "$out/vm-tests-intree.out" | grep -E '^(not )?ok ' | sed 's/^/in-tree: /'
 if qemu-test/parity.sh "$out/vm-tests.out" "$out/vm-tests-intree.out" > "$out/parity.md"; then
@@ -104,7 +160,7 @@ else
 fi
 cat "$out/parity.md"
 
-echo "== the kernel's driver selftests (drivers/net: ping.py, stats.py, queues.py, virtio_net/basic_features.sh), 2 queue pairs"
+stage "the kernel's driver selftests, 2 queue pairs, both drivers" 300
 qemu-test/kselftest.sh --queues 2 > "$out/kselftest.out" 2>&1
 ksrc=$?
 quiet "$out/kselftest.out" | grep -vE '^# (# |KTAP|1\.\.)'
@@ -119,12 +175,12 @@ else
 fi
 cat "$out/kselftest-parity.md"
 
-echo "== device feature matrix"
+stage "device feature matrix" 1200
 qemu-test/matrix.sh > "$out/matrix.out" 2>&1
 grep -vE '^(TAP|1\.\.)' "$out/matrix.out"
 count_ktap "$out/matrix.out" "matrix variants"
 cat "$out/matrix.md"
-echo "== the many-pair variants with the in-tree virtio_net (parity)"
+stage "the many-pair variants with the in-tree virtio_net (parity)" 180
 VNR_MATRIX=mq_17,mq_32,mq_64 VNR_MATRIX_OUT=matrix-intree qemu-test/matrix.sh --dut-driver virtio_net \
 	> "$out/matrix-intree.out" 2>&1
 grep -E '^(not )?ok ' "$out/matrix-intree.out" | sed 's/^/in-tree: /'
@@ -134,7 +190,22 @@ else
 	fail "matrix parity: every many-pair variant the in-tree driver passes, ours passes"
 fi
 
-echo "== fault suite on the debug kernel (KASAN, kmemleak, lockdep, fault injection), both drivers"
+stage "make install and DKMS into scratch trees (modinfo, modprobe --dry-run)" 60
+if DEBIAN_FRONTEND=noninteractive scripts/dkms.sh test "$kdir" > "$out/dkms.log" 2>&1; then
+	pass "DKMS add/build/install; modinfo and modprobe --dry-run find the module"
+else
+	tail -20 "$out/dkms.log"; fail "DKMS add/build/install; modinfo and modprobe --dry-run find the module"
+fi
+rm -rf "$out/install-root"
+if make --no-print-directory install KDIR="$kdir" INSTALL_MOD_PATH="$out/install-root" > "$out/install.log" 2>&1 &&
+	modinfo -b "$out/install-root" -k "$(cat "$kdir/include/config/kernel.release")" virtio_net_rust \
+		2>/dev/null | grep -q "^filename:.*/updates/virtio_net_rust.ko"; then
+	pass "make install: modules_install into updates/ and depmod"
+else
+	tail -20 "$out/install.log"; fail "make install: modules_install into updates/ and depmod"
+fi
+
+stage "fault suite on the debug kernel, both drivers" 600
 rm -f "$out"/faults-*.out
 # The link-flap count is cut to 60 of the 200 of `make faults` to stay within CI time.
 VNR_FAULT_FLAPS=${VNR_FAULT_FLAPS:-60} qemu-test/faults.sh > "$out/faults.out" 2>&1
@@ -160,7 +231,7 @@ else
 	fail "fault suite ran (debug kernel and module build)"
 fi
 
-echo "== hostile device: the lying vhost-user device (qemu-test/liar), debug kernel, both drivers"
+stage "hostile device suite (qemu-test/liar), debug kernel, both drivers" 600
 rm -f "$out"/liar-*.out
 # The debug kernel (KASAN, kmemleak, lockdep): ~9.5 min for both drivers here
 # (VNR_LIAR_KERNEL=test: ~6.5).

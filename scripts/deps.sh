@@ -36,7 +36,7 @@ if ! command -v rustup >/dev/null; then
 fi
 # rust-toolchain.toml pins the version and the components; this installs them.
 (cd "$(dirname "$0")/.." && rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install)
-(cd "$(dirname "$0")/.." && rustup component add rust-src rustfmt clippy rust-analyzer >/dev/null)
+(cd "$(dirname "$0")/.." && rustup component add rust-src rustfmt clippy rust-analyzer llvm-tools >/dev/null)
 if ! bindgen --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
 	echo "deps: installing bindgen-cli $BINDGEN_VERSION (cargo install, ~2 min)"
 	cargo install --locked "bindgen-cli@$BINDGEN_VERSION"

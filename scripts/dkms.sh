@@ -9,8 +9,8 @@
 #                               and module trees against KDIR, then modinfo and
 #                               modprobe --dry-run must find the module there
 #
-# Only what the build needs is staged: Kbuild, src/ (without build products) and
-# dkms.conf. The version in dkms.conf must be the driver's (`ethtool -i`).
+# Only what the build needs is staged: Kbuild, src/ (without build products),
+# scripts/lto-link.sh and dkms.conf. The version in dkms.conf must be the driver's (`ethtool -i`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -28,7 +28,7 @@ stage() {
 	local dst="$1/$name-$version"
 	rm -rf "$dst"
 	mkdir -p "$dst"
-	{ echo Kbuild; echo dkms.conf; find src -type f \( -name '*.rs' -o -name '*.[ch]' -o -name '*.allow' \) \
+	{ echo Kbuild; echo dkms.conf; echo scripts/lto-link.sh; find src -type f \( -name '*.rs' -o -name '*.[ch]' -o -name '*.allow' \) \
 		! -name bindings_generated.rs; } | xargs cp --parents -t "$dst"
 	[ -f "$dst/src/lib.rs" ] || { echo "dkms: staging failed" >&2; exit 1; }
 }

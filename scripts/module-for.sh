@@ -12,7 +12,7 @@ kdir=$(scripts/kernel.sh "$variant")
 build="$root/qemu-test/out/module-$variant"
 rm -rf "$build"
 mkdir -p "$build"
-tar -c --exclude='*.o' --exclude='.*.cmd' --exclude=bindings_generated.rs Kbuild src | tar -x -C "$build"
+tar -c --exclude='*.o' --exclude='.*.cmd' --exclude=bindings_generated.rs --exclude='*.bc' Kbuild src scripts/lto-link.sh | tar -x -C "$build"
 make -s -C "$kdir" M="$build" LLVM=1 modules > "$build.log" 2>&1 ||
 	{ tail -30 "$build.log" >&2; echo "module: build against the $variant kernel failed" >&2; exit 1; }
 if grep -E "^(warning|error)" "$build.log" >&2; then

@@ -90,7 +90,7 @@ void vnr_virtio_set_priv(struct virtio_device *vdev, void *priv)
 	smp_store_release(&vdev->priv, priv);
 }
 
-struct virtio_device *vnr_virtqueue_vdev(struct virtqueue *vq)
+VNR_HOT struct virtio_device *vnr_virtqueue_vdev(struct virtqueue *vq)
 {
 	return vq->vdev;
 }
@@ -105,7 +105,7 @@ struct device *vnr_virtio_dev(struct virtio_device *vdev)
 	return &vdev->dev;
 }
 
-void *vnr_netdev_priv(const struct net_device *dev)
+VNR_HOT void *vnr_netdev_priv(const struct net_device *dev)
 {
 	return netdev_priv(dev);
 }
@@ -169,17 +169,17 @@ const char *vnr_netdev_name(const struct net_device *dev)
 	return netdev_name(dev);
 }
 
-void vnr_netif_stop_subqueue(struct net_device *dev, u16 queue)
+VNR_HOT void vnr_netif_stop_subqueue(struct net_device *dev, u16 queue)
 {
 	netif_stop_subqueue(dev, queue);
 }
 
-void vnr_netif_wake_subqueue(struct net_device *dev, u16 queue)
+VNR_HOT void vnr_netif_wake_subqueue(struct net_device *dev, u16 queue)
 {
 	netif_wake_subqueue(dev, queue);
 }
 
-bool vnr_netdev_xmit_more(void)
+VNR_HOT bool vnr_netdev_xmit_more(void)
 {
 	return netdev_xmit_more();
 }
@@ -194,37 +194,37 @@ void vnr_netif_tx_start_all_queues(struct net_device *dev)
 	netif_tx_start_all_queues(dev);
 }
 
-struct net_device *vnr_napi_dev(const struct napi_struct *napi)
+VNR_HOT struct net_device *vnr_napi_dev(const struct napi_struct *napi)
 {
 	return napi->dev;
 }
 
-void vnr_eth_type_trans(struct sk_buff *skb, struct net_device *dev)
+VNR_HOT void vnr_eth_type_trans(struct sk_buff *skb, struct net_device *dev)
 {
 	skb->protocol = eth_type_trans(skb, dev);
 }
 
-void vnr_dev_kfree_skb_any(struct sk_buff *skb)
+VNR_HOT void vnr_dev_kfree_skb_any(struct sk_buff *skb)
 {
 	dev_kfree_skb_any(skb);
 }
 
-void vnr_dev_consume_skb_any(struct sk_buff *skb)
+VNR_HOT void vnr_dev_consume_skb_any(struct sk_buff *skb)
 {
 	dev_consume_skb_any(skb);
 }
 
-unsigned int vnr_skb_tailroom(const struct sk_buff *skb)
+VNR_HOT unsigned int vnr_skb_tailroom(const struct sk_buff *skb)
 {
 	return skb_tailroom(skb);
 }
 
-unsigned int vnr_skb_headlen(const struct sk_buff *skb)
+VNR_HOT unsigned int vnr_skb_headlen(const struct sk_buff *skb)
 {
 	return skb_headlen(skb);
 }
 
-void vnr_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
+VNR_HOT void vnr_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
 {
 	skb_record_rx_queue(skb, queue);
 }
@@ -233,7 +233,7 @@ void vnr_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
  * Maps the skb with the @hdr_len bytes in front of its data (the pushed header)
  * into @sg; the skb's data pointer is left as it was.
  */
-int vnr_skb_to_sgvec_with_hdr(struct sk_buff *skb, struct scatterlist *sg,
+VNR_HOT int vnr_skb_to_sgvec_with_hdr(struct sk_buff *skb, struct scatterlist *sg,
 			      unsigned int hdr_len)
 {
 	int n;
@@ -254,7 +254,7 @@ int vnr_skb_to_sgvec_with_hdr(struct sk_buff *skb, struct scatterlist *sg,
  * "can_push"); [7] its page fragments, or U32_MAX if it has a frag list. Also
  * takes the software transmit timestamp, before the device may see the packet.
  */
-void vnr_skb_tx_begin(struct sk_buff *skb, unsigned int hdr_len, u32 out[8])
+VNR_HOT void vnr_skb_tx_begin(struct sk_buff *skb, unsigned int hdr_len, u32 out[8])
 {
 	bool partial = skb->ip_summed == CHECKSUM_PARTIAL;
 
@@ -271,12 +271,12 @@ void vnr_skb_tx_begin(struct sk_buff *skb, unsigned int hdr_len, u32 out[8])
 	skb_tx_timestamp(skb);
 }
 
-void vnr_skb_csum_unnecessary(struct sk_buff *skb)
+VNR_HOT void vnr_skb_csum_unnecessary(struct sk_buff *skb)
 {
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 }
 
-bool vnr_skb_is_gso(const struct sk_buff *skb)
+VNR_HOT bool vnr_skb_is_gso(const struct sk_buff *skb)
 {
 	return skb_is_gso(skb);
 }
@@ -287,7 +287,7 @@ bool vnr_skb_is_gso(const struct sk_buff *skb)
  * virtio_net_hdr_to_skb() as the in-tree driver does (a VERSION_1 device is
  * little-endian). Returns 0, or -EINVAL for a header the packet contradicts.
  */
-int vnr_skb_apply_net_hdr(struct sk_buff *skb, u8 flags, u8 gso_type,
+VNR_HOT int vnr_skb_apply_net_hdr(struct sk_buff *skb, u8 flags, u8 gso_type,
 			  u16 hdr_len, u16 gso_size, u16 csum_start,
 			  u16 csum_offset)
 {
@@ -310,7 +310,7 @@ int vnr_skb_apply_net_hdr(struct sk_buff *skb, u8 flags, u8 gso_type,
  * the buffers of one packet coalesce into few skb fragments. The buffer holds
  * a page reference of its own. Never sleeps; the caller serializes use of @pf.
  */
-void *vnr_page_frag_alloc(struct page_frag *pf, unsigned int len)
+VNR_HOT void *vnr_page_frag_alloc(struct page_frag *pf, unsigned int len)
 {
 	void *buf;
 
@@ -330,7 +330,7 @@ void vnr_page_frag_release(struct page_frag *pf)
 	pf->page = NULL;
 }
 
-void vnr_skb_free_frag(void *addr)
+VNR_HOT void vnr_skb_free_frag(void *addr)
 {
 	skb_free_frag(addr);
 }
@@ -349,7 +349,7 @@ void vnr_skb_free_frag(void *addr)
  * fragments instead of stealing heads). Returns NULL, with the fragment
  * untouched, if no skb could be allocated.
  */
-struct sk_buff *vnr_rx_head_skb(struct napi_struct *napi, void *buf,
+VNR_HOT struct sk_buff *vnr_rx_head_skb(struct napi_struct *napi, void *buf,
 				unsigned int skip, unsigned int len,
 				unsigned int truesize)
 {
@@ -388,7 +388,7 @@ struct sk_buff *vnr_rx_head_skb(struct napi_struct *napi, void *buf,
  * most VNR_RX_COPY_LEN bytes; the receive buffer stays the caller's, to be
  * posted again. NULL if @len is longer or no skb could be allocated.
  */
-struct sk_buff *vnr_rx_copy_skb(struct napi_struct *napi, const void *addr,
+VNR_HOT struct sk_buff *vnr_rx_copy_skb(struct napi_struct *napi, const void *addr,
 				unsigned int len)
 {
 	struct sk_buff *skb;
@@ -410,7 +410,7 @@ struct sk_buff *vnr_rx_copy_skb(struct napi_struct *napi, const void *addr,
  * coalesced. This is virtio_net's receive_mergeable() loop body. Returns the
  * new last skb, or NULL, with the fragment untouched, if chaining failed.
  */
-struct sk_buff *vnr_skb_append_frag(struct sk_buff *head, struct sk_buff *curr,
+VNR_HOT struct sk_buff *vnr_skb_append_frag(struct sk_buff *head, struct sk_buff *curr,
 				    void *addr, unsigned int len,
 				    unsigned int truesize)
 {
@@ -446,7 +446,7 @@ struct sk_buff *vnr_skb_append_frag(struct sk_buff *head, struct sk_buff *curr,
 }
 
 /* The device's hash of a received packet, over addresses (L3) or ports too. */
-void vnr_skb_set_hash(struct sk_buff *skb, u32 hash, bool l4)
+VNR_HOT void vnr_skb_set_hash(struct sk_buff *skb, u32 hash, bool l4)
 {
 	skb_set_hash(skb, hash, l4 ? PKT_HASH_TYPE_L4 : PKT_HASH_TYPE_L3);
 }
@@ -497,7 +497,7 @@ struct page *vnr_page_chain_next(struct page *page)
 	return (struct page *)page->private;
 }
 
-void *vnr_page_address(struct page *page)
+VNR_HOT void *vnr_page_address(struct page *page)
 {
 	return page_address(page);
 }
@@ -566,7 +566,7 @@ void vnr_netif_napi_del(struct napi_struct *napi)
 	netif_napi_del(napi);
 }
 
-void vnr_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len)
+VNR_HOT void vnr_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len)
 {
 	sg_set_buf(sg, buf, len);
 }
@@ -592,12 +592,12 @@ void vnr_spin_unlock_bh(spinlock_t *lock)
 }
 
 /* From softirq context (NAPI), where bottom halves are off already. */
-void vnr_spin_lock(spinlock_t *lock)
+VNR_HOT void vnr_spin_lock(spinlock_t *lock)
 {
 	spin_lock(lock);
 }
 
-void vnr_spin_unlock(spinlock_t *lock)
+VNR_HOT void vnr_spin_unlock(spinlock_t *lock)
 {
 	spin_unlock(lock);
 }
@@ -606,7 +606,7 @@ void vnr_spin_unlock(spinlock_t *lock)
  * Transmit queue locks (txq->_xmit_lock, which the stack holds around
  * ndo_start_xmit), for the driver's transmit ring.
  */
-struct netdev_queue *vnr_netdev_get_tx_queue(struct net_device *dev,
+VNR_HOT struct netdev_queue *vnr_netdev_get_tx_queue(struct net_device *dev,
 					     unsigned int index)
 {
 	return index < dev->num_tx_queues ? netdev_get_tx_queue(dev, index) : NULL;
@@ -623,17 +623,17 @@ void vnr_netif_tx_unlock_bh(struct netdev_queue *txq)
 }
 
 /* From softirq context (NAPI), where bottom halves are off already. */
-void vnr_netif_tx_lock(struct netdev_queue *txq)
+VNR_HOT void vnr_netif_tx_lock(struct netdev_queue *txq)
 {
 	__netif_tx_lock(txq, smp_processor_id());
 }
 
-bool vnr_netif_tx_trylock(struct netdev_queue *txq)
+VNR_HOT bool vnr_netif_tx_trylock(struct netdev_queue *txq)
 {
 	return __netif_tx_trylock(txq);
 }
 
-void vnr_netif_tx_unlock(struct netdev_queue *txq)
+VNR_HOT void vnr_netif_tx_unlock(struct netdev_queue *txq)
 {
 	__netif_tx_unlock(txq);
 }
@@ -820,13 +820,13 @@ u64 vnr_netdev_features(const struct net_device *dev)
 	return dev->features;
 }
 
-bool vnr_netdev_tx_sent_queue(struct net_device *dev, u16 q, unsigned int bytes,
+VNR_HOT bool vnr_netdev_tx_sent_queue(struct net_device *dev, u16 q, unsigned int bytes,
 			      bool more)
 {
 	return __netdev_tx_sent_queue(netdev_get_tx_queue(dev, q), bytes, more);
 }
 
-void vnr_netdev_tx_completed_queue(struct net_device *dev, u16 q,
+VNR_HOT void vnr_netdev_tx_completed_queue(struct net_device *dev, u16 q,
 				   unsigned int pkts, unsigned int bytes)
 {
 	netdev_tx_completed_queue(netdev_get_tx_queue(dev, q), pkts, bytes);

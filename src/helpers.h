@@ -22,6 +22,18 @@
  * carry the size). A packet of up to VNR_RX_COPY_LEN bytes is copied into a
  * new skb's linear part; a longer one stays in its buffer.
  */
+/*
+ * Marks the helpers on the per-packet paths. Built with cross-language LTO
+ * (Kbuild, VNR_LTO), they are always inlined into their Rust callers: at -Os
+ * the inliner keeps a helper that expands several kernel inlines out of line,
+ * which costs every packet a call and a return the C driver does not pay.
+ */
+#ifdef VNR_LTO
+#define VNR_HOT __attribute__((__always_inline__))
+#else
+#define VNR_HOT
+#endif
+
 #define VNR_RX_FRAG_ALIGN 64
 #define VNR_RX_COPY_LEN 128
 

@@ -24,11 +24,19 @@
 #                            workloads' transactions into segments (tracepoints)
 #   VNR_BENCH_INSNS_WORKLOADS=udp64_tx,rr_udp_rx   after the timed runs, count
 #                            guest instructions per packet of these with a TCG plugin
-#                            (qemu-test/insns), in a boot of its own; empty: skip;
-#                            default: both 64-byte floods and the four rr workloads
+#                            (qemu-test/insns), in a boot of its own per queue-pair
+#                            count, with a profile by function; empty: skip;
+#                            default: all workloads
 #   VNR_BENCH_INSNS=1        diagnosis instead: only count instructions of the selected
 #                            workloads (the plugin slows the guest: no BENCHMARKS.md);
-#                            =tbs also profiles kernel and modules by function
+#                            =tbs also profiles kernel and modules by function;
+#                            =check fails (exit 1) if our driver executes more
+#                            instructions per packet than the in-tree one on any of
+#                            them, beyond VNR_BENCH_INSNS_TOL (0.03: the count's
+#                            run-to-run variation, docs/benchmarking.md); make test's check
+#   VNR_BENCH_KERNEL=bench   the kernel variant (scripts/kernel.sh): "test" for make
+#                            test's check, which has no benchmark kernel to build
+#   VNR_BENCH_RESULTS=bench-results   where the results go
 #   VNR_BENCH_PEER=copy      the peer NIC's driver: "copy" (default), the in-tree
 #                            driver's source built as a module of its own
 #                            (virtio_net_peer), so that neither DUT driver shares its
@@ -71,6 +79,7 @@ fi
 known=" $(sed -n 's/^WORKLOADS="\(.*\)"$/\1/p' qemu-test/guest/bench.sh) "
 for var in VNR_BENCH_WORKLOADS VNR_BENCH_PERF VNR_BENCH_TRACE VNR_BENCH_INSNS_WORKLOADS; do
 	for w in $(echo "${!var:-}" | tr , ' '); do
+		[ "$var" = VNR_BENCH_INSNS_WORKLOADS ] && [ "$w" = all ] && continue
 		case "$known" in
 		*" $w "*) ;;
 		*) echo "bench: $var: unknown workload '$w' (comma-separated, of:${known% })" >&2; exit 1 ;;
@@ -80,16 +89,17 @@ for var in VNR_BENCH_WORKLOADS VNR_BENCH_PERF VNR_BENCH_TRACE VNR_BENCH_INSNS_WO
 	*[[:space:]]*) echo "bench: $var: separate workloads with commas, not spaces" >&2; exit 1 ;;
 	esac
 done
-res="$root/bench-results"
+res=${VNR_BENCH_RESULTS:-$root/bench-results}
+variant=${VNR_BENCH_KERNEL:-bench}
 t0=$(date +%s)
 
 scripts/deps.sh
-kdir=$(scripts/kernel.sh bench)
+kdir=$(scripts/kernel.sh "$variant")
 modroot="$(dirname "$kdir")/modroot"
 echo "bench: kernel $kdir"
 
 # Our module for the benchmark kernel, built from a copy of the sources.
-ko=$(scripts/module-for.sh bench)
+ko=$(scripts/module-for.sh "$variant")
 # intree_copy NAME: the bench kernel's own drivers/net/virtio_net.c built as a
 # second module named NAME (its driver takes the module's name); prints the .ko.
 intree_copy() {
@@ -132,7 +142,7 @@ mkdir -p "$res"
 initrd="$res/initramfs.cpio.gz"
 [ -n "${VNR_BENCH_PERF:-}${VNR_BENCH_TRACE:-}" ] && export VNR_INITRAMFS_PERF=1
 insns=${VNR_BENCH_INSNS:-0}
-insns_wl=${VNR_BENCH_INSNS_WORKLOADS-udp64_tx,udp64_rx,rr_udp_tx,rr_udp_rx,rr_tcp_tx,rr_tcp_rx}
+insns_wl=${VNR_BENCH_INSNS_WORKLOADS-all}
 # The instruction marker costs nothing without the plugin: always in the image.
 export VNR_INITRAMFS_INSNS=1
 gcc -shared -fPIC -O2 -Wall -fvisibility=hidden -o "$res/insns.so" qemu-test/insns/insns.c
@@ -188,15 +198,17 @@ if [ "$insns" != 0 ]; then
 	# run, so no BENCHMARKS.md.
 	plugin="$res/insns.so"
 	[ "$insns" = tbs ] && plugin="$res/insns.so,tbs=on"
+	case "$insns" in 1 | tbs | check) ;; *) echo "bench: VNR_BENCH_INSNS must be 1, tbs or check" >&2; exit 1 ;; esac
 	for q in $queues; do
 		echo "bench: $q queue pair(s), $rounds rounds + warm-up, $secs s per workload, counting instructions"
 		run_guest "$res" "$q" --guest-arg "rounds=$rounds" --guest-arg "secs=$secs" "${extra[@]}" \
-			--guest-arg "insns=$insns" --plugin "$plugin" --plugin-log "$res/insns-q$q.log"
+			--guest-arg "insns=${insns/check/1}" --plugin "$plugin" --plugin-log "$res/insns-q$q.log"
 	done
 	rm -f "$initrd"
 	python3 qemu-test/insns/report.py "$res" | tee "$res/insns.md"
 	echo "bench: took $(( $(date +%s) - t0 )) s; report in $res/insns.md"
-	exit 0
+	[ "$insns" = check ] || exit 0
+	exec python3 qemu-test/insns/check.py "$res/insns.md" "${VNR_BENCH_INSNS_TOL:-0.03}"
 fi
 per=$((rounds / boots))
 for q in $queues; do
@@ -208,12 +220,17 @@ for q in $queues; do
 	done
 done
 # Guest instructions per packet: deterministic, unlike the timings on a loaded
-# TCG host; one pair, one measured round per driver, in a boot of its own.
+# TCG host; one measured round per driver, in a boot of its own per queue-pair
+# count, with a profile by function.
 if [ -n "$insns_wl" ]; then
-	echo "bench: instructions per packet ($insns_wl), 1 queue pair, 1 round + warm-up"
-	run_guest "$res/insns" 1 --guest-arg "rounds=1" --guest-arg "secs=$secs" --guest-arg "peer=$peer" \
-		--guest-arg "workloads=$insns_wl" --guest-arg "insns=1" \
-		--plugin "$res/insns.so" --plugin-log "$res/insns/insns-q1.log"
+	wlarg=()
+	[ "$insns_wl" != all ] && wlarg=(--guest-arg "workloads=$insns_wl")
+	for q in $queues; do
+		echo "bench: instructions per packet ($insns_wl), $q queue pair(s), 1 round + warm-up"
+		run_guest "$res/insns" "$q" --guest-arg "rounds=1" --guest-arg "secs=$secs" --guest-arg "peer=$peer" \
+			"${wlarg[@]}" --guest-arg "insns=tbs" \
+			--plugin "$res/insns.so,tbs=on" --plugin-log "$res/insns/insns-q$q.log"
+	done
 fi
 rm -f "$initrd"
 
@@ -229,16 +246,6 @@ fi
 python3 qemu-test/bench_report.py --results "$res" --rounds "$rounds" --secs "$secs" \
 	--kernel "$kdir" --peer "$peer" --pin "$pin" --out "$res/report.md" "${ctlflag[@]}" \
 	"${insnsflag[@]}"
-if [ -n "$insns_wl" ]; then
-	{ echo; echo "## Guest instructions per packet (TCG plugin, qemu-test/insns)"; echo
-	  echo "Counted by a QEMU plugin over each measurement window, one queue pair, one"
-	  echo "measured round per driver: a cost that does not depend on how loaded the host"
-	  echo "is. Blocks: translated blocks run (a call, a return or a"
-	  echo "taken branch ends one, and TCG pays a dispatch for each). Ratio: in-tree /"
-	  echo "ours, above 1 when ours runs fewer."
-	  echo; awk '/^The DUT/ { f = 1; next } f && /^\|/ { print; t = 1; next } t { exit }' "$res/insns.md"
-	} >> "$res/report.md"
-fi
 # A control run is not a run of our driver: its own file.
 report=BENCHMARKS.md
 if [ "${VNR_BENCH_CONTROL:-0}" = 1 ]; then

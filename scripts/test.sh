@@ -175,6 +175,25 @@ else
 fi
 cat "$out/kselftest-parity.md"
 
+# Deterministic, unlike timings under TCG: a QEMU plugin counts the instructions
+# each driver executes per packet (qemu-test/insns, docs/benchmarking.md). One
+# boot, 1 pair, one round per driver of the request/response workloads and a flood.
+stage "instructions per packet, ours against in-tree (TCG plugin)" 200
+VNR_BENCH_KERNEL=test VNR_BENCH_INSNS=check VNR_BENCH_QUEUES=1 VNR_BENCH_ROUNDS=1 VNR_BENCH_BOOTS=1 \
+	VNR_BENCH_WORKLOADS=rr_udp_tx,rr_udp_rx,rr_tcp_tx,rr_tcp_rx,udp64_tx VNR_BENCH_RESULTS="$out/insns" \
+	qemu-test/bench.sh > "$out/insns.out" 2>&1
+insrc=$?
+while read -r verdict line; do
+	case "$verdict" in
+	ok:) pass "$line" ;;
+	FAIL:) fail "$line" ;;
+	esac
+done < <(grep -E '^(ok|FAIL): insns:' "$out/insns.out")
+if [ $insrc != 0 ] && ! grep -q '^FAIL: insns:' "$out/insns.out"; then
+	tail -20 "$out/insns.out"
+	fail "instructions per packet: the counting run failed (rc=$insrc, $out/insns.out)"
+fi
+
 stage "device feature matrix" 780
 qemu-test/matrix.sh > "$out/matrix.out" 2>&1
 grep -vE '^(TAP|1\.\.)' "$out/matrix.out"

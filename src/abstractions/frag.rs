@@ -227,7 +227,7 @@ impl MergedSkb {
         match NonNull::new(skb) {
             Some(p) => Ok(Self {
                 // SAFETY: The helper returned a new skb that we own.
-                head: unsafe { SkBuff::from_raw(p.as_ptr()) }.expect("non-null"),
+                head: unsafe { SkBuff::from_non_null(p) },
                 curr: p,
             }),
             // INVARIANT: The helper left the fragment alone: give it back.

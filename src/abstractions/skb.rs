@@ -33,6 +33,16 @@ impl SkBuff {
         NonNull::new(ptr).map(Self)
     }
 
+    /// Takes ownership of a raw skb known to be non-null (a virtqueue token, a
+    /// pointer already checked): no check, no panic path.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a valid skb whose reference the caller gives up.
+    pub(crate) unsafe fn from_non_null(ptr: NonNull<bindings::sk_buff>) -> Self {
+        Self(ptr)
+    }
+
     /// Gives up ownership.
     pub(crate) fn into_raw(self) -> *mut bindings::sk_buff {
         let p = self.0.as_ptr();
@@ -198,7 +208,7 @@ unsafe impl Buffer for RxSkb {
 
     unsafe fn from_raw(raw: NonNull<core::ffi::c_void>) -> Self {
         // SAFETY: `raw` came from `into_raw` of an `RxSkb`, per the caller.
-        Self(unsafe { SkBuff::from_raw(raw.as_ptr().cast()) }.expect("non-null"))
+        Self(unsafe { SkBuff::from_non_null(raw.cast()) })
     }
 }
 
@@ -375,7 +385,7 @@ unsafe impl Buffer for TxSkb {
     unsafe fn from_raw(raw: NonNull<core::ffi::c_void>) -> Self {
         Self {
             // SAFETY: `raw` came from `into_raw` of a `TxSkb`, per the caller.
-            skb: unsafe { SkBuff::from_raw(raw.as_ptr().cast()) }.expect("non-null"),
+            skb: unsafe { SkBuff::from_non_null(raw.cast()) },
             hdr_len: 0,
             pushed: false,
             frags: None,

@@ -202,8 +202,8 @@ impl Device {
     pub fn to_ref(&self) -> DeviceRef {
         // SAFETY: The device is valid; `get_device` takes a reference.
         unsafe { bindings::get_device(bindings::vnr_virtio_dev(self.as_raw())) };
-        // INVARIANT: The reference was just taken. `as_raw` is non-null.
-        DeviceRef(NonNull::new(self.as_raw()).expect("valid device"))
+        // INVARIANT: The reference was just taken; `self` is a reference, so non-null.
+        DeviceRef(NonNull::from(&self.0).cast())
     }
 }
 
@@ -335,13 +335,17 @@ unsafe fn data<'a, T: Driver>(vdev: *mut bindings::virtio_device) -> Option<&'a 
 /// callback is installed) on a device bound to driver `T`, as the virtio core passes it
 /// to the queue's callback.
 unsafe extern "C" fn vq_callback<T: Driver>(vq: *mut bindings::virtqueue) {
+    // The virtio core never passes a null one; nothing to do (and no panic) if it did.
+    let Some(vq) = NonNull::new(vq) else {
+        return;
+    };
     // SAFETY: The virtio core passes a valid virtqueue of a device bound to `T` (this
     // callback is only installed by `Device::find_vqs::<T>`).
-    let vdev = unsafe { (*vq).vdev };
+    let vdev = unsafe { (*vq.as_ptr()).vdev };
     // SAFETY: As above.
     if let Some(data) = unsafe { data::<T>(vdev) } {
         // INVARIANT: `vq` is valid while the callback runs.
-        let cb = VqCallback(NonNull::new(vq).expect("virtio core passed a null virtqueue"));
+        let cb = VqCallback(vq);
         T::vq_callback(data, &cb);
     }
 }

@@ -245,7 +245,7 @@ fn receive_small(
         q.stats.rx_length_errors.inc();
         return Some(());
     };
-    let Some(h) = NetHdr::parse(&skb.linear()[..vn.hdr_len]) else {
+    let Some(h) = skb.linear().get(..vn.hdr_len).and_then(NetHdr::parse) else {
         q.stats.rx_frame_errors.inc();
         return Some(());
     };
@@ -305,7 +305,8 @@ fn receive_mergeable(
     let len = len as usize;
     let Some(h) = first
         .filled(len)
-        .and_then(|b| NetHdr::parse(&b[..vn.hdr_len]))
+        .and_then(|b| b.get(..vn.hdr_len))
+        .and_then(NetHdr::parse)
     else {
         q.stats.rx_length_errors.inc();
         return Some(None);

@@ -103,7 +103,7 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
     }
     let hdr = h.to_bytes();
     let len = draft.len() as u32;
-    let buf = match draft.finish(&hdr[..vn.hdr_len.min(hdr.len())]) {
+    let buf = match draft.finish(hdr.get(..vn.hdr_len).unwrap_or(&hdr)) {
         Ok(buf) => {
             if !buf.header_in_headroom() {
                 q.stats.tx_hdr_separate.inc();

@@ -87,6 +87,7 @@ fn driver_table_only_has_supported_features() {
         features::CTRL_VLAN,
         features::CTRL_GUEST_OFFLOADS,
         features::GUEST_ANNOUNCE,
+        features::HOST_UFO,
     ] {
         assert!(features::DRIVER_FEATURES.contains(&bit));
     }

@@ -72,7 +72,7 @@ pub const RING_RESET: u32 = 40;
 /// features (VERSION_1, EVENT_IDX, INDIRECT_DESC, RING_PACKED, ...) are added by the
 /// core itself. Features not in this table are never negotiated: the parity issue
 /// adds them one by one, each with the code that uses it.
-pub const DRIVER_FEATURES: [u32; 23] = [
+pub const DRIVER_FEATURES: [u32; 24] = [
     CSUM,
     GUEST_CSUM,
     MTU,
@@ -84,6 +84,9 @@ pub const DRIVER_FEATURES: [u32; 23] = [
     HOST_TSO4,
     HOST_TSO6,
     HOST_ECN,
+    // Accepted as in-tree, though the stack has not sent UFO since 4.14 (no
+    // NETIF_F_UFO): a device or a migration target may expect it acked.
+    HOST_UFO,
     MRG_RXBUF,
     STATUS,
     CTRL_VQ,

@@ -4,7 +4,7 @@
 //! link state and `ethtool -i`.
 
 use super::queue::QueuePair;
-use super::stats::{self, STATS};
+use super::stats::{self, acc, STATS};
 use super::{ctrl, rx, tx, VirtNet, DRIVER_NAME, DRIVER_VERSION};
 use crate::abstractions::{
     eopnotsupp,
@@ -131,17 +131,22 @@ impl Operations for VirtNet {
     fn get_stats64(dev: &NetDev<Self>, s: &mut Stats64) {
         for q in dev.data().queues.iter() {
             let st = &q.stats;
-            s.rx_packets += st.rx_packets.get();
-            s.rx_bytes += st.rx_bytes.get();
-            s.rx_length_errors += st.rx_length_errors.get();
-            s.rx_frame_errors += st.rx_frame_errors.get();
-            s.rx_errors += st.rx_length_errors.get() + st.rx_frame_errors.get();
-            s.rx_dropped += st.rx_dropped.get();
-            s.tx_packets += st.tx_packets.get();
-            s.tx_bytes += st.tx_bytes.get();
-            s.tx_dropped += st.tx_dropped.get();
+            acc(&mut s.rx_packets, st.rx_packets.get());
+            acc(&mut s.rx_bytes, st.rx_bytes.get());
+            acc(&mut s.rx_length_errors, st.rx_length_errors.get());
+            acc(&mut s.rx_frame_errors, st.rx_frame_errors.get());
+            acc(
+                &mut s.rx_errors,
+                st.rx_length_errors
+                    .get()
+                    .wrapping_add(st.rx_frame_errors.get()),
+            );
+            acc(&mut s.rx_dropped, st.rx_dropped.get());
+            acc(&mut s.tx_packets, st.tx_packets.get());
+            acc(&mut s.tx_bytes, st.tx_bytes.get());
+            acc(&mut s.tx_dropped, st.tx_dropped.get());
             // As in-tree: a transmit timeout is the interface's transmit error.
-            s.tx_errors += st.tx_timeouts.get();
+            acc(&mut s.tx_errors, st.tx_timeouts.get());
         }
     }
 

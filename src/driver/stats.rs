@@ -200,23 +200,30 @@ pub fn tx_qstats(s: &QueueStats) -> TxQueueStats {
     }
 }
 
+/// Adds a counter into a total. Counters wrap (they are modular, as the kernel's
+/// u64 statistics are, and gauges hold negative moments as large values), so their
+/// sums wrap too: never an overflow panic in a statistics read.
+pub fn acc(total: &mut u64, v: u64) {
+    *total = total.wrapping_add(v);
+}
+
 /// The sum of the queue pairs' counters in `stats` (the netdev-genl base: queues
 /// switched off by `ethtool -L` keep their history there).
 pub fn sum_qstats<'a>(stats: impl Iterator<Item = &'a QueueStats>) -> (RxQueueStats, TxQueueStats) {
     let (mut r, mut t) = (RxQueueStats::default(), TxQueueStats::default());
     for s in stats {
         let (a, b) = (rx_qstats(s), tx_qstats(s));
-        r.packets += a.packets;
-        r.bytes += a.bytes;
-        r.alloc_fail += a.alloc_fail;
-        r.csum_unnecessary += a.csum_unnecessary;
-        r.hw_gro_packets += a.hw_gro_packets;
-        t.packets += b.packets;
-        t.bytes += b.bytes;
-        t.needs_csum += b.needs_csum;
-        t.hw_gso_packets += b.hw_gso_packets;
-        t.stop += b.stop;
-        t.wake += b.wake;
+        acc(&mut r.packets, a.packets);
+        acc(&mut r.bytes, a.bytes);
+        acc(&mut r.alloc_fail, a.alloc_fail);
+        acc(&mut r.csum_unnecessary, a.csum_unnecessary);
+        acc(&mut r.hw_gro_packets, a.hw_gro_packets);
+        acc(&mut t.packets, b.packets);
+        acc(&mut t.bytes, b.bytes);
+        acc(&mut t.needs_csum, b.needs_csum);
+        acc(&mut t.hw_gso_packets, b.hw_gso_packets);
+        acc(&mut t.stop, b.stop);
+        acc(&mut t.wake, b.wake);
     }
     (r, t)
 }

@@ -21,6 +21,9 @@ variants=(
 	"defaults||$checks"
 	"mrg_rxbuf=off|--dut-props ,mrg_rxbuf=off|$checks"
 	"small_buffers|--dut-props ,mrg_rxbuf=off,$guest_gso_off|$checks"
+	# A device MTU above 1500 without mergeable buffers or guest GSO: big packets
+	# sized for the MTU, as in-tree (jumbo frames both ways in mtu_change).
+	"small_buffers_mtu_9000|--dut-props ,mrg_rxbuf=off,$guest_gso_off,host_mtu=9000|$checks"
 	"no_csum|--dut-props ,csum=off,guest_csum=off,$host_gso_off,$guest_gso_off|$checks"
 	"host_tso_off|--dut-props ,$host_gso_off|$checks"
 	"mq_2|--queues 2|$checks,channels_under_traffic"

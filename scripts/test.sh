@@ -194,19 +194,19 @@ if [ $insrc != 0 ] && ! grep -q '^FAIL: insns:' "$out/insns.out"; then
 	fail "instructions per packet: the counting run failed (rc=$insrc, $out/insns.out)"
 fi
 
-stage "device feature matrix" 780
+stage "device feature matrix" 820
 qemu-test/matrix.sh > "$out/matrix.out" 2>&1
 grep -vE '^(TAP|1\.\.)' "$out/matrix.out"
 count_ktap "$out/matrix.out" "matrix variants"
 cat "$out/matrix.md"
-stage "the many-pair variants with the in-tree virtio_net (parity)" 100
-VNR_MATRIX=mq_17,mq_32,mq_64 VNR_MATRIX_OUT=matrix-intree qemu-test/matrix.sh --dut-driver virtio_net \
+stage "the many-pair and jumbo small-buffer variants with the in-tree virtio_net (parity)" 140
+VNR_MATRIX=mq_17,mq_32,mq_64,small_buffers_mtu_9000 VNR_MATRIX_OUT=matrix-intree qemu-test/matrix.sh --dut-driver virtio_net \
 	> "$out/matrix-intree.out" 2>&1
 grep -E '^(not )?ok ' "$out/matrix-intree.out" | sed 's/^/in-tree: /'
 if qemu-test/parity.sh "$out/matrix.out" "$out/matrix-intree.out" > "$out/matrix-parity.md"; then
-	pass "matrix parity: every many-pair variant the in-tree driver passes, ours passes"
+	pass "matrix parity: every many-pair and jumbo small-buffer variant the in-tree driver passes, ours passes"
 else
-	fail "matrix parity: every many-pair variant the in-tree driver passes, ours passes"
+	fail "matrix parity: every many-pair and jumbo small-buffer variant the in-tree driver passes, ours passes"
 fi
 
 stage "make install and DKMS into scratch trees (modinfo, modprobe --dry-run)" 20

@@ -803,14 +803,56 @@ fn big_packets_rings_fit_a_buffer() {
         features::GUEST_CSUM,
         features::GUEST_TSO4,
     ]);
-    assert_eq!(features::min_rx_ring(big, 17), 17);
+    let mode = |f| features::rx_mode(f, None);
+    assert_eq!(features::min_rx_ring(big, mode(big), 17), 17);
     let mut indirect = big;
     indirect.0 |= 1 << features::RING_INDIRECT_DESC;
-    assert_eq!(features::min_rx_ring(indirect, 17), 1);
+    assert_eq!(features::min_rx_ring(indirect, mode(indirect), 17), 1);
     let mut mrg = big;
     mrg.0 |= 1 << features::MRG_RXBUF;
-    assert_eq!(features::min_rx_ring(mrg, 17), 1);
-    assert_eq!(features::min_rx_ring(feats(&[features::VERSION_1]), 17), 1);
+    assert_eq!(features::min_rx_ring(mrg, mode(mrg), 17), 1);
+    let plain = feats(&[features::VERSION_1]);
+    assert_eq!(features::min_rx_ring(plain, mode(plain), 17), 1);
+    // Big packets for a jumbo MTU without guest GSO: the same rule.
+    assert_eq!(
+        features::min_rx_ring(plain, features::rx_mode(plain, Some(9000)), 3),
+        3
+    );
+}
+
+#[test]
+fn rx_mode_follows_the_in_tree_rule() {
+    use features::RxMode;
+    let plain = feats(&[features::VERSION_1, features::MTU]);
+    let gso = feats(&[
+        features::VERSION_1,
+        features::GUEST_CSUM,
+        features::GUEST_TSO4,
+    ]);
+    let mut mrg = gso;
+    mrg.0 |= 1 << features::MRG_RXBUF;
+    assert_eq!(features::rx_mode(mrg, Some(9000)), RxMode::Mergeable);
+    assert_eq!(features::rx_mode(mrg, None), RxMode::Mergeable);
+    assert_eq!(features::rx_mode(gso, None), RxMode::Big);
+    assert_eq!(features::rx_mode(gso, Some(1500)), RxMode::Big);
+    // virtnet_set_big_packets: an MTU above ETH_DATA_LEN selects big packets.
+    assert_eq!(features::rx_mode(plain, Some(1501)), RxMode::Big);
+    assert_eq!(features::rx_mode(plain, Some(9000)), RxMode::Big);
+    assert_eq!(features::rx_mode(plain, Some(1500)), RxMode::Small);
+    assert_eq!(features::rx_mode(plain, Some(576)), RxMode::Small);
+    assert_eq!(features::rx_mode(plain, None), RxMode::Small);
+}
+
+#[test]
+fn jumbo_big_buffers_hold_one_frame() {
+    // A 9000-byte MTU: header, VLAN-tagged Ethernet header and frame in 3 pages.
+    assert_eq!(rx_buf::big_buf_pages_for(12, 4096, 9000), 3);
+    assert_eq!(rx_buf::big_buf_pages_for(12, 4096, 1501), 1);
+    for mtu in [1501usize, 4000, 9000, 16000, 65535] {
+        let n = rx_buf::big_buf_pages_for(12, 4096, mtu);
+        let frame = 12 + rx_buf::ETH_HLEN + rx_buf::VLAN_HLEN + mtu;
+        assert!(n * 4096 >= frame && (n - 1) * 4096 < frame);
+    }
 }
 
 #[test]

@@ -25,7 +25,7 @@ use crate::abstractions::{
 use crate::logic::ctrl as ctrl_cmd;
 use crate::logic::rx_buf::Ewma;
 use crate::logic::{
-    features::{self, config_offset, FeatureError, Features},
+    features::{self, config_offset, FeatureError, Features, RxMode},
     mac, rss as rss_logic, rx_buf,
 };
 use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU8, Ordering};
@@ -119,6 +119,8 @@ pub struct VirtNet {
     rx_buf_len: usize,
     /// Pages in each receive buffer in "big packets" mode.
     rx_big_pages: usize,
+    /// How receive buffers are posted, chosen at probe.
+    rx_mode: RxMode,
     /// RSS and hash reports, if the device has either.
     rss: Option<Pin<KBox<rss::Rss>>>,
     /// `rxhash` is on: received packets carry the device's hash to the stack.
@@ -229,7 +231,7 @@ impl virtio::Driver for VirtioNetDriver {
             None
         };
 
-        let mtu = if features.has(features::MTU) {
+        let device_mtu = if features.has(features::MTU) {
             let reported = vdev.read_config_u16(config_offset::MTU);
             let mtu = features::device_mtu(features, reported);
             if mtu.is_none() {
@@ -244,8 +246,8 @@ impl virtio::Driver for VirtioNetDriver {
         } else {
             None
         };
-        let max_mtu = features::max_mtu(features, mtu, rx_buf::ETH_DATA_LEN as u16);
-        let mtu = mtu.map_or(rx_buf::ETH_DATA_LEN, usize::from);
+        let max_mtu = features::max_mtu(features, device_mtu, rx_buf::ETH_DATA_LEN as u16);
+        let mtu = device_mtu.map_or(rx_buf::ETH_DATA_LEN, usize::from);
         let hdr_len = features::hdr_len(features);
         let rx_buf_len = rx_buf::small_buf_len(hdr_len, mtu);
 
@@ -301,13 +303,12 @@ impl virtio::Driver for VirtioNetDriver {
         drop(specs);
         drop(names);
         let mut rings = KVec::with_capacity(pairs, GFP_KERNEL)?;
+        let rx_mode = features::rx_mode(features, device_mtu);
         for i in 0..pairs {
-            let rxvq = if features.has(features::MRG_RXBUF) {
-                RxVq::Mergeable(vqs.take(2 * i)?)
-            } else if features::guest_gso(features) {
-                RxVq::Big(vqs.take(2 * i)?)
-            } else {
-                RxVq::Small(vqs.take(2 * i)?)
+            let rxvq = match rx_mode {
+                RxMode::Mergeable => RxVq::Mergeable(vqs.take(2 * i)?),
+                RxMode::Big => RxVq::Big(vqs.take(2 * i)?),
+                RxMode::Small => RxVq::Small(vqs.take(2 * i)?),
             };
             let mut rx = RxRing {
                 vq: rxvq,
@@ -371,8 +372,13 @@ impl virtio::Driver for VirtioNetDriver {
                 hdr_len,
                 max_mtu,
                 rx_buf_len,
-                rx_big_pages: rx_buf::big_buf_pages(hdr_len, page_chain::PAGE_SIZE)
-                    .min(page_chain::MAX_PAGES),
+                rx_big_pages: if features::guest_gso(features) {
+                    rx_buf::big_buf_pages(hdr_len, page_chain::PAGE_SIZE)
+                } else {
+                    rx_buf::big_buf_pages_for(hdr_len, page_chain::PAGE_SIZE, mtu)
+                }
+                .min(page_chain::MAX_PAGES),
+                rx_mode,
                 rss,
                 rx_hash: AtomicBool::new(false),
                 queues,

@@ -248,7 +248,7 @@ impl Operations for VirtNet {
         let packed = vn.features.has(features::RING_PACKED);
         features::check_ring_size(rx, cur.rx_max, packed).map_err(|_| EINVAL)?;
         features::check_ring_size(tx, cur.tx_max, packed).map_err(|_| EINVAL)?;
-        if rx < features::min_rx_ring(vn.features, vn.rx_big_pages) {
+        if rx < features::min_rx_ring(vn.features, vn.rx_mode, vn.rx_big_pages) {
             return Err(EINVAL);
         }
         if rx_mini != 0 || rx_jumbo != 0 {

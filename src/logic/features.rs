@@ -387,11 +387,38 @@ pub enum RingSizeError {
     NotPowerOfTwo,
 }
 
-/// Smallest receive ring that holds one buffer: a "big packets" buffer (guest GSO
-/// without mergeable buffers) takes one descriptor per page, `big_pages`, unless
-/// indirect descriptors fold them into one.
-pub fn min_rx_ring(features: Features, big_pages: usize) -> u32 {
-    if !features.has(MRG_RXBUF) && guest_gso(features) && !features.has(RING_INDIRECT_DESC) {
+/// How receive buffers are posted (`src/driver/rx.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RxMode {
+    /// Page fragments, a packet spanning `num_buffers` of them (MRG_RXBUF).
+    Mergeable,
+    /// A chain of pages per descriptor chain, for one largest packet.
+    Big,
+    /// One skb per descriptor, for one standard frame.
+    Small,
+}
+
+/// The receive mode, as the in-tree driver chooses it at probe
+/// (`virtnet_set_big_packets`): mergeable buffers if negotiated; else big packets
+/// when the device may coalesce (guest GSO) or its MTU is above 1500, so that a
+/// jumbo frame lands in order-0 pages rather than a multi-page allocation per
+/// buffer; else small buffers.
+pub fn rx_mode(features: Features, device_mtu: Option<u16>) -> RxMode {
+    if features.has(MRG_RXBUF) {
+        RxMode::Mergeable
+    } else if guest_gso(features)
+        || device_mtu.is_some_and(|m| usize::from(m) > super::rx_buf::ETH_DATA_LEN)
+    {
+        RxMode::Big
+    } else {
+        RxMode::Small
+    }
+}
+
+/// Smallest receive ring that holds one buffer: a "big packets" buffer takes one
+/// descriptor per page, `big_pages`, unless indirect descriptors fold them into one.
+pub fn min_rx_ring(features: Features, mode: RxMode, big_pages: usize) -> u32 {
+    if mode == RxMode::Big && !features.has(RING_INDIRECT_DESC) {
         big_pages as u32
     } else {
         1

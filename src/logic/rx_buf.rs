@@ -46,7 +46,14 @@ pub const IP_MAX_MTU: usize = 0xffff;
 /// header and one largest coalesced packet with a VLAN-tagged Ethernet header, as the
 /// in-tree driver sizes them (17 pages of 4 KiB: one skb's worth of fragments).
 pub fn big_buf_pages(hdr_len: usize, page_size: usize) -> usize {
-    (hdr_len + ETH_HLEN + VLAN_HLEN + IP_MAX_MTU).div_ceil(page_size.max(1))
+    big_buf_pages_for(hdr_len, page_size, IP_MAX_MTU)
+}
+
+/// Pages in one "big packets" buffer for packets of up to `mtu` bytes: without guest
+/// GSO, big packets serve a device MTU above 1500 and need only room for one frame
+/// of that MTU (in-tree: `DIV_ROUND_UP(mtu, PAGE_SIZE)` fragments).
+pub fn big_buf_pages_for(hdr_len: usize, page_size: usize, mtu: usize) -> usize {
+    (hdr_len + ETH_HLEN + VLAN_HLEN + mtu).div_ceil(page_size.max(1))
 }
 
 /// Smallest mergeable buffer for a ring of `ring_size` buffers: large enough that the

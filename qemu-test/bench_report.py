@@ -321,13 +321,18 @@ def insns_section(w, path, sizes):
     if os.path.exists(sizes):
         w("")
         w("Module size, `size` of the two modules as built for the benchmark kernel (bytes):")
-        w("")
-        w("| module | text | data | bss |")
-        w("|---|---|---|---|")
-        for line in open(sizes).read().splitlines()[1:]:
-            p = line.split()
-            w(f"| {os.path.basename(p[5])} | {p[0]} | {p[1]} | {p[2]} |")
+        sizes_table(w, sizes)
     w("")
+
+
+def sizes_table(w, sizes):
+    """`size`'s text, data and bss of each module (sizes.txt, written by bench.sh)."""
+    w("")
+    w("| module | text | data | bss |")
+    w("|---|---|---|---|")
+    for line in open(sizes).read().splitlines()[1:]:
+        p = line.split()
+        w(f"| {os.path.basename(p[5])} | {p[0]} | {p[1]} | {p[2]} |")
 
 
 def evidence(w, summary, runs, ctl_runs, insns):
@@ -612,12 +617,7 @@ def main():
         w("## Module size")
         w("")
         w("`size` of the two modules as built for the benchmark kernel (bytes):")
-        w("")
-        w("| module | text | data | bss |")
-        w("|---|---|---|---|")
-        for line in open(sizes).read().splitlines()[1:]:
-            p = line.split()
-            w(f"| {os.path.basename(p[5])} | {p[0]} | {p[1]} | {p[2]} |")
+        sizes_table(w, sizes)
 
     slower = [s for s in summary if s[4] == "slower"]
     w("")

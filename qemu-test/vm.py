@@ -293,6 +293,9 @@ def main():
     timer.start()
     rc = None
     splats = []
+    # The kernel lines after the first splat (its call trace), and the guest's
+    # last own line before it (which test ran), so a CI log says what broke.
+    trace, trace_left, guest_last = [], 0, ""
     # The guest's last console lines, shown if it does not finish.
     last = collections.deque(maxlen=40)
     start = time.time()
@@ -331,8 +334,15 @@ def main():
                 continue
             last.append(line)
             is_kernel = bool(KERNEL_LINE.match(line))
+            if is_kernel and trace_left > 0:
+                trace.append(line)
+                trace_left -= 1
             if is_kernel and SPLAT.search(line):
+                if not splats:
+                    trace, trace_left = [f"after guest line: {guest_last}"], 16
                 splats.append(line)
+            elif not is_kernel and line.strip():
+                guest_last = line
             if not (is_kernel and args.quiet_kernel):
                 print(line, flush=True)
     finally:
@@ -350,6 +360,8 @@ def main():
         print("# vm: kernel log has splats:", flush=True)
         for s in splats:
             print("#   " + s, flush=True)
+        for t in trace:
+            print("#   trace: " + t, flush=True)
     if rc is None:
         print("# vm: guest did not finish (timeout or crash); its last console lines:", flush=True)
         for line in last:

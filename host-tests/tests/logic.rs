@@ -7,7 +7,7 @@ use virtio_net_rust_logic::{
     coalesce,
     features::{self, FeatureError, Features},
     hdr::{self, HdrError, NetHdr, RxCsum},
-    mac, rss,
+    mac, rss_config,
     rx_buf::{self, RxLenError},
 };
 
@@ -384,11 +384,11 @@ fn header_wire_layout() {
     let mut b20 = [0u8; 20];
     b20[..12].copy_from_slice(&b);
     b20[12..16].copy_from_slice(&0xdead_beefu32.to_le_bytes());
-    b20[16..18].copy_from_slice(&rss::REPORT_TCPV4.to_le_bytes());
+    b20[16..18].copy_from_slice(&rss_config::REPORT_TCPV4.to_le_bytes());
     let p = NetHdr::parse(&b20).unwrap();
     assert_eq!(
         (p.hash_value, p.hash_report),
-        (0xdead_beef, rss::REPORT_TCPV4)
+        (0xdead_beef, rss_config::REPORT_TCPV4)
     );
     assert_eq!(
         NetHdr {
@@ -404,48 +404,63 @@ fn header_wire_layout() {
 
 #[test]
 fn hash_report_levels() {
-    use rss::HashLevel::{L3, L4};
+    use rss_config::HashLevel::{L3, L4};
     let expect = [
-        (rss::REPORT_NONE, None),
-        (rss::REPORT_IPV4, Some(L3)),
-        (rss::REPORT_TCPV4, Some(L4)),
-        (rss::REPORT_UDPV4, Some(L4)),
-        (rss::REPORT_IPV6, Some(L3)),
-        (rss::REPORT_TCPV6, Some(L4)),
-        (rss::REPORT_UDPV6, Some(L4)),
-        (rss::REPORT_IPV6_EX, Some(L3)),
-        (rss::REPORT_TCPV6_EX, Some(L4)),
-        (rss::REPORT_UDPV6_EX, Some(L4)),
+        (rss_config::REPORT_NONE, None),
+        (rss_config::REPORT_IPV4, Some(L3)),
+        (rss_config::REPORT_TCPV4, Some(L4)),
+        (rss_config::REPORT_UDPV4, Some(L4)),
+        (rss_config::REPORT_IPV6, Some(L3)),
+        (rss_config::REPORT_TCPV6, Some(L4)),
+        (rss_config::REPORT_UDPV6, Some(L4)),
+        (rss_config::REPORT_IPV6_EX, Some(L3)),
+        (rss_config::REPORT_TCPV6_EX, Some(L4)),
+        (rss_config::REPORT_UDPV6_EX, Some(L4)),
     ];
     for (report, level) in expect {
-        assert_eq!(rss::report_level(report), level, "report {report}");
+        assert_eq!(rss_config::report_level(report), level, "report {report}");
     }
     // Kinds that do not exist are not trusted.
     for report in [10u16, 0x100, u16::MAX] {
-        assert_eq!(rss::report_level(report), None);
+        assert_eq!(rss_config::report_level(report), None);
     }
 }
 
 #[test]
 fn hash_config_payload() {
-    assert_eq!(rss::default_hash_types(0x1ff), 0x3f);
-    assert_eq!(rss::default_hash_types(rss::HASH_TYPE_TCP_EX), 0);
-    assert_eq!(rss::key_len(40), Ok(40));
-    assert_eq!(rss::key_len(1), Ok(1));
-    assert_eq!(rss::key_len(0), Err(rss::HashConfigError::KeySize(0)));
-    assert_eq!(rss::key_len(41), Err(rss::HashConfigError::KeySize(41)));
+    assert_eq!(rss_config::default_hash_types(0x1ff), 0x3f);
+    assert_eq!(
+        rss_config::default_hash_types(rss_config::HASH_TYPE_TCP_EX),
+        0
+    );
+    assert_eq!(rss_config::key_len(40), Ok(40));
+    assert_eq!(rss_config::key_len(1), Ok(1));
+    assert_eq!(
+        rss_config::key_len(0),
+        Err(rss_config::HashConfigError::KeySize(0))
+    );
+    assert_eq!(
+        rss_config::key_len(41),
+        Err(rss_config::HashConfigError::KeySize(41))
+    );
     let key: Vec<u8> = (1..=40).collect();
-    let mut out = [0xeeu8; rss::HASH_CONFIG_MAX_LEN];
-    assert_eq!(rss::write_hash_config(&mut out, 0x3f, &key), Some(53));
+    let mut out = [0xeeu8; rss_config::HASH_CONFIG_MAX_LEN];
+    assert_eq!(
+        rss_config::write_hash_config(&mut out, 0x3f, &key),
+        Some(53)
+    );
     assert_eq!(out[..4], [0x3f, 0, 0, 0]);
     assert_eq!(out[4..12], [0; 8]);
     assert_eq!(out[12], 40);
     assert_eq!(out[13..53], key[..]);
     // Off: no hash types, the same key.
-    assert_eq!(rss::write_hash_config(&mut out, 0, &key[..10]), Some(23));
+    assert_eq!(
+        rss_config::write_hash_config(&mut out, 0, &key[..10]),
+        Some(23)
+    );
     assert_eq!(out[..4], [0; 4]);
     assert_eq!(out[12], 10);
-    assert_eq!(rss::write_hash_config(&mut out, 0, &[0; 41]), None);
+    assert_eq!(rss_config::write_hash_config(&mut out, 0, &[0; 41]), None);
 }
 
 #[test]
@@ -651,54 +666,54 @@ proptest! {
 
 #[test]
 fn ctrl_ack_and_mac_table() {
-    use virtio_net_rust_logic::ctrl;
-    assert!(ctrl::acked(0));
-    assert!(!ctrl::acked(1));
+    use virtio_net_rust_logic::ctrl_cmd;
+    assert!(ctrl_cmd::acked(0));
+    assert!(!ctrl_cmd::acked(1));
     // The driver's initial value: the device wrote nothing.
-    assert!(!ctrl::acked(0xff));
+    assert!(!ctrl_cmd::acked(0xff));
     let uc = [1u8, 2, 3, 4, 5, 6];
     let mc = [0x33u8, 0x33, 0, 0, 0, 1, 0x01, 0x00, 0x5e, 0, 0, 1];
-    let mut t = vec![0u8; ctrl::mac_table_len(1, 2)];
+    let mut t = vec![0u8; ctrl_cmd::mac_table_len(1, 2)];
     assert_eq!(t.len(), 4 + 6 + 4 + 12);
-    assert!(ctrl::write_mac_table(&mut t, &uc, &mc));
+    assert!(ctrl_cmd::write_mac_table(&mut t, &uc, &mc));
     assert_eq!(&t[..4], &1u32.to_le_bytes());
     assert_eq!(&t[4..10], &uc);
     assert_eq!(&t[10..14], &2u32.to_le_bytes());
     assert_eq!(&t[14..], &mc);
     // Sizes that do not match are refused.
-    assert!(!ctrl::write_mac_table(&mut t, &uc[..5], &mc));
-    assert!(!ctrl::write_mac_table(&mut t[..10], &uc, &mc));
-    let mut empty = vec![0u8; ctrl::mac_table_len(0, 0)];
-    assert!(ctrl::write_mac_table(&mut empty, &[], &[]));
+    assert!(!ctrl_cmd::write_mac_table(&mut t, &uc[..5], &mc));
+    assert!(!ctrl_cmd::write_mac_table(&mut t[..10], &uc, &mc));
+    let mut empty = vec![0u8; ctrl_cmd::mac_table_len(0, 0)];
+    assert!(ctrl_cmd::write_mac_table(&mut empty, &[], &[]));
     assert_eq!(empty, vec![0u8; 8]);
 }
 
 #[test]
 fn rx_mode_falls_back_on_long_lists() {
-    use virtio_net_rust_logic::ctrl::{self, RxMode};
+    use virtio_net_rust_logic::ctrl_cmd::{self, RxMode};
     assert_eq!(
-        ctrl::rx_mode(false, false, 3, 3, 256),
+        ctrl_cmd::rx_mode(false, false, 3, 3, 256),
         RxMode {
             promisc: false,
             allmulti: false
         }
     );
     assert_eq!(
-        ctrl::rx_mode(false, false, 257, 3, 256),
+        ctrl_cmd::rx_mode(false, false, 257, 3, 256),
         RxMode {
             promisc: true,
             allmulti: false
         }
     );
     assert_eq!(
-        ctrl::rx_mode(false, false, 0, 300, 256),
+        ctrl_cmd::rx_mode(false, false, 0, 300, 256),
         RxMode {
             promisc: false,
             allmulti: true
         }
     );
     assert_eq!(
-        ctrl::rx_mode(true, true, 0, 0, 256),
+        ctrl_cmd::rx_mode(true, true, 0, 0, 256),
         RxMode {
             promisc: true,
             allmulti: true
@@ -872,10 +887,10 @@ fn big_buffers_hold_the_largest_packet_in_one_skb() {
 
 #[test]
 fn guest_offloads_follow_gro_hw() {
-    use virtio_net_rust_logic::ctrl;
+    use virtio_net_rust_logic::ctrl_cmd;
     let f = all_driver_features();
-    let all = ctrl::guest_offloads(f, true);
-    let no_gro = ctrl::guest_offloads(f, false);
+    let all = ctrl_cmd::guest_offloads(f, true);
+    let no_gro = ctrl_cmd::guest_offloads(f, false);
     assert_eq!(no_gro, 1 << features::GUEST_CSUM);
     for b in features::GUEST_GSO {
         assert!(all & (1 << b) != 0);
@@ -884,7 +899,7 @@ fn guest_offloads_follow_gro_hw() {
     let mut some = f;
     some.clear(features::GUEST_UFO);
     assert_eq!(
-        ctrl::guest_offloads(some, true) & (1 << features::GUEST_UFO),
+        ctrl_cmd::guest_offloads(some, true) & (1 << features::GUEST_UFO),
         0
     );
 }
@@ -930,36 +945,39 @@ fn coalesce_without_notf_coal() {
 
 #[test]
 fn rss_table_length() {
-    assert_eq!(rss::table_len(0), None);
-    assert_eq!(rss::table_len(1), Some(1));
-    assert_eq!(rss::table_len(128), Some(128));
+    assert_eq!(rss_config::table_len(0), None);
+    assert_eq!(rss_config::table_len(1), Some(1));
+    assert_eq!(rss_config::table_len(128), Some(128));
     // Not a power of two: the largest one within it (a mask must cover it exactly).
-    assert_eq!(rss::table_len(100), Some(64));
-    assert_eq!(rss::table_len(u16::MAX), Some(rss::MAX_TABLE_LEN));
+    assert_eq!(rss_config::table_len(100), Some(64));
+    assert_eq!(
+        rss_config::table_len(u16::MAX),
+        Some(rss_config::MAX_TABLE_LEN)
+    );
     let mut t = [9u16; 8];
-    rss::fill_default_table(&mut t, 3);
+    rss_config::fill_default_table(&mut t, 3);
     assert_eq!(t, [0, 1, 2, 0, 1, 2, 0, 1]);
-    rss::fill_default_table(&mut t, 0);
+    rss_config::fill_default_table(&mut t, 0);
     assert_eq!(t, [0; 8]);
 }
 
 #[test]
 fn rss_table_from_ethtool() {
     let mut t = [0u16; 4];
-    assert_eq!(rss::set_table(&mut t, &[1, 0, 1, 1], 2), Ok(()));
+    assert_eq!(rss_config::set_table(&mut t, &[1, 0, 1, 1], 2), Ok(()));
     assert_eq!(t, [1, 0, 1, 1]);
     // A queue not in use, or a table of another length, changes nothing.
     assert_eq!(
-        rss::set_table(&mut t, &[0, 0, 2, 0], 2),
-        Err(rss::TableError::Queue(2, 2))
+        rss_config::set_table(&mut t, &[0, 0, 2, 0], 2),
+        Err(rss_config::TableError::Queue(2, 2))
     );
     assert_eq!(
-        rss::set_table(&mut t, &[0, 0, 0], 2),
-        Err(rss::TableError::Length(3))
+        rss_config::set_table(&mut t, &[0, 0, 0], 2),
+        Err(rss_config::TableError::Length(3))
     );
     assert_eq!(
-        rss::set_table(&mut t, &[0, 0, 0, 0x1_0000], 2),
-        Err(rss::TableError::Queue(3, 0x1_0000))
+        rss_config::set_table(&mut t, &[0, 0, 0, 0x1_0000], 2),
+        Err(rss_config::TableError::Queue(3, 0x1_0000))
     );
     assert_eq!(t, [1, 0, 1, 1]);
 }
@@ -968,9 +986,11 @@ fn rss_table_from_ethtool() {
 fn rss_config_payload() {
     let key: Vec<u8> = (1..=40).collect();
     let table = [0u16, 1, 2, 3];
-    let mut out = vec![0xeeu8; rss::rss_config_len(4, 40)];
+    let mut out = vec![0xeeu8; rss_config::rss_config_len(4, 40)];
     assert_eq!(out.len(), 4 + 2 + 2 + 8 + 2 + 1 + 40);
-    assert!(rss::write_rss_config(&mut out, 0x3f, &table, 4, &key));
+    assert!(rss_config::write_rss_config(
+        &mut out, 0x3f, &table, 4, &key
+    ));
     assert_eq!(out[..4], [0x3f, 0, 0, 0]);
     assert_eq!(out[4..6], [3, 0]); // mask
     assert_eq!(out[6..8], [0, 0]); // unclassified queue
@@ -980,14 +1000,26 @@ fn rss_config_payload() {
     assert_eq!(out[19..], key[..]);
     // Refused: wrong buffer, table not a power of two, empty or long key.
     let mut before = out.clone();
-    assert!(!rss::write_rss_config(&mut out[1..], 0x3f, &table, 4, &key));
-    let mut three = vec![0u8; rss::rss_config_len(3, 40)];
-    assert!(!rss::write_rss_config(&mut three, 0, &table[..3], 1, &key));
-    let mut nokey = vec![0u8; rss::rss_config_len(4, 0)];
-    assert!(!rss::write_rss_config(&mut nokey, 0, &table, 1, &[]));
+    assert!(!rss_config::write_rss_config(
+        &mut out[1..],
+        0x3f,
+        &table,
+        4,
+        &key
+    ));
+    let mut three = vec![0u8; rss_config::rss_config_len(3, 40)];
+    assert!(!rss_config::write_rss_config(
+        &mut three,
+        0,
+        &table[..3],
+        1,
+        &key
+    ));
+    let mut nokey = vec![0u8; rss_config::rss_config_len(4, 0)];
+    assert!(!rss_config::write_rss_config(&mut nokey, 0, &table, 1, &[]));
     let long = [0u8; 41];
-    let mut l = vec![0u8; rss::rss_config_len(4, 41)];
-    assert!(!rss::write_rss_config(&mut l, 0, &table, 1, &long));
+    let mut l = vec![0u8; rss_config::rss_config_len(4, 41)];
+    assert!(!rss_config::write_rss_config(&mut l, 0, &table, 1, &long));
     before.truncate(out.len());
     assert_eq!(out, before);
 }
@@ -995,24 +1027,24 @@ fn rss_config_payload() {
 #[test]
 fn rss_negotiation_drops_unusable_parameters() {
     let both = feats(&[features::VERSION_1, features::RSS, features::HASH_REPORT]);
-    assert_eq!(rss::restrict(both, 40, 128), (both, None));
-    let (f, why) = rss::restrict(both, 41, 128);
+    assert_eq!(rss_config::restrict(both, 40, 128), (both, None));
+    let (f, why) = rss_config::restrict(both, 41, 128);
     assert!(!f.has(features::RSS) && !f.has(features::HASH_REPORT));
-    assert_eq!(why, Some(rss::Unusable::KeySize(41)));
-    let (f, why) = rss::restrict(both, 40, 0);
+    assert_eq!(why, Some(rss_config::Unusable::KeySize(41)));
+    let (f, why) = rss_config::restrict(both, 40, 0);
     assert!(!f.has(features::RSS) && f.has(features::HASH_REPORT));
-    assert_eq!(why, Some(rss::Unusable::TableLength));
+    assert_eq!(why, Some(rss_config::Unusable::TableLength));
     // Without either feature the parameters do not matter.
     let none = feats(&[features::VERSION_1]);
-    assert_eq!(rss::restrict(none, 0, 0), (none, None));
+    assert_eq!(rss_config::restrict(none, 0, 0), (none, None));
     // Hash reports alone need no table.
     let hash = feats(&[features::VERSION_1, features::HASH_REPORT]);
-    assert_eq!(rss::restrict(hash, 40, 0), (hash, None));
+    assert_eq!(rss_config::restrict(hash, 40, 0), (hash, None));
 }
 
 #[test]
 fn rx_flow_hash_fields() {
-    use rss::*;
+    use rss_config::*;
     let all = 0x3f;
     assert_eq!(flow_hash_fields(all, TCP_V4_FLOW), FIELDS_L4);
     assert_eq!(flow_hash_fields(all, IPV6_FLOW), FIELDS_L3);
@@ -1059,12 +1091,12 @@ proptest! {
     #[test]
     fn rx_flow_hash_roundtrip(types in 0u32..0x200, supported in 0u32..0x200,
                               flow in prop::sample::select(vec![1u32, 2, 5, 6, 0x10, 0x11, 3, 0]),
-                              fields in prop::sample::select(vec![0u64, rss::FIELDS_L3, rss::FIELDS_L4,
-                                                                  rss::RXH_DISCARD, rss::RXH_IP_SRC])) {
-        if let Ok(new) = rss::set_flow_hash(types & supported, supported, flow, fields) {
+                              fields in prop::sample::select(vec![0u64, rss_config::FIELDS_L3, rss_config::FIELDS_L4,
+                                                                  rss_config::RXH_DISCARD, rss_config::RXH_IP_SRC])) {
+        if let Ok(new) = rss_config::set_flow_hash(types & supported, supported, flow, fields) {
             prop_assert_eq!(new & !supported, 0);
-            let want = if fields == rss::RXH_DISCARD { 0 } else { fields };
-            prop_assert_eq!(rss::flow_hash_fields(new, flow), want);
+            let want = if fields == rss_config::RXH_DISCARD { 0 } else { fields };
+            prop_assert_eq!(rss_config::flow_hash_fields(new, flow), want);
         }
     }
 }

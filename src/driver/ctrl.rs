@@ -14,7 +14,7 @@ use super::VirtNet;
 use crate::abstractions::{
     ctrl_msg::CtrlMsg, etimedout, netdev::NetDev, virtqueue::Virtqueue, Gfp,
 };
-use crate::logic::{ctrl, features};
+use crate::logic::{ctrl_cmd, features};
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{
     new_mutex,
@@ -94,7 +94,7 @@ impl Ctrl {
                 );
             }
         })?;
-        if ctrl::acked(msg.ack()) {
+        if ctrl_cmd::acked(msg.ack()) {
             Ok(())
         } else {
             Err(EINVAL)
@@ -129,7 +129,7 @@ pub fn apply_rx_mode(dev: &NetDev<VirtNet>, c: &Ctrl) {
         return;
     };
     let lists = dev.rx_mode(&mut uc, &mut mc);
-    let mode = ctrl::rx_mode(
+    let mode = ctrl_cmd::rx_mode(
         lists.promisc,
         lists.allmulti,
         lists.n_uc,
@@ -137,10 +137,10 @@ pub fn apply_rx_mode(dev: &NetDev<VirtNet>, c: &Ctrl) {
         MAX_FILTER_ENTRIES,
     );
     for (cmd, on, what) in [
-        (ctrl::RX_PROMISC, mode.promisc, "promiscuous"),
-        (ctrl::RX_ALLMULTI, mode.allmulti, "all-multicast"),
+        (ctrl_cmd::RX_PROMISC, mode.promisc, "promiscuous"),
+        (ctrl_cmd::RX_ALLMULTI, mode.allmulti, "all-multicast"),
     ] {
-        if c.send(ctrl::CLASS_RX, cmd, &[u8::from(on)]).is_err() {
+        if c.send(ctrl_cmd::CLASS_RX, cmd, &[u8::from(on)]).is_err() {
             pr_warn!(
                 "{}: device refused to {} {} mode\n",
                 dev.name(),
@@ -151,12 +151,13 @@ pub fn apply_rx_mode(dev: &NetDev<VirtNet>, c: &Ctrl) {
     }
     let n_uc = lists.n_uc.min(MAX_FILTER_ENTRIES);
     let n_mc = lists.n_mc.min(MAX_FILTER_ENTRIES);
-    let Ok(mut table) = KVec::from_elem(0u8, ctrl::mac_table_len(n_uc, n_mc), GFP_KERNEL) else {
+    let Ok(mut table) = KVec::from_elem(0u8, ctrl_cmd::mac_table_len(n_uc, n_mc), GFP_KERNEL)
+    else {
         pr_warn!("{}: no memory for the MAC filter table\n", dev.name());
         return;
     };
-    if ctrl::write_mac_table(&mut table, &uc[..6 * n_uc], &mc[..6 * n_mc])
-        && c.send(ctrl::CLASS_MAC, ctrl::MAC_TABLE_SET, &table)
+    if ctrl_cmd::write_mac_table(&mut table, &uc[..6 * n_uc], &mc[..6 * n_mc])
+        && c.send(ctrl_cmd::CLASS_MAC, ctrl_cmd::MAC_TABLE_SET, &table)
             .is_err()
     {
         pr_warn!(

@@ -22,11 +22,11 @@ use crate::abstractions::{
     netdev::{self, offload, Registration},
     virtio::{self, VqCallback, VqSpec},
 };
-use crate::logic::ctrl as ctrl_cmd;
+use crate::logic::ctrl_cmd;
 use crate::logic::rx_buf::Ewma;
 use crate::logic::{
     features::{self, config_offset, FeatureError, Features, RxMode},
-    mac, rss as rss_logic, rx_buf,
+    mac, rss_config, rx_buf,
 };
 use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU8, Ordering};
 use ctrl::Ctrl;
@@ -166,7 +166,7 @@ fn restrict_hash(dev: &virtio::Device, f: Features) -> Features {
     }
     let key_size = dev.read_config_u8(config_offset::RSS_MAX_KEY_SIZE);
     let table_max = dev.read_config_u16(config_offset::RSS_MAX_INDIRECTION_TABLE_LENGTH);
-    let (kept, unusable) = rss_logic::restrict(f, key_size, table_max);
+    let (kept, unusable) = rss_config::restrict(f, key_size, table_max);
     if let Some(why) = unusable {
         pr_warn!(
             "{}: hash parameters unusable ({:?}: key size {}, table length {}); going on without RSS{}\n",

@@ -16,7 +16,7 @@ use crate::abstractions::{
     txq::XmitLock,
 };
 use crate::logic::coalesce::{self, CoalesceError};
-use crate::logic::ctrl as ctrl_cmd;
+use crate::logic::ctrl_cmd;
 use crate::logic::features::{self, config_offset};
 use crate::logic::rx_buf;
 use crate::logic::stats_names::{self, Dir};

@@ -15,9 +15,9 @@
 
 use super::VirtNet;
 use crate::abstractions::{ethtool, netdev::NetDev, rss_key_fill, virtio};
-use crate::logic::ctrl as ctrl_cmd;
+use crate::logic::ctrl_cmd;
 use crate::logic::features::{self, config_offset};
-use crate::logic::rss::{self, MAX_KEY_LEN};
+use crate::logic::rss_config::{self, MAX_KEY_LEN};
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{new_mutex, prelude::*, sync::Mutex};
 
@@ -51,25 +51,28 @@ pub struct Rss {
 impl Rss {
     /// The state of a device that negotiated RSS or HASH_REPORT (`None` otherwise),
     /// from its config space: the parameters were checked before negotiation
-    /// (`rss::restrict`), so they are usable here. All supported hash types are on
+    /// (`rss_config::restrict`), so they are usable here. All supported hash types are on
     /// at first and, with RSS, the table spreads packets over `pairs` queues.
     pub fn new(vdev: &virtio::Device, pairs: u16) -> Result<Option<Pin<KBox<Self>>>> {
         let f = vdev.features();
         if !f.has(features::RSS) && !f.has(features::HASH_REPORT) {
             return Ok(None);
         }
-        let key_len = rss::key_len(vdev.read_config_u8(config_offset::RSS_MAX_KEY_SIZE))
+        let key_len = rss_config::key_len(vdev.read_config_u8(config_offset::RSS_MAX_KEY_SIZE))
             .map_err(|_| EINVAL)?;
         let table_len = if f.has(features::RSS) {
-            rss::table_len(vdev.read_config_u16(config_offset::RSS_MAX_INDIRECTION_TABLE_LENGTH))
-                .ok_or(EINVAL)?
+            rss_config::table_len(
+                vdev.read_config_u16(config_offset::RSS_MAX_INDIRECTION_TABLE_LENGTH),
+            )
+            .ok_or(EINVAL)?
         } else {
             0
         };
-        let supported =
-            rss::default_hash_types(vdev.read_config_u32(config_offset::SUPPORTED_HASH_TYPES));
+        let supported = rss_config::default_hash_types(
+            vdev.read_config_u32(config_offset::SUPPORTED_HASH_TYPES),
+        );
         let mut table = KVec::from_elem(0u16, table_len, GFP_KERNEL)?;
-        rss::fill_default_table(&mut table, pairs);
+        rss_config::fill_default_table(&mut table, pairs);
         let mut key = [0u8; MAX_KEY_LEN];
         rss_key_fill(&mut key[..key_len]);
         let state = State {
@@ -98,18 +101,18 @@ impl Rss {
         if self.steering() {
             let mut cfg = KVec::from_elem(
                 0u8,
-                rss::rss_config_len(s.table.len(), key.len()),
+                rss_config::rss_config_len(s.table.len(), key.len()),
                 GFP_KERNEL,
             )?;
-            if !rss::write_rss_config(&mut cfg, s.types, &s.table, s.pairs, key) {
+            if !rss_config::write_rss_config(&mut cfg, s.types, &s.table, s.pairs, key) {
                 return Err(EINVAL);
             }
-            c.send(ctrl_cmd::CLASS_MQ, rss::MQ_RSS_CONFIG, &cfg)
+            c.send(ctrl_cmd::CLASS_MQ, rss_config::MQ_RSS_CONFIG, &cfg)
         } else {
             let types = if hash_on { s.types } else { 0 };
-            let mut cfg = [0u8; rss::HASH_CONFIG_MAX_LEN];
-            let len = rss::write_hash_config(&mut cfg, types, key).ok_or(EINVAL)?;
-            c.send(ctrl_cmd::CLASS_MQ, rss::MQ_HASH_CONFIG, &cfg[..len])
+            let mut cfg = [0u8; rss_config::HASH_CONFIG_MAX_LEN];
+            let len = rss_config::write_hash_config(&mut cfg, types, key).ok_or(EINVAL)?;
+            c.send(ctrl_cmd::CLASS_MQ, rss_config::MQ_HASH_CONFIG, &cfg[..len])
         }
     }
 
@@ -123,7 +126,7 @@ impl Rss {
         if !self.steering() {
             return false;
         }
-        rss::fill_default_table(&mut s.table, pairs);
+        rss_config::fill_default_table(&mut s.table, pairs);
         s.pairs = pairs;
         match self.commit(vn, &s, false) {
             Ok(()) => true,
@@ -169,7 +172,7 @@ impl Rss {
                 Ok(t) => t,
                 Err(e) => return Some(Err(e.into())),
             };
-            rss::fill_default_table(&mut table, n);
+            rss_config::fill_default_table(&mut table, n);
             Some(core::mem::replace(&mut s.table, table))
         };
         let old_pairs = core::mem::replace(&mut s.pairs, n);
@@ -264,7 +267,7 @@ impl Rss {
             }
             table = KVec::from_elem(0u16, s.table.len(), GFP_KERNEL)?;
             let queues = vn.curr_pairs.load(Ordering::Relaxed);
-            rss::set_table(&mut table, indir, queues).map_err(|e| {
+            rss_config::set_table(&mut table, indir, queues).map_err(|e| {
                 pr_warn!("{}: indirection table refused: {:?}\n", dev.name(), e);
                 EINVAL
             })?;
@@ -297,7 +300,7 @@ impl Rss {
 
     /// `ethtool -n rx-flow-hash`: the fields `flow` is hashed over.
     pub fn flow_hash(&self, flow: u32) -> u64 {
-        rss::flow_hash_fields(self.state.lock().types, flow)
+        rss_config::flow_hash_fields(self.state.lock().types, flow)
     }
 
     /// `ethtool -N rx-flow-hash`: new hash types, told to the device at once
@@ -305,10 +308,11 @@ impl Rss {
     pub fn set_flow_hash(&self, dev: &NetDev<VirtNet>, flow: u32, fields: u64) -> Result {
         let vn = dev.data();
         let mut s = self.state.lock();
-        let types = rss::set_flow_hash(s.types, self.supported, flow, fields).map_err(|e| {
-            pr_info!("{}: rx-flow-hash refused: {:?}\n", dev.name(), e);
-            EINVAL
-        })?;
+        let types =
+            rss_config::set_flow_hash(s.types, self.supported, flow, fields).map_err(|e| {
+                pr_info!("{}: rx-flow-hash refused: {:?}\n", dev.name(), e);
+                EINVAL
+            })?;
         if types == s.types {
             return Ok(());
         }

@@ -23,7 +23,7 @@ use crate::abstractions::{
 };
 use crate::logic::{
     hdr::{self, NetHdr, RxCsum},
-    rss, rx_buf,
+    rss_config, rx_buf,
 };
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
@@ -405,8 +405,8 @@ fn deliver(
         q.stats.rx_gso_packets.inc();
     }
     if vn.rx_hash.load(Ordering::Relaxed) {
-        if let Some(level) = rss::report_level(h.hash_report) {
-            skb.set_hash(h.hash_value, level == rss::HashLevel::L4);
+        if let Some(level) = rss_config::report_level(h.hash_report) {
+            skb.set_hash(h.hash_value, level == rss_config::HashLevel::L4);
             q.stats.rx_hash_reports.inc();
         }
     }

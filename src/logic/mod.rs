@@ -12,10 +12,10 @@
 #![allow(dead_code)]
 
 pub mod coalesce;
-pub mod ctrl;
+pub mod ctrl_cmd;
 pub mod features;
 pub mod hdr;
 pub mod mac;
-pub mod rss;
+pub mod rss_config;
 pub mod rx_buf;
 pub mod stats_names;

@@ -9,7 +9,7 @@
 use libfuzzer_sys::fuzz_target;
 use virtio_net_rust_logic::{
     features::{self, Features},
-    rss,
+    rss_config,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -56,43 +56,45 @@ fuzz_target!(|data: &[u8]| {
         assert!(matches!(d, 0 | 1 | 0xff));
     }
     // Hash reports: a key the driver can hold, never asked for more than offered.
-    if let Ok(n) = rss::key_len(cfg[off::RSS_MAX_KEY_SIZE]) {
-        assert!((1..=rss::MAX_KEY_LEN).contains(&n));
-        let mut out = [0u8; rss::HASH_CONFIG_MAX_LEN];
+    if let Ok(n) = rss_config::key_len(cfg[off::RSS_MAX_KEY_SIZE]) {
+        assert!((1..=rss_config::MAX_KEY_LEN).contains(&n));
+        let mut out = [0u8; rss_config::HASH_CONFIG_MAX_LEN];
         let supported = u32::from_le_bytes(
             cfg[off::SUPPORTED_HASH_TYPES..off::SUPPORTED_HASH_TYPES + 4]
                 .try_into()
                 .unwrap(),
         );
-        let types = rss::default_hash_types(supported);
+        let types = rss_config::default_hash_types(supported);
         assert_eq!(types & !supported, 0);
-        let key = [0xa5u8; rss::MAX_KEY_LEN];
+        let key = [0xa5u8; rss_config::MAX_KEY_LEN];
         assert_eq!(
-            rss::write_hash_config(&mut out, types, &key[..n]),
+            rss_config::write_hash_config(&mut out, types, &key[..n]),
             Some(13 + n)
         );
     }
     // RSS: kept only with parameters it can use; the table is a power of two within
     // what the device offers and the RSS_CONFIG payload for it is well formed.
-    let (f, _) = rss::restrict(
+    let (f, _) = rss_config::restrict(
         f,
         cfg[off::RSS_MAX_KEY_SIZE],
         le16(off::RSS_MAX_INDIRECTION_TABLE_LENGTH),
     );
     if f.has(features::RSS) || f.has(features::HASH_REPORT) {
-        assert!(rss::key_len(cfg[off::RSS_MAX_KEY_SIZE]).is_ok());
+        assert!(rss_config::key_len(cfg[off::RSS_MAX_KEY_SIZE]).is_ok());
     }
     if f.has(features::RSS) {
         let max = le16(off::RSS_MAX_INDIRECTION_TABLE_LENGTH);
-        let len = rss::table_len(max).expect("RSS kept without a table");
-        assert!(len.is_power_of_two() && len <= usize::from(max) && len <= rss::MAX_TABLE_LEN);
+        let len = rss_config::table_len(max).expect("RSS kept without a table");
+        assert!(
+            len.is_power_of_two() && len <= usize::from(max) && len <= rss_config::MAX_TABLE_LEN
+        );
         let mut table = vec![0u16; len];
-        rss::fill_default_table(&mut table, pairs);
+        rss_config::fill_default_table(&mut table, pairs);
         assert!(table.iter().all(|&q| q < pairs));
-        let n = rss::key_len(cfg[off::RSS_MAX_KEY_SIZE]).unwrap();
-        let key = [0x5au8; rss::MAX_KEY_LEN];
-        let mut out = vec![0u8; rss::rss_config_len(len, n)];
-        assert!(rss::write_rss_config(
+        let n = rss_config::key_len(cfg[off::RSS_MAX_KEY_SIZE]).unwrap();
+        let key = [0x5au8; rss_config::MAX_KEY_LEN];
+        let mut out = vec![0u8; rss_config::rss_config_len(len, n)];
+        assert!(rss_config::write_rss_config(
             &mut out,
             0x3f,
             &table,

@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     // Any hash report is either understood or ignored.
-    let _ = virtio_net_rust_logic::rss::report_level(h.hash_report);
+    let _ = virtio_net_rust_logic::rss_config::report_level(h.hash_report);
     let Ok(off) = hdr::rx_offload(&h, f, frame_len) else {
         return;
     };

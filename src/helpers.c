@@ -571,16 +571,6 @@ VNR_HOT void vnr_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned in
 	sg_set_buf(sg, buf, len);
 }
 
-void vnr_spin_lock_init(spinlock_t *lock, const char *name,
-			struct lock_class_key *key)
-{
-#ifdef CONFIG_DEBUG_SPINLOCK
-	__raw_spin_lock_init(spinlock_check(lock), name, key, LD_WAIT_CONFIG);
-#else
-	spin_lock_init(lock);
-#endif
-}
-
 void vnr_spin_lock_bh(spinlock_t *lock)
 {
 	spin_lock_bh(lock);

@@ -144,8 +144,6 @@ struct sk_buff *vnr_skb_append_frag(struct sk_buff *head, struct sk_buff *curr,
 void vnr_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len);
 
 /* locks and work items */
-void vnr_spin_lock_init(spinlock_t *lock, const char *name,
-			struct lock_class_key *key);
 void vnr_spin_lock_bh(spinlock_t *lock);
 void vnr_spin_unlock_bh(spinlock_t *lock);
 void vnr_spin_lock(spinlock_t *lock);

@@ -19,7 +19,7 @@ use kernel::{prelude::*, str::CStr, sync::LockClassKey, types::Opaque};
 ///
 /// # Invariants
 ///
-/// `raw` was initialised by `vnr_spin_lock_init`; `data` is only accessed through a
+/// `raw` was initialised by `__spin_lock_init`; `data` is only accessed through a
 /// [`SpinLockBhGuard`], which exists only while `raw` is held.
 #[pin_data]
 pub struct SpinLockBh<T> {
@@ -49,16 +49,18 @@ macro_rules! new_spinlock_bh {
 impl<T> SpinLockBh<T> {
     /// Creates the lock around `t`, named `name` for lockdep, in class `key`.
     pub fn new(t: T, name: &'static CStr, key: &'static LockClassKey) -> impl PinInit<Self> {
-        // CAST: `LockClassKey` is a transparent wrapper of the C `lock_class_key`, the same
-        // C type in the kernel's bindings and in ours.
+        // CAST: `LockClassKey` is a transparent wrapper of the C `lock_class_key`.
         let key = core::ptr::from_ref(key)
             .cast_mut()
-            .cast::<bindings::lock_class_key>();
+            .cast::<kernel::bindings::lock_class_key>();
         pin_init!(Self {
             data: UnsafeCell::new(t),
             // SAFETY: `slot` is valid for writes and pinned; `name` and `key` live forever.
+            // The kernel's own exported helper (`rust_helper___spin_lock_init`, with
+            // its lockdep and PREEMPT_RT branches), as `kernel::sync::SpinLock` uses.
+            // CAST: the same C `spinlock_t` in the kernel's bindings and in ours.
             raw <- Opaque::ffi_init(move |slot: *mut bindings::spinlock_t| unsafe {
-                bindings::vnr_spin_lock_init(slot, name.as_char_ptr(), key)
+                kernel::bindings::__spin_lock_init(slot.cast(), name.as_char_ptr(), key)
             }),
         })
     }

@@ -3,10 +3,167 @@
 //! ethtool operations (`struct ethtool_ops`) for devices created by
 //! [`Registration`](super::netdev::Registration) (C header: `include/linux/ethtool.h`).
 
-use crate::abstractions::netdev::{NetDev, Operations};
+use crate::abstractions::eopnotsupp;
+use crate::abstractions::netdev::{self, NetDev};
 use crate::bindings;
 use core::marker::PhantomData;
-use kernel::error::code::EINVAL;
+use kernel::{
+    build_error,
+    error::{code::EINVAL, VTABLE_DEFAULT_ERROR},
+    prelude::*,
+};
+
+/// What a network driver offers to ethtool.
+///
+/// Only what the driver implements is installed (`#[vtable]`); the ethtool core
+/// answers `EOPNOTSUPP` for the rest, as for a C driver's `NULL` callbacks. Some
+/// callbacks come in groups, installed together: the three statistics methods
+/// (anchored on [`Operations::stats_count`]), and the receive flow methods
+/// behind `ETHTOOL_GRXRINGS`/`GRXFH`. All run in process context; those that
+/// change something run under the RTNL lock.
+///
+/// # Examples
+///
+/// ```ignore
+/// #[vtable]
+/// impl ethtool::Operations for Dummy {
+///     fn get_drvinfo(_dev: &NetDev<Self>, info: &mut DrvInfo) {
+///         info.set_driver(b"dummy");
+///     }
+/// }
+/// // ... and in the device's `netdev::Config`:
+/// //     ethtool: Some(ethtool::Table::new()),
+/// ```
+#[vtable]
+pub trait Operations: netdev::Operations {
+    /// `ethtool -i`.
+    fn get_drvinfo(_dev: &NetDev<Self>, _info: &mut DrvInfo) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// `ethtool <if>`: speed and duplex.
+    fn link_settings(_dev: &NetDev<Self>) -> LinkSettings {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// `ethtool -g`.
+    fn ring_sizes(_dev: &NetDev<Self>) -> RingSizes {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// `ethtool -G`: ring sizes wanted (the core checked them against
+    /// [`Operations::ring_sizes`]' maximums). Called under the RTNL lock.
+    fn set_ring_sizes(
+        _dev: &NetDev<Self>,
+        _rx: u32,
+        _tx: u32,
+        _rx_mini: u32,
+        _rx_jumbo: u32,
+    ) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// `ethtool -l`.
+    fn channels(_dev: &NetDev<Self>) -> Channels {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// `ethtool -L`: use `combined` queue pairs (`rx`, `tx`, `other`: separate
+    /// channels asked for). Called under the RTNL lock.
+    fn set_channels(
+        _dev: &NetDev<Self>,
+        _combined: u32,
+        _rx: u32,
+        _tx: u32,
+        _other: u32,
+    ) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// `ethtool -c`.
+    fn coalesce(_dev: &NetDev<Self>) -> Coalesce {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// `ethtool -C`: the settings wanted (only the fields in [`Coalesce`]; the core
+    /// refuses requests for others). Called under the RTNL lock.
+    fn set_coalesce(_dev: &NetDev<Self>, _req: &Coalesce) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// `ethtool -x`: bytes of the RSS hash key (0: none).
+    fn rxfh_key_size(_dev: &NetDev<Self>) -> u32 {
+        0
+    }
+    /// `ethtool -x`: entries of the RSS indirection table (0: none).
+    fn rxfh_indir_size(_dev: &NetDev<Self>) -> u32 {
+        0
+    }
+    /// `ethtool -x`: fills what is asked for (the table has
+    /// [`Operations::rxfh_indir_size`] entries, the key
+    /// [`Operations::rxfh_key_size`] bytes) and returns the hash function
+    /// (`ETH_RSS_HASH_*`). Called under the RTNL lock.
+    fn get_rxfh(
+        _dev: &NetDev<Self>,
+        _indir: Option<&mut [u32]>,
+        _key: Option<&mut [u8]>,
+    ) -> Result<u8> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// `ethtool -X`: a new hash function (`ETH_RSS_HASH_*`, or 0 for no change),
+    /// table or key, each of the sizes above; the core checked the table's entries
+    /// against [`Operations::rx_rings`]. Called under the RTNL lock.
+    fn set_rxfh(
+        _dev: &NetDev<Self>,
+        _hfunc: u8,
+        _indir: Option<&[u32]>,
+        _key: Option<&[u8]>,
+    ) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// Receive queues RSS may steer to (`ETHTOOL_GRXRINGS`).
+    fn rx_rings(_dev: &NetDev<Self>) -> u32 {
+        1
+    }
+    /// `ethtool -n <if> rx-flow-hash <flow>`: the `RXH_*` fields flow type `flow`
+    /// is hashed over. Called under the RTNL lock.
+    fn rx_flow_hash(_dev: &NetDev<Self>, _flow: u32) -> Result<u64> {
+        Err(eopnotsupp())
+    }
+    /// `ethtool -N <if> rx-flow-hash <flow> <fields>`. Called under the RTNL lock.
+    fn set_rx_flow_hash(_dev: &NetDev<Self>, _flow: u32, _fields: u64) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// `ethtool -S`: how many counters there are. May change only under the RTNL
+    /// lock. Implemented with [`Operations::stats_names`] and
+    /// [`Operations::stats_values`].
+    fn stats_count(_dev: &NetDev<Self>) -> usize {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// `ethtool -S`: one name per counter, in order.
+    fn stats_names(_dev: &NetDev<Self>, _names: &mut StatNames<'_>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// `ethtool -S`: the values, in the order of the names (`values` has
+    /// `stats_count` entries, zeroed).
+    fn stats_values(_dev: &NetDev<Self>, _values: &mut [u64]) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// The `ethtool_ops` table of driver `T`, for [`netdev::Config::ethtool`].
+pub struct Table<T>(&'static bindings::ethtool_ops, PhantomData<T>);
+
+impl<T: Operations> Table<T> {
+    /// The table holding what `T` implements.
+    pub fn new() -> Self {
+        Self(&Adapter::<T>::OPS, PhantomData)
+    }
+}
+
+impl<T> Table<T> {
+    pub(crate) fn as_raw(&self) -> *const bindings::ethtool_ops {
+        self.0
+    }
+}
+
+impl<T: Operations> Default for Table<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// Driver information reported by `ethtool -i`.
 #[repr(transparent)]
@@ -104,32 +261,121 @@ pub use crate::logic::coalesce::Coalesce;
 struct Adapter<T>(PhantomData<T>);
 
 impl<T: Operations> Adapter<T> {
-    const OPS: bindings::ethtool_ops = bindings::ethtool_ops {
-        get_drvinfo: Some(Self::get_drvinfo),
-        get_link: Some(bindings::ethtool_op_get_link),
-        // Software timestamps, as in-tree: the driver calls `skb_tx_timestamp`.
-        get_ts_info: Some(bindings::ethtool_op_get_ts_info),
-        get_sset_count: Some(Self::get_sset_count),
-        get_strings: Some(Self::get_strings),
-        get_ethtool_stats: Some(Self::get_ethtool_stats),
-        get_link_ksettings: Some(Self::get_link_ksettings),
-        get_ringparam: Some(Self::get_ringparam),
-        set_ringparam: Some(Self::set_ringparam),
-        get_channels: Some(Self::get_channels),
-        set_channels: Some(Self::set_channels),
-        get_coalesce: Some(Self::get_coalesce),
-        set_coalesce: Some(Self::set_coalesce),
-        get_rxfh_key_size: Some(Self::get_rxfh_key_size),
-        get_rxfh_indir_size: Some(Self::get_rxfh_indir_size),
-        get_rxfh: Some(Self::get_rxfh),
-        set_rxfh: Some(Self::set_rxfh),
-        get_rxnfc: Some(Self::get_rxnfc),
-        set_rxnfc: Some(Self::set_rxnfc),
-        // Requests for any other coalescing parameter are refused by the ethtool core
-        // (EOPNOTSUPP) before they reach the driver.
-        supported_coalesce_params: bindings::VNR_ETHTOOL_COALESCE_SUPPORTED,
-        // SAFETY: All-zero is a valid `ethtool_ops` (every callback `None`).
-        ..unsafe { core::mem::zeroed() }
+    /// Groups installed together, and checked to be complete at build time.
+    const GROUPS: () = {
+        assert!(
+            T::HAS_STATS_COUNT == T::HAS_STATS_NAMES && T::HAS_STATS_COUNT == T::HAS_STATS_VALUES,
+            "implement stats_count, stats_names and stats_values together"
+        );
+        assert!(
+            !(T::HAS_GET_RXFH || T::HAS_SET_RXFH)
+                || (T::HAS_RXFH_KEY_SIZE || T::HAS_RXFH_INDIR_SIZE),
+            "get_rxfh and set_rxfh need the key or indirection table size"
+        );
+    };
+
+    const OPS: bindings::ethtool_ops = {
+        let () = Self::GROUPS;
+        bindings::ethtool_ops {
+            get_drvinfo: if T::HAS_GET_DRVINFO {
+                Some(Self::get_drvinfo)
+            } else {
+                None
+            },
+            get_link: Some(bindings::ethtool_op_get_link),
+            // Software timestamps, as in-tree: the driver calls `skb_tx_timestamp`.
+            get_ts_info: Some(bindings::ethtool_op_get_ts_info),
+            get_sset_count: if T::HAS_STATS_COUNT {
+                Some(Self::get_sset_count)
+            } else {
+                None
+            },
+            get_strings: if T::HAS_STATS_COUNT {
+                Some(Self::get_strings)
+            } else {
+                None
+            },
+            get_ethtool_stats: if T::HAS_STATS_COUNT {
+                Some(Self::get_ethtool_stats)
+            } else {
+                None
+            },
+            get_link_ksettings: if T::HAS_LINK_SETTINGS {
+                Some(Self::get_link_ksettings)
+            } else {
+                None
+            },
+            get_ringparam: if T::HAS_RING_SIZES {
+                Some(Self::get_ringparam)
+            } else {
+                None
+            },
+            set_ringparam: if T::HAS_SET_RING_SIZES {
+                Some(Self::set_ringparam)
+            } else {
+                None
+            },
+            get_channels: if T::HAS_CHANNELS {
+                Some(Self::get_channels)
+            } else {
+                None
+            },
+            set_channels: if T::HAS_SET_CHANNELS {
+                Some(Self::set_channels)
+            } else {
+                None
+            },
+            get_coalesce: if T::HAS_COALESCE {
+                Some(Self::get_coalesce)
+            } else {
+                None
+            },
+            set_coalesce: if T::HAS_SET_COALESCE {
+                Some(Self::set_coalesce)
+            } else {
+                None
+            },
+            get_rxfh_key_size: if T::HAS_RXFH_KEY_SIZE {
+                Some(Self::get_rxfh_key_size)
+            } else {
+                None
+            },
+            get_rxfh_indir_size: if T::HAS_RXFH_INDIR_SIZE {
+                Some(Self::get_rxfh_indir_size)
+            } else {
+                None
+            },
+            get_rxfh: if T::HAS_GET_RXFH {
+                Some(Self::get_rxfh)
+            } else {
+                None
+            },
+            set_rxfh: if T::HAS_SET_RXFH {
+                Some(Self::set_rxfh)
+            } else {
+                None
+            },
+            get_rxnfc: if T::HAS_RX_RINGS || T::HAS_RX_FLOW_HASH {
+                Some(Self::get_rxnfc)
+            } else {
+                None
+            },
+            set_rxnfc: if T::HAS_SET_RX_FLOW_HASH {
+                Some(Self::set_rxnfc)
+            } else {
+                None
+            },
+            // Requests for any other coalescing parameter are refused by the ethtool
+            // core (EOPNOTSUPP) before they reach the driver; the core refuses to
+            // register a `set_coalesce` without them.
+            supported_coalesce_params: if T::HAS_SET_COALESCE {
+                bindings::VNR_ETHTOOL_COALESCE_SUPPORTED
+            } else {
+                0
+            },
+            // SAFETY: All-zero is a valid `ethtool_ops` (every callback `None`).
+            ..unsafe { core::mem::zeroed() }
+        }
     };
 
     /// # Safety
@@ -456,7 +702,7 @@ impl<T: Operations> Adapter<T> {
             let dev = unsafe { NetDev::<T>::from_raw(dev) };
             // Without RSS contexts, nothing but the default context exists.
             if rxfh.rss_context != 0 || rxfh.rss_delete != 0 {
-                return Err(crate::abstractions::eopnotsupp());
+                return Err(eopnotsupp());
             }
             let n_indir = T::rxfh_indir_size(dev) as usize;
             let n_key = T::rxfh_key_size(dev) as usize;
@@ -503,7 +749,7 @@ impl<T: Operations> Adapter<T> {
                 bindings::VNR_ETHTOOL_GRXFH => {
                     T::rx_flow_hash(dev, info.flow_type & !bindings::VNR_FLOW_RSS)?
                 }
-                _ => return Err(crate::abstractions::eopnotsupp()),
+                _ => return Err(eopnotsupp()),
             };
             Ok(0)
         })
@@ -528,14 +774,9 @@ impl<T: Operations> Adapter<T> {
                 bindings::VNR_ETHTOOL_SRXFH => {
                     T::set_rx_flow_hash(dev, info.flow_type & !bindings::VNR_FLOW_RSS, info.data)?
                 }
-                _ => return Err(crate::abstractions::eopnotsupp()),
+                _ => return Err(eopnotsupp()),
             }
             Ok(0)
         })
     }
-}
-
-/// The ethtool table for driver `T`.
-pub(crate) fn ops<T: Operations>() -> &'static bindings::ethtool_ops {
-    &Adapter::<T>::OPS
 }

@@ -8,11 +8,9 @@
 //! device is unregistered and its work item cancelled, just before `free_netdev`
 //! (C header: `include/linux/netdevice.h`).
 
-use crate::abstractions::ethtool::{
-    self, Channels, Coalesce, DrvInfo, LinkSettings, RingSizes, StatNames,
-};
+use crate::abstractions::ethtool;
 use crate::abstractions::napi::Poll;
-use crate::abstractions::qstats::{self, RxQueueStats, TxQueueStats};
+use crate::abstractions::qstats;
 use crate::abstractions::skb::{RxSkb, SkBuff};
 use crate::abstractions::txq::XmitLock;
 use crate::abstractions::{virtio, Gfp};
@@ -22,7 +20,13 @@ use core::{
     ptr::{addr_of_mut, NonNull},
     sync::atomic::{AtomicBool, Ordering},
 };
-use kernel::{error::from_result, prelude::*, str::CStr, types::Opaque};
+use kernel::{
+    build_error,
+    error::{from_result, VTABLE_DEFAULT_ERROR},
+    prelude::*,
+    str::CStr,
+    types::Opaque,
+};
 
 /// Where `netdev_priv()` points: the flexible `priv` array at the end of
 /// `struct net_device`, as laid out by the bindings. [`Registration::new`] checks it
@@ -54,7 +58,7 @@ pub struct Stats64 {
     pub tx_errors: u64,
 }
 
-/// Device feature bits (`NETIF_F_*`) for [`Registration::set_features`].
+/// Device feature bits (`NETIF_F_*`) for [`Config::hw_features`] and [`Config::features`].
 pub mod offload {
     use crate::bindings;
     /// Scatter-gather.
@@ -79,7 +83,32 @@ pub mod offload {
     pub const RXHASH: u64 = bindings::VNR_NETIF_F_RXHASH;
 }
 
-/// What a network driver implements.
+/// What a network driver implements: the `net_device_ops` callbacks, its NAPI poll
+/// and its deferred work.
+///
+/// Only the optional callbacks the driver implements are installed (`#[vtable]`):
+/// for the others the networking core does what it does for a C driver that leaves
+/// them `NULL` (e.g. `EOPNOTSUPP` for a MAC address change, no transmit watchdog
+/// without `tx_timeout`). ethtool and per-queue statistics are separate traits,
+/// [`ethtool::Operations`] and [`qstats::Operations`], whose tables go in the
+/// [`Config`].
+///
+/// # Examples
+///
+/// ```ignore
+/// struct Dummy;
+///
+/// #[vtable]
+/// impl netdev::Operations for Dummy {
+///     fn open(_dev: &NetDev<Self>) -> Result { Ok(()) }
+///     fn stop(_dev: &NetDev<Self>) -> Result { Ok(()) }
+///     // Drops every packet (dropping an `SkBuff` frees it).
+///     fn start_xmit(_dev: &NetDev<Self>, _skb: SkBuff, _held: &mut XmitLock) {}
+///     fn get_stats64(_dev: &NetDev<Self>, _stats: &mut Stats64) {}
+///     fn poll(_dev: &NetDev<Self>, _poll: Poll<'_>) -> i32 { 0 }
+/// }
+/// ```
+#[vtable]
 pub trait Operations: Sized + Send + Sync + 'static {
     /// `ndo_open`: the interface goes up.
     fn open(dev: &NetDev<Self>) -> Result;
@@ -99,143 +128,35 @@ pub trait Operations: Sized + Send + Sync + 'static {
     /// `ndo_set_rx_mode`: the flags or address lists changed. Runs in atomic context
     /// (under the address-list lock): read them with [`NetDev::rx_mode`] from
     /// deferred work.
-    fn set_rx_mode(_dev: &NetDev<Self>) {}
+    fn set_rx_mode(_dev: &NetDev<Self>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
     /// `ndo_set_mac_address`: tell the device about `addr` (already checked to be a
     /// valid unicast address that may change now). On success the interface takes it.
     fn set_mac_address(_dev: &NetDev<Self>, _addr: &[u8; 6]) -> Result {
-        Ok(())
+        build_error!(VTABLE_DEFAULT_ERROR)
     }
     /// `ndo_tx_timeout`: transmit queue `queue` was stopped and made no progress for
-    /// the timeout set with [`Registration::set_tx_timeout`]. Softirq context, with
-    /// the queues frozen (`start_xmit` cannot run) but their locks free.
-    fn tx_timeout(_dev: &NetDev<Self>, _queue: u32) {}
+    /// [`Config::tx_timeout_ms`]. Softirq context, with the queues frozen
+    /// (`start_xmit` cannot run) but their locks free.
+    fn tx_timeout(_dev: &NetDev<Self>, _queue: u32) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
     /// `ndo_vlan_rx_add_vid` for 802.1Q: accept frames of VLAN `vid` (with
-    /// `offload::VLAN_FILTER` on). Process context, RTNL held.
+    /// `offload::VLAN_FILTER` on). Process context, RTNL held. Implemented together
+    /// with [`Operations::vlan_del`].
     fn vlan_add(_dev: &NetDev<Self>, _vid: u16) -> Result {
-        Ok(())
+        build_error!(VTABLE_DEFAULT_ERROR)
     }
     /// `ndo_vlan_rx_kill_vid` for 802.1Q.
     fn vlan_del(_dev: &NetDev<Self>, _vid: u16) -> Result {
-        Ok(())
+        build_error!(VTABLE_DEFAULT_ERROR)
     }
     /// `ndo_set_features`: the offloads in `changed` are to take the state they have
     /// in `wanted` (`offload` bits). On success the stack records `wanted`.
     /// Process context, RTNL held.
     fn set_features(_dev: &NetDev<Self>, _changed: u64, _wanted: u64) -> Result {
-        Ok(())
-    }
-    /// `ethtool -i`.
-    fn get_drvinfo(_dev: &NetDev<Self>, _info: &mut DrvInfo) {}
-    /// `ethtool <if>`: speed and duplex.
-    fn link_settings(_dev: &NetDev<Self>) -> LinkSettings {
-        LinkSettings::UNKNOWN
-    }
-    /// `ethtool -g`.
-    fn ring_sizes(_dev: &NetDev<Self>) -> RingSizes {
-        RingSizes::default()
-    }
-    /// `ethtool -G`: ring sizes wanted (the core checked them against
-    /// [`Operations::ring_sizes`]' maximums). Called under the RTNL lock.
-    fn set_ring_sizes(
-        _dev: &NetDev<Self>,
-        _rx: u32,
-        _tx: u32,
-        _rx_mini: u32,
-        _rx_jumbo: u32,
-    ) -> Result {
-        Err(crate::abstractions::eopnotsupp())
-    }
-    /// `ethtool -l`.
-    fn channels(_dev: &NetDev<Self>) -> Channels {
-        Channels::default()
-    }
-    /// `ethtool -L`: use `combined` queue pairs (`rx`, `tx`, `other`: separate
-    /// channels asked for). Called under the RTNL lock.
-    fn set_channels(
-        _dev: &NetDev<Self>,
-        _combined: u32,
-        _rx: u32,
-        _tx: u32,
-        _other: u32,
-    ) -> Result {
-        Err(crate::abstractions::eopnotsupp())
-    }
-    /// `ethtool -c`.
-    fn coalesce(_dev: &NetDev<Self>) -> Coalesce {
-        Coalesce::default()
-    }
-    /// `ethtool -C`: the settings wanted (only the fields in [`Coalesce`]; the core
-    /// refuses requests for others). Called under the RTNL lock.
-    fn set_coalesce(_dev: &NetDev<Self>, _req: &Coalesce) -> Result {
-        Err(crate::abstractions::eopnotsupp())
-    }
-    /// `ethtool -x`: bytes of the RSS hash key (0: none).
-    fn rxfh_key_size(_dev: &NetDev<Self>) -> u32 {
-        0
-    }
-    /// `ethtool -x`: entries of the RSS indirection table (0: none).
-    fn rxfh_indir_size(_dev: &NetDev<Self>) -> u32 {
-        0
-    }
-    /// `ethtool -x`: fills what is asked for (the table has
-    /// [`Operations::rxfh_indir_size`] entries, the key
-    /// [`Operations::rxfh_key_size`] bytes) and returns the hash function
-    /// (`ETH_RSS_HASH_*`). Called under the RTNL lock.
-    fn get_rxfh(
-        _dev: &NetDev<Self>,
-        _indir: Option<&mut [u32]>,
-        _key: Option<&mut [u8]>,
-    ) -> Result<u8> {
-        Err(crate::abstractions::eopnotsupp())
-    }
-    /// `ethtool -X`: a new hash function (`ETH_RSS_HASH_*`, or 0 for no change),
-    /// table or key, each of the sizes above; the core checked the table's entries
-    /// against [`Operations::rx_rings`]. Called under the RTNL lock.
-    fn set_rxfh(
-        _dev: &NetDev<Self>,
-        _hfunc: u8,
-        _indir: Option<&[u32]>,
-        _key: Option<&[u8]>,
-    ) -> Result {
-        Err(crate::abstractions::eopnotsupp())
-    }
-    /// Receive queues RSS may steer to (`ETHTOOL_GRXRINGS`).
-    fn rx_rings(_dev: &NetDev<Self>) -> u32 {
-        1
-    }
-    /// `ethtool -n <if> rx-flow-hash <flow>`: the `RXH_*` fields flow type `flow`
-    /// is hashed over. Called under the RTNL lock.
-    fn rx_flow_hash(_dev: &NetDev<Self>, _flow: u32) -> Result<u64> {
-        Err(crate::abstractions::eopnotsupp())
-    }
-    /// `ethtool -N <if> rx-flow-hash <flow> <fields>`. Called under the RTNL lock.
-    fn set_rx_flow_hash(_dev: &NetDev<Self>, _flow: u32, _fields: u64) -> Result {
-        Err(crate::abstractions::eopnotsupp())
-    }
-    /// `ethtool -S`: how many counters there are. May change only under the RTNL lock.
-    fn stats_count(_dev: &NetDev<Self>) -> usize {
-        0
-    }
-    /// `ethtool -S`: one name per counter, in order.
-    fn stats_names(_dev: &NetDev<Self>, _names: &mut StatNames<'_>) {}
-    /// `ethtool -S`: the values, in the order of the names (`values` has
-    /// `stats_count` entries, zeroed).
-    fn stats_values(_dev: &NetDev<Self>, _values: &mut [u64]) {}
-    /// Whether the driver reports per-queue statistics through netdev-genl (the
-    /// three methods below).
-    const HAS_QUEUE_STATS: bool = false;
-    /// Counters of live receive queue `idx` (below the real number of queues).
-    fn rx_queue_stats(_dev: &NetDev<Self>, _idx: usize) -> RxQueueStats {
-        RxQueueStats::default()
-    }
-    /// Counters of live transmit queue `idx`.
-    fn tx_queue_stats(_dev: &NetDev<Self>, _idx: usize) -> TxQueueStats {
-        TxQueueStats::default()
-    }
-    /// What the live queues' counters do not hold (queues no longer in use), so
-    /// that base + live queues = `ndo_get_stats64`. Called under the RTNL lock.
-    fn base_stats(_dev: &NetDev<Self>) -> (RxQueueStats, TxQueueStats) {
-        Default::default()
+        build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
 
@@ -537,9 +458,10 @@ impl<T> Uninit<T> {
     }
 }
 
-/// Device settings applied before registration.
-pub struct Config<'a> {
-    /// The station address.
+/// Device settings, applied between allocation and registration: nothing here can
+/// change once the device is registered (the stack reads these fields unlocked).
+pub struct Config<'a, T: Operations> {
+    /// The station address (`None`: a random one).
     pub mac: Option<&'a [u8; 6]>,
     /// Initial MTU.
     pub mtu: u32,
@@ -550,6 +472,25 @@ pub struct Config<'a> {
     /// Headroom the stack should leave in front of the Ethernet header of every
     /// packet it transmits (`needed_headroom`).
     pub needed_headroom: u16,
+    /// Hardware offloads the user may switch (`hw_features`, [`offload`] bits).
+    pub hw_features: u64,
+    /// Offloads on at registration (`features`).
+    pub features: u64,
+    /// The device filters unicast addresses besides its own (`IFF_UNICAST_FLT`).
+    pub unicast_filter: bool,
+    /// The device takes a new MAC address while up (`IFF_LIVE_ADDR_CHANGE`).
+    pub live_addr_change: bool,
+    /// Whether netpoll (netconsole) may use the device; `false` sets
+    /// `IFF_DISABLE_NETPOLL`, for drivers whose transmit and poll paths are not
+    /// ready for netpoll's interrupts-off calls.
+    pub netpoll: bool,
+    /// How long a stopped transmit queue may make no progress before the stack
+    /// calls [`Operations::tx_timeout`] (0: the core's default, 5 s).
+    pub tx_timeout_ms: u32,
+    /// The ethtool operations, if the driver has them.
+    pub ethtool: Option<ethtool::Table<T>>,
+    /// The per-queue statistics operations, if the driver has them.
+    pub qstats: Option<qstats::Table<T>>,
 }
 
 /// An allocated net_device that owns the driver's data `T`; unregistered (if
@@ -578,7 +519,7 @@ impl<T: Operations> Registration<T> {
     pub fn new<I>(
         parent: &virtio::Device,
         queues: u32,
-        config: &Config<'_>,
+        config: &Config<'_, T>,
         init: impl FnOnce(&Uninit<T>) -> Result<I>,
     ) -> Result<Self>
     where
@@ -609,8 +550,14 @@ impl<T: Operations> Registration<T> {
             bindings::vnr_netdev_set_ops(
                 raw,
                 &Adapter::<T>::NETDEV_OPS,
-                ethtool::ops::<T>(),
-                qstats::ops::<T>(),
+                config
+                    .ethtool
+                    .as_ref()
+                    .map_or(core::ptr::null(), |t| t.as_raw()),
+                config
+                    .qstats
+                    .as_ref()
+                    .map_or(core::ptr::null(), |t| t.as_raw()),
             );
             match config.mac {
                 Some(mac) => bindings::vnr_eth_hw_addr_set(raw, mac.as_ptr()),
@@ -618,6 +565,21 @@ impl<T: Operations> Registration<T> {
             }
             bindings::vnr_netdev_set_mtu(raw, config.mtu, config.min_mtu, config.max_mtu);
             bindings::vnr_netdev_set_needed_headroom(raw, config.needed_headroom);
+            bindings::vnr_netdev_set_features(raw, config.hw_features, config.features);
+            let mut flags = 0;
+            if config.unicast_filter {
+                flags |= bindings::VNR_IFF_UNICAST_FLT;
+            }
+            if config.live_addr_change {
+                flags |= bindings::VNR_IFF_LIVE_ADDR_CHANGE;
+            }
+            bindings::vnr_netdev_set_priv_flags(raw, flags);
+            if !config.netpoll {
+                bindings::vnr_netdev_disable_netpoll(raw);
+            }
+            if config.tx_timeout_ms != 0 {
+                bindings::vnr_netdev_set_watchdog(raw, config.tx_timeout_ms);
+            }
         }
         // SAFETY: The private area of `raw` has room for a `Priv<T>` (zeroed by the
         // allocator) and is suitably aligned (checked above).
@@ -656,50 +618,6 @@ impl<T: Operations> Registration<T> {
         // SAFETY: By the type invariant the device and its data are initialised while
         // `self` lives.
         unsafe { NetDev::from_raw(self.dev.as_ptr()) }
-    }
-
-    /// Sets the hardware offloads the device offers (`hw_features`) and the ones on.
-    pub fn set_features(&self, hw: u64, on: u64) {
-        if !self.registered.load(Ordering::Acquire) {
-            // SAFETY: Before registration nothing else reads the fields.
-            unsafe { bindings::vnr_netdev_set_features(self.dev.as_ptr(), hw, on) }
-        }
-    }
-
-    /// Declares what the device does with addresses: filtering unicast addresses
-    /// besides its own (`IFF_UNICAST_FLT`), changing its MAC while up
-    /// (`IFF_LIVE_ADDR_CHANGE`). Only before registration.
-    pub fn set_addr_caps(&self, unicast_filter: bool, live_addr_change: bool) {
-        let mut f = 0;
-        if unicast_filter {
-            f |= bindings::VNR_IFF_UNICAST_FLT;
-        }
-        if live_addr_change {
-            f |= bindings::VNR_IFF_LIVE_ADDR_CHANGE;
-        }
-        if !self.registered.load(Ordering::Acquire) {
-            // SAFETY: Before registration nothing else reads the field.
-            unsafe { bindings::vnr_netdev_set_priv_flags(self.dev.as_ptr(), f) }
-        }
-    }
-
-    /// Keeps netpoll (netconsole) off the device (`IFF_DISABLE_NETPOLL`): for drivers
-    /// whose transmit and poll paths are not ready for netpoll's interrupts-off calls
-    /// (no `spin_lock_bh` there, budget-0 polls). Only before registration.
-    pub fn disable_netpoll(&self) {
-        if !self.registered.load(Ordering::Acquire) {
-            // SAFETY: Before registration nothing else reads the field.
-            unsafe { bindings::vnr_netdev_disable_netpoll(self.dev.as_ptr()) }
-        }
-    }
-
-    /// Sets how long a stopped transmit queue may make no progress before the
-    /// stack calls [`Operations::tx_timeout`]. Only before registration.
-    pub fn set_tx_timeout(&self, ms: u32) {
-        if !self.registered.load(Ordering::Acquire) {
-            // SAFETY: Before registration nothing else reads the field.
-            unsafe { bindings::vnr_netdev_set_watchdog(self.dev.as_ptr(), ms) }
-        }
     }
 
     /// Registers the device with the networking core (`register_netdev`).
@@ -745,20 +663,54 @@ impl<T: Operations> Drop for Registration<T> {
 struct Adapter<T>(PhantomData<T>);
 
 impl<T: Operations> Adapter<T> {
-    const NETDEV_OPS: bindings::net_device_ops = bindings::net_device_ops {
-        ndo_open: Some(Self::open),
-        ndo_stop: Some(Self::stop),
-        ndo_start_xmit: Some(Self::start_xmit),
-        ndo_get_stats64: Some(Self::get_stats64),
-        ndo_validate_addr: Some(bindings::eth_validate_addr),
-        ndo_set_rx_mode: Some(Self::set_rx_mode),
-        ndo_set_features: Some(Self::set_features),
-        ndo_tx_timeout: Some(Self::tx_timeout),
-        ndo_vlan_rx_add_vid: Some(Self::vlan_add),
-        ndo_vlan_rx_kill_vid: Some(Self::vlan_del),
-        ndo_set_mac_address: Some(Self::set_mac_address),
-        // SAFETY: All-zero is a valid `net_device_ops` (every callback `None`).
-        ..unsafe { core::mem::zeroed() }
+    /// VLAN filtering needs both callbacks: the core calls one without checking
+    /// for the other.
+    const VLAN_PAIRED: () = assert!(
+        T::HAS_VLAN_ADD == T::HAS_VLAN_DEL,
+        "implement vlan_add and vlan_del together"
+    );
+
+    const NETDEV_OPS: bindings::net_device_ops = {
+        let () = Self::VLAN_PAIRED;
+        bindings::net_device_ops {
+            ndo_open: Some(Self::open),
+            ndo_stop: Some(Self::stop),
+            ndo_start_xmit: Some(Self::start_xmit),
+            ndo_get_stats64: Some(Self::get_stats64),
+            ndo_validate_addr: Some(bindings::eth_validate_addr),
+            ndo_set_rx_mode: if T::HAS_SET_RX_MODE {
+                Some(Self::set_rx_mode)
+            } else {
+                None
+            },
+            ndo_set_features: if T::HAS_SET_FEATURES {
+                Some(Self::set_features)
+            } else {
+                None
+            },
+            ndo_tx_timeout: if T::HAS_TX_TIMEOUT {
+                Some(Self::tx_timeout)
+            } else {
+                None
+            },
+            ndo_vlan_rx_add_vid: if T::HAS_VLAN_ADD {
+                Some(Self::vlan_add)
+            } else {
+                None
+            },
+            ndo_vlan_rx_kill_vid: if T::HAS_VLAN_DEL {
+                Some(Self::vlan_del)
+            } else {
+                None
+            },
+            ndo_set_mac_address: if T::HAS_SET_MAC_ADDRESS {
+                Some(Self::set_mac_address)
+            } else {
+                None
+            },
+            // SAFETY: All-zero is a valid `net_device_ops` (every callback `None`).
+            ..unsafe { core::mem::zeroed() }
+        }
     };
 
     /// # Safety

@@ -9,9 +9,52 @@
 //!
 //! C header: [`include/net/netdev_queues.h`](srctree/include/net/netdev_queues.h)
 
-use crate::abstractions::netdev::{NetDev, Operations};
+use crate::abstractions::netdev::{self, NetDev};
 use crate::bindings;
 use core::marker::PhantomData;
+use kernel::{build_error, error::VTABLE_DEFAULT_ERROR, prelude::*};
+
+/// What a network driver reports per queue through netdev-genl. Each callback is
+/// installed only if implemented (`#[vtable]`): the core skips a direction it has
+/// no callback for, and reports no per-device totals without `base_stats`.
+#[vtable]
+pub trait Operations: netdev::Operations {
+    /// Counters of live receive queue `idx` (below the real number of queues).
+    fn rx_queue_stats(_dev: &NetDev<Self>, _idx: usize) -> RxQueueStats {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// Counters of live transmit queue `idx`.
+    fn tx_queue_stats(_dev: &NetDev<Self>, _idx: usize) -> TxQueueStats {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// What the live queues' counters do not hold (queues no longer in use), so
+    /// that base + live queues = `ndo_get_stats64`. Called under the RTNL lock.
+    fn base_stats(_dev: &NetDev<Self>) -> (RxQueueStats, TxQueueStats) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// The `netdev_stat_ops` table of driver `T`, for [`netdev::Config::qstats`].
+pub struct Table<T>(&'static bindings::netdev_stat_ops, PhantomData<T>);
+
+impl<T: Operations> Table<T> {
+    /// The table holding what `T` implements.
+    pub fn new() -> Self {
+        Self(&Adapter::<T>::OPS, PhantomData)
+    }
+}
+
+impl<T> Table<T> {
+    pub(crate) fn as_raw(&self) -> *const bindings::netdev_stat_ops {
+        self.0
+    }
+}
+
+impl<T: Operations> Default for Table<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// Counters of one receive queue (or the base), as netdev-genl names them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -71,9 +114,21 @@ struct Adapter<T>(PhantomData<T>);
 
 impl<T: Operations> Adapter<T> {
     const OPS: bindings::netdev_stat_ops = bindings::netdev_stat_ops {
-        get_queue_stats_rx: Some(Self::get_queue_stats_rx),
-        get_queue_stats_tx: Some(Self::get_queue_stats_tx),
-        get_base_stats: Some(Self::get_base_stats),
+        get_queue_stats_rx: if T::HAS_RX_QUEUE_STATS {
+            Some(Self::get_queue_stats_rx)
+        } else {
+            None
+        },
+        get_queue_stats_tx: if T::HAS_TX_QUEUE_STATS {
+            Some(Self::get_queue_stats_tx)
+        } else {
+            None
+        },
+        get_base_stats: if T::HAS_BASE_STATS {
+            Some(Self::get_base_stats)
+        } else {
+            None
+        },
     };
 
     /// # Safety
@@ -126,14 +181,5 @@ impl<T: Operations> Adapter<T> {
         let (r, t) = T::base_stats(dev);
         r.write_to(rx);
         t.write_to(tx);
-    }
-}
-
-/// The stat-ops table for driver `T`, or null if it reports no queue statistics.
-pub(crate) fn ops<T: Operations>() -> *const bindings::netdev_stat_ops {
-    if T::HAS_QUEUE_STATS {
-        &Adapter::<T>::OPS
-    } else {
-        core::ptr::null()
     }
 }

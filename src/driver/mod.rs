@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod ctrl;
+mod ethtool_ops;
 mod netdev_ops;
 mod queue;
 mod rss;
@@ -19,7 +20,9 @@ use crate::abstractions::{
     etimedout, frag::PageFrag, netdev::NetDev, num_online_cpus, page_chain, OnlineCpus,
 };
 use crate::abstractions::{
+    ethtool,
     netdev::{self, offload, Registration},
+    qstats,
     virtio::{self, VqCallback, VqSpec},
 };
 use crate::logic::ctrl_cmd;
@@ -180,6 +183,48 @@ fn restrict_hash(dev: &virtio::Device, f: Features) -> Features {
     kept
 }
 
+/// The offloads the interface offers (`hw_features`) and those on at first, from
+/// the negotiated features.
+fn netdev_features(features: Features) -> (u64, u64) {
+    let o = features::offloads(features);
+    let mut hw = 0;
+    if o.tx_csum {
+        hw |= offload::HW_CSUM | offload::SG;
+    }
+    if o.tso4 {
+        hw |= offload::TSO;
+    }
+    if o.tso6 {
+        hw |= offload::TSO6;
+    }
+    if o.tso_ecn {
+        hw |= offload::TSO_ECN;
+    }
+    // As in-tree: RX checksumming is on and fixed (the device decides per packet);
+    // GRO_HW is on when the device coalesces, and can be turned off only through
+    // CTRL_GUEST_OFFLOADS.
+    let mut on = 0;
+    if o.rx_csum {
+        on |= offload::RXCSUM;
+    }
+    if o.gro_hw {
+        on |= offload::GRO_HW;
+        if features.has(features::CTRL_GUEST_OFFLOADS) {
+            hw |= offload::GRO_HW;
+        }
+    }
+    if features.has(features::CTRL_VLAN) {
+        on |= offload::VLAN_FILTER;
+    }
+    // As in-tree: `rxhash` can be switched on, and is off at first.
+    let switchable_off = if features.has(features::HASH_REPORT) {
+        offload::RXHASH
+    } else {
+        0
+    };
+    (hw | switchable_off, hw | on | offload::HIGHDMA)
+}
+
 /// The virtio driver.
 pub struct VirtioNetDriver;
 
@@ -337,6 +382,7 @@ impl virtio::Driver for VirtioNetDriver {
         let rss = rss::Rss::new(vdev, curr_pairs)?;
 
         let random_mac = mac.is_none();
+        let (hw_features, on_features) = netdev_features(features);
         let config = netdev::Config {
             mac,
             mtu: mtu as u32,
@@ -352,6 +398,20 @@ impl virtio::Driver for VirtioNetDriver {
             } else {
                 0
             },
+            hw_features,
+            features: on_features,
+            // As in-tree: the device filters unicast addresses (with CTRL_RX) and
+            // takes a new MAC while up (CTRL_MAC_ADDR, or simply by address on
+            // VERSION_1).
+            unicast_filter: true,
+            live_addr_change: true,
+            // netpoll (netconsole) would call start_xmit and the polls with
+            // interrupts off: never run here (the test kernels have no netconsole),
+            // so kept off.
+            netpoll: false,
+            tx_timeout_ms: TX_TIMEOUT_MS,
+            ethtool: Some(ethtool::Table::new()),
+            qstats: Some(qstats::Table::new()),
         };
         let vdev_ref = vdev.to_ref();
         let reg = Registration::new(vdev, u32::from(max_pairs), &config, move |dev| {
@@ -388,50 +448,6 @@ impl virtio::Driver for VirtioNetDriver {
                 duplex: AtomicU8::new(features::DUPLEX_UNKNOWN),
             })
         })?;
-        let o = features::offloads(features);
-        let mut hw = 0;
-        if o.tx_csum {
-            hw |= offload::HW_CSUM | offload::SG;
-        }
-        if o.tso4 {
-            hw |= offload::TSO;
-        }
-        if o.tso6 {
-            hw |= offload::TSO6;
-        }
-        if o.tso_ecn {
-            hw |= offload::TSO_ECN;
-        }
-        // As in-tree: RX checksumming is on and fixed (the device decides per packet);
-        // GRO_HW is on when the device coalesces, and can be turned off only through
-        // CTRL_GUEST_OFFLOADS.
-        let mut on = 0;
-        if o.rx_csum {
-            on |= offload::RXCSUM;
-        }
-        if o.gro_hw {
-            on |= offload::GRO_HW;
-            if features.has(features::CTRL_GUEST_OFFLOADS) {
-                hw |= offload::GRO_HW;
-            }
-        }
-        if features.has(features::CTRL_VLAN) {
-            on |= offload::VLAN_FILTER;
-        }
-        // As in-tree: `rxhash` can be switched on, and is off at first.
-        let switchable_off = if features.has(features::HASH_REPORT) {
-            offload::RXHASH
-        } else {
-            0
-        };
-        reg.set_features(hw | switchable_off, hw | on | offload::HIGHDMA);
-        // As in-tree: the device filters unicast addresses (with CTRL_RX) and takes a
-        // new MAC while up (CTRL_MAC_ADDR, or simply by address on VERSION_1).
-        reg.set_addr_caps(true, true);
-        // netpoll (netconsole) would call start_xmit and the polls with interrupts off:
-        // never run here (the test kernels have no netconsole), so kept off.
-        reg.disable_netpoll();
-        reg.set_tx_timeout(TX_TIMEOUT_MS);
         reg.dev().set_real_num_queues(u32::from(curr_pairs))?;
         reg.dev().carrier_off();
         Ok(reg)

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Per-queue counters.
+//! Per-queue counters, and their report through netdev-genl (qstats).
 
-use crate::abstractions::qstats::{RxQueueStats, TxQueueStats};
+use super::VirtNet;
+use crate::abstractions::netdev::NetDev;
+use crate::abstractions::qstats::{self, RxQueueStats, TxQueueStats};
 use crate::logic::stats_names::Dir;
 use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::prelude::*;
 
 /// A counter with one writer at a time (the holder of the queue's lock, or the
 /// queue's interrupt) and lock-free readers (`ndo_get_stats64`, ethtool).
@@ -226,4 +229,29 @@ pub fn sum_qstats<'a>(stats: impl Iterator<Item = &'a QueueStats>) -> (RxQueueSt
         acc(&mut t.wake, b.wake);
     }
     (r, t)
+}
+
+#[vtable]
+impl qstats::Operations for VirtNet {
+    fn rx_queue_stats(dev: &NetDev<Self>, idx: usize) -> RxQueueStats {
+        dev.data()
+            .queues
+            .get(idx)
+            .map_or_else(Default::default, |q| rx_qstats(&q.stats))
+    }
+
+    fn tx_queue_stats(dev: &NetDev<Self>, idx: usize) -> TxQueueStats {
+        dev.data()
+            .queues
+            .get(idx)
+            .map_or_else(Default::default, |q| tx_qstats(&q.stats))
+    }
+
+    fn base_stats(dev: &NetDev<Self>) -> (RxQueueStats, TxQueueStats) {
+        // The core asks for the live queues (below the real number of queues, which
+        // follows `curr_pairs` under the RTNL lock); the rest is history.
+        let vn = dev.data();
+        let live = usize::from(vn.curr_pairs.load(Ordering::Relaxed));
+        sum_qstats(vn.queues.iter().skip(live).map(|q| &q.stats))
+    }
 }

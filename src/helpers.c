@@ -648,34 +648,13 @@ void vnr_cpu_relax(void)
 	cpu_relax();
 }
 
-/*
- * Copies the device's flags and up to @uc_max unicast and @mc_max multicast
- * addresses (6 bytes each) under the address-list lock; returns the full list
- * lengths in @n_uc and @n_mc, which may exceed the room given.
- */
-void vnr_netdev_rx_mode(struct net_device *dev, unsigned int *flags,
-			u8 *uc, unsigned int uc_max, unsigned int *n_uc,
-			u8 *mc, unsigned int mc_max, unsigned int *n_mc)
+void vnr_netif_addr_lock_bh(struct net_device *dev)
 {
-	struct netdev_hw_addr *ha;
-	unsigned int i;
-
 	netif_addr_lock_bh(dev);
-	*flags = dev->flags;
-	*n_uc = netdev_uc_count(dev);
-	*n_mc = netdev_mc_count(dev);
-	i = 0;
-	netdev_for_each_uc_addr(ha, dev) {
-		if (i == uc_max)
-			break;
-		memcpy(uc + 6 * i++, ha->addr, ETH_ALEN);
-	}
-	i = 0;
-	netdev_for_each_mc_addr(ha, dev) {
-		if (i == mc_max)
-			break;
-		memcpy(mc + 6 * i++, ha->addr, ETH_ALEN);
-	}
+}
+
+void vnr_netif_addr_unlock_bh(struct net_device *dev)
+{
 	netif_addr_unlock_bh(dev);
 }
 
@@ -741,58 +720,20 @@ int vnr_netif_set_real_num_queues(struct net_device *dev, unsigned int n)
 	return err ? err : netif_set_real_num_rx_queues(dev, n);
 }
 
-/*
- * Fills @mask with @count online CPUs, from the (@first modulo online)-th one on in
- * the order of the online mask, wrapping; false if that leaves it empty.
- */
-static bool vnr_online_cpus(struct cpumask *mask, unsigned int first,
-			    unsigned int count)
+unsigned int vnr_cpumask_nth_online(unsigned int n)
 {
-	unsigned int online = num_online_cpus();
-	unsigned int i, cpu;
-
-	cpumask_clear(mask);
-	for (i = 0; online && i < count && i < online; i++) {
-		cpu = cpumask_nth((first + i) % online, cpu_online_mask);
-		if (cpu < nr_cpu_ids)
-			cpumask_set_cpu(cpu, mask);
-	}
-	return !cpumask_empty(mask);
+	return cpumask_nth(n, cpu_online_mask);
 }
 
-void vnr_netif_set_xps_cpus(struct net_device *dev, unsigned int first,
-			    unsigned int count, u16 q)
+unsigned int vnr_nr_cpu_ids(void)
 {
-	cpumask_var_t mask;
-
-	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
-		return;
-	if (vnr_online_cpus(mask, first, count))
-		netif_set_xps_queue(dev, mask, q);
-	free_cpumask_var(mask);
+	return nr_cpu_ids;
 }
 
-/*
- * virtio-pci copies the mask into a per-vector mask without a lock of its own:
- * serialise every caller in this module.
- */
-static DEFINE_MUTEX(vnr_affinity_lock);
-
-/* @count 0 clears the hint; otherwise the CPUs as vnr_online_cpus() picks them. */
-void vnr_virtqueue_set_affinity_cpus(struct virtqueue *vq, unsigned int first,
-				     unsigned int count)
+int vnr_virtqueue_set_affinity(struct virtqueue *vq,
+			       const struct cpumask *mask)
 {
-	cpumask_var_t mask;
-
-	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
-		return;
-	mutex_lock(&vnr_affinity_lock);
-	if (!count)
-		virtqueue_set_affinity(vq, NULL);
-	else if (vnr_online_cpus(mask, first, count))
-		virtqueue_set_affinity(vq, mask);
-	mutex_unlock(&vnr_affinity_lock);
-	free_cpumask_var(mask);
+	return virtqueue_set_affinity(vq, mask);
 }
 
 void vnr_netdev_disable_netpoll(struct net_device *dev)

@@ -161,9 +161,8 @@ bool vnr_schedule_work(struct work_struct *work);
 /* control queue and RX mode */
 void vnr_cond_resched(void);
 void vnr_cpu_relax(void);
-void vnr_netdev_rx_mode(struct net_device *dev, unsigned int *flags,
-			u8 *uc, unsigned int uc_max, unsigned int *n_uc,
-			u8 *mc, unsigned int mc_max, unsigned int *n_mc);
+void vnr_netif_addr_lock_bh(struct net_device *dev);
+void vnr_netif_addr_unlock_bh(struct net_device *dev);
 int vnr_eth_prepare_mac_addr_change(struct net_device *dev, void *p);
 void vnr_eth_commit_mac_addr_change(struct net_device *dev, void *p);
 void vnr_netdev_set_priv_flags(struct net_device *dev, unsigned int flags);
@@ -187,10 +186,10 @@ void vnr_ethtool_set_link(struct ethtool_link_ksettings *cmd, u32 speed,
 
 /* multiqueue */
 int vnr_netif_set_real_num_queues(struct net_device *dev, unsigned int n);
-void vnr_netif_set_xps_cpus(struct net_device *dev, unsigned int first,
-			    unsigned int count, u16 q);
-void vnr_virtqueue_set_affinity_cpus(struct virtqueue *vq, unsigned int first,
-				     unsigned int count);
+unsigned int vnr_cpumask_nth_online(unsigned int n);
+unsigned int vnr_nr_cpu_ids(void);
+int vnr_virtqueue_set_affinity(struct virtqueue *vq,
+			       const struct cpumask *mask);
 unsigned int vnr_num_online_cpus(void);
 void vnr_netdev_disable_netpoll(struct net_device *dev);
 

@@ -9,6 +9,7 @@
 // Parts of the API are there for the parity work and are not called yet.
 #![allow(dead_code)]
 
+pub mod cpumask;
 pub mod ctrl_msg;
 pub mod ethtool;
 pub mod frag;
@@ -67,14 +68,4 @@ pub fn rss_key_fill(key: &mut [u8]) {
 pub fn num_online_cpus() -> u32 {
     // SAFETY: No preconditions.
     unsafe { crate::bindings::vnr_num_online_cpus() }
-}
-
-/// `count` online CPUs from the `first`-th on, in the order of the online CPUs and
-/// wrapping round them (for interrupt affinity and XPS).
-#[derive(Clone, Copy, Debug)]
-pub struct OnlineCpus {
-    /// Index of the first CPU among the online ones (taken modulo their number).
-    pub first: u32,
-    /// How many (at most every online CPU).
-    pub count: u32,
 }

@@ -17,7 +17,7 @@ use crate::abstractions::{virtio, Gfp};
 use crate::bindings;
 use core::{
     marker::PhantomData,
-    ptr::{addr_of_mut, NonNull},
+    ptr::{addr_of, addr_of_mut, NonNull},
     sync::atomic::{AtomicBool, Ordering},
 };
 use kernel::{
@@ -249,27 +249,24 @@ impl<T: Operations> NetDev<T> {
     /// The receive flags and address lists: copies up to `uc.len() / 6` unicast and
     /// `mc.len() / 6` multicast addresses, and says how long the lists really are.
     pub fn rx_mode(&self, uc: &mut [u8], mc: &mut [u8]) -> AddrLists {
-        let (mut flags, mut n_uc, mut n_mc) = (0u32, 0u32, 0u32);
-        // SAFETY: The device is valid; the helper writes at most `len / 6` addresses of 6
-        // bytes into each buffer, and the three counters.
-        unsafe {
-            bindings::vnr_netdev_rx_mode(
-                self.as_raw(),
-                &mut flags,
-                uc.as_mut_ptr(),
-                (uc.len() / 6) as u32,
-                &mut n_uc,
-                mc.as_mut_ptr(),
-                (mc.len() / 6) as u32,
-                &mut n_mc,
-            )
+        let dev = self.as_raw();
+        // SAFETY: The device is valid. Its flags and address lists are read under
+        // `addr_list_lock`, taken with bottom halves off as the stack takes it.
+        unsafe { bindings::vnr_netif_addr_lock_bh(dev) };
+        // SAFETY: The device is valid and its address-list lock is held (above), so the
+        // lists, their counts and the flags are stable.
+        let lists = unsafe {
+            let flags = (*dev).flags;
+            AddrLists {
+                promisc: flags & bindings::VNR_IFF_PROMISC != 0,
+                allmulti: flags & bindings::VNR_IFF_ALLMULTI != 0,
+                n_uc: copy_addrs(addr_of!((*dev).uc), uc),
+                n_mc: copy_addrs(addr_of!((*dev).mc), mc),
+            }
         };
-        AddrLists {
-            promisc: flags & bindings::VNR_IFF_PROMISC != 0,
-            allmulti: flags & bindings::VNR_IFF_ALLMULTI != 0,
-            n_uc: n_uc as usize,
-            n_mc: n_mc as usize,
-        }
+        // SAFETY: Taken above, on this CPU.
+        unsafe { bindings::vnr_netif_addr_unlock_bh(dev) };
+        lists
     }
 
     /// Sets how many transmit and receive queues the stack uses. The caller holds the
@@ -283,14 +280,15 @@ impl<T: Operations> NetDev<T> {
 
     /// Maps transmit queue `queue` to `cpus` for transmit packet steering (XPS).
     /// Process context.
-    pub fn set_xps_queue(&self, cpus: super::OnlineCpus, queue: u16) {
-        if self.valid_txq(queue) {
-            // SAFETY: The device is valid and `queue` is one of its queues; the helper picks
-            // online CPUs only and may sleep (process context).
-            unsafe {
-                bindings::vnr_netif_set_xps_cpus(self.as_raw(), cpus.first, cpus.count, queue)
-            };
+    pub fn set_xps_queue(&self, cpus: &super::cpumask::CpuMask, queue: u16) -> Result {
+        if !self.valid_txq(queue) {
+            return Err(EINVAL);
         }
+        // SAFETY: The device is valid and `queue` is one of its queues; the mask is valid
+        // and holds CPUs below `nr_cpu_ids` only. May sleep: process context.
+        kernel::error::to_result(unsafe {
+            bindings::netif_set_xps_queue(self.as_raw(), cpus.as_raw(), queue)
+        })
     }
 
     /// Schedules [`Operations::deferred`] on the system workqueue, now (bringing a
@@ -898,6 +896,36 @@ unsafe extern "C" fn work_callback<T: Operations>(work: *mut bindings::work_stru
     let dev = unsafe { NetDev::<T>::from_raw((*p).dev) };
     T::deferred(dev);
 }
+
+/// Copies the addresses of `list` into `out`, 6 bytes each, as many as fit
+/// (`netdev_for_each_{uc,mc}_addr`); returns the list's length, which may be more.
+///
+/// # Safety
+///
+/// `list` must be a valid address list of a device whose `addr_list_lock` the caller
+/// holds.
+unsafe fn copy_addrs(list: *const bindings::netdev_hw_addr_list, out: &mut [u8]) -> usize {
+    // SAFETY: `list` is valid and stable under the lock the caller holds.
+    let (head, count) = unsafe { (addr_of!((*list).list), (*list).count) };
+    let mut slots = out.chunks_exact_mut(ETH_ALEN);
+    // SAFETY: As above: `head` is a valid, initialised list head.
+    let mut pos = unsafe { (*head).next };
+    while !core::ptr::eq(pos, head) {
+        let Some(slot) = slots.next() else { break };
+        // SAFETY: Every entry of an address list is the `list` field of a
+        // `netdev_hw_addr`, valid while the lock is held; its `addr` has
+        // `MAX_ADDR_LEN` (32) bytes, the first 6 an Ethernet address.
+        unsafe {
+            let ha = kernel::container_of!(pos, bindings::netdev_hw_addr, list);
+            slot.copy_from_slice(&(&(*ha).addr)[..ETH_ALEN]);
+            pos = (*pos).next;
+        }
+    }
+    count as usize
+}
+
+/// Bytes of an Ethernet address.
+const ETH_ALEN: usize = 6;
 
 /// The address of transmit queue `q` of `dev` (`netdev_get_tx_queue`, without a call:
 /// both users are on the per-packet path). Only computed, not dereferenced: callers

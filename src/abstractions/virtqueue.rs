@@ -457,16 +457,19 @@ pub struct Affinity(NonNull<bindings::virtqueue>);
 
 // SAFETY: `virtqueue_set_affinity` may be called from any thread in process context.
 unsafe impl Send for Affinity {}
-// SAFETY: As above; concurrent calls are serialised by the helper's mutex (the
-// transport does not serialise them itself).
+// SAFETY: As above. The transport copies the mask into a per-vector mask without a
+// lock of its own, so racing calls for queues sharing a vector may leave either's
+// CPUs as the hint: a wrong hint, not unsafety. Callers serialise them.
 unsafe impl Sync for Affinity {}
 
 impl Affinity {
     /// Asks for the queue's interrupt on `cpus` (a hint the transport may ignore), or
-    /// clears the hint with `None`. May sleep.
-    pub fn set(&self, cpus: Option<super::OnlineCpus>) {
-        let (first, count) = cpus.map_or((0, 0), |c| (c.first, c.count));
-        // SAFETY: The queue is valid (type invariant); the helper picks online CPUs only.
-        unsafe { bindings::vnr_virtqueue_set_affinity_cpus(self.0.as_ptr(), first, count) };
+    /// clears the hint with `None`. Process context; callers serialise the calls of
+    /// one device.
+    pub fn set(&self, cpus: Option<&super::cpumask::CpuMask>) {
+        let mask = cpus.map_or(core::ptr::null(), |m| m.as_raw());
+        // SAFETY: The queue is valid (type invariant); `mask` is null or a valid mask of
+        // CPUs below `nr_cpu_ids`, which the transport copies.
+        unsafe { bindings::vnr_virtqueue_set_affinity(self.0.as_ptr(), mask) };
     }
 }

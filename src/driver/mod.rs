@@ -17,7 +17,7 @@ mod stats;
 mod tx;
 
 use crate::abstractions::{
-    etimedout, frag::PageFrag, netdev::NetDev, num_online_cpus, page_chain, OnlineCpus,
+    cpumask::CpuMask, etimedout, frag::PageFrag, netdev::NetDev, num_online_cpus, page_chain,
 };
 use crate::abstractions::{
     ethtool,
@@ -69,23 +69,30 @@ fn set_queue_pairs(dev: &NetDev<VirtNet>, n: u16) -> Result {
 /// Spreads the pairs in use over the CPUs as the in-tree `virtnet_set_affinity()`:
 /// pair i gets a group of CPUs (`features::cpu_group`) for both its interrupts and
 /// as the CPUs whose packets it sends (XPS); pairs not in use lose their hint.
-/// Process context.
+/// Process context: before registration (`ready`) or under the RTNL lock
+/// (`ethtool -L`), which serialises the calls as the transport needs.
 fn set_affinity(dev: &NetDev<VirtNet>) {
     let vn = dev.data();
     let curr = u32::from(vn.curr_pairs.load(Ordering::Relaxed));
     let cpus = num_online_cpus();
     for (i, q) in vn.queues.iter().enumerate() {
         let i = i as u32;
-        let group = (i < curr).then(|| {
-            let (first, count) = features::cpu_group(cpus, curr, i);
-            OnlineCpus { first, count }
-        });
+        if i >= curr {
+            for a in &q.affinity {
+                a.set(None);
+            }
+            continue;
+        }
+        let (first, count) = features::cpu_group(cpus, curr, i);
+        // As in-tree, no memory for a mask leaves the hints as they were.
+        let Ok(Some(mask)) = CpuMask::online(first, count) else {
+            continue;
+        };
         for a in &q.affinity {
-            a.set(group);
+            a.set(Some(&mask));
         }
-        if let Some(g) = group {
-            dev.set_xps_queue(g, q.index);
-        }
+        // A hint as well: as in-tree, the pair works without it.
+        let _ = dev.set_xps_queue(&mask, q.index);
     }
 }
 

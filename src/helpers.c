@@ -457,44 +457,24 @@ void vnr_netdev_rss_key_fill(void *buf, size_t len)
 	netdev_rss_key_fill(buf, len);
 }
 
-/*
- * "Big packets" receive buffers (guest GSO without mergeable buffers): @nr
- * whole pages chained through page->private, the last one's private being 0,
- * as virtio_net's add_recvbuf_big() chains them. Returns the first page, or
- * NULL with nothing allocated.
- */
-struct page *vnr_page_chain_alloc(unsigned int nr, gfp_t gfp)
+struct page *vnr_alloc_page(gfp_t gfp)
 {
-	struct page *first = NULL, *page;
-
-	while (nr--) {
-		page = alloc_page(gfp);
-		if (unlikely(!page)) {
-			vnr_page_chain_free(first);
-			return NULL;
-		}
-		page->private = (unsigned long)first;
-		first = page;
-	}
-	return first;
+	return alloc_page(gfp);
 }
 
-/* Frees every page of the chain starting at @first (which may be NULL). */
-void vnr_page_chain_free(struct page *first)
+void vnr_put_page(struct page *page)
 {
-	struct page *next;
-
-	while (first) {
-		next = (struct page *)first->private;
-		first->private = 0;
-		put_page(first);
-		first = next;
-	}
+	put_page(page);
 }
 
-struct page *vnr_page_chain_next(struct page *page)
+unsigned long vnr_page_private(struct page *page)
 {
-	return (struct page *)page->private;
+	return page_private(page);
+}
+
+void vnr_set_page_private(struct page *page, unsigned long private)
+{
+	set_page_private(page, private);
 }
 
 VNR_HOT void *vnr_page_address(struct page *page)
@@ -502,55 +482,15 @@ VNR_HOT void *vnr_page_address(struct page *page)
 	return page_address(page);
 }
 
-/*
- * Builds the skb for the @len bytes the device wrote into the page chain
- * @first, leaving out the first @skip (the virtio header), and consumes the
- * chain: as virtio_net's page_to_skb(), up to VNR_RX_COPY_LEN bytes are copied
- * into the linear part and the rest of each page becomes a fragment; pages
- * the packet did not reach are freed. The chain has at most MAX_SKB_FRAGS
- * pages. Returns NULL, with the chain freed, if no skb could be allocated or
- * @len does not fit the chain.
- */
-struct sk_buff *vnr_page_chain_to_skb(struct napi_struct *napi,
-				      struct page *first, unsigned int len,
-				      unsigned int skip)
+void vnr_skb_put_data(struct sk_buff *skb, const void *data, unsigned int len)
 {
-	struct sk_buff *skb;
-	struct page *page, *next;
-	unsigned int offset, copy, frag;
+	skb_put_data(skb, data, len);
+}
 
-	if (unlikely(skip > len || skip + VNR_RX_COPY_LEN > PAGE_SIZE)) {
-		vnr_page_chain_free(first);
-		return NULL;
-	}
-	skb = napi_alloc_skb(napi, VNR_RX_COPY_LEN);
-	if (unlikely(!skb)) {
-		vnr_page_chain_free(first);
-		return NULL;
-	}
-	len -= skip;
-	copy = min_t(unsigned int, len, VNR_RX_COPY_LEN);
-	skb_put_data(skb, page_address(first) + skip, copy);
-	len -= copy;
-	offset = skip + copy;
-	for (page = first; page; page = next, offset = 0) {
-		next = (struct page *)page->private;
-		page->private = 0;
-		if (len && offset < PAGE_SIZE &&
-		    skb_shinfo(skb)->nr_frags < MAX_SKB_FRAGS) {
-			frag = min_t(unsigned int, len, PAGE_SIZE - offset);
-			skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page,
-					offset, frag, PAGE_SIZE);
-			len -= frag;
-		} else {
-			put_page(page);
-		}
-	}
-	if (unlikely(len)) {
-		dev_kfree_skb_any(skb);
-		return NULL;
-	}
-	return skb;
+void vnr_skb_add_rx_frag(struct sk_buff *skb, int i, struct page *page,
+			 int off, int size, unsigned int truesize)
+{
+	skb_add_rx_frag(skb, i, page, off, size, truesize);
 }
 
 void vnr_netif_napi_add_tx_weight(struct net_device *dev,

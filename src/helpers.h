@@ -119,13 +119,14 @@ void vnr_skb_set_hash(struct sk_buff *skb, u32 hash, bool l4);
 void vnr_netdev_rss_key_fill(void *buf, size_t len);
 
 /* page-chain receive buffers ("big packets" mode) */
-struct page *vnr_page_chain_alloc(unsigned int nr, gfp_t gfp);
-void vnr_page_chain_free(struct page *first);
-struct page *vnr_page_chain_next(struct page *page);
+struct page *vnr_alloc_page(gfp_t gfp);
+void vnr_put_page(struct page *page);
+unsigned long vnr_page_private(struct page *page);
+void vnr_set_page_private(struct page *page, unsigned long private);
 void *vnr_page_address(struct page *page);
-struct sk_buff *vnr_page_chain_to_skb(struct napi_struct *napi,
-				      struct page *first, unsigned int len,
-				      unsigned int skip);
+void vnr_skb_put_data(struct sk_buff *skb, const void *data, unsigned int len);
+void vnr_skb_add_rx_frag(struct sk_buff *skb, int i, struct page *page,
+			 int off, int size, unsigned int truesize);
 
 /* page-fragment receive buffers (mergeable mode) */
 void *vnr_page_frag_alloc(struct page_frag *pf, unsigned int len);

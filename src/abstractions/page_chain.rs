@@ -24,6 +24,8 @@ use kernel::prelude::*;
 pub const PAGE_SIZE: usize = bindings::VNR_PAGE_SIZE;
 /// Most pages in one buffer: each becomes one fragment of the skb.
 pub const MAX_PAGES: usize = bindings::VNR_MAX_SKB_FRAGS;
+/// Bytes copied into the linear part of a packet's skb (the headers, as in-tree).
+const RX_COPY_LEN: usize = bindings::VNR_RX_COPY_LEN as usize;
 
 const _: () = assert!(MAX_PAGES <= MAX_SG);
 
@@ -34,7 +36,7 @@ const _: () = assert!(MAX_PAGES <= MAX_SG);
 /// # Invariants
 ///
 /// `first` is the first page of a chain of 1 to `MAX_PAGES` pages, linked through
-/// `page->private` (0 after the last), built by `vnr_page_chain_alloc`; this object
+/// `page->private` (0 after the last), built by [`RxPages::alloc`]; this object
 /// owns one reference to each page and nothing else refers to the chain.
 pub struct RxPages {
     first: NonNull<bindings::page>,
@@ -43,14 +45,66 @@ pub struct RxPages {
 // SAFETY: Pages may be used and freed on any CPU.
 unsafe impl Send for RxPages {}
 
+/// The page after `p` in its chain (null after the last).
+///
+/// # Safety
+///
+/// `p` must be a page of a chain owned by the caller.
+unsafe fn next(p: *mut bindings::page) -> *mut bindings::page {
+    // SAFETY: Per the caller, `p` is a valid page whose `private` links the chain.
+    unsafe { bindings::vnr_page_private(p) as *mut bindings::page }
+}
+
+/// Unlinks `p` from its chain and drops the caller's reference to it; returns the
+/// next page.
+///
+/// # Safety
+///
+/// `p` must be a page of a chain owned by the caller, which gives up that page.
+unsafe fn release(p: *mut bindings::page) -> *mut bindings::page {
+    // SAFETY: Per the caller.
+    let n = unsafe { next(p) };
+    // SAFETY: The page is the caller's to give up; `private` is cleared first, as the
+    // page allocator expects of a page it gets back.
+    unsafe {
+        bindings::vnr_set_page_private(p, 0);
+        bindings::vnr_put_page(p);
+    }
+    n
+}
+
+/// Frees every page of the chain starting at `p` (which may be null).
+///
+/// # Safety
+///
+/// `p` must be null or the first page of a chain owned by the caller, which gives
+/// it up.
+unsafe fn free_chain(mut p: *mut bindings::page) {
+    while !p.is_null() {
+        // SAFETY: Per the caller; each page is given up once.
+        p = unsafe { release(p) };
+    }
+}
+
 impl RxPages {
     /// Allocates a chain of `nr` pages (at least 1, at most [`MAX_PAGES`]).
     pub fn alloc(nr: usize, gfp: Gfp) -> Option<Self> {
-        let nr = nr.clamp(1, MAX_PAGES);
-        // SAFETY: Allocating pages has no preconditions; with `Gfp::Atomic` it never
-        // sleeps, and callers pass `Gfp::Kernel` only where sleeping is allowed.
-        let first = unsafe { bindings::vnr_page_chain_alloc(nr as u32, gfp.raw()) };
-        // INVARIANT: A non-null result is a fresh chain of `nr` pages.
+        let mut first: *mut bindings::page = core::ptr::null_mut();
+        for _ in 0..nr.clamp(1, MAX_PAGES) {
+            // SAFETY: Allocating a page has no preconditions; with `Gfp::Atomic` it never
+            // sleeps, and callers pass `Gfp::Kernel` only where sleeping is allowed.
+            let p = unsafe { bindings::vnr_alloc_page(gfp.raw()) };
+            if p.is_null() {
+                // SAFETY: `first` is null or the chain built so far, owned here.
+                unsafe { free_chain(first) };
+                return None;
+            }
+            // SAFETY: `p` is a fresh page of ours; its `private` is free for the owner's
+            // use. Pushing at the front links it to the chain built so far.
+            unsafe { bindings::vnr_set_page_private(p, first as usize) };
+            first = p;
+        }
+        // INVARIANT: A chain of 1 to `MAX_PAGES` fresh pages, linked through `private`.
         Some(Self {
             first: NonNull::new(first)?,
         })
@@ -71,31 +125,75 @@ impl RxPages {
     }
 
     /// Turns the buffer into the packet the device wrote: `used` bytes, the first
-    /// `skip` of which (the virtio header) are left out. `None`, with the pages freed,
-    /// if `used` is beyond the chain, `skip` beyond `used`, or no skb could be
-    /// allocated.
+    /// `skip` of which (the virtio header) are left out. As in-tree `page_to_skb()`,
+    /// up to [`RX_COPY_LEN`] bytes are copied into the linear part and the rest of
+    /// each page becomes a fragment; pages the packet did not reach are freed.
+    /// `None`, with the pages freed, if `used` is beyond the chain, `skip` beyond
+    /// `used`, or no skb could be allocated.
     pub fn into_skb(self, poll: &Poll<'_>, used: usize, skip: usize) -> Option<SkBuff> {
-        let (Ok(used32), Ok(skip32)) = (u32::try_from(used), u32::try_from(skip)) else {
+        if skip > used || skip + RX_COPY_LEN > PAGE_SIZE {
             return None;
-        };
-        let first = self.first;
-        core::mem::forget(self);
-        // SAFETY: We are in NAPI context (the poll token). The chain is owned and has at
-        // most `MAX_SKB_FRAGS` pages (type invariant); the helper reads no further than
-        // the chain (it drops a `used` beyond it, or a `skip` beyond `used`) and takes
-        // the chain over in every case.
+        }
+        // SAFETY: NAPI context (the poll token); a non-null result is a new skb, ours.
         let skb = unsafe {
-            bindings::vnr_page_chain_to_skb(poll.napi().raw(), first.as_ptr(), used32, skip32)
-        };
-        // SAFETY: A non-null result is a new skb that we own.
-        unsafe { SkBuff::from_raw(skb) }
+            SkBuff::from_raw(bindings::napi_alloc_skb(
+                poll.napi().raw(),
+                RX_COPY_LEN as u32,
+            ))
+        }?;
+        let first = self.first.as_ptr();
+        core::mem::forget(self);
+        let mut left = used - skip;
+        let copy = left.min(RX_COPY_LEN);
+        // SAFETY: The first page is owned and mapped, and the device is done with it;
+        // `skip + copy <= PAGE_SIZE` (checked above); the new skb has `RX_COPY_LEN`
+        // bytes of tailroom.
+        unsafe {
+            let src = bindings::vnr_page_address(first).cast::<u8>().add(skip);
+            bindings::vnr_skb_put_data(skb.as_raw(), src.cast(), copy as u32);
+        }
+        left -= copy;
+        let mut offset = skip + copy;
+        let mut frags = 0;
+        let mut p = first;
+        while !p.is_null() {
+            if left > 0 && offset < PAGE_SIZE && frags < MAX_PAGES {
+                let len = left.min(PAGE_SIZE - offset);
+                // SAFETY: `p` is a page of the owned chain; reading the link before the
+                // skb takes the page over.
+                let n = unsafe { next(p) };
+                // SAFETY: The skb takes over our reference to `p` (unlinked first) as
+                // fragment `frags`, below `MAX_SKB_FRAGS`, of `len` bytes from `offset`,
+                // within the page; the skb is new, so its fragments are ours to add.
+                unsafe {
+                    bindings::vnr_set_page_private(p, 0);
+                    bindings::vnr_skb_add_rx_frag(
+                        skb.as_raw(),
+                        frags as i32,
+                        p,
+                        offset as i32,
+                        len as i32,
+                        PAGE_SIZE as u32,
+                    );
+                }
+                frags += 1;
+                left -= len;
+                p = n;
+            } else {
+                // SAFETY: `p` is a page of the owned chain the packet did not reach.
+                p = unsafe { release(p) };
+            }
+            offset = 0;
+        }
+        // A `used` beyond the chain: the skb (and the pages it took) is dropped.
+        (left == 0).then_some(skb)
     }
 }
 
 impl Drop for RxPages {
     fn drop(&mut self) {
         // SAFETY: We own the chain (type invariant).
-        unsafe { bindings::vnr_page_chain_free(self.first.as_ptr()) }
+        unsafe { free_chain(self.first.as_ptr()) }
     }
 }
 
@@ -112,7 +210,7 @@ unsafe impl Buffer for RxPages {
             // SAFETY: The whole page is owned by this buffer and does not move.
             unsafe { sg.push(addr.cast::<u8>(), PAGE_SIZE)? };
             // SAFETY: `p` is a page of the owned chain.
-            p = unsafe { bindings::vnr_page_chain_next(p) };
+            p = unsafe { next(p) };
         }
         Ok(())
     }

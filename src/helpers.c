@@ -245,29 +245,27 @@ VNR_HOT int vnr_skb_to_sgvec_with_hdr(struct sk_buff *skb, struct scatterlist *s
 }
 
 /*
- * Everything the transmit path reads of @skb, in one call (each call into a
- * helper costs the hot path a call and a return): the offloads it asks for
- * (@out[0] CHECKSUM_PARTIAL, [1] checksum start, [2] checksum offset, [3] GSO
- * size or 0, [4] GSO type, [5] linear length); [6] whether a @hdr_len-byte
- * virtio-net header can be written in front of the data (aligned for the
- * header, headroom for it, not shared with a clone: virtio_net's start_xmit
- * "can_push"); [7] its page fragments, or U32_MAX if it has a frag list. Also
- * takes the software transmit timestamp, before the device may see the packet.
+ * Fills @info from @skb (struct vnr_tx_info); can_push is virtio_net's
+ * start_xmit "can_push" for a @hdr_len-byte header: data aligned for the
+ * header, headroom for it, not shared with a clone. Also takes the software
+ * transmit timestamp, before the device may see the packet.
  */
-VNR_HOT void vnr_skb_tx_begin(struct sk_buff *skb, unsigned int hdr_len, u32 out[8])
+VNR_HOT void vnr_skb_tx_begin(struct sk_buff *skb, unsigned int hdr_len,
+			      struct vnr_tx_info *info)
 {
 	bool partial = skb->ip_summed == CHECKSUM_PARTIAL;
 
-	out[0] = partial;
-	out[1] = partial ? skb_checksum_start_offset(skb) : 0;
-	out[2] = partial ? skb->csum_offset : 0;
-	out[3] = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : 0;
-	out[4] = skb_shinfo(skb)->gso_type;
-	out[5] = skb_headlen(skb);
-	out[6] = !((unsigned long)skb->data &
-		   (__alignof__(struct virtio_net_hdr_mrg_rxbuf) - 1)) &&
-		 !skb_header_cloned(skb) && skb_headroom(skb) >= hdr_len;
-	out[7] = skb_has_frag_list(skb) ? U32_MAX : skb_shinfo(skb)->nr_frags;
+	info->partial_csum = partial;
+	info->csum_start = partial ? skb_checksum_start_offset(skb) : 0;
+	info->csum_offset = partial ? skb->csum_offset : 0;
+	info->gso_size = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : 0;
+	info->gso_type = skb_shinfo(skb)->gso_type;
+	info->headlen = skb_headlen(skb);
+	info->can_push = !((unsigned long)skb->data &
+			   (__alignof__(struct virtio_net_hdr_mrg_rxbuf) - 1)) &&
+			 !skb_header_cloned(skb) && skb_headroom(skb) >= hdr_len;
+	info->frag_list = skb_has_frag_list(skb);
+	info->nr_frags = skb_shinfo(skb)->nr_frags;
 	skb_tx_timestamp(skb);
 }
 

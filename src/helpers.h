@@ -102,7 +102,24 @@ unsigned int vnr_skb_headlen(const struct sk_buff *skb);
 void vnr_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
 int vnr_skb_to_sgvec_with_hdr(struct sk_buff *skb, struct scatterlist *sg,
 			      unsigned int hdr_len);
-void vnr_skb_tx_begin(struct sk_buff *skb, unsigned int hdr_len, u32 out[8]);
+/*
+ * What the transmit path reads of an skb, in one call (vnr_skb_tx_begin):
+ * the offloads it asks for, its linear length, whether a virtio-net header
+ * fits in front of its data, and its page fragments.
+ */
+struct vnr_tx_info {
+	bool partial_csum;	/* CHECKSUM_PARTIAL */
+	bool can_push;		/* header fits in an unshared, aligned headroom */
+	bool frag_list;		/* has a frag list (never offered: no FRAGLIST) */
+	u32 csum_start;		/* from the data, if partial_csum */
+	u32 csum_offset;	/* from csum_start, if partial_csum */
+	u32 gso_size;		/* 0 if not GSO */
+	u32 gso_type;		/* SKB_GSO_* */
+	u32 headlen;		/* linear bytes */
+	u32 nr_frags;		/* page fragments */
+};
+void vnr_skb_tx_begin(struct sk_buff *skb, unsigned int hdr_len,
+		      struct vnr_tx_info *info);
 void vnr_skb_csum_unnecessary(struct sk_buff *skb);
 bool vnr_skb_is_gso(const struct sk_buff *skb);
 void vnr_netif_napi_add_tx_weight(struct net_device *dev,

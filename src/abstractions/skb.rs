@@ -306,29 +306,33 @@ impl TxSkb {
         if hdr_len > TX_HDR_MAX {
             return Err(skb);
         }
-        let mut o = [0u32; 8];
-        // SAFETY: The skb is valid and owned, not yet given to the device; `o` has the
-        // 8 entries the helper writes.
-        unsafe { bindings::vnr_skb_tx_begin(skb.as_raw(), hdr_len as u32, o.as_mut_ptr()) };
-        if o[7] == u32::MAX {
+        let mut info = core::mem::MaybeUninit::<bindings::vnr_tx_info>::uninit();
+        // SAFETY: The skb is valid and owned, not yet given to the device; the helper
+        // writes every field of `info`.
+        let info = unsafe {
+            bindings::vnr_skb_tx_begin(skb.as_raw(), hdr_len as u32, info.as_mut_ptr());
+            info.assume_init()
+        };
+        if info.frag_list {
             return Err(skb);
         }
-        // INVARIANT: `o[6]` is the helper's check of the headroom for `hdr_len` bytes
-        // (at most `TX_HDR_MAX`, checked above), `o[7]` the fragment count of an skb
-        // without a frag list; the skb moves into the draft, where nothing changes it.
+        // INVARIANT: `can_push` is the helper's check of the headroom for `hdr_len`
+        // bytes (at most `TX_HDR_MAX`, checked above), `nr_frags` the fragment count of
+        // an skb without a frag list; the skb moves into the draft, where nothing
+        // changes it.
         Ok(TxDraft {
             skb,
             req: crate::logic::hdr::TxRequest {
-                partial_csum: o[0] != 0,
-                csum_start: o[1],
-                csum_offset: o[2],
-                gso_size: o[3],
-                gso_type: o[4],
-                headlen: o[5],
+                partial_csum: info.partial_csum,
+                csum_start: info.csum_start,
+                csum_offset: info.csum_offset,
+                gso_size: info.gso_size,
+                gso_type: info.gso_type,
+                headlen: info.headlen,
             },
             hdr_len,
-            pushed: may_push && o[6] != 0,
-            frags: o[7] as usize,
+            pushed: may_push && info.can_push,
+            frags: info.nr_frags as usize,
         })
     }
 

@@ -69,12 +69,9 @@ impl<T> SpinLockBh<T> {
     pub fn lock(&self) -> SpinLockBhGuard<'_, T> {
         // SAFETY: `raw` is initialised (type invariant).
         unsafe { bindings::vnr_spin_lock_bh(self.raw.get()) };
-        // INVARIANT: The lock is held, taken with `vnr_spin_lock_bh`.
-        SpinLockBhGuard {
-            lock: self,
-            bh: true,
-            _not_send: PhantomData,
-        }
+        // SAFETY: Just taken, with bottom halves disabled; `data` is only accessed
+        // under it (type invariant).
+        unsafe { Guard::new(&self.raw, &self.data, true) }
     }
 
     /// Takes the lock from a NAPI poll, where bottom halves are already off.
@@ -83,55 +80,97 @@ impl<T> SpinLockBh<T> {
         // disabled (the poll token), so no bottom half on this CPU can interrupt the
         // holder and spin on the lock: the plain lock is enough.
         unsafe { bindings::vnr_spin_lock(self.raw.get()) };
-        // INVARIANT: The lock is held, taken with `vnr_spin_lock`.
-        SpinLockBhGuard {
-            lock: self,
-            bh: false,
+        // SAFETY: Just taken, without disabling bottom halves; `data` is only accessed
+        // under it (type invariant).
+        unsafe { Guard::new(&self.raw, &self.data, false) }
+    }
+}
+
+/// A lock of this module's types: what a [`Guard`] calls to release it.
+///
+/// # Safety
+///
+/// `unlock` must release exactly the lock a guard was created holding.
+pub unsafe trait RawLock {
+    /// Releases the lock.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the lock on this CPU, taken with bottom halves disabled
+    /// exactly when `bh`.
+    unsafe fn unlock(&self, bh: bool);
+}
+
+// SAFETY: Releases the spinlock itself (of a [`SpinLockBh`]), the way it was taken.
+unsafe impl RawLock for Opaque<bindings::spinlock_t> {
+    unsafe fn unlock(&self, bh: bool) {
+        // SAFETY: Per the caller, the lock is held on this CPU, taken with
+        // `vnr_spin_lock_bh` if `bh`, with `vnr_spin_lock` otherwise.
+        unsafe {
+            if bh {
+                bindings::vnr_spin_unlock_bh(self.get())
+            } else {
+                bindings::vnr_spin_unlock(self.get())
+            }
+        }
+    }
+}
+
+/// Access to the data of a held lock (a [`SpinLockBh`], or a transmit queue's
+/// [`TxqLocked`](super::txq::TxqLocked)); releases it when dropped.
+///
+/// # Invariants
+///
+/// `lock` is held by this guard, on the CPU that took it (the guard is not `Send`),
+/// taken with bottom halves disabled exactly when `bh`; `data` is the data it
+/// guards.
+pub struct Guard<'a, T, L: RawLock> {
+    lock: &'a L,
+    data: &'a UnsafeCell<T>,
+    bh: bool,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl<'a, T, L: RawLock> Guard<'a, T, L> {
+    /// # Safety
+    ///
+    /// The caller has just taken `lock` on this CPU, with bottom halves disabled
+    /// exactly when `bh`, and `data` is only accessed under it.
+    pub(crate) unsafe fn new(lock: &'a L, data: &'a UnsafeCell<T>, bh: bool) -> Self {
+        // INVARIANT: Per the safety requirements.
+        Self {
+            lock,
+            data,
+            bh,
             _not_send: PhantomData,
         }
     }
 }
 
-/// Access to the data of a held [`SpinLockBh`]; releases it when dropped.
-///
-/// # Invariants
-///
-/// `lock` is held by this guard, on the CPU that took it (the guard is not `Send`),
-/// taken with `vnr_spin_lock_bh` if `bh`, with `vnr_spin_lock` otherwise.
-pub struct SpinLockBhGuard<'a, T> {
-    lock: &'a SpinLockBh<T>,
-    bh: bool,
-    _not_send: PhantomData<*mut ()>,
-}
-
-impl<T> Deref for SpinLockBhGuard<'_, T> {
+impl<T, L: RawLock> Deref for Guard<'_, T, L> {
     type Target = T;
 
     fn deref(&self) -> &T {
         // SAFETY: The lock is held (type invariant), so nobody else accesses the data.
-        unsafe { &*self.lock.data.get() }
+        unsafe { &*self.data.get() }
     }
 }
 
-impl<T> DerefMut for SpinLockBhGuard<'_, T> {
+impl<T, L: RawLock> DerefMut for Guard<'_, T, L> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: As in `deref`, and `&mut self` makes this the only access through the
         // guard.
-        unsafe { &mut *self.lock.data.get() }
+        unsafe { &mut *self.data.get() }
     }
 }
 
-impl<T> Drop for SpinLockBhGuard<'_, T> {
+impl<T, L: RawLock> Drop for Guard<'_, T, L> {
     fn drop(&mut self) {
-        let raw = self.lock.raw.get();
-        if self.bh {
-            // SAFETY: The lock is held by this guard on this CPU, taken with
-            // `vnr_spin_lock_bh` (type invariant).
-            unsafe { bindings::vnr_spin_unlock_bh(raw) };
-        } else {
-            // SAFETY: The lock is held by this guard on this CPU, taken with
-            // `vnr_spin_lock` (type invariant).
-            unsafe { bindings::vnr_spin_unlock(raw) };
-        }
+        // SAFETY: The guard holds the lock on this CPU, taken the way `bh` says (type
+        // invariant).
+        unsafe { self.lock.unlock(self.bh) }
     }
 }
+
+/// The guard of a [`SpinLockBh`].
+pub type SpinLockBhGuard<'a, T> = Guard<'a, T, Opaque<bindings::spinlock_t>>;

@@ -10,9 +10,10 @@
 //!
 //! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h)
 
+use crate::abstractions::lock::{Guard, RawLock};
 use crate::abstractions::napi::Poll;
 use crate::bindings;
-use core::{cell::UnsafeCell, marker::PhantomData, ptr::NonNull};
+use core::{cell::UnsafeCell, ptr::NonNull};
 use kernel::prelude::*;
 
 /// Proof, handed to `start_xmit`, that the stack holds the `_xmit_lock` of the
@@ -49,9 +50,34 @@ impl XmitLock {
 /// `_xmit_lock` is held by the accessor (a [`TxqGuard`], or the [`XmitLock`] of a
 /// `start_xmit` on that queue), or through `&mut self`.
 pub struct TxqLocked<T> {
-    txq: NonNull<bindings::netdev_queue>,
+    txq: TxQueue,
     data: UnsafeCell<T>,
 }
+
+/// A transmit queue, as the lock of a [`TxqLocked`].
+///
+/// # Invariants
+///
+/// The queue belongs to a net_device that outlives the object.
+pub struct TxQueue(NonNull<bindings::netdev_queue>);
+
+// SAFETY: Releases the queue's `_xmit_lock`, the way it was taken.
+unsafe impl RawLock for TxQueue {
+    unsafe fn unlock(&self, bh: bool) {
+        // SAFETY: The queue is valid (type invariant); per the caller, its lock is held
+        // on this CPU, taken with bottom halves disabled exactly when `bh`.
+        unsafe {
+            if bh {
+                bindings::vnr_netif_tx_unlock_bh(self.0.as_ptr())
+            } else {
+                bindings::vnr_netif_tx_unlock(self.0.as_ptr())
+            }
+        }
+    }
+}
+
+/// The guard of a [`TxqLocked`].
+pub type TxqGuard<'a, T> = Guard<'a, T, TxQueue>;
 
 // SAFETY: The queue pointer is only used to lock; the data moves with the object.
 unsafe impl<T: Send> Send for TxqLocked<T> {}
@@ -69,7 +95,7 @@ impl<T> TxqLocked<T> {
         let txq = NonNull::new(txq).ok_or(EINVAL)?;
         // INVARIANT: `txq` belongs to `dev`, which outlives its private data.
         Ok(Self {
-            txq,
+            txq: TxQueue(txq),
             data: UnsafeCell::new(data),
         })
     }
@@ -77,47 +103,38 @@ impl<T> TxqLocked<T> {
     /// Takes the queue's lock with bottom halves disabled (process context, or any).
     pub fn lock(&self) -> TxqGuard<'_, T> {
         // SAFETY: `txq` is valid (type invariant).
-        unsafe { bindings::vnr_netif_tx_lock_bh(self.txq.as_ptr()) };
-        // INVARIANT: The lock is held, taken with bottom halves disabled.
-        TxqGuard {
-            lock: self,
-            bh: true,
-            _not_send: PhantomData,
-        }
+        unsafe { bindings::vnr_netif_tx_lock_bh(self.txq.0.as_ptr()) };
+        // SAFETY: Just taken, with bottom halves disabled; `data` is only accessed under
+        // it (type invariant).
+        unsafe { Guard::new(&self.txq, &self.data, true) }
     }
 
     /// Takes the queue's lock from a NAPI poll, where bottom halves are already off.
     pub fn lock_napi(&self, _poll: &Poll<'_>) -> TxqGuard<'_, T> {
         // SAFETY: `txq` is valid; NAPI polls run in softirq context (the poll token), so
         // the plain lock cannot be interrupted by a bottom half taking it.
-        unsafe { bindings::vnr_netif_tx_lock(self.txq.as_ptr()) };
-        // INVARIANT: The lock is held.
-        TxqGuard {
-            lock: self,
-            bh: false,
-            _not_send: PhantomData,
-        }
+        unsafe { bindings::vnr_netif_tx_lock(self.txq.0.as_ptr()) };
+        // SAFETY: Just taken, without disabling bottom halves; `data` is only accessed
+        // under it (type invariant).
+        unsafe { Guard::new(&self.txq, &self.data, false) }
     }
 
     /// Takes the queue's lock from a NAPI poll if nobody holds it (the in-tree
     /// driver's `__netif_tx_trylock` in `virtnet_poll_cleantx`).
     pub fn try_lock_napi(&self, _poll: &Poll<'_>) -> Option<TxqGuard<'_, T>> {
         // SAFETY: As in `lock_napi`.
-        if !unsafe { bindings::vnr_netif_tx_trylock(self.txq.as_ptr()) } {
+        if !unsafe { bindings::vnr_netif_tx_trylock(self.txq.0.as_ptr()) } {
             return None;
         }
-        // INVARIANT: The lock is held.
-        Some(TxqGuard {
-            lock: self,
-            bh: false,
-            _not_send: PhantomData,
-        })
+        // SAFETY: Just taken, without disabling bottom halves; `data` is only accessed
+        // under it (type invariant).
+        Some(unsafe { Guard::new(&self.txq, &self.data, false) })
     }
 
     /// The data, from `start_xmit` on this queue: `None` if `held` is the lock of
     /// another queue.
     pub fn get<'a>(&'a self, held: &'a mut XmitLock) -> Option<&'a mut T> {
-        if held.txq != self.txq.as_ptr() {
+        if held.txq != self.txq.0.as_ptr() {
             return None;
         }
         // SAFETY: `held` proves this queue's lock is held for as long as it lives, and
@@ -128,49 +145,5 @@ impl<T> TxqLocked<T> {
     /// The data, through exclusive access to the object.
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
-    }
-}
-
-/// Access to the data of a [`TxqLocked`] whose lock is held; releases it on drop.
-///
-/// # Invariants
-///
-/// The queue's `_xmit_lock` is held by this guard on this CPU, taken with bottom
-/// halves disabled exactly when `bh`.
-pub struct TxqGuard<'a, T> {
-    lock: &'a TxqLocked<T>,
-    bh: bool,
-    _not_send: PhantomData<*mut ()>,
-}
-
-impl<T> core::ops::Deref for TxqGuard<'_, T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        // SAFETY: The lock is held (type invariant).
-        unsafe { &*self.lock.data.get() }
-    }
-}
-
-impl<T> core::ops::DerefMut for TxqGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: The lock is held, and `&mut self` makes this the only access through
-        // the guard.
-        unsafe { &mut *self.lock.data.get() }
-    }
-}
-
-impl<T> Drop for TxqGuard<'_, T> {
-    fn drop(&mut self) {
-        let txq = self.lock.txq.as_ptr();
-        // SAFETY: The guard holds the lock on this CPU, taken the way `bh` says (type
-        // invariant).
-        unsafe {
-            if self.bh {
-                bindings::vnr_netif_tx_unlock_bh(txq)
-            } else {
-                bindings::vnr_netif_tx_unlock(txq)
-            }
-        }
     }
 }

@@ -17,6 +17,7 @@
 #include <uapi/linux/virtio_ids.h>
 #include <uapi/linux/virtio_net.h>
 #include <uapi/linux/virtio_config.h>
+#include <uapi/linux/virtio_ring.h>
 
 #include "helpers.h"
 
@@ -52,3 +53,7 @@ const u32 VNR_ETHTOOL_SRXFH = ETHTOOL_SRXFH;
 const u32 VNR_FLOW_RSS = FLOW_RSS;
 const u8 VNR_ETH_RSS_HASH_TOP = ETH_RSS_HASH_TOP;
 const u8 VNR_ETH_RSS_HASH_NO_CHANGE = ETH_RSS_HASH_NO_CHANGE;
+const u32 VNR_SKB_GSO_TCPV4 = SKB_GSO_TCPV4;
+const u32 VNR_SKB_GSO_TCP_ECN = SKB_GSO_TCP_ECN;
+const u32 VNR_SKB_GSO_TCPV6 = SKB_GSO_TCPV6;
+const u32 VNR_VLAN_HLEN = VLAN_HLEN;

@@ -17,6 +17,7 @@ mod abstractions;
 mod bindings;
 mod driver;
 mod logic;
+mod uapi_check;
 
 use driver::VirtioNetModule;
 use kernel::prelude::*;
@@ -37,17 +38,6 @@ crate::virtio_device_table!(
 );
 
 // The pure-logic config offsets must match the C layout.
-const _: () = {
-    use core::mem::offset_of;
-    use logic::features::config_offset as off;
-    assert!(offset_of!(bindings::virtio_net_config, mac) == off::MAC);
-    assert!(offset_of!(bindings::virtio_net_config, status) == off::STATUS);
-    assert!(
-        offset_of!(bindings::virtio_net_config, max_virtqueue_pairs) == off::MAX_VIRTQUEUE_PAIRS
-    );
-    assert!(offset_of!(bindings::virtio_net_config, mtu) == off::MTU);
-};
-
 /// `version=` in the module's `.modinfo` section (what `modinfo -F version` and DKMS
 /// read): the 6.12 `module!` macro has no version field. The same as `ethtool -i`.
 #[link_section = ".modinfo"]

@@ -256,7 +256,20 @@ pub struct Channels {
     pub combined: u32,
 }
 
-pub use crate::logic::coalesce::Coalesce;
+/// Interrupt coalescing (`ethtool -c/-C`): the fields of `struct ethtool_coalesce`
+/// a virtio-net device could honour (the table declares only these as supported,
+/// so the core refuses requests for the others).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Coalesce {
+    /// `rx-usecs`.
+    pub rx_usecs: u32,
+    /// `tx-usecs`.
+    pub tx_usecs: u32,
+    /// `rx-frames`.
+    pub rx_max_frames: u32,
+    /// `tx-frames`.
+    pub tx_max_frames: u32,
+}
 
 struct Adapter<T>(PhantomData<T>);
 

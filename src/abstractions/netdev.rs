@@ -423,7 +423,7 @@ impl<T: Operations> NetDev<T> {
     /// Classifies a received frame (protocol, packet type) and pulls the Ethernet
     /// header, as `eth_type_trans`. The frame must hold a whole Ethernet header.
     pub fn eth_type_trans(&self, skb: &mut SkBuff) -> Result {
-        if skb.linear().len() < crate::logic::rx_buf::ETH_HLEN {
+        if skb.linear().len() < bindings::ETH_HLEN as usize {
             return Err(EINVAL);
         }
         // SAFETY: The device is valid; the skb is owned and has an Ethernet header in

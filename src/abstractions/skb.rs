@@ -123,7 +123,7 @@ impl SkBuff {
     /// kernel's `virtio_net_hdr_to_skb()`, which checks them against the packet's own
     /// headers (it may pull them into the linear part). The data must start at the
     /// Ethernet header. Returns false if the packet contradicts the header.
-    pub fn apply_net_hdr(&mut self, h: &crate::logic::hdr::NetHdr) -> bool {
+    pub fn apply_net_hdr(&mut self, h: &RxOffloads) -> bool {
         // SAFETY: The skb is valid and owned, not shared with anyone yet.
         let r = unsafe {
             bindings::vnr_skb_apply_net_hdr(
@@ -158,6 +158,42 @@ impl Drop for SkBuff {
         // `dev_kfree_skb_any` is for.
         unsafe { bindings::vnr_dev_kfree_skb_any(self.as_raw()) }
     }
+}
+
+/// The offload fields of a received `virtio_net_hdr` (in CPU byte order), as
+/// [`SkBuff::apply_net_hdr`] hands them to `virtio_net_hdr_to_skb()`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RxOffloads {
+    /// `VIRTIO_NET_HDR_F_*`.
+    pub flags: u8,
+    /// `VIRTIO_NET_HDR_GSO_*`.
+    pub gso_type: u8,
+    /// Length of the headers to copy into each segment.
+    pub hdr_len: u16,
+    /// Segment size (MSS).
+    pub gso_size: u16,
+    /// Where checksumming starts.
+    pub csum_start: u16,
+    /// Where, from `csum_start`, the checksum is stored.
+    pub csum_offset: u16,
+}
+
+/// What the stack asks of the device for one outgoing packet, read from its skb
+/// ([`TxDraft::request`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TxOffloads {
+    /// `ip_summed == CHECKSUM_PARTIAL`.
+    pub partial_csum: bool,
+    /// `skb_checksum_start_offset()`.
+    pub csum_start: u32,
+    /// `csum_offset`.
+    pub csum_offset: u32,
+    /// `skb_shinfo()->gso_size`, 0 if not GSO.
+    pub gso_size: u32,
+    /// `skb_shinfo()->gso_type` (`SKB_GSO_*` bits).
+    pub gso_type: u32,
+    /// `skb_headlen()`.
+    pub headlen: u32,
 }
 
 /// An empty skb posted to a receive queue: the device writes a virtio-net header and
@@ -227,7 +263,7 @@ pub const TX_HDR_MAX: usize = 24;
 /// Both were read from the skb, which is owned here and not changed since.
 pub struct TxDraft {
     skb: SkBuff,
-    req: crate::logic::hdr::TxRequest,
+    req: TxOffloads,
     hdr_len: usize,
     pushed: bool,
     frags: usize,
@@ -235,7 +271,7 @@ pub struct TxDraft {
 
 impl TxDraft {
     /// What the stack asks of the device for this packet (checksum, GSO).
-    pub fn request(&self) -> &crate::logic::hdr::TxRequest {
+    pub fn request(&self) -> &TxOffloads {
         &self.req
     }
 
@@ -322,7 +358,7 @@ impl TxSkb {
         // changes it.
         Ok(TxDraft {
             skb,
-            req: crate::logic::hdr::TxRequest {
+            req: TxOffloads {
                 partial_csum: info.partial_csum,
                 csum_start: info.csum_start,
                 csum_offset: info.csum_offset,

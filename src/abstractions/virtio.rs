@@ -15,7 +15,6 @@
 
 use crate::abstractions::virtqueue::{Buffer, Virtqueue};
 use crate::bindings;
-use crate::logic::features::Features;
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::{error::from_result, prelude::*, str::CStr, types::Opaque};
 
@@ -44,17 +43,19 @@ impl Device {
         self.0.get()
     }
 
-    /// Every feature the device offers, whether the driver knows it or not.
-    pub fn device_features(&self) -> Features {
+    /// Every feature the device offers, whether the driver knows it or not (bit
+    /// `n` is feature `n`).
+    pub fn device_features(&self) -> u64 {
         // SAFETY: `self.as_raw()` is valid by the type invariant; reading the device's
         // feature bits has no side effect.
-        Features(unsafe { bindings::vnr_virtio_device_features(self.as_raw()) })
+        unsafe { bindings::vnr_virtio_device_features(self.as_raw()) }
     }
 
-    /// The negotiated features (device features ∩ driver table ∪ transport features).
-    pub fn features(&self) -> Features {
+    /// The negotiated features (device features ∩ driver table ∪ transport
+    /// features), bit `n` for feature `n`.
+    pub fn features(&self) -> u64 {
         // SAFETY: `self.as_raw()` is valid by the type invariant.
-        Features(unsafe { bindings::vnr_virtio_features(self.as_raw()) })
+        unsafe { bindings::vnr_virtio_features(self.as_raw()) }
     }
 
     /// The device's name on the virtio bus (`virtio0`, ...).
@@ -288,7 +289,7 @@ pub trait Driver: Sized + 'static {
     /// Checks the features the driver and the device have in common, before the
     /// device is told they are accepted, and returns the ones to keep: bits left out
     /// are cleared (none can be added).
-    fn validate(dev: &Device) -> Result<Features> {
+    fn validate(dev: &Device) -> Result<u64> {
         Ok(dev.features())
     }
 
@@ -361,7 +362,7 @@ unsafe extern "C" fn validate_callback<T: Driver>(vdev: *mut bindings::virtio_de
         let keep = T::validate(unsafe { Device::from_raw(vdev) })?;
         // SAFETY: `vdev` is valid; `validate` runs before FEATURES_OK, where a driver may
         // clear features it cannot drive (as `__virtio_clear_bit` does).
-        unsafe { bindings::vnr_virtio_restrict_features(vdev, keep.0) };
+        unsafe { bindings::vnr_virtio_restrict_features(vdev, keep) };
         Ok(0)
     })
 }

@@ -128,13 +128,25 @@ impl ethtool::Operations for VirtNet {
     }
 
     fn coalesce(_dev: &NetDev<Self>) -> Coalesce {
-        coalesce::FIXED
+        let c = coalesce::FIXED;
+        Coalesce {
+            rx_usecs: c.rx_usecs,
+            tx_usecs: c.tx_usecs,
+            rx_max_frames: c.rx_max_frames,
+            tx_max_frames: c.tx_max_frames,
+        }
     }
 
     fn set_coalesce(_dev: &NetDev<Self>, req: &Coalesce) -> Result {
+        let req = coalesce::Coalesce {
+            rx_usecs: req.rx_usecs,
+            tx_usecs: req.tx_usecs,
+            rx_max_frames: req.rx_max_frames,
+            tx_max_frames: req.tx_max_frames,
+        };
         // NOTF_COAL is never negotiated (QEMU has no such device to test it with), so
         // the one setting there is is all a request may ask for.
-        coalesce::check(req).map_err(|e| match e {
+        coalesce::check(&req).map_err(|e| match e {
             CoalesceError::Unsupported => eopnotsupp(),
             CoalesceError::OutOfRange => EINVAL,
         })

@@ -239,12 +239,12 @@ impl virtio::Driver for VirtioNetDriver {
     type Data = Registration<VirtNet>;
     const FEATURES: &'static [u32] = &features::DRIVER_FEATURES;
 
-    fn validate(dev: &virtio::Device) -> Result<Features> {
+    fn validate(dev: &virtio::Device) -> Result<u64> {
         // Judge what the device offers, not only what this driver asked for: a device
         // offering a CTRL_* feature without the control queue is broken even if this
         // driver would not use that feature (the in-tree driver refuses it too).
-        match features::validate(dev.device_features()) {
-            Ok(()) => Ok(restrict_hash(dev, features::negotiate(dev.features()))),
+        match features::validate(Features(dev.device_features())) {
+            Ok(()) => Ok(restrict_hash(dev, features::negotiate(Features(dev.features()))).0),
             Err(FeatureError::NoVersion1) => {
                 pr_err!(
                     "{}: device does not offer VIRTIO_F_VERSION_1; legacy devices are not supported\n",
@@ -264,7 +264,7 @@ impl virtio::Driver for VirtioNetDriver {
     }
 
     fn probe(vdev: &virtio::Device) -> Result<Self::Data> {
-        let features = vdev.features();
+        let features = Features(vdev.features());
 
         let mut addr = [0u8; 6];
         let mac = if features.has(features::MAC) {

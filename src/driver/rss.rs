@@ -16,7 +16,7 @@
 use super::VirtNet;
 use crate::abstractions::{ethtool, netdev::NetDev, rss_key_fill, virtio};
 use crate::logic::ctrl_cmd;
-use crate::logic::features::{self, config_offset};
+use crate::logic::features::{self, config_offset, Features};
 use crate::logic::rss_config::{self, MAX_KEY_LEN};
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{new_mutex, prelude::*, sync::Mutex};
@@ -54,7 +54,7 @@ impl Rss {
     /// (`rss_config::restrict`), so they are usable here. All supported hash types are on
     /// at first and, with RSS, the table spreads packets over `pairs` queues.
     pub fn new(vdev: &virtio::Device, pairs: u16) -> Result<Option<Pin<KBox<Self>>>> {
-        let f = vdev.features();
+        let f = Features(vdev.features());
         if !f.has(features::RSS) && !f.has(features::HASH_REPORT) {
             return Ok(None);
         }

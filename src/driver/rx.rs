@@ -17,7 +17,7 @@ use crate::abstractions::{
     napi::Poll,
     netdev::NetDev,
     page_chain::RxPages,
-    skb::{RxSkb, SkBuff},
+    skb::{RxOffloads, RxSkb, SkBuff},
     virtqueue::{Buffer, Virtqueue},
     Gfp,
 };
@@ -397,7 +397,15 @@ fn deliver(
         }
         RxCsum::Partial { .. } => q.stats.rx_csum_partial.inc(),
     }
-    if (offload.csum != RxCsum::None || offload.gso.is_some()) && !skb.apply_net_hdr(h) {
+    let offloads = RxOffloads {
+        flags: h.flags,
+        gso_type: h.gso_type,
+        hdr_len: h.hdr_len,
+        gso_size: h.gso_size,
+        csum_start: h.csum_start,
+        csum_offset: h.csum_offset,
+    };
+    if (offload.csum != RxCsum::None || offload.gso.is_some()) && !skb.apply_net_hdr(&offloads) {
         frame_error(dev, q, format_args!("header contradicts the packet: {h:?}"));
         return;
     }

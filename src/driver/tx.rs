@@ -87,8 +87,16 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
             return;
         }
     };
-    let req = draft.request();
-    let Ok(h) = hdr::tx_hdr(req, vn.features) else {
+    let r = draft.request();
+    let req = hdr::TxRequest {
+        partial_csum: r.partial_csum,
+        csum_start: r.csum_start,
+        csum_offset: r.csum_offset,
+        gso_size: r.gso_size,
+        gso_type: r.gso_type,
+        headlen: r.headlen,
+    };
+    let Ok(h) = hdr::tx_hdr(&req, vn.features) else {
         // The netdev features follow the negotiated ones, so the stack never asks for
         // an offload the device lacks; count it if it does.
         q.stats.tx_dropped.inc();

@@ -2,6 +2,8 @@
 
 //! Control-queue messages: a class/command header and a payload the device reads,
 //! then an ack byte it writes (`struct virtio_net_ctrl_hdr`, `virtio_net_ctrl_ack`).
+//!
+//! C header: [`include/uapi/linux/virtio_net.h`](srctree/include/uapi/linux/virtio_net.h)
 
 use crate::abstractions::virtqueue::{Buffer, Direction, SgList};
 use core::ptr::NonNull;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! ethtool operations (`struct ethtool_ops`) for devices created by
-//! [`Registration`](super::netdev::Registration) (C header: `include/linux/ethtool.h`).
+//! [`Registration`](super::netdev::Registration).
+//!
+//! C header: [`include/linux/ethtool.h`](srctree/include/linux/ethtool.h)
 
 use crate::abstractions::eopnotsupp;
 use crate::abstractions::netdev::{self, NetDev};

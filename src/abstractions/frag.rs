@@ -14,6 +14,9 @@
 //! header is copied and the buffers are page fragments, chained through the frag list
 //! when there are more than `MAX_SKB_FRAGS` (C: `drivers/net/virtio_net.c`,
 //! `page_to_skb()` and `receive_mergeable()`).
+//!
+//! C headers: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h),
+//! [`include/linux/gfp.h`](srctree/include/linux/gfp.h)
 
 use crate::abstractions::{
     napi::Poll,

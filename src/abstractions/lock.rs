@@ -7,6 +7,8 @@
 //! or lockdep rightly reports an inconsistent lock state. A NAPI poll, where bottom
 //! halves are off already, takes the plain lock instead ([`SpinLockBh::lock_napi`]),
 //! saving the bottom-half bookkeeping (a `__local_bh_enable_ip` call) per hold.
+//!
+//! C header: [`include/linux/spinlock.h`](srctree/include/linux/spinlock.h)
 
 use crate::abstractions::napi::Poll;
 use crate::bindings;

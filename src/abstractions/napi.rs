@@ -6,8 +6,9 @@
 //! function calls [`Operations::poll`](super::netdev::Operations::poll) with a
 //! [`Poll`] token: the operations that are only valid while the context is being
 //! polled (completing it, handing packets to GRO, NAPI skb allocation and freeing)
-//! are methods of that token, so they cannot be called anywhere else
-//! (C header: `include/linux/netdevice.h`).
+//! are methods of that token, so they cannot be called anywhere else.
+//!
+//! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h)
 
 use crate::abstractions::netdev::{NetDev, Operations, Uninit};
 use crate::abstractions::skb::{RxSkb, SkBuff};

@@ -5,8 +5,10 @@
 //!
 //! The driver's data `T` lives in the net_device's private area, as in C drivers. It
 //! is initialised in place (pinned) right after allocation, and dropped after the
-//! device is unregistered and its work item cancelled, just before `free_netdev`
-//! (C header: `include/linux/netdevice.h`).
+//! device is unregistered and its work item cancelled, just before `free_netdev`.
+//!
+//! C headers: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h),
+//! [`include/linux/etherdevice.h`](srctree/include/linux/etherdevice.h)
 
 use crate::abstractions::ethtool;
 use crate::abstractions::napi::Poll;

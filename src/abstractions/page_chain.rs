@@ -9,6 +9,9 @@
 //! header first; the packet becomes one skb whose first bytes are copied into its
 //! linear part and whose pages become its fragments, so a buffer never has more
 //! pages than an skb has fragments ([`MAX_PAGES`]).
+//!
+//! C headers: [`include/linux/mm.h`](srctree/include/linux/mm.h),
+//! [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
 
 use crate::abstractions::{
     napi::Poll,

@@ -6,7 +6,10 @@
 //! Freeing matches the context, as reviewers of earlier Rust netdev work asked:
 //! dropping an [`SkBuff`] is `dev_kfree_skb_any` (a drop, safe in any context);
 //! a transmitted packet is consumed with `dev_consume_skb_any`, or with
-//! `napi_consume_skb` from NAPI (C header: `include/linux/skbuff.h`).
+//! `napi_consume_skb` from NAPI.
+//!
+//! C headers: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h),
+//! [`include/linux/virtio_net.h`](srctree/include/linux/virtio_net.h)
 
 use crate::abstractions::virtqueue::{Buffer, Direction, SgList};
 use crate::bindings;

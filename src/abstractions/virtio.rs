@@ -4,7 +4,7 @@
 //! turns the C callbacks (probe, remove, config change, virtqueue interrupts) into
 //! calls of a safe [`Driver`] trait.
 //!
-//! Lifecycle the glue guarantees (C header: `include/linux/virtio.h`):
+//! Lifecycle the glue guarantees:
 //! - probe: [`Driver::probe`] builds the driver data without the device running; the
 //!   data is published in `vdev->priv`, then the device is made ready
 //!   (`virtio_device_ready`), then [`Driver::ready`] runs (e.g. `register_netdev`).
@@ -12,6 +12,9 @@
 //!   device is reset (it stops touching memory and its interrupts are synchronised),
 //!   then the data is dropped (virtqueues reclaim their buffers), then the
 //!   virtqueues are deleted.
+//!
+//! C headers: [`include/linux/virtio.h`](srctree/include/linux/virtio.h),
+//! [`include/linux/virtio_config.h`](srctree/include/linux/virtio_config.h)
 
 use crate::abstractions::virtqueue::{Buffer, Virtqueue};
 use crate::bindings;

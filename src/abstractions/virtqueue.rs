@@ -9,7 +9,10 @@
 //! caller-side `unsafe` is needed and a buffer can be neither freed while the device
 //! owns it nor returned twice. Lengths the device reports come back as plain
 //! numbers for the caller to validate; the buffer itself checks them before any
-//! access to memory (C header: `include/linux/virtio.h`).
+//! access to memory.
+//!
+//! C headers: [`include/linux/virtio.h`](srctree/include/linux/virtio.h),
+//! [`include/linux/scatterlist.h`](srctree/include/linux/scatterlist.h)
 
 use crate::bindings;
 use core::{marker::PhantomData, ptr::NonNull};

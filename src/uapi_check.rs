@@ -160,12 +160,13 @@ const _: () = {
     );
 };
 
-// Frame sizes.
+// Frame sizes, and the length of an `ethtool -S` name.
 const _: () = {
     use crate::logic::rx_buf as x;
     same!(
         x::ETH_HLEN => b::ETH_HLEN,
         x::ETH_DATA_LEN => b::ETH_DATA_LEN,
         x::VLAN_HLEN => b::VNR_VLAN_HLEN,
+        crate::logic::stats_names::NAME_LEN => b::VNR_ETH_GSTRING_LEN,
     );
 };

@@ -228,14 +228,6 @@ pub struct LinkSettings {
     pub duplex: u8,
 }
 
-impl LinkSettings {
-    /// Nothing known, as for a device that does not report it.
-    pub const UNKNOWN: Self = Self {
-        speed: u32::MAX,
-        duplex: 0xff,
-    };
-}
-
 /// Ring sizes (`ethtool -g`): current and largest, per direction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RingSizes {

@@ -6,9 +6,6 @@
 //! invariants, each `unsafe` block says why it is sound, in the style of the
 //! kernel's own `rust/kernel/`. The driver above it needs no `unsafe` at all.
 
-// Parts of the API are there for the parity work and are not called yet.
-#![allow(dead_code)]
-
 pub mod cpumask;
 pub mod ctrl_msg;
 pub mod ethtool;

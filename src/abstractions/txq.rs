@@ -141,9 +141,4 @@ impl<T> TxqLocked<T> {
         // borrowing it mutably makes this the only access through it.
         Some(unsafe { &mut *self.data.get() })
     }
-
-    /// The data, through exclusive access to the object.
-    pub fn get_mut(&mut self) -> &mut T {
-        self.data.get_mut()
-    }
 }

@@ -20,9 +20,6 @@ pub const MAC_ADDR_SET: u8 = 1;
 /// `VIRTIO_NET_OK`: the device carried the command out.
 pub const ACK_OK: u8 = 0;
 
-/// Size of the device's reply (`virtio_net_ctrl_ack`).
-pub const ACK_LEN: usize = 1;
-
 /// Whether the ack byte acknowledges the command. The driver sets it to an error
 /// value before sending, so a device that wrote nothing did not acknowledge; the
 /// length the device reports is not needed (the in-tree driver ignores it too, and

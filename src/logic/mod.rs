@@ -8,8 +8,6 @@
 //! against every malformed input on the host.
 
 #![forbid(unsafe_code)]
-// Constants for every feature are defined, used or not yet.
-#![allow(dead_code)]
 
 pub mod coalesce;
 pub mod ctrl_cmd;

@@ -19,7 +19,12 @@
 use crate::abstractions::virtqueue::{Buffer, Virtqueue};
 use crate::bindings;
 use core::{marker::PhantomData, ptr::NonNull};
-use kernel::{error::from_result, prelude::*, str::CStr, types::Opaque};
+use kernel::{
+    error::from_result,
+    prelude::*,
+    str::CStr,
+    types::{ARef, AlwaysRefCounted, Opaque},
+};
 
 /// A virtio device, as seen by the driver bound to it.
 ///
@@ -188,42 +193,36 @@ impl Device {
     }
 }
 
-/// A counted reference to a virtio device, for driver data that needs the device
-/// outside of the callbacks (e.g. to read config space from a work item).
-///
-/// # Invariants
-///
-/// Holds a reference on the device's `struct device` (`get_device`), released on drop.
-pub struct DeviceRef(NonNull<bindings::virtio_device>);
+// SAFETY: A `Device` may be used from any thread: its methods read feature bits and
+// config space (the core's config accessors retry on a concurrent change); a counted
+// reference (`ARef`) may be dropped on any thread (`put_device`). `find_vqs` is the
+// exception, meant for `Driver::probe` only (see there): the same contract as before
+// `ARef`, and a limit to lift by tying it to a probe-only token.
+unsafe impl Send for Device {}
+// SAFETY: As above: `&Device` methods may be called concurrently.
+unsafe impl Sync for Device {}
 
-// SAFETY: The reference count is atomic and the device may be used from any thread.
-unsafe impl Send for DeviceRef {}
-// SAFETY: `Device`'s methods may be called concurrently.
-unsafe impl Sync for DeviceRef {}
+// SAFETY: A virtio device is reference counted through its embedded `struct device`
+// (`get_device`/`put_device`), which keeps the `virtio_device` around it alive: the
+// transport frees it from the device's release callback.
+unsafe impl AlwaysRefCounted for Device {
+    fn inc_ref(&self) {
+        // SAFETY: The device is valid (type invariant); `get_device` takes a reference.
+        unsafe { bindings::get_device(bindings::vnr_virtio_dev(self.as_raw())) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: Per the caller, a reference taken by `inc_ref` is released, and the
+        // object is not used afterwards. CAST: `Device` is a transparent wrapper.
+        unsafe { bindings::put_device(bindings::vnr_virtio_dev(obj.cast().as_ptr())) };
+    }
+}
 
 impl Device {
-    /// Takes a counted reference to the device.
-    pub fn to_ref(&self) -> DeviceRef {
-        // SAFETY: The device is valid; `get_device` takes a reference.
-        unsafe { bindings::get_device(bindings::vnr_virtio_dev(self.as_raw())) };
-        // INVARIANT: The reference was just taken; `self` is a reference, so non-null.
-        DeviceRef(NonNull::from(&self.0).cast())
-    }
-}
-
-impl core::ops::Deref for DeviceRef {
-    type Target = Device;
-
-    fn deref(&self) -> &Device {
-        // SAFETY: The counted reference keeps the device's memory alive.
-        unsafe { Device::from_raw(self.0.as_ptr()) }
-    }
-}
-
-impl Drop for DeviceRef {
-    fn drop(&mut self) {
-        // SAFETY: Releases the reference taken in `to_ref`.
-        unsafe { bindings::put_device(bindings::vnr_virtio_dev(self.0.as_ptr())) };
+    /// Takes a counted reference to the device, for driver data that needs it
+    /// outside of the callbacks (e.g. to read config space from a work item).
+    pub fn to_ref(&self) -> ARef<Device> {
+        ARef::from(self)
     }
 }
 

@@ -33,7 +33,7 @@ use crate::logic::{
 };
 use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU8, Ordering};
 use ctrl::Ctrl;
-use kernel::{c_str, fmt, prelude::*, str::CString};
+use kernel::{c_str, fmt, prelude::*, str::CString, types::ARef};
 use queue::{QueuePair, RxRing, RxVq, Spare};
 
 /// Name of the module and of the driver (`ethtool -i`, sysfs).
@@ -116,7 +116,7 @@ impl kernel::Module for VirtioNetModule {
 /// The data of one network interface, in its net_device's private area.
 pub struct VirtNet {
     /// The virtio device, for config-space reads from the deferred work.
-    vdev: virtio::DeviceRef,
+    vdev: ARef<virtio::Device>,
     /// What was negotiated with the device.
     features: features::Features,
     /// The MAC address was made up at probe (no MAC feature, or an unusable one).

@@ -23,7 +23,7 @@ use kernel::{
     error::from_result,
     prelude::*,
     str::CStr,
-    types::{ARef, AlwaysRefCounted, Opaque},
+    types::{ARef, AlwaysRefCounted, ForeignOwnable, Opaque},
 };
 
 /// A virtio device, as seen by the driver bound to it.
@@ -320,16 +320,20 @@ pub trait Driver: Sized + 'static {
 /// # Safety
 ///
 /// `vdev` must be valid, and bound to driver `T` (so `priv` is null or a `KBox<T::Data>`
-/// published by [`probe_callback`] and not yet freed by [`remove_callback`]).
+/// published by [`probe_callback`] with `into_foreign` and not yet taken back by
+/// [`remove_callback`]).
 unsafe fn data<'a, T: Driver>(vdev: *mut bindings::virtio_device) -> Option<&'a T::Data> {
     // A volatile read is the C side's `READ_ONCE` (it pairs with the release store in
     // `vnr_virtio_set_priv`), without a call on every interrupt.
     // SAFETY: By the safety requirements, `priv` is null or a live `T::Data`, which lives
     // until remove resets the device (which synchronises all callbacks) and frees it.
     let p = unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*vdev).priv_)) };
-    let p = p.cast::<T::Data>();
-    // SAFETY: See above.
-    unsafe { p.as_ref() }
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: See above: `p` came from `into_foreign` in probe and `from_foreign` has
+    // not been called on it yet.
+    Some(unsafe { <KBox<T::Data> as ForeignOwnable>::borrow(p) })
 }
 
 /// # Safety
@@ -388,20 +392,23 @@ unsafe extern "C" fn probe_callback<T: Driver>(vdev: *mut bindings::virtio_devic
                 return Err(e);
             }
         };
-        let raw = KBox::into_raw(data);
-        // SAFETY: `raw` is a valid `KBox<T::Data>`; publishing it before the device is
-        // ready means every callback finds it.
-        unsafe { bindings::vnr_virtio_set_priv(vdev, raw.cast()) };
+        let raw = data.into_foreign();
+        // SAFETY: `raw` is the foreign form of a `KBox<T::Data>`; publishing it before the
+        // device is ready means every callback finds it.
+        unsafe { bindings::vnr_virtio_set_priv(vdev, raw.cast_mut()) };
         // SAFETY: The device is valid and its driver data is published.
         unsafe { bindings::vnr_virtio_device_ready(vdev) };
-        // SAFETY: `raw` stays valid until this function or remove frees it.
-        if let Err(e) = T::ready(dev, unsafe { &*raw }) {
+        // SAFETY: `raw` stays valid until this function or remove takes it back.
+        if let Err(e) = T::ready(dev, unsafe {
+            <KBox<T::Data> as ForeignOwnable>::borrow(raw)
+        }) {
             // SAFETY: The device is valid. Resetting it stops it and synchronises its
-            // interrupts, so no callback uses `raw` after `priv` is cleared.
+            // interrupts, so no callback uses `raw` after `priv` is cleared; it is taken
+            // back once, here.
             unsafe {
                 bindings::virtio_reset_device(vdev);
                 bindings::vnr_virtio_set_priv(vdev, core::ptr::null_mut());
-                drop(KBox::from_raw(raw));
+                drop(<KBox<T::Data> as ForeignOwnable>::from_foreign(raw));
                 bindings::vnr_virtio_del_vqs(vdev);
             }
             return Err(e);
@@ -427,11 +434,11 @@ unsafe extern "C" fn remove_callback<T: Driver>(vdev: *mut bindings::virtio_devi
     // memory and all its interrupts (hence callbacks) have completed.
     unsafe { bindings::virtio_reset_device(vdev) };
     // SAFETY: `priv` holds the `KBox` published by probe; no callback can run any more.
-    let raw = unsafe { bindings::vnr_virtio_get_priv(vdev) }.cast::<T::Data>();
+    let raw = unsafe { bindings::vnr_virtio_get_priv(vdev) };
     // SAFETY: As above.
     unsafe { bindings::vnr_virtio_set_priv(vdev, core::ptr::null_mut()) };
-    // SAFETY: `raw` came from `KBox::into_raw` in probe and is freed once, here.
-    drop(unsafe { KBox::from_raw(raw) });
+    // SAFETY: `raw` came from `into_foreign` in probe and is taken back once, here.
+    drop(unsafe { <KBox<T::Data> as ForeignOwnable>::from_foreign(raw) });
     // SAFETY: The data that owned every `Virtqueue` of the device is gone.
     unsafe { bindings::vnr_virtio_del_vqs(vdev) };
 }

@@ -130,23 +130,6 @@ void vnr_netdev_addr(const struct net_device *dev, u8 *addr)
 	ether_addr_copy(addr, dev->dev_addr);
 }
 
-void vnr_netdev_set_ops(struct net_device *dev, const struct net_device_ops *ops,
-			const struct ethtool_ops *ethtool_ops,
-			const struct netdev_stat_ops *stat_ops)
-{
-	dev->netdev_ops = ops;
-	dev->ethtool_ops = ethtool_ops;
-	dev->stat_ops = stat_ops;
-}
-
-void vnr_netdev_set_mtu(struct net_device *dev, unsigned int mtu,
-			unsigned int min_mtu, unsigned int max_mtu)
-{
-	dev->mtu = mtu;
-	dev->min_mtu = min_mtu;
-	dev->max_mtu = max_mtu;
-}
-
 void vnr_netdev_set_needed_headroom(struct net_device *dev, u16 headroom)
 {
 	dev->needed_headroom = headroom;
@@ -155,13 +138,6 @@ void vnr_netdev_set_needed_headroom(struct net_device *dev, u16 headroom)
 unsigned int vnr_netdev_mtu(const struct net_device *dev)
 {
 	return READ_ONCE(dev->mtu);
-}
-
-void vnr_netdev_set_features(struct net_device *dev, netdev_features_t hw,
-			     netdev_features_t features)
-{
-	dev->hw_features = hw;
-	dev->features = features;
 }
 
 const char *vnr_netdev_name(const struct net_device *dev)
@@ -621,14 +597,6 @@ const u8 *vnr_sockaddr_data(const void *p)
 	return (const u8 *)((const struct sockaddr *)p)->sa_data;
 }
 
-void vnr_ethtool_set_link(struct ethtool_link_ksettings *cmd, u32 speed,
-			  u8 duplex)
-{
-	cmd->base.speed = speed;
-	cmd->base.duplex = duplex;
-	cmd->base.port = PORT_OTHER;
-}
-
 void vnr_netdev_set_watchdog(struct net_device *dev, unsigned int ms)
 {
 	dev->watchdog_timeo = msecs_to_jiffies(ms);
@@ -643,19 +611,14 @@ void vnr_init_delayed_work(struct delayed_work *dw, work_func_t func)
  * Schedules @dw on the system workqueue in @ms milliseconds; with @now, a
  * pending run is brought forward instead of left alone.
  */
-bool vnr_schedule_delayed_work(struct delayed_work *dw, unsigned int ms,
-			       bool now)
+bool vnr_mod_delayed_work(struct delayed_work *dw, unsigned int ms)
 {
-	if (now)
-		return mod_delayed_work(system_wq, dw, 0);
-	return schedule_delayed_work(dw, msecs_to_jiffies(ms));
+	return mod_delayed_work(system_wq, dw, msecs_to_jiffies(ms));
 }
 
-int vnr_netif_set_real_num_queues(struct net_device *dev, unsigned int n)
+bool vnr_schedule_delayed_work(struct delayed_work *dw, unsigned int ms)
 {
-	int err = netif_set_real_num_tx_queues(dev, n);
-
-	return err ? err : netif_set_real_num_rx_queues(dev, n);
+	return schedule_delayed_work(dw, msecs_to_jiffies(ms));
 }
 
 unsigned int vnr_cpumask_nth_online(unsigned int n)

@@ -75,15 +75,8 @@ void vnr_set_netdev_dev(struct net_device *dev, struct virtio_device *vdev);
 void vnr_eth_hw_addr_set(struct net_device *dev, const u8 *addr);
 void vnr_eth_hw_addr_random(struct net_device *dev);
 void vnr_netdev_addr(const struct net_device *dev, u8 *addr);
-void vnr_netdev_set_ops(struct net_device *dev, const struct net_device_ops *ops,
-			const struct ethtool_ops *ethtool_ops,
-			const struct netdev_stat_ops *stat_ops);
-void vnr_netdev_set_mtu(struct net_device *dev, unsigned int mtu,
-			unsigned int min_mtu, unsigned int max_mtu);
 void vnr_netdev_set_needed_headroom(struct net_device *dev, u16 headroom);
 unsigned int vnr_netdev_mtu(const struct net_device *dev);
-void vnr_netdev_set_features(struct net_device *dev, netdev_features_t hw,
-			     netdev_features_t features);
 const char *vnr_netdev_name(const struct net_device *dev);
 void vnr_netif_stop_subqueue(struct net_device *dev, u16 queue);
 void vnr_netif_wake_subqueue(struct net_device *dev, u16 queue);
@@ -194,16 +187,10 @@ bool vnr_netdev_tx_sent_queue(struct net_device *dev, u16 q, unsigned int bytes,
 void vnr_netdev_tx_completed_queue(struct net_device *dev, u16 q,
 				   unsigned int pkts, unsigned int bytes);
 void vnr_init_delayed_work(struct delayed_work *dw, work_func_t func);
-bool vnr_schedule_delayed_work(struct delayed_work *dw, unsigned int ms,
-			       bool now);
-
-/* ethtool */
-struct ethtool_link_ksettings;
-void vnr_ethtool_set_link(struct ethtool_link_ksettings *cmd, u32 speed,
-			  u8 duplex);
+bool vnr_mod_delayed_work(struct delayed_work *dw, unsigned int ms);
+bool vnr_schedule_delayed_work(struct delayed_work *dw, unsigned int ms);
 
 /* multiqueue */
-int vnr_netif_set_real_num_queues(struct net_device *dev, unsigned int n);
 unsigned int vnr_cpumask_nth_online(unsigned int n);
 unsigned int vnr_nr_cpu_ids(void);
 int vnr_virtqueue_set_affinity(struct virtqueue *vq,

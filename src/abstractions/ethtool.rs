@@ -475,7 +475,10 @@ impl<T: Operations> Adapter<T> {
         // SAFETY: As in `get_drvinfo`.
         let l = T::link_settings(unsafe { NetDev::<T>::from_raw(dev) });
         // SAFETY: ethtool passes a valid, writable `ethtool_link_ksettings`.
-        unsafe { bindings::vnr_ethtool_set_link(cmd, l.speed, l.duplex) };
+        let base = unsafe { &mut (*cmd).base };
+        base.speed = l.speed;
+        base.duplex = l.duplex;
+        base.port = bindings::PORT_OTHER as u8;
         0
     }
 

@@ -140,8 +140,13 @@ impl<T: Operations> NetDev<T> {
     pub fn set_real_num_queues(&self, n: u32) -> Result {
         // SAFETY: The device is valid; the networking core checks `n` against the queues
         // allocated and asserts the RTNL lock where it is needed.
-        let ret = unsafe { bindings::vnr_netif_set_real_num_queues(self.as_raw(), n) };
-        kernel::error::to_result(ret)
+        kernel::error::to_result(unsafe {
+            bindings::netif_set_real_num_tx_queues(self.as_raw(), n)
+        })?;
+        // SAFETY: As above.
+        kernel::error::to_result(unsafe {
+            bindings::netif_set_real_num_rx_queues(self.as_raw(), n)
+        })
     }
 
     /// Maps transmit queue `queue` to `cpus` for transmit packet steering (XPS).
@@ -162,14 +167,15 @@ impl<T: Operations> NetDev<T> {
     pub fn schedule_deferred(&self) {
         // SAFETY: The work item was initialised at creation and is cancelled before the
         // private data is dropped.
-        unsafe { bindings::vnr_schedule_delayed_work((*self.priv_()).work.get(), 0, true) };
+        // `mod_delayed_work` with no delay: also brings forward a run scheduled later.
+        unsafe { bindings::vnr_mod_delayed_work((*self.priv_()).work.get(), 0) };
     }
 
     /// Schedules [`Operations::deferred`] in `ms` milliseconds, unless a run is
     /// pending already (for retries; may be called from the deferred work itself).
     pub fn schedule_deferred_after(&self, ms: u32) {
         // SAFETY: As in `schedule_deferred`.
-        unsafe { bindings::vnr_schedule_delayed_work((*self.priv_()).work.get(), ms, false) };
+        unsafe { bindings::vnr_schedule_delayed_work((*self.priv_()).work.get(), ms) };
     }
 
     /// Sends gratuitous ARP and unsolicited neighbour advertisements for the

@@ -113,28 +113,31 @@ impl<T: Operations> Registration<T> {
             unsafe { bindings::free_netdev(raw) };
             return Err(EINVAL);
         }
-        // SAFETY: `raw` is a new, unregistered net_device; the ops tables are `'static`.
+        // SAFETY: `raw` is a new, unregistered net_device, ours alone: its fields are
+        // written in place over bindgen's layout of `struct net_device` (checked above
+        // through the private area's offset), as `alloc_netdev` callers do in C. The ops
+        // tables are `'static`.
         unsafe {
             bindings::vnr_set_netdev_dev(raw, parent.as_raw());
-            bindings::vnr_netdev_set_ops(
-                raw,
-                &Adapter::<T>::NETDEV_OPS,
-                config
-                    .ethtool
-                    .as_ref()
-                    .map_or(core::ptr::null(), |t| t.as_raw()),
-                config
-                    .qstats
-                    .as_ref()
-                    .map_or(core::ptr::null(), |t| t.as_raw()),
-            );
+            (*raw).netdev_ops = &Adapter::<T>::NETDEV_OPS;
+            (*raw).ethtool_ops = config
+                .ethtool
+                .as_ref()
+                .map_or(core::ptr::null(), |t| t.as_raw());
+            (*raw).stat_ops = config
+                .qstats
+                .as_ref()
+                .map_or(core::ptr::null(), |t| t.as_raw());
             match config.mac {
                 Some(mac) => bindings::vnr_eth_hw_addr_set(raw, mac.as_ptr()),
                 None => bindings::vnr_eth_hw_addr_random(raw),
             }
-            bindings::vnr_netdev_set_mtu(raw, config.mtu, config.min_mtu, config.max_mtu);
+            (*raw).mtu = config.mtu;
+            (*raw).min_mtu = config.min_mtu;
+            (*raw).max_mtu = config.max_mtu;
             bindings::vnr_netdev_set_needed_headroom(raw, config.needed_headroom);
-            bindings::vnr_netdev_set_features(raw, config.hw_features, config.features);
+            (*raw).hw_features = config.hw_features;
+            (*raw).features = config.features;
             let mut flags = 0;
             if config.unicast_filter {
                 flags |= bindings::VNR_IFF_UNICAST_FLT;

@@ -23,7 +23,9 @@ use crate::abstractions::{
     ethtool,
     netdev::{self, offload, Registration},
     qstats,
+    skb::TxSkb,
     virtio::{self, VqCallback, VqSpec},
+    virtqueue::{Affinity, Virtqueue},
 };
 use crate::logic::ctrl_cmd;
 use crate::logic::rx_buf::Ewma;
@@ -232,6 +234,199 @@ fn netdev_features(features: Features) -> (u64, u64) {
     (hw | switchable_off, hw | on | offload::HIGHDMA)
 }
 
+/// What probe takes from the device's config space and features, judged: values
+/// the device got wrong are logged and replaced (a random MAC, no device MTU).
+struct DeviceConfig {
+    /// The device's MAC, if it has a valid unicast one.
+    mac: Option<[u8; 6]>,
+    /// The interface's MTU at first: the device's (`MTU`), else 1500.
+    mtu: usize,
+    /// The largest MTU the interface takes.
+    max_mtu: u16,
+    /// Bytes of the virtio-net header.
+    hdr_len: usize,
+    /// Queue pairs the device has (every one is created).
+    max_pairs: u16,
+    /// Whether the device has a control queue.
+    has_ctrl: bool,
+    /// How receive buffers are laid out.
+    rx_mode: RxMode,
+}
+
+/// Reads and judges the config space (MAC, MTU, queue pairs).
+fn read_config(vdev: &virtio::Device, features: Features) -> DeviceConfig {
+    let mac = features.has(features::MAC).then(|| {
+        let mut addr = [0u8; 6];
+        vdev.read_config_bytes(config_offset::MAC, &mut addr);
+        addr
+    });
+    let mac = mac.filter(|addr| {
+        let valid = mac::is_valid_unicast(addr);
+        if !valid {
+            pr_warn!(
+                "{}: device MAC {:02x?} is not a unicast address; using a random one\n",
+                vdev.name(),
+                addr
+            );
+        }
+        valid
+    });
+    let device_mtu = if features.has(features::MTU) {
+        let reported = vdev.read_config_u16(config_offset::MTU);
+        let mtu = features::device_mtu(features, reported);
+        if mtu.is_none() {
+            pr_warn!(
+                "{}: device MTU {} is below {}; ignoring it\n",
+                vdev.name(),
+                reported,
+                features::MIN_MTU
+            );
+        }
+        mtu
+    } else {
+        None
+    };
+    let max_pairs = if features.has(features::MQ) {
+        features::queue_pairs(
+            features,
+            vdev.read_config_u16(config_offset::MAX_VIRTQUEUE_PAIRS),
+        )
+    } else {
+        1
+    };
+    DeviceConfig {
+        mac,
+        mtu: device_mtu.map_or(rx_buf::ETH_DATA_LEN, usize::from),
+        max_mtu: features::max_mtu(features, device_mtu, rx_buf::ETH_DATA_LEN as u16),
+        hdr_len: features::hdr_len(features),
+        max_pairs,
+        has_ctrl: features.has(features::CTRL_VQ),
+        rx_mode: features::rx_mode(features, device_mtu),
+    }
+}
+
+/// One pair's rings before its NAPI contexts exist: the receive ring, the transmit
+/// queue and the affinity handles of both.
+type PairRings = (RxRing, Virtqueue<TxSkb>, [Affinity; 2]);
+
+/// The queues [`create_queues`] makes: every pair's rings, and the control queue.
+struct Queues {
+    rings: KVec<PairRings>,
+    ctrl: Option<Pin<KBox<Ctrl>>>,
+}
+
+/// Creates every virtqueue the device has and the rings over them: queues 2i/2i+1
+/// are pair i, and the control queue comes last, at index 2 * max_virtqueue_pairs,
+/// where the device has it, because every pair the device has is created (as
+/// in-tree; `ethtool -L` picks how many are used).
+fn create_queues(vdev: &virtio::Device, features: Features, cfg: &DeviceConfig) -> Result<Queues> {
+    let pairs = usize::from(cfg.max_pairs);
+    let mut names = KVec::with_capacity(2 * pairs, GFP_KERNEL)?;
+    for i in 0..pairs {
+        names.push(CString::try_from_fmt(fmt!("input.{i}"))?, GFP_KERNEL)?;
+        names.push(CString::try_from_fmt(fmt!("output.{i}"))?, GFP_KERNEL)?;
+    }
+    let mut specs = KVec::with_capacity(2 * pairs + 1, GFP_KERNEL)?;
+    for name in names.iter() {
+        specs.push(
+            VqSpec {
+                name,
+                callback: true,
+            },
+            GFP_KERNEL,
+        )?;
+    }
+    if cfg.has_ctrl {
+        specs.push(
+            VqSpec {
+                name: c_str!("control"),
+                callback: false,
+            },
+            GFP_KERNEL,
+        )?;
+    }
+    let mut vqs = vdev.find_vqs::<VirtioNetDriver>(&specs).inspect_err(|e| {
+        // A device that reports more pairs than its transport has queues for
+        // (virtio-pci: ENOENT) cannot be driven: its control queue is not where
+        // the specification puts it.
+        pr_err!(
+            "{}: cannot create {} virtqueues for {} queue pairs ({:?})\n",
+            vdev.name(),
+            specs.len(),
+            cfg.max_pairs,
+            e
+        );
+    })?;
+    drop(specs);
+    drop(names);
+    let mut rings = KVec::with_capacity(pairs, GFP_KERNEL)?;
+    for i in 0..pairs {
+        let rxvq = match cfg.rx_mode {
+            RxMode::Mergeable => RxVq::Mergeable(vqs.take(2 * i)?),
+            RxMode::Big => RxVq::Big(vqs.take(2 * i)?),
+            RxMode::Small => RxVq::Small(vqs.take(2 * i)?),
+        };
+        let mut rx = RxRing {
+            vq: rxvq,
+            avg_pkt_len: Ewma::default(),
+            min_buf_len: 0,
+            frag: PageFrag::new(),
+            spare: Spare::new()?,
+        };
+        rx.min_buf_len = rx_buf::mergeable_min_buf_len(
+            cfg.hdr_len,
+            rx.size(),
+            usize::from(cfg.max_mtu),
+            features::guest_gso(features),
+        );
+        let txvq = vqs.take(2 * i + 1)?;
+        let affinity = [rx.vq.affinity().ok_or(EINVAL)?, txvq.affinity()];
+        rings.push((rx, txvq, affinity), GFP_KERNEL)?;
+    }
+    let ctrl = if cfg.has_ctrl {
+        let vq = vqs.take(features::ctrl_vq_index(cfg.max_pairs))?;
+        Some(KBox::pin_init(Ctrl::new(vq, vdev.name())?, GFP_KERNEL)?)
+    } else {
+        None
+    };
+    Ok(Queues { rings, ctrl })
+}
+
+/// The interface's settings before registration.
+fn netdev_config(features: Features, cfg: &DeviceConfig) -> netdev::Config<'_, VirtNet> {
+    let (hw_features, on_features) = netdev_features(features);
+    netdev::Config {
+        mac: cfg.mac.as_ref(),
+        mtu: cfg.mtu as u32,
+        min_mtu: u32::from(features::MIN_MTU),
+        max_mtu: u32::from(cfg.max_mtu),
+        // As in-tree: with room for the virtio-net header in front of the Ethernet
+        // header the transmit path puts it there and a linear packet is one
+        // descriptor. Without it, UDP and pktgen packets (16 bytes of headroom, 2
+        // left after the Ethernet header) took two, i.e. an indirect table
+        // allocated, mapped by QEMU and freed per packet.
+        needed_headroom: if features::any_header_sg(features) {
+            cfg.hdr_len as u16
+        } else {
+            0
+        },
+        hw_features,
+        features: on_features,
+        // As in-tree: the device filters unicast addresses (with CTRL_RX) and
+        // takes a new MAC while up (CTRL_MAC_ADDR, or simply by address on
+        // VERSION_1).
+        unicast_filter: true,
+        live_addr_change: true,
+        // netpoll (netconsole) would call start_xmit and the polls with
+        // interrupts off: never run here (the test kernels have no netconsole),
+        // so kept off.
+        netpoll: false,
+        tx_timeout_ms: TX_TIMEOUT_MS,
+        ethtool: Some(ethtool::Table::new()),
+        qstats: Some(qstats::Table::new()),
+    }
+}
+
 /// The virtio driver.
 pub struct VirtioNetDriver;
 
@@ -265,163 +460,13 @@ impl virtio::Driver for VirtioNetDriver {
 
     fn probe(vdev: &virtio::Device) -> Result<Self::Data> {
         let features = Features(vdev.features());
-
-        let mut addr = [0u8; 6];
-        let mac = if features.has(features::MAC) {
-            vdev.read_config_bytes(config_offset::MAC, &mut addr);
-            if mac::is_valid_unicast(&addr) {
-                Some(&addr)
-            } else {
-                pr_warn!(
-                    "{}: device MAC {:02x?} is not a unicast address; using a random one\n",
-                    vdev.name(),
-                    addr
-                );
-                None
-            }
-        } else {
-            None
-        };
-
-        let device_mtu = if features.has(features::MTU) {
-            let reported = vdev.read_config_u16(config_offset::MTU);
-            let mtu = features::device_mtu(features, reported);
-            if mtu.is_none() {
-                pr_warn!(
-                    "{}: device MTU {} is below {}; ignoring it\n",
-                    vdev.name(),
-                    reported,
-                    features::MIN_MTU
-                );
-            }
-            mtu
-        } else {
-            None
-        };
-        let max_mtu = features::max_mtu(features, device_mtu, rx_buf::ETH_DATA_LEN as u16);
-        let mtu = device_mtu.map_or(rx_buf::ETH_DATA_LEN, usize::from);
-        let hdr_len = features::hdr_len(features);
-        let rx_buf_len = rx_buf::small_buf_len(hdr_len, mtu);
-
-        let has_ctrl = features.has(features::CTRL_VQ);
-        let max_pairs = if features.has(features::MQ) {
-            features::queue_pairs(
-                features,
-                vdev.read_config_u16(config_offset::MAX_VIRTQUEUE_PAIRS),
-            )
-        } else {
-            1
-        };
-        let pairs = usize::from(max_pairs);
-        // Queues 2i/2i+1 are pair i, the control queue comes last: at index
-        // 2 * max_virtqueue_pairs, where the device has it, because every pair the
-        // device has is created (as in-tree; `ethtool -L` picks how many are used).
-        let mut names = KVec::with_capacity(2 * pairs, GFP_KERNEL)?;
-        for i in 0..pairs {
-            names.push(CString::try_from_fmt(fmt!("input.{i}"))?, GFP_KERNEL)?;
-            names.push(CString::try_from_fmt(fmt!("output.{i}"))?, GFP_KERNEL)?;
-        }
-        let mut specs = KVec::with_capacity(2 * pairs + 1, GFP_KERNEL)?;
-        for name in names.iter() {
-            specs.push(
-                VqSpec {
-                    name,
-                    callback: true,
-                },
-                GFP_KERNEL,
-            )?;
-        }
-        if has_ctrl {
-            specs.push(
-                VqSpec {
-                    name: c_str!("control"),
-                    callback: false,
-                },
-                GFP_KERNEL,
-            )?;
-        }
-        let mut vqs = vdev.find_vqs::<Self>(&specs).inspect_err(|e| {
-            // A device that reports more pairs than its transport has queues for
-            // (virtio-pci: ENOENT) cannot be driven: its control queue is not where
-            // the specification puts it.
-            pr_err!(
-                "{}: cannot create {} virtqueues for {} queue pairs ({:?})\n",
-                vdev.name(),
-                specs.len(),
-                max_pairs,
-                e
-            );
-        })?;
-        drop(specs);
-        drop(names);
-        let mut rings = KVec::with_capacity(pairs, GFP_KERNEL)?;
-        let rx_mode = features::rx_mode(features, device_mtu);
-        for i in 0..pairs {
-            let rxvq = match rx_mode {
-                RxMode::Mergeable => RxVq::Mergeable(vqs.take(2 * i)?),
-                RxMode::Big => RxVq::Big(vqs.take(2 * i)?),
-                RxMode::Small => RxVq::Small(vqs.take(2 * i)?),
-            };
-            let mut rx = RxRing {
-                vq: rxvq,
-                avg_pkt_len: Ewma::default(),
-                min_buf_len: 0,
-                frag: PageFrag::new(),
-                spare: Spare::new()?,
-            };
-            rx.min_buf_len = rx_buf::mergeable_min_buf_len(
-                hdr_len,
-                rx.size(),
-                usize::from(max_mtu),
-                features::guest_gso(features),
-            );
-            let txvq = vqs.take(2 * i + 1)?;
-            let affinity = [rx.vq.affinity().ok_or(EINVAL)?, txvq.affinity()];
-            rings.push((rx, txvq, affinity), GFP_KERNEL)?;
-        }
-        let ctrl = if has_ctrl {
-            let vq = vqs.take(features::ctrl_vq_index(max_pairs))?;
-            Some(KBox::pin_init(Ctrl::new(vq, vdev.name())?, GFP_KERNEL)?)
-        } else {
-            None
-        };
-        let curr_pairs = features::default_queue_pairs(max_pairs, num_online_cpus());
+        let cfg = read_config(vdev, features);
+        let Queues { rings, ctrl } = create_queues(vdev, features, &cfg)?;
+        let curr_pairs = features::default_queue_pairs(cfg.max_pairs, num_online_cpus());
         let rss = rss::Rss::new(vdev, curr_pairs)?;
-
-        let random_mac = mac.is_none();
-        let (hw_features, on_features) = netdev_features(features);
-        let config = netdev::Config {
-            mac,
-            mtu: mtu as u32,
-            min_mtu: u32::from(features::MIN_MTU),
-            max_mtu: u32::from(max_mtu),
-            // As in-tree: with room for the virtio-net header in front of the Ethernet
-            // header the transmit path puts it there and a linear packet is one
-            // descriptor. Without it, UDP and pktgen packets (16 bytes of headroom, 2
-            // left after the Ethernet header) took two, i.e. an indirect table
-            // allocated, mapped by QEMU and freed per packet.
-            needed_headroom: if features::any_header_sg(features) {
-                hdr_len as u16
-            } else {
-                0
-            },
-            hw_features,
-            features: on_features,
-            // As in-tree: the device filters unicast addresses (with CTRL_RX) and
-            // takes a new MAC while up (CTRL_MAC_ADDR, or simply by address on
-            // VERSION_1).
-            unicast_filter: true,
-            live_addr_change: true,
-            // netpoll (netconsole) would call start_xmit and the polls with
-            // interrupts off: never run here (the test kernels have no netconsole),
-            // so kept off.
-            netpoll: false,
-            tx_timeout_ms: TX_TIMEOUT_MS,
-            ethtool: Some(ethtool::Table::new()),
-            qstats: Some(qstats::Table::new()),
-        };
+        let config = netdev_config(features, &cfg);
         let vdev_ref = vdev.to_ref();
-        let reg = Registration::new(vdev, u32::from(max_pairs), &config, move |dev| {
+        let reg = Registration::new(vdev, u32::from(cfg.max_pairs), &config, move |dev| {
             let mut queues = KVec::with_capacity(rings.len(), GFP_KERNEL)?;
             for (i, (rx, txvq, affinity)) in rings.into_iter().enumerate() {
                 queues.push(
@@ -435,17 +480,17 @@ impl virtio::Driver for VirtioNetDriver {
             Ok(VirtNet {
                 vdev: vdev_ref,
                 features,
-                random_mac,
-                hdr_len,
-                max_mtu,
-                rx_buf_len,
+                random_mac: cfg.mac.is_none(),
+                hdr_len: cfg.hdr_len,
+                max_mtu: cfg.max_mtu,
+                rx_buf_len: rx_buf::small_buf_len(cfg.hdr_len, cfg.mtu),
                 rx_big_pages: if features::guest_gso(features) {
-                    rx_buf::big_buf_pages(hdr_len, page_chain::PAGE_SIZE)
+                    rx_buf::big_buf_pages(cfg.hdr_len, page_chain::PAGE_SIZE)
                 } else {
-                    rx_buf::big_buf_pages_for(hdr_len, page_chain::PAGE_SIZE, mtu)
+                    rx_buf::big_buf_pages_for(cfg.hdr_len, page_chain::PAGE_SIZE, cfg.mtu)
                 }
                 .min(page_chain::MAX_PAGES),
-                rx_mode,
+                rx_mode: cfg.rx_mode,
                 rss,
                 rx_hash: AtomicBool::new(false),
                 queues,

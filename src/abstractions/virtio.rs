@@ -193,11 +193,11 @@ impl Device {
     }
 }
 
+// `find_vqs` is the exception to what follows: it is meant for `Driver::probe` only
+// (see there), by contract as before `ARef`; a limit to lift with a probe-only token.
+//
 // SAFETY: A `Device` may be used from any thread: its methods read feature bits and
-// config space (the core's config accessors retry on a concurrent change); a counted
-// reference (`ARef`) may be dropped on any thread (`put_device`). `find_vqs` is the
-// exception, meant for `Driver::probe` only (see there): the same contract as before
-// `ARef`, and a limit to lift by tying it to a probe-only token.
+// config space, and an `ARef` may be dropped on any thread (`put_device`).
 unsafe impl Send for Device {}
 // SAFETY: As above: `&Device` methods may be called concurrently.
 unsafe impl Sync for Device {}

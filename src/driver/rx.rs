@@ -364,6 +364,18 @@ fn receive_mergeable(
     Some(Some(frame_len))
 }
 
+/// The offload fields of a received header, as the skb applies them.
+fn rx_offloads(h: &NetHdr) -> RxOffloads {
+    RxOffloads {
+        flags: h.flags,
+        gso_type: h.gso_type,
+        hdr_len: h.hdr_len,
+        gso_size: h.gso_size,
+        csum_start: h.csum_start,
+        csum_offset: h.csum_offset,
+    }
+}
+
 /// Applies the header's offload state to `skb` (a frame of `frame_len` bytes) and
 /// hands it to GRO, or counts and drops it.
 fn deliver(
@@ -397,15 +409,9 @@ fn deliver(
         }
         RxCsum::Partial { .. } => q.stats.rx_csum_partial.inc(),
     }
-    let offloads = RxOffloads {
-        flags: h.flags,
-        gso_type: h.gso_type,
-        hdr_len: h.hdr_len,
-        gso_size: h.gso_size,
-        csum_start: h.csum_start,
-        csum_offset: h.csum_offset,
-    };
-    if (offload.csum != RxCsum::None || offload.gso.is_some()) && !skb.apply_net_hdr(&offloads) {
+    if (offload.csum != RxCsum::None || offload.gso.is_some())
+        && !skb.apply_net_hdr(&rx_offloads(h))
+    {
         frame_error(dev, q, format_args!("header contradicts the packet: {h:?}"));
         return;
     }

@@ -19,23 +19,29 @@ mkdir -p "$out"
 t0=$(date +%s)
 
 liar=$(scripts/liar.sh) || exit 1
-initrds=()
-trap 'rm -f "${initrds[@]}"' EXIT
+trap 'rm -f "$out"/initramfs-liar-*.$$.cpio.gz' EXIT
 
-# run_one DRIVER VARIANT: one boot of the suite; returns the guest's status.
-run_one() {
-	local drv=$1 variant=$2 name=ours kdir ko vdev initrd
-	[ "$drv" = virtio_net ] && name=intree
+# prepare VARIANT: the kernel, module and initramfs of one kernel variant, built
+# before the guests start (two guests on one variant share them).
+prepare() {
+	local variant=$1 kdir ko vdev initrd="$out/initramfs-liar-$1.$$.cpio.gz"
+	[ -f "$initrd" ] && return 0
 	kdir=$(scripts/kernel.sh "$variant") || return 3
 	ko=$(scripts/module-for.sh "$variant") || return 3
 	# The lying transport (qemu-test/liar/vdev), for the control-plane lies.
 	vdev=$(scripts/liar-vdev.sh "$variant") || return 3
-	initrd="$out/initramfs-liar-$variant.$$.cpio.gz"
-	initrds+=("$initrd")
-	[ -f "$initrd" ] || VNR_INITRAMFS_MODULES="$vdev" \
+	VNR_INITRAMFS_MODULES="$vdev" \
 		qemu-test/mkinitramfs.sh "$initrd" "$(dirname "$kdir")/modroot" "$ko" || return 3
+}
+
+# run_one DRIVER VARIANT: one boot of the suite; returns the guest's status.
+run_one() {
+	local drv=$1 variant=$2 name=ours kdir
+	[ "$drv" = virtio_net ] && name=intree
+	kdir=$(scripts/kernel.sh "$variant") || return 3
 	# watchdog_thresh=60: KASAN and lockdep under TCG (see qemu-test/faults.sh).
-	qemu-test/vm.py --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" --mode liar \
+	qemu-test/vm.py --kernel "$kdir/arch/x86/boot/bzImage" \
+		--initrd "$out/initramfs-liar-$variant.$$.cpio.gz" --mode liar \
 		--liar "$liar" --dut-driver "$drv" --append watchdog_thresh=60 --quiet-kernel \
 		--log "$out/liar-$name.log" --timeout 1800 > "$out/liar-$name.out" 2>&1
 	local r=$?
@@ -44,15 +50,27 @@ run_one() {
 	return $r
 }
 
+# The drivers side by side (VNR_JOBS=1: one after the other), as in faults.sh.
 ours_kernel=${VNR_LIAR_KERNEL:-debug}
-rc=0
+rc=0 ours_pid=
 for drv in ${VNR_LIAR_DRIVERS:-virtio_net_rust virtio_net}; do
-	if [ "$drv" = virtio_net ]; then
-		run_one "$drv" "${VNR_LIAR_INTREE_KERNEL:-$ours_kernel}"
-	else
-		run_one "$drv" "$ours_kernel" || rc=1
+	variant=$ours_kernel
+	[ "$drv" = virtio_net ] && variant=${VNR_LIAR_INTREE_KERNEL:-$ours_kernel}
+	if ! prepare "$variant"; then
+		[ "$drv" = virtio_net ] || rc=1
+		continue
+	fi
+	if [ "${VNR_JOBS:-2}" -gt 1 ]; then
+		run_one "$drv" "$variant" &
+		[ "$drv" = virtio_net ] || ours_pid=$!
+	elif ! run_one "$drv" "$variant" && [ "$drv" != virtio_net ]; then
+		rc=1
 	fi
 done
+if [ -n "$ours_pid" ]; then
+	wait "$ours_pid" || rc=1
+fi
+wait
 if [ -f "$out/liar-intree.out" ] && [ -f "$out/liar-ours.out" ]; then
 	qemu-test/parity.sh "$out/liar-ours.out" "$out/liar-intree.out" > "$out/liar-parity.md"
 	cat "$out/liar-parity.md"

@@ -5,7 +5,8 @@
 # variant and writes qemu-test/out/matrix.md. Options go to vm.py, e.g.
 #   qemu-test/matrix.sh --dut-driver virtio_net
 # VNR_MATRIX=name1,name2 runs only those variants; VNR_MATRIX_OUT names the report
-# and logs (default "matrix": qemu-test/out/matrix.md, matrix-VARIANT.log).
+# and logs (default "matrix": qemu-test/out/matrix.md, matrix-VARIANT.log);
+# VNR_JOBS=N boots N guests at a time (default 2).
 source "$(dirname "$0")/common.sh"
 set +e
 
@@ -58,31 +59,56 @@ for v in "${variants[@]}"; do
 	n=$((n + 1))
 done
 echo "1..$n"
-i=0 failed=0
-for v in "${variants[@]}"; do
-	IFS='|' read -r name opts only <<< "$v"
-	[ -z "${VNR_MATRIX:-}" ] || echo ",$VNR_MATRIX," | grep -q ",$name," || continue
-	i=$((i + 1))
-	log="$out/$name_out-$name.log"
+# run_variant I NAME OPTS CHECKS: one boot; writes its KTAP line (with the failed
+# checks' lines before it) to $log.result and its matrix.md row to $log.row.
+run_variant() {
+	local i=$1 name=$2 opts=$3 only=$4 log="$out/$name_out-$2.log" rc ok notok plan bad result props
 	# shellcheck disable=SC2086
 	"$root/qemu-test/vm.py" --kernel "$kernel_image" --initrd "$initrd" --mode tests \
 		--quiet-kernel --log "$log.console" --timeout 900 --only "$only" \
-		--guest-arg blob_mb=32 $opts "$@" > "$log" 2>&1
+		--guest-arg blob_mb=32 $opts "${vm_args[@]}" > "$log" 2>&1
 	rc=$?
 	ok=$(grep -cE '^ok [0-9]+ ' "$log")
 	notok=$(grep -cE '^not ok [0-9]+ ' "$log")
 	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$log" | head -1)
 	bad=$(grep -E '^not ok [0-9]+ ' "$log" | awk '{print $4}' | paste -sd, -)
 	if [ "$rc" = 0 ] && [ "$notok" = 0 ] && [ "$ok" = "${plan:-x}" ]; then
-		echo "ok $i $name"
+		echo "ok $i $name" > "$log.result"
 		result=pass
 	else
-		grep -E '^(not ok|# )' "$log" | sed 's/^/# /' | tail -60
-		echo "not ok $i $name # rc=$rc${bad:+ failed: $bad}"
+		{
+			grep -E '^(not ok|# )' "$log" | sed 's/^/# /' | tail -60
+			echo "not ok $i $name # rc=$rc${bad:+ failed: $bad}"
+		} > "$log.result"
 		result="FAIL (rc=$rc${bad:+; $bad})"
-		failed=$((failed + 1))
 	fi
 	props=$(echo "$opts" | sed 's/--dut-props ,//; s/--queues \([0-9]*\)/mq=on, \1 queue pairs/')
-	echo "| $name | ${props:-(defaults)} | $result | $ok/${plan:-?} |" >> "$md"
+	echo "| $name | ${props:-(defaults)} | $result | $ok/${plan:-?} |" > "$log.row"
+}
+
+# VNR_JOBS guests at a time (default 2): a guest keeps about one of the two host
+# CPUs busy, so two side by side take about half the time. Results in order.
+vm_args=("$@")
+jobs_max=${VNR_JOBS:-2}
+i=0 names=()
+for v in "${variants[@]}"; do
+	IFS='|' read -r name opts only <<< "$v"
+	[ -z "${VNR_MATRIX:-}" ] || echo ",$VNR_MATRIX," | grep -q ",$name," || continue
+	i=$((i + 1))
+	names+=("$name")
+	rm -f "$out/$name_out-$name.log.result" "$out/$name_out-$name.log.row"
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
+		wait -n
+	done
+	run_variant "$i" "$name" "$opts" "$only" &
+done
+wait
+failed=0
+for name in "${names[@]}"; do
+	log="$out/$name_out-$name.log"
+	cat "$log.result" 2>/dev/null || echo "not ok ? $name # no result"
+	grep -q '^ok ' "$log.result" 2>/dev/null || failed=$((failed + 1))
+	cat "$log.row" >> "$md" 2>/dev/null
+	rm -f "$log.result" "$log.row"
 done
 exit $((failed > 0))

@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use virtio_net_rust_logic::{
-    coalesce,
+    coalesce, ctrl_cmd,
     features::{self, FeatureError, Features},
     hdr::{self, HdrError, NetHdr, RxCsum},
     mac, rss_config,
@@ -176,6 +176,20 @@ proptest! {
         let lo = *samples.iter().min().unwrap();
         let hi = *samples.iter().max().unwrap();
         prop_assert!(e.read() >= lo.saturating_sub(64) && e.read() <= hi);
+    }
+
+    #[test]
+    fn ewma_is_the_kernels(samples in proptest::collection::vec(any::<u32>(), 1..100)) {
+        // DECLARE_EWMA(pkt_len, 0, 64) in wide arithmetic: the first sample as is,
+        // then ((avg << 6) - avg + val) >> 6.
+        let mut e = rx_buf::Ewma::default();
+        let mut reference = 0u128;
+        for &s in &samples {
+            e.add(s as usize);
+            let v = u128::from(s);
+            reference = if reference == 0 { v } else { ((reference << 6) - reference + v) >> 6 };
+            prop_assert_eq!(e.read() as u128, reference);
+        }
     }
 }
 
@@ -739,6 +753,43 @@ fn stat_names_follow_in_tree_pattern() {
     );
     assert_eq!(slot[NAME_LEN - 1], 0);
     assert_eq!(&slot[..4], b"rx3_");
+    assert_eq!(
+        &slot[4..NAME_LEN - 1],
+        &b"a_name_much_longer_than_thirty_two_bytes"[..27]
+    );
+    // Slots of one byte (the NUL) or none.
+    let mut one = [0xffu8; 1];
+    write_name(&mut one, Dir::Rx, 0, "packets");
+    assert_eq!(one, [0]);
+    write_name(&mut [], Dir::Rx, 0, "packets");
+}
+
+#[test]
+fn writer_fills_front_to_back_and_refuses_overflow() {
+    use virtio_net_rust_logic::wire::Writer;
+    let mut buf = [0xeeu8; 6];
+    let mut w = Writer::new(&mut buf);
+    assert_eq!(w.put(&[1, 2]), Some(()));
+    assert_eq!(w.zeros(2), Some(()));
+    assert_eq!(w.remaining(), 2);
+    assert_eq!(w.put(&[3, 4, 5]), None);
+    assert_eq!(w.remaining(), 0);
+    assert_eq!(buf, [1, 2, 0, 0, 0xee, 0xee]);
+}
+
+#[test]
+fn payload_lengths_saturate() {
+    assert_eq!(
+        rss_config::rss_config_len(usize::MAX / 2 + 1, 40),
+        usize::MAX
+    );
+    assert_eq!(rss_config::rss_config_len(4, usize::MAX), usize::MAX);
+    assert_eq!(
+        rss_config::rss_config_len(128, 40),
+        4 + 2 + 2 + 256 + 2 + 1 + 40
+    );
+    assert_eq!(ctrl_cmd::mac_table_len(usize::MAX / 6, 1), usize::MAX);
+    assert_eq!(ctrl_cmd::mac_table_len(3, 2), 4 + 18 + 4 + 12);
 }
 
 #[test]

@@ -201,8 +201,8 @@ impl DrvInfo {
 
 /// The names of the counters `ethtool -S` shows, filled one slot at a time.
 pub struct StatNames<'a> {
+    /// The slots not handed out yet.
     buf: &'a mut [u8],
-    next: usize,
 }
 
 /// Bytes of one name slot (`ETH_GSTRING_LEN`).
@@ -212,9 +212,12 @@ impl StatNames<'_> {
     /// The next `STAT_NAME_LEN`-byte slot to write a NUL-terminated name into, or `None`
     /// once all the slots announced by the count are used.
     pub fn next_slot(&mut self) -> Option<&mut [u8]> {
-        let start = self.next * STAT_NAME_LEN;
-        let slot = self.buf.get_mut(start..start + STAT_NAME_LEN)?;
-        self.next += 1;
+        let buf = core::mem::take(&mut self.buf);
+        if buf.len() < STAT_NAME_LEN {
+            return None;
+        }
+        let (slot, rest) = buf.split_at_mut(STAT_NAME_LEN);
+        self.buf = rest;
         Some(slot)
     }
 }
@@ -434,10 +437,12 @@ impl<T: Operations> Adapter<T> {
         let dev = unsafe { NetDev::<T>::from_raw(dev) };
         // ethtool sized `data` from `get_sset_count` under the RTNL lock it still holds,
         // and the count changes only under that lock.
-        let n = T::stats_count(dev);
-        // SAFETY: `data` has room for `n` names of `ETH_GSTRING_LEN` bytes.
-        let buf = unsafe { core::slice::from_raw_parts_mut(data, n * STAT_NAME_LEN) };
-        T::stats_names(dev, &mut StatNames { buf, next: 0 });
+        let Some(len) = T::stats_count(dev).checked_mul(STAT_NAME_LEN) else {
+            return;
+        };
+        // SAFETY: `data` has room for `stats_count` names of `ETH_GSTRING_LEN` bytes.
+        let buf = unsafe { core::slice::from_raw_parts_mut(data, len) };
+        T::stats_names(dev, &mut StatNames { buf });
     }
 
     /// # Safety

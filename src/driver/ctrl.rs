@@ -71,7 +71,7 @@ impl Ctrl {
         // the device is not answering: fail at once rather than wait again and fill
         // the ring with commands it will never see.
         while q.unanswered > 0 && q.vq.get_buf().is_some() {
-            q.unanswered -= 1;
+            q.unanswered = q.unanswered.saturating_sub(1);
         }
         if q.unanswered > 0 {
             return Err(etimedout());
@@ -84,7 +84,7 @@ impl Ctrl {
         // Nothing else is in the ring: what comes back is this command.
         let (msg, _written) = q.vq.wait_buf(TIMEOUT_MS).inspect_err(|e| {
             if *e == etimedout() {
-                q.unanswered += 1;
+                q.unanswered = q.unanswered.saturating_add(1);
                 pr_err!(
                     "{}: control queue: no answer to command {}.{} in {} ms; failing it, and further commands until the device answers\n",
                     &*self.name,

@@ -97,7 +97,8 @@ impl Rss {
     /// off, so the device is asked to compute none).
     fn commit(&self, vn: &VirtNet, s: &State, hash_on: bool) -> Result {
         let c = vn.ctrl.as_ref().ok_or(EINVAL)?;
-        let key = &s.key[..self.key_len];
+        // `key_len` is at most the key's size (probe); a longer one is refused below.
+        let key = s.key.get(..self.key_len).ok_or(EINVAL)?;
         if self.steering() {
             let mut cfg = KVec::from_elem(
                 0u8,
@@ -238,8 +239,9 @@ impl Rss {
             }
         }
         if let Some(key) = key {
-            let n = key.len().min(self.key_len);
-            key[..n].copy_from_slice(&s.key[..n]);
+            for (d, &b) in key.iter_mut().zip(s.key.iter().take(self.key_len)) {
+                *d = b;
+            }
         }
         ethtool::RSS_HASH_TOP
     }
@@ -277,7 +279,10 @@ impl Rss {
             if key.len() != self.key_len {
                 return Err(EINVAL);
             }
-            s.key[..self.key_len].copy_from_slice(key);
+            s.key
+                .get_mut(..key.len())
+                .ok_or(EINVAL)?
+                .copy_from_slice(key);
         }
         let old_table = if indir.is_some() {
             Some(core::mem::replace(&mut s.table, table))

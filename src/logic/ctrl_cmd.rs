@@ -3,6 +3,8 @@
 //! Commands of the control virtqueue (`VIRTIO_NET_F_CTRL_VQ`): classes, commands,
 //! payload layouts and what the device's ack means (virtio 1.2, 5.1.6.5).
 
+use super::wire::Writer;
+
 /// `VIRTIO_NET_CTRL_RX`: receive filtering modes.
 pub const CLASS_RX: u8 = 0;
 /// `VIRTIO_NET_CTRL_RX_PROMISC` (payload: one byte, 0 or 1).
@@ -30,8 +32,12 @@ pub fn acked(status: u8) -> bool {
 
 /// Bytes of a `MAC_TABLE_SET` payload for `n_uc` unicast and `n_mc` multicast
 /// addresses: each table is a le32 count followed by the addresses.
+///
+/// Saturates instead of overflowing, as [`rss_config_len`](super::rss_config::rss_config_len).
 pub fn mac_table_len(n_uc: usize, n_mc: usize) -> usize {
-    4 + 6 * n_uc + 4 + 6 * n_mc
+    n_uc.saturating_add(n_mc)
+        .saturating_mul(6)
+        .saturating_add(4 + 4)
 }
 
 /// Writes a `MAC_TABLE_SET` payload into `out` (exactly [`mac_table_len`] bytes)
@@ -44,14 +50,11 @@ pub fn write_mac_table(out: &mut [u8], uc: &[u8], mc: &[u8]) -> bool {
     {
         return false;
     }
-    let mut at = 0;
-    for table in [uc, mc] {
-        out[at..at + 4].copy_from_slice(&((table.len() / 6) as u32).to_le_bytes());
-        at += 4;
-        out[at..at + table.len()].copy_from_slice(table);
-        at += table.len();
-    }
-    true
+    let mut w = Writer::new(out);
+    // Cannot fail: `out` has exactly the length of both tables (checked above).
+    [uc, mc].into_iter().all(|table| {
+        w.put(&((table.len() / 6) as u32).to_le_bytes()).is_some() && w.put(table).is_some()
+    })
 }
 
 /// The receive mode to ask of the device, from the interface's flags and address

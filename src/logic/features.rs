@@ -333,8 +333,9 @@ pub fn cpu_group(cpus: u32, pairs: u32, i: u32) -> (u32, u32) {
     let pairs = pairs.max(1);
     let stride = (cpus / pairs).max(1);
     let stragglers = if cpus >= pairs { cpus % pairs } else { 0 };
-    let first = i * stride + i.min(stragglers);
-    (first, stride + u32::from(i < stragglers))
+    // Saturating: with CPU and pair counts in u32 range no real group overflows.
+    let first = i.saturating_mul(stride).saturating_add(i.min(stragglers));
+    (first, stride.saturating_add(u32::from(i < stragglers)))
 }
 
 /// Why an `ethtool -L` request is refused.

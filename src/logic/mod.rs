@@ -17,3 +17,4 @@ pub mod mac;
 pub mod rss_config;
 pub mod rx_buf;
 pub mod stats_names;
+pub mod wire;

@@ -13,6 +13,7 @@
 //! `skb->hash` (RPS, RFS, socket steering) instead of computing its own.
 
 use super::features::{self, Features};
+use super::wire::Writer;
 
 /// `VIRTIO_NET_RSS_HASH_TYPE_*`: what the device may hash (config space
 /// `supported_hash_types`) and what the driver asks for.
@@ -136,11 +137,12 @@ pub fn write_hash_config(
     if key.len() > MAX_KEY_LEN {
         return None;
     }
-    out[..4].copy_from_slice(&hash_types.to_le_bytes());
-    out[4..12].fill(0);
-    out[12] = key.len() as u8;
-    out[13..13 + key.len()].copy_from_slice(key);
-    Some(13 + key.len())
+    let mut w = Writer::new(out);
+    w.put(&hash_types.to_le_bytes())?;
+    w.zeros(8)?;
+    w.put(&[key.len() as u8])?;
+    w.put(key)?;
+    Some(HASH_CONFIG_MAX_LEN - w.remaining())
 }
 
 /// `VIRTIO_NET_CTRL_MQ_RSS_CONFIG` (class `VIRTIO_NET_CTRL_MQ`): RSS proper.
@@ -205,8 +207,14 @@ pub fn set_table(table: &mut [u16], new: &[u32], queues: u16) -> Result<(), Tabl
 
 /// Bytes of an `RSS_CONFIG` payload with a `table_len`-entry table and a
 /// `key_len`-byte key.
+///
+/// Saturates instead of overflowing: no buffer is that large, so such a length is
+/// refused wherever it is used.
 pub fn rss_config_len(table_len: usize, key_len: usize) -> usize {
-    4 + 2 + 2 + 2 * table_len + 2 + 1 + key_len
+    table_len
+        .saturating_mul(2)
+        .saturating_add(key_len)
+        .saturating_add(4 + 2 + 2 + 2 + 1)
 }
 
 /// Writes the `RSS_CONFIG` payload (`virtio_net_rss_config`, virtio 1.2 5.1.6.5.7.1)
@@ -229,18 +237,20 @@ pub fn write_rss_config(
     {
         return false;
     }
-    out[..4].copy_from_slice(&hash_types.to_le_bytes());
-    out[4..6].copy_from_slice(&((table.len() - 1) as u16).to_le_bytes());
-    out[6..8].fill(0);
-    let mut at = 8;
-    for e in table {
-        out[at..at + 2].copy_from_slice(&e.to_le_bytes());
-        at += 2;
-    }
-    out[at..at + 2].copy_from_slice(&max_tx_vq.to_le_bytes());
-    out[at + 2] = key.len() as u8;
-    out[at + 3..].copy_from_slice(key);
-    true
+    let write = |w: &mut Writer<'_>| -> Option<()> {
+        w.put(&hash_types.to_le_bytes())?;
+        // The mask: the length is a power of two, so at least 1.
+        w.put(&((table.len() - 1) as u16).to_le_bytes())?;
+        w.zeros(2)?;
+        for e in table {
+            w.put(&e.to_le_bytes())?;
+        }
+        w.put(&max_tx_vq.to_le_bytes())?;
+        w.put(&[key.len() as u8])?;
+        w.put(key)
+    };
+    // Cannot fail: `out` has exactly the length of these fields (checked above).
+    write(&mut Writer::new(out)).is_some()
 }
 
 /// ethtool flow types (`ethtool -n/-N <if> rx-flow-hash <type>`).

@@ -12,7 +12,17 @@ pub const ETH_DATA_LEN: usize = 1500;
 /// Size of one receive buffer in "small buffers" mode: the virtio-net header, then one
 /// whole frame of the largest MTU the device may send (with a VLAN tag).
 pub fn small_buf_len(hdr_len: usize, max_mtu: usize) -> usize {
-    hdr_len + ETH_HLEN + VLAN_HLEN + max_mtu.max(ETH_DATA_LEN)
+    frame_room(hdr_len, max_mtu.max(ETH_DATA_LEN))
+}
+
+/// The header and one VLAN-tagged frame of `mtu` bytes. The sizes in this file
+/// saturate rather than overflow: no real header or MTU comes near `usize::MAX`,
+/// and a saturated size is refused by whatever allocates it, where an overflow
+/// check would keep a panic path in the module.
+fn frame_room(hdr_len: usize, mtu: usize) -> usize {
+    hdr_len
+        .saturating_add(ETH_HLEN + VLAN_HLEN)
+        .saturating_add(mtu)
 }
 
 /// Why a used buffer is rejected.
@@ -31,7 +41,7 @@ pub fn check_used_len(used: u32, hdr_len: usize, capacity: usize) -> Result<usiz
     if used > capacity {
         return Err(RxLenError::TooLong);
     }
-    if used < hdr_len + ETH_HLEN {
+    if used < hdr_len.saturating_add(ETH_HLEN) {
         return Err(RxLenError::TooShort);
     }
     Ok(used - hdr_len)
@@ -53,7 +63,7 @@ pub fn big_buf_pages(hdr_len: usize, page_size: usize) -> usize {
 /// GSO, big packets serve a device MTU above 1500 and need only room for one frame
 /// of that MTU (in-tree: `DIV_ROUND_UP(mtu, PAGE_SIZE)` fragments).
 pub fn big_buf_pages_for(hdr_len: usize, page_size: usize, mtu: usize) -> usize {
-    (hdr_len + ETH_HLEN + VLAN_HLEN + mtu).div_ceil(page_size.max(1))
+    frame_room(hdr_len, mtu).div_ceil(page_size.max(1))
 }
 
 /// Smallest mergeable buffer for a ring of `ring_size` buffers: large enough that the
@@ -61,9 +71,8 @@ pub fn big_buf_pages_for(hdr_len: usize, page_size: usize, mtu: usize) -> usize 
 /// and never below a standard frame. Same rule as the in-tree `mergeable_min_buf_len()`.
 pub fn mergeable_min_buf_len(hdr_len: usize, ring_size: usize, max_mtu: usize, gso: bool) -> usize {
     let packet_len = if gso { IP_MAX_MTU } else { max_mtu };
-    let buf_len = hdr_len + ETH_HLEN + VLAN_HLEN + packet_len;
-    let min = buf_len.div_ceil(ring_size.max(1));
-    (min.max(hdr_len) - hdr_len).max(GOOD_PACKET_LEN)
+    let min = frame_room(hdr_len, packet_len).div_ceil(ring_size.max(1));
+    min.saturating_sub(hdr_len).max(GOOD_PACKET_LEN)
 }
 
 /// Size of the next mergeable buffer: the header plus the average packet length,
@@ -76,15 +85,15 @@ pub fn mergeable_buf_len(
     page_size: usize,
     align: usize,
 ) -> usize {
-    let max = page_size - hdr_len;
-    let len = hdr_len + avg_pkt_len.clamp(min_buf_len.min(max), max);
+    let max = page_size.saturating_sub(hdr_len);
+    let len = hdr_len.saturating_add(avg_pkt_len.clamp(min_buf_len.min(max), max));
     len.next_multiple_of(align).min(page_size)
 }
 
 /// Exponentially weighted moving average of received packet lengths, weight 1/64,
 /// as the kernel's `DECLARE_EWMA(pkt_len, 0, 64)`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Ewma(usize);
+pub struct Ewma(u32);
 
 impl Ewma {
     const WEIGHT_SHIFT: u32 = 6;
@@ -92,18 +101,21 @@ impl Ewma {
     /// Adds a sample.
     #[inline]
     pub fn add(&mut self, val: usize) {
-        // Packet lengths are far below usize::MAX >> 6; saturate rather than trust that.
-        let val = val.min(u32::MAX as usize);
+        // Packet lengths fit in u32; saturate rather than trust that. In u64 the
+        // sum below cannot overflow, so it needs no check, and its result (a
+        // weighted mean of u32 values) fits in u32 again.
+        let val = val.min(u32::MAX as usize) as u32;
         self.0 = if self.0 == 0 {
             val
         } else {
-            ((self.0 << Self::WEIGHT_SHIFT) - self.0 + val) >> Self::WEIGHT_SHIFT
+            let avg = u64::from(self.0);
+            ((avg * ((1 << Self::WEIGHT_SHIFT) - 1) + u64::from(val)) >> Self::WEIGHT_SHIFT) as u32
         };
     }
 
     /// The current average.
     pub fn read(self) -> usize {
-        self.0
+        self.0 as usize
     }
 }
 

@@ -23,30 +23,27 @@ pub enum Dir {
 /// Writes the name of counter `name` of queue `queue` into `out` as a NUL-terminated
 /// string, truncated to fit (`out` is one `ETH_GSTRING_LEN` slot).
 pub fn write_name(out: &mut [u8], dir: Dir, queue: usize, name: &str) {
+    /// The bytes of the slot not written yet, its last byte (the NUL) excluded.
     struct Slot<'a> {
-        buf: &'a mut [u8],
-        len: usize,
+        rest: &'a mut [u8],
     }
     impl Write for Slot<'_> {
         fn write_str(&mut self, s: &str) -> fmt::Result {
-            let room =
-                self.buf.len().saturating_sub(1) - self.len.min(self.buf.len().saturating_sub(1));
-            let n = s.len().min(room);
-            self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
-            self.len += n;
+            let n = s.len().min(self.rest.len());
+            let (head, tail) = core::mem::take(&mut self.rest).split_at_mut(n);
+            head.copy_from_slice(&s.as_bytes()[..n]);
+            self.rest = tail;
             Ok(())
         }
     }
-    for b in out.iter_mut() {
-        *b = 0;
-    }
-    if out.is_empty() {
+    out.fill(0);
+    let Some((_nul, rest)) = out.split_last_mut() else {
         return;
-    }
+    };
     let prefix = match dir {
         Dir::Rx => "rx",
         Dir::Tx => "tx",
     };
-    let mut slot = Slot { buf: out, len: 0 };
+    let mut slot = Slot { rest };
     let _ = write!(slot, "{prefix}{queue}_{name}");
 }

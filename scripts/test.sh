@@ -70,6 +70,15 @@ else
 	fail "module builds without warnings"
 	finish
 fi
+# Deterministic, as the instruction counts: `size` text of the two modules built
+# for this kernel (make bench compares them on the benchmark kernel too).
+ours_text=$(size virtio_net_rust.ko | awk 'NR == 2 { print $1 }')
+intree_text=$(size "$kdir/drivers/net/virtio_net.ko" 2>/dev/null | awk 'NR == 2 { print $1 }')
+if [ -n "$ours_text" ] && [ -n "$intree_text" ] && [ "$ours_text" -le "$intree_text" ]; then
+	pass "module text no larger than the in-tree virtio_net's ($ours_text <= $intree_text bytes)"
+else
+	fail "module text no larger than the in-tree virtio_net's (${ours_text:-?} > ${intree_text:-?} bytes)"
+fi
 
 stage "static checks (rustfmt, clippy, rust-analyzer, unsafe only in abstractions)" 40
 if rustfmt --check src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs host-tests/fuzz/fuzz_targets/*.rs qemu-test/liar/src/main.rs > "$out/rustfmt.log" 2>&1; then

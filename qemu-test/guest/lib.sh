@@ -183,7 +183,7 @@ ring() {
 # test (all of them, or those in vnr.only=), fails a test whose run left a splat in
 # the kernel log, and calls after_test (if defined) after each one.
 run_suite() {
-	local selected= t n=0 i=0 failed=0 rc splat
+	local selected= t t0 n=0 i=0 failed=0 rc splat
 	for t in "$@"; do
 		[ -z "$ONLY" ] || echo ",$ONLY," | grep -q ",$t," || continue
 		selected="$selected $t"
@@ -203,8 +203,10 @@ run_suite() {
 	for t in $selected; do
 		i=$((i + 1))
 		log "-- $t"
+		t0=$(date +%s)
 		t_$t
 		rc=$?
+		log "$t: $(( $(date +%s) - t0 )) s"
 		command -v after_test >/dev/null && { after_test || rc=1; }
 		splat=$(dmesg -c | grep -E "$SPLAT")
 		if [ -n "$splat" ]; then

@@ -8,6 +8,12 @@
 //! polled (completing it, handing packets to GRO, NAPI skb allocation and freeing)
 //! are methods of that token, so they cannot be called anywhere else.
 //!
+//! netpoll (netconsole) calls the same poll function with a budget of 0, with
+//! interrupts off, from whatever context printed, scheduled or not: that call goes
+//! to [`Operations::netpoll_poll`](super::netdev::Operations::netpoll_poll) with a
+//! [`NetpollPoll`] token instead, which can neither receive nor complete the
+//! context, and only try locks (see [`PollContext`]).
+//!
 //! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h)
 
 use crate::abstractions::netdev::{NetDev, Operations, Uninit};
@@ -140,7 +146,8 @@ impl PinnedDrop for Napi {
 /// # Invariants
 ///
 /// Exists only while `napi`'s poll function runs (the NAPI core owns the context's
-/// SCHED bit on our behalf), on the CPU running it, in softirq context.
+/// SCHED bit on our behalf), on the CPU running it, in softirq context, with a
+/// budget above 0.
 pub struct Poll<'a> {
     napi: &'a Napi,
     budget: i32,
@@ -152,7 +159,7 @@ impl<'a> Poll<'a> {
         self.napi
     }
 
-    /// How many packets this poll may deliver. Zero means: only clean up transmits.
+    /// How many packets this poll may deliver, at least 1.
     pub fn budget(&self) -> i32 {
         self.budget
     }
@@ -187,12 +194,62 @@ impl<'a> Poll<'a> {
     }
 }
 
+/// netpoll's call of a NAPI context's poll function (`poll_one_napi`, budget 0): it
+/// may clean up transmits and nothing else.
+///
+/// # Invariants
+///
+/// Exists only during such a call for `napi`, on the CPU making it, with interrupts
+/// disabled. netpoll may have interrupted, on this CPU, a holder of any lock the
+/// driver takes elsewhere, and the context may or may not be scheduled.
+pub struct NetpollPoll<'a> {
+    napi: &'a Napi,
+}
+
+impl<'a> NetpollPoll<'a> {
+    /// The context being polled.
+    pub fn napi(&self) -> &'a Napi {
+        self.napi
+    }
+}
+
+mod private {
+    pub trait Sealed {}
+}
+
+/// A poll of a NAPI context, by NAPI ([`Poll`]) or by netpoll ([`NetpollPoll`]):
+/// either way bottom halves cannot run on this CPU until it returns, so a lock
+/// taken without disabling them cannot be re-entered by one. Locks may only be
+/// tried in such a context (netpoll may have interrupted their holder).
+pub trait PollContext: private::Sealed {
+    /// Frees a transmitted packet.
+    fn consume_skb(&self, skb: SkBuff);
+}
+
+impl private::Sealed for Poll<'_> {}
+impl private::Sealed for NetpollPoll<'_> {}
+
+impl PollContext for Poll<'_> {
+    fn consume_skb(&self, skb: SkBuff) {
+        Poll::consume_skb(self, skb)
+    }
+}
+
+impl PollContext for NetpollPoll<'_> {
+    fn consume_skb(&self, skb: SkBuff) {
+        // With interrupts off `napi_consume_skb` is not allowed (budget 0 turns it into
+        // `dev_consume_skb_any` anyway).
+        skb.consume_any()
+    }
+}
+
 /// # Safety
 ///
 /// `napi` must be the `raw` field of a `Napi` created by `Napi::new::<T>` (the only place
 /// this poll function is installed), whose device was created by `Registration::<T>` and
 /// has initialised private data, and the caller must own the context's poll (its SCHED
-/// bit) until the call returns, as the NAPI core calls the poll function.
+/// bit) until the call returns, as the NAPI core calls the poll function, or be
+/// netpoll's `poll_one_napi` (budget 0, interrupts off, the context's NPSVC bit held).
 unsafe extern "C" fn poll_callback<T: Operations>(
     napi: *mut bindings::napi_struct,
     budget: i32,
@@ -204,7 +261,16 @@ unsafe extern "C" fn poll_callback<T: Operations>(
     // created by `Registration::<T>`, whose private data is initialised before any
     // NAPI context can be enabled.
     let dev = unsafe { NetDev::<T>::from_raw(bindings::vnr_napi_dev(napi)) };
-    // INVARIANT: We are the poll function of `n`.
+    if budget <= 0 {
+        // Only netpoll's `poll_one_napi` polls with a budget of 0, with interrupts off;
+        // a device whose driver has no `netpoll_poll` has netpoll disabled.
+        if T::HAS_NETPOLL_POLL {
+            // INVARIANT: netpoll's call of the poll of `n`, interrupts disabled.
+            T::netpoll_poll(dev, NetpollPoll { napi: n });
+        }
+        return 0;
+    }
+    // INVARIANT: We are the poll function of `n`, in softirq context, budget above 0.
     let poll = Poll { napi: n, budget };
-    T::poll(dev, poll).clamp(0, budget.max(0))
+    T::poll(dev, poll).clamp(0, budget)
 }

@@ -11,7 +11,7 @@
 //! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h)
 
 use crate::abstractions::lock::{Guard, RawLock};
-use crate::abstractions::napi::Poll;
+use crate::abstractions::napi::{Poll, PollContext};
 use crate::bindings;
 use core::{cell::UnsafeCell, ptr::NonNull};
 use kernel::prelude::*;
@@ -119,10 +119,12 @@ impl<T> TxqLocked<T> {
         unsafe { Guard::new(&self.txq, &self.data, false) }
     }
 
-    /// Takes the queue's lock from a NAPI poll if nobody holds it (the in-tree
-    /// driver's `__netif_tx_trylock` in `virtnet_poll_cleantx`).
-    pub fn try_lock_napi(&self, _poll: &Poll<'_>) -> Option<TxqGuard<'_, T>> {
-        // SAFETY: As in `lock_napi`.
+    /// Takes the queue's lock from a poll, by NAPI or by netpoll, if nobody holds it
+    /// (the in-tree driver's `__netif_tx_trylock` in `virtnet_poll_cleantx`).
+    pub fn try_lock_napi(&self, _poll: &impl PollContext) -> Option<TxqGuard<'_, T>> {
+        // SAFETY: `txq` is valid; bottom halves cannot run on this CPU during a poll (the
+        // token), so the plain lock cannot be interrupted by one taking it; a trylock
+        // cannot deadlock on a holder netpoll interrupted.
         if !unsafe { bindings::vnr_netif_tx_trylock(self.txq.0.as_ptr()) } {
             return None;
         }

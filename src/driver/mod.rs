@@ -417,10 +417,6 @@ fn netdev_config(features: Features, cfg: &DeviceConfig) -> netdev::Config<'_, V
         // VERSION_1).
         unicast_filter: true,
         live_addr_change: true,
-        // netpoll (netconsole) would call start_xmit and the polls with
-        // interrupts off: never run here (the test kernels have no netconsole),
-        // so kept off.
-        netpoll: false,
         tx_timeout_ms: TX_TIMEOUT_MS,
         ethtool: Some(ethtool::Table::new()),
         qstats: Some(qstats::Table::new()),

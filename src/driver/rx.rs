@@ -139,11 +139,6 @@ pub fn refill(
 /// poll does): the plain lock, bottom halves being off in a poll.
 pub fn poll(dev: &NetDev<VirtNet>, q: &QueuePair, poll: Poll<'_>) -> i32 {
     let budget = poll.budget();
-    if budget == 0 {
-        // A budget of 0 (netpoll's, which probe keeps off this device) only cleans up
-        // transmits, as the kernel's NAPI documentation asks.
-        return 0;
-    }
     let napi = poll.napi();
     let mut done = 0;
     let mut guard = q.rx.lock_napi(&poll);

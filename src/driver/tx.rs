@@ -5,7 +5,7 @@
 use super::queue::QueuePair;
 use super::VirtNet;
 use crate::abstractions::{
-    napi::Poll,
+    napi::{Poll, PollContext},
     netdev::{self, NetDev},
     skb::{SkBuff, TxSkb},
     txq::XmitLock,
@@ -175,12 +175,13 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
     }
 }
 
-/// Transmit completions, from the receive poll: reaped only if nobody holds the
-/// ring (as the in-tree driver's `virtnet_poll_cleantx` with `__netif_tx_trylock`).
-/// A transmitter holding it reaps for itself, and the transmit NAPI runs on the
-/// completion interrupt; spinning here would hold received packets back behind a
-/// doorbell write in progress on another CPU.
-pub fn clean_from_rx(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &Poll<'_>) {
+/// Transmit completions, from the receive poll or from netpoll: reaped only if
+/// nobody holds the ring (as the in-tree driver's `virtnet_poll_cleantx` with
+/// `__netif_tx_trylock`). A transmitter holding it reaps for itself, and the
+/// transmit NAPI runs on the completion interrupt; spinning here would hold
+/// received packets back behind a doorbell write in progress on another CPU, and
+/// under netpoll could spin on a holder it interrupted.
+pub fn clean_from_rx(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &impl PollContext) {
     let Some(mut tx) = q.tx.try_lock_napi(poll) else {
         return;
     };

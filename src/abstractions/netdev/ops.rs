@@ -6,7 +6,7 @@
 //! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h)
 
 use super::{tx_queue, NetDev};
-use crate::abstractions::napi::Poll;
+use crate::abstractions::napi::{NetpollPoll, Poll};
 use crate::abstractions::skb::SkBuff;
 use crate::abstractions::txq::XmitLock;
 use crate::bindings;
@@ -109,6 +109,12 @@ pub trait Operations: Sized + Send + Sync + 'static {
     fn get_stats64(dev: &NetDev<Self>, stats: &mut Stats64);
     /// The NAPI poll of one of the driver's contexts; returns the packets received.
     fn poll(dev: &NetDev<Self>, poll: Poll<'_>) -> i32;
+    /// netpoll's poll of one of the driver's contexts (netconsole, on every context of
+    /// the device in turn): clean up transmits, with interrupts off, trying locks
+    /// only. Without it netpoll is off on the device (`IFF_DISABLE_NETPOLL`).
+    fn netpoll_poll(_dev: &NetDev<Self>, _poll: NetpollPoll<'_>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
     /// Runs in process context after [`NetDev::schedule_deferred`].
     fn deferred(_dev: &NetDev<Self>) {}
     /// `ndo_set_rx_mode`: the flags or address lists changed. Runs in atomic context

@@ -49,10 +49,6 @@ pub struct Config<'a, T: Operations> {
     pub unicast_filter: bool,
     /// The device takes a new MAC address while up (`IFF_LIVE_ADDR_CHANGE`).
     pub live_addr_change: bool,
-    /// Whether netpoll (netconsole) may use the device; `false` sets
-    /// `IFF_DISABLE_NETPOLL`, for drivers whose transmit and poll paths are not
-    /// ready for netpoll's interrupts-off calls.
-    pub netpoll: bool,
     /// How long a stopped transmit queue may make no progress before the stack
     /// calls [`Operations::tx_timeout`] (0: the core's default, 5 s).
     pub tx_timeout_ms: u32,
@@ -146,7 +142,7 @@ impl<T: Operations> Registration<T> {
                 flags |= bindings::VNR_IFF_LIVE_ADDR_CHANGE;
             }
             bindings::vnr_netdev_set_priv_flags(raw, flags);
-            if !config.netpoll {
+            if !T::HAS_NETPOLL_POLL {
                 bindings::vnr_netdev_disable_netpoll(raw);
             }
             if config.tx_timeout_ms != 0 {

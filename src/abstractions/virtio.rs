@@ -457,6 +457,29 @@ unsafe extern "C" fn config_changed_callback<T: Driver>(vdev: *mut bindings::vir
     }
 }
 
+/// Refuses system sleep while a device is bound (`virtio_driver::freeze`).
+///
+/// Without a `freeze` the virtio core lets the system sleep and, on resume, resets
+/// the device under the driver and sets it running again: the rings the driver still
+/// owns are unknown to the device, whose interface is then dead with its buffers
+/// posted. Until the driver can give its virtqueues back and recreate them, the
+/// sleep is refused (the PM core resumes what it had suspended and reports the
+/// error), so nothing is lost.
+///
+/// # Safety
+///
+/// `vdev` must be a valid `virtio_device`, as the virtio core passes it.
+#[cfg(CONFIG_PM_SLEEP)]
+unsafe extern "C" fn freeze_callback(vdev: *mut bindings::virtio_device) -> i32 {
+    // SAFETY: The virtio core passes a valid device for the duration of the call.
+    let dev = unsafe { Device::from_raw(vdev) };
+    pr_warn!(
+        "{}: system sleep refused: this driver cannot freeze and restore the device yet\n",
+        dev.name()
+    );
+    super::eopnotsupp().to_errno()
+}
+
 /// Builds an entry of a virtio device ID table.
 pub const fn device_id(device: u32) -> bindings::virtio_device_id {
     bindings::virtio_device_id {
@@ -528,6 +551,10 @@ impl<T: Driver> Registration<T> {
             (*p).probe = Some(probe_callback::<T>);
             (*p).remove = Some(remove_callback::<T>);
             (*p).config_changed = Some(config_changed_callback::<T>);
+            #[cfg(CONFIG_PM_SLEEP)]
+            {
+                (*p).freeze = Some(freeze_callback);
+            }
         }
         // SAFETY: `p` is a fully initialised driver that stays pinned until
         // `unregister_virtio_driver` in `drop`. CAST: `module` is the same C type in the

@@ -13,7 +13,7 @@ set +e
 checks=ping4,ping6,tcp_dut_to_peer,tcp_peer_to_dut,offloads_used,mtu_change
 guest_gso_off=guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off
 host_gso_off=host_tso4=off,host_tso6=off,host_ecn=off,host_ufo=off
-big_checks=default_pairs,tcp_dut_to_peer,tcp_peer_to_dut,channels_under_traffic
+big_checks=default_pairs,tcp_dut_to_peer,tcp_peer_to_dut,channels_under_traffic,every_queue
 ctrl_off=ctrl_vq=off,ctrl_rx=off,ctrl_vlan=off,ctrl_rx_extra=off,ctrl_mac_addr=off,ctrl_guest_offloads=off,guest_announce=off
 # name | vm.py options | checks
 # The rss variant runs only the RSS tests, on rate-limited UDP: bulk TCP through

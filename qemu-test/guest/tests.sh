@@ -687,8 +687,161 @@ t_features_accepted() {
 	return $rc
 }
 
+# System sleep under a TCP transfer, down to the devices and back
+# (/sys/power/pm_test = devices: every driver's suspend and resume run, no
+# firmware), to idle (freeze) and to RAM (mem) where offered. A driver either
+# restores its device (the in-tree driver: the transfer carries on) or refuses the
+# sleep cleanly (ours, until it has freeze/restore: the PM core reports the
+# refusal and resumes the rest): either way the transfer completes, nothing stalls
+# and the interface carries traffic after. A device reset under a driver that did
+# not expect it (the virtio core's default without `freeze`) fails here.
+t_system_sleep() {
+	[ -w /sys/power/pm_test ] || { log "no PM_DEBUG in this kernel"; return 4; }
+	local state ipid rc=0 r n0
+	for state in freeze mem; do
+		grep -qw $state /sys/power/state || { log "$state: not offered"; continue; }
+		echo devices > /sys/power/pm_test || return 1
+		iperf3 -c $PEER_V4 -t 14 >/tmp/iperf-bg.log 2>&1 &
+		ipid=$!
+		sleep 3
+		n0=$(dmesg | wc -l)
+		if echo $state > /sys/power/state 2>/tmp/sleep.err; then r="slept and resumed"; else r="refused ($(cat /tmp/sleep.err))"; fi
+		log "$state: $r"
+		dmesg | tail -n +$((n0 + 1)) | grep -E "$DUT_PCI|virtio|PM: .*(fail|abort)" | sed 's/^/#   /' | head -5
+		echo none > /sys/power/pm_test
+		wait $ipid || { log "$state: transfer failed across it"; sed 's/^/#   /' /tmp/iperf-bg.log | tail -3; rc=1; }
+		wait_for 10 ping -c 1 -W 1 $PEER_V4 || { log "$state: no ping after"; rc=1; }
+	done
+	return $rc
+}
+
+# xps_want I CPUS PAIRS: the CPU mask of pair I as in-tree's virtnet_set_affinity
+# gives it: groups of max(CPUS / PAIRS, 1) CPUs in turn (the first CPUS % PAIRS
+# pairs one more when there are more CPUs than pairs), wrapping around.
+xps_want() {
+	local i=$1 cpus=$2 pairs=$3 stride extra cpu=0 k j g m=0
+	stride=$((cpus / pairs)); [ $stride -ge 1 ] || stride=1
+	extra=0; [ $cpus -ge $pairs ] && extra=$((cpus % pairs))
+	for k in $(seq 0 $i); do
+		g=$stride; [ $k -lt $extra ] && g=$((g + 1))
+		m=0
+		for j in $(seq 1 $g); do m=$((m | (1 << cpu))); cpu=$(((cpu + 1) % cpus)); done
+	done
+	echo $m
+}
+
+# queue_counts MAX: per queue 0..MAX-1, a line "KICKS IRQS": the transmit queue's
+# doorbells (txN_kicks: a queue's first packet on an idle ring always rings) and the
+# receive queue's interrupts (NAPI polls a receive ring only after one). Both
+# drivers have both; only ours counts packets per queue in ethtool -S.
+queue_counts() {
+	local i k
+	for i in $(seq 0 $(($1 - 1))); do
+		k=$(stat_of tx${i}_kicks)
+		echo "${k:-0} $(rxq_irqs $i)"
+	done
+}
+# queues_used BEFORE AFTER: "T R", the transmit and receive queues whose counts grew.
+queues_used() {
+	paste -d' ' "$1" "$2" | awk '{ if ($3 > $1) t++; if ($4 > $2) r++ } END { print t + 0, r + 0 }'
+}
+
+# Every pair the device has, in use at once (big VMs have as many pairs as vCPUs:
+# 32 or 64 here on 2 vCPUs): XPS maps each transmit queue as in-tree does, and
+# traffic reaches every transmit and every receive queue. Per round, 128 UDP flows
+# from a sender pinned to each CPU (XPS gives a CPU its own queues, the flow hash
+# picks among them), and 128 flows from the peer (the device fills the receive
+# queue of the tap queue a packet came from, which the tap picks by flow hash);
+# rounds until every queue counted packets.
+t_every_queue() {
+	local max cur cpus i c pids want got rc=0 round tx=0 rx=0 flows="-u -b 50k -l 200 -P 128 -t 2"
+	max=$(channels max) cur=$(channels cur) cpus=$(nproc)
+	[ "${max:-1}" -gt 1 ] || { log "one queue pair"; return 4; }
+	grep -q "$DUT_VDEV-input.1\$" /proc/interrupts || { log "no interrupt per receive queue"; return 4; }
+	ethtool -L "$DUT" combined "$max" || { log "combined $max refused"; return 1; }
+	for i in $(seq 0 $((max - 1))); do
+		want=$(xps_want $i $cpus $max)
+		got=$(tr -d ',' < /sys/class/net/$DUT/queues/tx-$i/xps_cpus)
+		[ $((0x$got)) = "$want" ] || { log "tx-$i xps_cpus $got, in-tree's rule gives $(printf %x $want)"; rc=1; }
+	done
+	queue_counts $max > /tmp/queues.0
+	# One iperf3 server per sender (a server runs one test at a time).
+	for c in $(seq 1 $((cpus - 1))); do ip netns exec peer iperf3 -s -D -p $((5201 + c)) >/dev/null 2>&1; done
+	sleep 1
+	for round in 1 2 3 4 5 6; do
+		pids=
+		for c in $(seq 0 $((cpus - 1))); do
+			taskset -c $c iperf3 -c $PEER_V4 -p $((5201 + c)) $flows >/tmp/iperf-$c.log 2>&1 &
+			pids="$pids $!"
+		done
+		for i in $pids; do wait $i || { log "a sender failed"; sed 's/^/#   /' /tmp/iperf-*.log | tail -3; }; done
+		iperf3 -c $PEER_V4 $flows -R >/tmp/iperf.log 2>&1 ||
+			{ sed 's/^/#   /' /tmp/iperf.log | tail -3; rc=1; break; }
+		queue_counts $max > /tmp/queues.1
+		set -- $(queues_used /tmp/queues.0 /tmp/queues.1)
+		tx=$1 rx=$2
+		[ $tx = $max ] && [ $rx = $max ] && break
+	done
+	log "$max pairs, $cpus CPUs, $round round(s): $tx transmit queues rang their doorbell, $rx receive queues took interrupts"
+	[ $tx = $max ] && [ $rx = $max ] || rc=1
+	start_peer_iperf
+	ethtool -L "$DUT" combined "$cur" || { log "combined $cur refused"; rc=1; }
+	ping -c 2 -W 5 -q $PEER_V4 >/dev/null || { log "no ping after"; rc=1; }
+	return $rc
+}
+
+# netconsole through the DUT, as the kernel's netcons_basic.sh does on netdevsim: a
+# dynamic target made in configfs, kernel messages checked at a listener in the
+# peer's namespace; then again under a TCP transfer, where netpoll sends from
+# printk (interrupts off) onto a ring the stack is also filling, and cleans it
+# with budget-0 polls. Lockdep watches both (the splat check).
+NETCONS=/sys/kernel/config/netconsole/vnr
+netcons_count() { grep -c "vnr-netcons-$1-" /tmp/netcons.log 2>/dev/null; }
+t_netconsole() {
+	[ -d /sys/kernel/config ] || { log "no configfs in this kernel"; return 4; }
+	grep -q ' /sys/kernel/config ' /proc/mounts || mount -t configfs configfs /sys/kernel/config || return 1
+	[ -d /sys/kernel/config/netconsole ] || { log "no dynamic netconsole in this kernel"; return 4; }
+	local port=6666 printk rc=0 n i lpid ipid
+	printk=$(cut -f1 /proc/sys/kernel/printk)
+	# Messages at KERN_WARNING reach the consoles (netconsole is one).
+	[ "$printk" -gt 4 ] || echo 5 > /proc/sys/kernel/printk
+	rm -f /tmp/netcons.log
+	ip netns exec peer socat -u UDP-RECV:$port,bind=$PEER_V4 OPEN:/tmp/netcons.log,creat,append &
+	lpid=$!
+	wait_for 10 sh -c "/usr/bin/ip netns exec peer netstat -uan | grep -q :$port" || { log "listener not up"; kill $lpid; return 1; }
+	mkdir $NETCONS || { kill $lpid; return 1; }
+	echo "$DUT" > $NETCONS/dev_name && echo $DUT_V4 > $NETCONS/local_ip &&
+		echo $PEER_V4 > $NETCONS/remote_ip && echo $PEER_MAC > $NETCONS/remote_mac &&
+		echo $port > $NETCONS/remote_port && echo 1 > $NETCONS/enabled || rc=1
+	if [ $rc = 0 ]; then
+		for i in 1 2 3 4 5; do echo "<4>vnr-netcons-idle-$i-" > /dev/kmsg; sleep 0.2; done
+		wait_for 10 sh -c "[ \$(grep -c vnr-netcons-idle- /tmp/netcons.log) = 5 ]"
+		n=$(netcons_count idle)
+		log "idle: ${n:-0} of 5 messages at the listener"
+		[ "$n" = 5 ] || rc=1
+		iperf3 -c $PEER_V4 -t 8 >/tmp/iperf-bg.log 2>&1 &
+		ipid=$!
+		sleep 2
+		for i in $(seq 1 40); do echo "<4>vnr-netcons-busy-$i-" > /dev/kmsg; sleep 0.1; done
+		wait $ipid || { log "iperf3 failed"; sed 's/^/#   /' /tmp/iperf-bg.log | tail -3; rc=1; }
+		sleep 1
+		n=$(netcons_count busy)
+		# UDP through a bridge filled by TCP may lose a few; a netpoll that cannot
+		# send loses them all or stalls.
+		log "under TCP traffic: ${n:-0} of 40 messages at the listener"
+		[ "${n:-0}" -ge 36 ] || rc=1
+	fi
+	echo 0 > $NETCONS/enabled 2>/dev/null
+	rmdir $NETCONS || rc=1
+	kill $lpid 2>/dev/null
+	echo "$printk" > /proc/sys/kernel/printk
+	# The interface still carries traffic after netpoll let go of it.
+	ping -c 2 -W 5 -q $PEER_V4 >/dev/null || { log "no ping after netconsole"; rc=1; }
+	return $rc
+}
+
 TESTS="rmmod_idle module_bound mac_and_drvinfo features_accepted ethtool_queries tx_header_in_headroom tx_timestamp coalesce link_follows_set_link announce ping4 ping6 tcp_dut_to_peer
-tcp_peer_to_dut offloads_used rx_hash rss rss_flow_hash rss_table_kept rss_bulk rx_filter_promisc mac_change vlan mtu_change default_pairs channels_under_traffic ring_resize_under_traffic bql stats_count_traffic down_up_under_traffic rmmod_under_traffic"
+tcp_peer_to_dut netconsole system_sleep offloads_used rx_hash rss rss_flow_hash rss_table_kept rss_bulk rx_filter_promisc mac_change vlan mtu_change default_pairs every_queue channels_under_traffic ring_resize_under_traffic bql stats_count_traffic down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----
 echo "TAP version 13"

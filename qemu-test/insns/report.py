@@ -99,6 +99,11 @@ def main(res):
             d = d[:3]
             r.update({f"mod:{k}": v / pkts for k, v in permod.items()})
             r["total"] = sum(d) / pkts
+            # Per KiB too: a stream's packets are GSO packets whose size follows
+            # timing (16-41 KB seen between rounds), and most of a stream's guest
+            # work (copies, checksums, ACKs per byte) scales with bytes.
+            nbytes = int(kv.get("dut_tx_bytes", 0)) + int(kv.get("dut_rx_bytes", 0))
+            r["total_kib"] = sum(d) * 1024 / nbytes if nbytes > 0 else 0.0
             r["peer"] = (int(kv.get("peer_tx_pkts", 0)) + int(kv.get("peer_rx_pkts", 0))) / pkts
             rows[(q, kv["wl"], kv["drv"])].append(r)
             if syms and tbs[b]:
@@ -128,13 +133,15 @@ def main(res):
     # The DUT's driver alone: our module; for the in-tree driver, its module's count
     # less the peer's share, estimated from our run (where virtio_net is the peer's
     # only) per packet the peer sent or received: the two runs may drop differently.
-    med = {k: {c: statistics.median(r.get(c, 0.0) for r in rs) for c in cols + ["peer", "blocks"]}
+    med = {k: {c: statistics.median(r.get(c, 0.0) for r in rs)
+               for c in cols + ["peer", "blocks", "total_kib"]}
            for k, rs in rows.items()}
     print("\nThe DUT's driver (module code, incl. our C helpers) and the whole guest, "
-          "instructions per DUT packet, and the translated blocks the guest ran per packet:\n")
+          "instructions per DUT packet, the whole guest's per KiB the DUT sent and received, "
+          "and the translated blocks the guest ran per packet:\n")
     print("| queues | workload | driver ours | driver in-tree | ratio | guest ours | guest in-tree | ratio "
-          "| blocks ours | blocks in-tree | ratio |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| guest/KiB ours | guest/KiB in-tree | ratio | blocks ours | blocks in-tree | ratio |")
+    print("|---" * 14 + "|")
     for q, wl in sorted({(q, wl) for q, wl, _ in med}):
         a, b = med.get((q, wl, "virtio_net_rust")), med.get((q, wl, "virtio_net"))
         if not a or not b:
@@ -149,6 +156,7 @@ def main(res):
         ratio = lambda x, y: f"{y / x:.2f}" if x > 0 and y > 0 else "-"
         print(f"| {q} | {wl} | {da:,.0f} | {db:,.0f} | {ratio(da, db)} | "
               f"{a['total']:,.0f} | {b['total']:,.0f} | {ratio(a['total'], b['total'])} | "
+              f"{a['total_kib']:,.0f} | {b['total_kib']:,.0f} | {ratio(a['total_kib'], b['total_kib'])} | "
               f"{a['blocks']:,.0f} | {b['blocks']:,.0f} | {ratio(a['blocks'], b['blocks'])} |")
     # Profile by symbol: mean over rounds, the functions whose instructions per
     # packet differ most between the two drivers.

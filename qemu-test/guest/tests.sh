@@ -715,19 +715,19 @@ t_system_sleep() {
 	return $rc
 }
 
-# xps_want I CPUS PAIRS: the CPU mask of pair I as in-tree's virtnet_set_affinity
-# gives it: groups of max(CPUS / PAIRS, 1) CPUs in turn (the first CPUS % PAIRS
-# pairs one more when there are more CPUs than pairs), wrapping around.
-xps_want() {
-	local i=$1 cpus=$2 pairs=$3 stride extra cpu=0 k j g m=0
-	stride=$((cpus / pairs)); [ $stride -ge 1 ] || stride=1
-	extra=0; [ $cpus -ge $pairs ] && extra=$((cpus % pairs))
-	for k in $(seq 0 $i); do
-		g=$stride; [ $k -lt $extra ] && g=$((g + 1))
-		m=0
-		for j in $(seq 1 $g); do m=$((m | (1 << cpu))); cpu=$(((cpu + 1) % cpus)); done
-	done
-	echo $m
+# xps_masks CPUS PAIRS: the CPU mask of each pair, one per line, as in-tree's
+# virtnet_set_affinity gives them: groups of max(CPUS / PAIRS, 1) CPUs in turn (the
+# first CPUS % PAIRS pairs one more when there are more CPUs than pairs), wrapping.
+xps_masks() {
+	awk -v cpus=$1 -v pairs=$2 'BEGIN {
+		stride = int(cpus / pairs); if (stride < 1) stride = 1
+		extra = cpus >= pairs ? cpus % pairs : 0
+		for (i = 0; i < pairs; i++) {
+			g = stride + (i < extra); m = 0
+			for (j = 0; j < g; j++) { m += 2 ^ cpu; cpu = (cpu + 1) % cpus }
+			print m
+		}
+	}'
 }
 
 # queue_counts MAX: per queue 0..MAX-1, a line "KICKS IRQS": the transmit queue's
@@ -735,11 +735,12 @@ xps_want() {
 # receive queue's interrupts (NAPI polls a receive ring only after one). Both
 # drivers have both; only ours counts packets per queue in ethtool -S.
 queue_counts() {
-	local i k
-	for i in $(seq 0 $(($1 - 1))); do
-		k=$(stat_of tx${i}_kicks)
-		echo "${k:-0} $(rxq_irqs $i)"
-	done
+	ethtool -S "$DUT" > /tmp/queues.stats
+	awk -v max=$1 -v vdev=$DUT_VDEV '
+		FILENAME ~ /stats/ { sub(/^ +/, ""); if ($1 ~ /^tx[0-9]+_kicks:$/) k[substr($1, 3) + 0] = $2; next }
+		{ for (q = 0; q < max; q++) if ($NF == vdev "-input." q) {
+			for (i = 2; i < NF; i++) if ($i ~ /^[0-9]+$/) n[q] += $i } }
+		END { for (q = 0; q < max; q++) print k[q] + 0, n[q] + 0 }' /tmp/queues.stats /proc/interrupts
 }
 # queues_used BEFORE AFTER: "T R", the transmit and receive queues whose counts grew.
 queues_used() {
@@ -759,10 +760,11 @@ t_every_queue() {
 	[ "${max:-1}" -gt 1 ] || { log "one queue pair"; return 4; }
 	grep -q "$DUT_VDEV-input.1\$" /proc/interrupts || { log "no interrupt per receive queue"; return 4; }
 	ethtool -L "$DUT" combined "$max" || { log "combined $max refused"; return 1; }
-	for i in $(seq 0 $((max - 1))); do
-		want=$(xps_want $i $cpus $max)
+	i=0
+	for want in $(xps_masks $cpus $max); do
 		got=$(tr -d ',' < /sys/class/net/$DUT/queues/tx-$i/xps_cpus)
 		[ $((0x$got)) = "$want" ] || { log "tx-$i xps_cpus $got, in-tree's rule gives $(printf %x $want)"; rc=1; }
+		i=$((i + 1))
 	done
 	queue_counts $max > /tmp/queues.0
 	# One iperf3 server per sender (a server runs one test at a time).

@@ -219,8 +219,9 @@ mod private {
 
 /// A poll of a NAPI context, by NAPI ([`Poll`]) or by netpoll ([`NetpollPoll`]):
 /// either way bottom halves cannot run on this CPU until it returns, so a lock
-/// taken without disabling them cannot be re-entered by one. Locks may only be
-/// tried in such a context (netpoll may have interrupted their holder).
+/// taken without disabling them cannot be re-entered by one. What takes any poll
+/// only tries its lock, since netpoll may have interrupted the holder; blocking
+/// locks take a [`Poll`].
 pub trait PollContext: private::Sealed {
     /// Frees a transmitted packet.
     fn consume_skb(&self, skb: SkBuff);

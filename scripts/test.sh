@@ -155,7 +155,7 @@ guest_rc() {
 }
 quiet() { grep -vE '^\[|^.\[|SeaBIOS|Booting from' "$@"; }
 
-stage "in-VM selftests (virtio_net_rust)" 380
+stage "in-VM selftests (virtio_net_rust)" 400
 # The in-tree driver's run (the next stage) boots beside ours: a guest keeps about
 # one of the two host CPUs busy (VNR_JOBS=1: one after the other).
 intree_pid=
@@ -222,12 +222,12 @@ if [ $insrc != 0 ] && ! grep -q '^FAIL: insns:' "$out/insns.out"; then
 	fail "instructions per packet: the counting run failed (rc=$insrc, $out/insns.out)"
 fi
 
-stage "device feature matrix" 710
+stage "device feature matrix" 660
 qemu-test/matrix.sh > "$out/matrix.out" 2>&1
 grep -vE '^(TAP|1\.\.)' "$out/matrix.out"
 count_ktap "$out/matrix.out" "matrix variants"
 cat "$out/matrix.md"
-stage "the many-pair and jumbo small-buffer variants with the in-tree virtio_net (parity)" 125
+stage "the many-pair and jumbo small-buffer variants with the in-tree virtio_net (parity)" 150
 VNR_MATRIX=mq_17,mq_32,mq_64,small_buffers_mtu_9000 VNR_MATRIX_OUT=matrix-intree qemu-test/matrix.sh --dut-driver virtio_net \
 	> "$out/matrix-intree.out" 2>&1
 grep -E '^(not )?ok ' "$out/matrix-intree.out" | sed 's/^/in-tree: /'
@@ -252,7 +252,7 @@ else
 	tail -20 "$out/install.log"; fail "make install: modules_install into updates/ and depmod"
 fi
 
-stage "fault suite on the debug kernel, both drivers" 1360
+stage "fault suite on the debug kernel, both drivers" 1680
 # One driver after the other: a guest of this suite keeps both host CPUs busy
 # (KASAN), and two side by side took longer than in turn.
 rm -f "$out"/faults-*.out

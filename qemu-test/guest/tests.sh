@@ -253,12 +253,17 @@ rx_split() {
 		sed 's/^/# /' /tmp/iperf.log | tail -5 >&2
 	echo "$(( $(rxq_irqs 0) - a0 )) $(( $(rxq_irqs 1) - a1 ))"
 }
-# rxq_irqs N: interrupts of the DUT's receive queue N so far, from /proc/interrupts
-# (both drivers name the vector virtioX-input.N; the in-tree driver has no per-queue
-# packet counter in ethtool -S on 6.12).
-rxq_irqs() {
-	awk -v q="$DUT_VDEV-input.$1" '$NF == q { s = 0; for (i = 2; i < NF; i++) if ($i ~ /^[0-9]+$/) s += $i; print s; f = 1 } END { if (!f) print 0 }' /proc/interrupts
+# rxqs_irqs MAX: interrupts of the DUT's receive queues 0..MAX-1 so far, one line
+# each, from /proc/interrupts (both drivers name the vector virtioX-input.N; the
+# in-tree driver has no per-queue packet counter in ethtool -S on 6.12).
+rxqs_irqs() {
+	awk -v max=$1 -v p="$DUT_VDEV-input." '
+		index($NF, p) == 1 { q = substr($NF, length(p) + 1)
+			if (q ~ /^[0-9]+$/) for (i = 2; i < NF; i++) if ($i ~ /^[0-9]+$/) n[q + 0] += $i }
+		END { for (q = 0; q < max; q++) print n[q] + 0 }' /proc/interrupts
 }
+# rxq_irqs N: the same for receive queue N alone.
+rxq_irqs() { rxqs_irqs $(($1 + 1)) | tail -n 1; }
 # rss_setup MIN_PAIRS: skips (4) unless the DUT has RSS, MIN_PAIRS queue pairs and
 # an interrupt per receive queue; saves the pairs in use in RSS_PAIRS and uses two.
 rss_setup() {
@@ -378,7 +383,7 @@ t_rss_bulk() {
 		done
 	done
 	log "ran dry: $(stat_sum rx ran_dry) times; interrupts per rx queue:" \
-		$(for i in $(seq 0 $(( $(channels cur) - 1 ))); do rxq_irqs $i; done)
+		$(rxqs_irqs $(channels cur))
 	wait_for 10 ping -c 1 -W 1 $PEER_V4 || { log "no ping after the transfers"; rc=1; }
 	ethtool -G "$DUT" rx "$rx" 2>/dev/null
 	[ $rc = 0 ] || start_peer_iperf
@@ -735,12 +740,10 @@ xps_masks() {
 # receive queue's interrupts (NAPI polls a receive ring only after one). Both
 # drivers have both; only ours counts packets per queue in ethtool -S.
 queue_counts() {
-	ethtool -S "$DUT" > /tmp/queues.stats
-	awk -v max=$1 -v vdev=$DUT_VDEV '
-		FILENAME ~ /stats/ { sub(/^ +/, ""); if ($1 ~ /^tx[0-9]+_kicks:$/) k[substr($1, 3) + 0] = $2; next }
-		{ for (q = 0; q < max; q++) if ($NF == vdev "-input." q) {
-			for (i = 2; i < NF; i++) if ($i ~ /^[0-9]+$/) n[q] += $i } }
-		END { for (q = 0; q < max; q++) print k[q] + 0, n[q] + 0 }' /tmp/queues.stats /proc/interrupts
+	ethtool -S "$DUT" | awk -v max=$1 '
+		{ sub(/^ +/, ""); if ($1 ~ /^tx[0-9]+_kicks:$/) k[substr($1, 3) + 0] = $2 }
+		END { for (q = 0; q < max; q++) print k[q] + 0 }' > /tmp/queues.kicks
+	rxqs_irqs $1 | paste -d' ' /tmp/queues.kicks -
 }
 # queues_used BEFORE AFTER: "T R", the transmit and receive queues whose counts grew.
 queues_used() {

@@ -120,7 +120,7 @@ impl Operations for VirtNet {
             return tx::poll(dev, q, poll);
         }
         q.stats.polls.inc();
-        tx::clean_from_rx(dev, q, &poll);
+        tx::try_clean(dev, q, &poll);
         rx::poll(dev, q, poll)
     }
 
@@ -128,7 +128,7 @@ impl Operations for VirtNet {
         // netpoll polls every context: each pair's transmit ring is cleaned from
         // both of its contexts, the second finding little. Nothing is received.
         if let Some(q) = dev.data().queues.get(poll.napi().index() / 2) {
-            tx::clean_from_rx(dev, q, &poll);
+            tx::try_clean(dev, q, &poll);
         }
     }
 

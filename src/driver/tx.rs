@@ -181,7 +181,7 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
 /// transmit NAPI runs on the completion interrupt; spinning here would hold
 /// received packets back behind a doorbell write in progress on another CPU, and
 /// under netpoll could spin on a holder it interrupted.
-pub fn clean_from_rx(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &impl PollContext) {
+pub fn try_clean(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &impl PollContext) {
     let Some(mut tx) = q.tx.try_lock_napi(poll) else {
         return;
     };

@@ -16,13 +16,19 @@
 //! C headers: [`include/linux/virtio.h`](srctree/include/linux/virtio.h),
 //! [`include/linux/virtio_config.h`](srctree/include/linux/virtio_config.h)
 
-use crate::abstractions::virtqueue::{Buffer, Virtqueue};
+use crate::abstractions::virtqueue::{Buffer, Claim, Claims, Virtqueue};
 use crate::bindings;
-use core::{marker::PhantomData, ptr::NonNull};
+use core::{
+    marker::PhantomData,
+    ptr::NonNull,
+    sync::atomic::{AtomicPtr, Ordering},
+};
 use kernel::{
-    error::from_result,
+    build_error,
+    error::{from_result, VTABLE_DEFAULT_ERROR},
     prelude::*,
     str::CStr,
+    sync::Arc,
     types::{ARef, AlwaysRefCounted, ForeignOwnable, Opaque},
 };
 
@@ -112,20 +118,71 @@ impl Device {
             )
         }
     }
+}
+
+// SAFETY: A `Device` may be used from any thread: its methods read feature bits and
+// config space, and an `ARef` may be dropped on any thread (`put_device`).
+unsafe impl Send for Device {}
+// SAFETY: As above: `&Device` methods may be called concurrently.
+unsafe impl Sync for Device {}
+
+// SAFETY: A virtio device is reference counted through its embedded `struct device`
+// (`get_device`/`put_device`), which keeps the `virtio_device` around it alive: the
+// transport frees it from the device's release callback.
+unsafe impl AlwaysRefCounted for Device {
+    fn inc_ref(&self) {
+        // SAFETY: The device is valid (type invariant); `get_device` takes a reference.
+        unsafe { bindings::get_device(bindings::vnr_virtio_dev(self.as_raw())) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: Per the caller, a reference taken by `inc_ref` is released, and the
+        // object is not used afterwards. CAST: `Device` is a transparent wrapper.
+        unsafe { bindings::put_device(bindings::vnr_virtio_dev(obj.cast().as_ptr())) };
+    }
+}
+
+impl Device {
+    /// Takes a counted reference to the device, for driver data that needs it
+    /// outside of the callbacks (e.g. to read config space from a work item).
+    pub fn to_ref(&self) -> ARef<Device> {
+        ARef::from(self)
+    }
+}
+
+/// The right to create a device's virtqueues, given to [`Driver::probe`] and
+/// [`Driver::restore`] only, when the device has none, and used once.
+pub struct QueueFinder<'a, T: Driver> {
+    dev: &'a Device,
+    claims: &'a Arc<Claims>,
+    /// Where the names' allocation is recorded, for the glue to free it with the
+    /// queues at system sleep.
+    names: &'a AtomicPtr<u8>,
+    _p: PhantomData<T>,
+}
+
+impl<'a, T: Driver> QueueFinder<'a, T> {
+    /// The device whose queues are to be found.
+    pub fn device(&self) -> &'a Device {
+        self.dev
+    }
 
     /// Finds the device's virtqueues; the ones with `callback: true` call
     /// [`Driver::vq_callback`] of `T` when the device uses buffers.
     ///
     /// The virtio core keeps each queue's name pointer for the queue's lifetime, so
     /// the names are copied into one allocation tied to the device's binding
-    /// (`devm_kmalloc`): the driver core frees it after remove, or after a failed
-    /// probe, i.e. after the glue deleted the queues. Any number of queues can be
-    /// named, whatever the device reports.
+    /// (`devm_kmalloc`): the driver core frees it when the binding ends, after the
+    /// glue deleted the queues, and the glue frees it at system sleep, after
+    /// deleting them. Any number of queues can be named, whatever the device
+    /// reports.
     ///
     /// On success, the driver takes each queue out of the returned set with
-    /// [`VqSet::take`]. The virtio glue deletes the queues after the driver data is
-    /// dropped at remove, or when probe fails.
-    pub fn find_vqs<T: Driver>(&self, specs: &[VqSpec<'_>]) -> Result<VqSet> {
+    /// [`VqSet::take`]. The virtio glue deletes the queues once the driver holds no
+    /// handle to them: after the driver data is dropped at remove or on a failed
+    /// probe, and after [`Driver::release_queues`] at system sleep.
+    pub fn find_vqs(self, specs: &[VqSpec<'_>]) -> Result<VqSet> {
+        let dev = self.dev;
         let n = specs.len();
         let names_len = specs
             .iter()
@@ -137,7 +194,7 @@ impl Device {
         // or a failed probe returns).
         let names = unsafe {
             bindings::devm_kmalloc(
-                bindings::vnr_virtio_dev(self.as_raw()),
+                bindings::vnr_virtio_dev(dev.as_raw()),
                 names_len.max(1),
                 crate::abstractions::Gfp::Kernel.raw(),
             )
@@ -146,6 +203,7 @@ impl Device {
         if names.is_null() {
             return Err(ENOMEM);
         }
+        self.names.store(names, Ordering::Relaxed);
         let mut infos = KVec::with_capacity(n, GFP_KERNEL)?;
         let mut vqs = KVec::with_capacity(n, GFP_KERNEL)?;
         let mut at = 0usize;
@@ -178,7 +236,7 @@ impl Device {
         // managed memory that outlives the queues (see above).
         let ret = unsafe {
             bindings::vnr_virtio_find_vqs(
-                self.as_raw(),
+                dev.as_raw(),
                 n as u32,
                 vqs.as_mut_ptr(),
                 infos.as_mut_ptr(),
@@ -189,59 +247,30 @@ impl Device {
         for vq in vqs.iter() {
             set.push(NonNull::new(*vq), GFP_KERNEL)?;
         }
-        Ok(VqSet { vqs: set })
-    }
-}
-
-// `find_vqs` is the exception to what follows: it is meant for `Driver::probe` only
-// (see there), by contract as before `ARef`; a limit to lift with a probe-only token.
-//
-// SAFETY: A `Device` may be used from any thread: its methods read feature bits and
-// config space, and an `ARef` may be dropped on any thread (`put_device`).
-unsafe impl Send for Device {}
-// SAFETY: As above: `&Device` methods may be called concurrently.
-unsafe impl Sync for Device {}
-
-// SAFETY: A virtio device is reference counted through its embedded `struct device`
-// (`get_device`/`put_device`), which keeps the `virtio_device` around it alive: the
-// transport frees it from the device's release callback.
-unsafe impl AlwaysRefCounted for Device {
-    fn inc_ref(&self) {
-        // SAFETY: The device is valid (type invariant); `get_device` takes a reference.
-        unsafe { bindings::get_device(bindings::vnr_virtio_dev(self.as_raw())) };
-    }
-
-    unsafe fn dec_ref(obj: NonNull<Self>) {
-        // SAFETY: Per the caller, a reference taken by `inc_ref` is released, and the
-        // object is not used afterwards. CAST: `Device` is a transparent wrapper.
-        unsafe { bindings::put_device(bindings::vnr_virtio_dev(obj.cast().as_ptr())) };
-    }
-}
-
-impl Device {
-    /// Takes a counted reference to the device, for driver data that needs it
-    /// outside of the callbacks (e.g. to read config space from a work item).
-    pub fn to_ref(&self) -> ARef<Device> {
-        ARef::from(self)
+        Ok(VqSet {
+            vqs: set,
+            claims: self.claims.clone(),
+        })
     }
 }
 
 /// One virtqueue to find: its name (shown in `/proc/interrupts`) and whether it
 /// interrupts the driver.
 pub struct VqSpec<'a> {
-    /// Name of the queue ([`Device::find_vqs`] keeps a copy).
+    /// Name of the queue ([`QueueFinder::find_vqs`] keeps a copy).
     pub name: &'a CStr,
     /// Whether the queue has a callback.
     pub callback: bool,
 }
 
-/// The virtqueues found by [`Device::find_vqs`], not yet claimed by the driver.
+/// The virtqueues found by [`QueueFinder::find_vqs`], not yet claimed by the driver.
 ///
 /// # Invariants
 ///
 /// Every `Some` pointer is a virtqueue of the device that was not claimed yet.
 pub struct VqSet {
     vqs: KVec<Option<NonNull<bindings::virtqueue>>>,
+    claims: Arc<Claims>,
 }
 
 impl VqSet {
@@ -254,9 +283,9 @@ impl VqSet {
             .take()
             .ok_or(EINVAL)?;
         // SAFETY: `vq` is a virtqueue found by `find_vqs`, claimed once (it is now `None` in
-        // the set); the virtio glue deletes it only after the driver data, which owns the
-        // returned `Virtqueue`, was dropped.
-        Ok(unsafe { Virtqueue::from_raw(vq) })
+        // the set), with no buffer yet; the virtio glue deletes the device's queues only
+        // when no claim is counted.
+        Ok(unsafe { Virtqueue::from_raw(vq, Claim::new(&self.claims)) })
     }
 }
 
@@ -281,6 +310,20 @@ impl VqCallback {
 }
 
 /// A virtio driver.
+///
+/// System sleep (`freeze`/`restore` of the virtio core) is supported when the
+/// driver implements the four optional methods [`Driver::freeze`],
+/// [`Driver::release_queues`], [`Driver::restore`] and [`Driver::resume`]; a driver
+/// without them refuses sleep (see [`refuse_freeze_callback`]). The glue runs them
+/// in this order:
+/// - freeze: [`Driver::freeze`] quiesces the users (device still running); the
+///   device is reset; [`Driver::release_queues`] drops every virtqueue handle; the
+///   queues are deleted (only if no handle is left: else the sleep is refused and
+///   the device stays down until it is unbound, rather than a queue dangling);
+/// - restore (the core reset the device and accepted the same features):
+///   [`Driver::restore`] finds the queues again and puts them back; the device is
+///   made ready; [`Driver::resume`] reprograms it and restarts the users.
+#[vtable]
 pub trait Driver: Sized + 'static {
     /// Data the driver keeps per bound device.
     type Data: Send + Sync;
@@ -295,9 +338,9 @@ pub trait Driver: Sized + 'static {
         Ok(dev.features())
     }
 
-    /// Builds the driver data. The device is not running yet: no callback can reach
-    /// the data before this returns.
-    fn probe(dev: &Device) -> Result<Self::Data>;
+    /// Builds the driver data, finding the device's virtqueues with `vqs`. The device
+    /// is not running yet: no callback can reach the data before this returns.
+    fn probe(dev: &Device, vqs: QueueFinder<'_, Self>) -> Result<Self::Data>;
 
     /// Called once the device runs and the data is published to the callbacks.
     fn ready(_dev: &Device, _data: &Self::Data) -> Result {
@@ -313,47 +356,107 @@ pub trait Driver: Sized + 'static {
 
     /// A virtqueue with a callback has used buffers. Runs in hard interrupt context.
     fn vq_callback(_data: &Self::Data, _vq: &VqCallback) {}
+
+    /// System sleep begins: stop every user of the device (the device still runs).
+    /// On error the sleep is aborted and the driver must have left things running.
+    fn freeze(_dev: &Device, _data: &Self::Data) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The device was reset: drop every [`Virtqueue`] and
+    /// [`Affinity`](crate::abstractions::virtqueue::Affinity) handle (posted buffers
+    /// come back to their owners on the way), so that the queues can be deleted.
+    fn release_queues(_dev: &Device, _data: &Self::Data) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The system wakes up: find the virtqueues again with `vqs` and put them back.
+    /// The device does not run yet.
+    fn restore(_dev: &Device, _data: &Self::Data, _vqs: QueueFinder<'_, Self>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The device runs again: reprogram it (it forgot everything but the features)
+    /// and restart the users stopped by [`Driver::freeze`].
+    fn resume(_dev: &Device, _data: &Self::Data) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
-/// Returns the driver data published in `vdev->priv`, if any.
+/// What the glue publishes in `vdev->priv`: the driver's data, and the count of the
+/// virtqueue handles the driver holds.
+struct Bound<T: Driver> {
+    data: T::Data,
+    claims: Arc<Claims>,
+    /// The queue names' device-managed allocation (see [`QueueFinder::find_vqs`]).
+    names: AtomicPtr<u8>,
+}
+
+/// Returns what [`probe_callback`] published in `vdev->priv`, if anything.
 ///
 /// # Safety
 ///
-/// `vdev` must be valid, and bound to driver `T` (so `priv` is null or a `KBox<T::Data>`
+/// `vdev` must be valid, and bound to driver `T` (so `priv` is null or a `KBox<Bound<T>>`
 /// published by [`probe_callback`] with `into_foreign` and not yet taken back by
 /// [`remove_callback`]).
-unsafe fn data<'a, T: Driver>(vdev: *mut bindings::virtio_device) -> Option<&'a T::Data> {
+unsafe fn bound<'a, T: Driver>(vdev: *mut bindings::virtio_device) -> Option<&'a Bound<T>> {
     // A volatile read is the C side's `READ_ONCE` (it pairs with the release store in
     // `vnr_virtio_set_priv`), without a call on every interrupt.
-    // SAFETY: By the safety requirements, `priv` is null or a live `T::Data`, which lives
-    // until remove resets the device (which synchronises all callbacks) and frees it.
+    // SAFETY: By the safety requirements, `priv` is null or a live `Bound<T>`, which
+    // lives until remove resets the device (which synchronises all callbacks) and frees
+    // it.
     let p = unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*vdev).priv_)) };
     if p.is_null() {
         return None;
     }
     // SAFETY: See above: `p` came from `into_foreign` in probe and `from_foreign` has
     // not been called on it yet.
-    Some(unsafe { <KBox<T::Data> as ForeignOwnable>::borrow(p) })
+    Some(unsafe { <KBox<Bound<T>> as ForeignOwnable>::borrow(p) })
+}
+
+/// Deletes the device's virtqueues if the driver holds no handle to them; else
+/// keeps them (a leak until the device is unbound, not a dangling queue) and says so.
+///
+/// # Safety
+///
+/// `vdev` must be a valid device, reset (it uses no buffer), whose queues were all
+/// found with `claims`.
+unsafe fn del_vqs(vdev: *mut bindings::virtio_device, claims: &Claims) -> Result {
+    let live = claims.live();
+    if live != 0 {
+        // SAFETY: The device is valid.
+        let dev = unsafe { Device::from_raw(vdev) };
+        pr_err!(
+            "{}: driver still holds {} virtqueue handles; not deleting the queues\n",
+            dev.name(),
+            live
+        );
+        return Err(EBUSY);
+    }
+    // SAFETY: The device is valid and reset, and no `Virtqueue` or `Affinity` of it
+    // exists (none is counted).
+    unsafe { bindings::vnr_virtio_del_vqs(vdev) };
+    Ok(())
 }
 
 /// # Safety
 ///
-/// `vq` must be a valid virtqueue found by `Device::find_vqs::<T>` (the only place this
-/// callback is installed) on a device bound to driver `T`, as the virtio core passes it
-/// to the queue's callback.
+/// `vq` must be a valid virtqueue found by `QueueFinder::<T>::find_vqs` (the only place
+/// this callback is installed) on a device bound to driver `T`, as the virtio core
+/// passes it to the queue's callback.
 unsafe extern "C" fn vq_callback<T: Driver>(vq: *mut bindings::virtqueue) {
     // The virtio core never passes a null one; nothing to do (and no panic) if it did.
     let Some(vq) = NonNull::new(vq) else {
         return;
     };
     // SAFETY: The virtio core passes a valid virtqueue of a device bound to `T` (this
-    // callback is only installed by `Device::find_vqs::<T>`).
+    // callback is only installed by `QueueFinder::<T>::find_vqs`).
     let vdev = unsafe { (*vq.as_ptr()).vdev };
     // SAFETY: As above.
-    if let Some(data) = unsafe { data::<T>(vdev) } {
+    if let Some(b) = unsafe { bound::<T>(vdev) } {
         // INVARIANT: `vq` is valid while the callback runs.
         let cb = VqCallback(vq);
-        T::vq_callback(data, &cb);
+        T::vq_callback(&b.data, &cb);
     }
 }
 
@@ -382,34 +485,51 @@ unsafe extern "C" fn probe_callback<T: Driver>(vdev: *mut bindings::virtio_devic
     from_result(|| {
         // SAFETY: The virtio core passes a valid device for the duration of the call.
         let dev = unsafe { Device::from_raw(vdev) };
-        let data = match T::probe(dev).and_then(|d| Ok(KBox::new(d, GFP_KERNEL)?)) {
-            Ok(d) => d,
+        let claims = Claims::new()?;
+        let names = AtomicPtr::new(core::ptr::null_mut());
+        let finder = QueueFinder {
+            dev,
+            claims: &claims,
+            names: &names,
+            _p: PhantomData,
+        };
+        let bound = match T::probe(dev, finder).and_then(|data| {
+            Ok(KBox::new(
+                Bound::<T> {
+                    data,
+                    claims: claims.clone(),
+                    names: AtomicPtr::new(names.load(Ordering::Relaxed)),
+                },
+                GFP_KERNEL,
+            )?)
+        }) {
+            Ok(b) => b,
             Err(e) => {
                 // The device never ran and the data (with its queues) is gone: delete
                 // whatever queues probe found.
-                // SAFETY: The device is valid; no `Virtqueue` of it exists any more.
-                unsafe { bindings::vnr_virtio_del_vqs(vdev) };
+                // SAFETY: The device is valid and not running; its queues were found
+                // with `claims`.
+                let _ = unsafe { del_vqs(vdev, &claims) };
                 return Err(e);
             }
         };
-        let raw = data.into_foreign();
-        // SAFETY: `raw` is the foreign form of a `KBox<T::Data>`; publishing it before the
+        let raw = bound.into_foreign();
+        // SAFETY: `raw` is the foreign form of a `KBox<Bound<T>>`; publishing it before the
         // device is ready means every callback finds it.
         unsafe { bindings::vnr_virtio_set_priv(vdev, raw.cast_mut()) };
         // SAFETY: The device is valid and its driver data is published.
         unsafe { bindings::vnr_virtio_device_ready(vdev) };
         // SAFETY: `raw` stays valid until this function or remove takes it back.
-        if let Err(e) = T::ready(dev, unsafe {
-            <KBox<T::Data> as ForeignOwnable>::borrow(raw)
-        }) {
+        let b = unsafe { <KBox<Bound<T>> as ForeignOwnable>::borrow(raw) };
+        if let Err(e) = T::ready(dev, &b.data) {
             // SAFETY: The device is valid. Resetting it stops it and synchronises its
             // interrupts, so no callback uses `raw` after `priv` is cleared; it is taken
-            // back once, here.
+            // back once, here, and its queues were found with `claims`.
             unsafe {
                 bindings::virtio_reset_device(vdev);
                 bindings::vnr_virtio_set_priv(vdev, core::ptr::null_mut());
-                drop(<KBox<T::Data> as ForeignOwnable>::from_foreign(raw));
-                bindings::vnr_virtio_del_vqs(vdev);
+                drop(<KBox<Bound<T>> as ForeignOwnable>::from_foreign(raw));
+                let _ = del_vqs(vdev, &claims);
             }
             return Err(e);
         }
@@ -420,16 +540,17 @@ unsafe extern "C" fn probe_callback<T: Driver>(vdev: *mut bindings::virtio_devic
 /// # Safety
 ///
 /// `vdev` must be a valid `virtio_device` bound to driver `T`, whose `priv` is null or
-/// the driver data `probe_callback::<T>` published (not freed yet), as the virtio core
-/// passes it to `virtio_driver::remove` of the driver registered by `Registration::<T>`.
+/// what `probe_callback::<T>` published (not freed yet), as the virtio core passes it
+/// to `virtio_driver::remove` of the driver registered by `Registration::<T>`.
 unsafe extern "C" fn remove_callback<T: Driver>(vdev: *mut bindings::virtio_device) {
     // SAFETY: The virtio core passes a valid device bound to `T`.
     let dev = unsafe { Device::from_raw(vdev) };
     // SAFETY: As above.
-    let Some(data) = (unsafe { data::<T>(vdev) }) else {
+    let Some(b) = (unsafe { bound::<T>(vdev) }) else {
         return;
     };
-    T::remove(dev, data);
+    T::remove(dev, &b.data);
+    let claims = b.claims.clone();
     // SAFETY: The device is valid. After the reset the device no longer touches driver
     // memory and all its interrupts (hence callbacks) have completed.
     unsafe { bindings::virtio_reset_device(vdev) };
@@ -438,46 +559,105 @@ unsafe extern "C" fn remove_callback<T: Driver>(vdev: *mut bindings::virtio_devi
     // SAFETY: As above.
     unsafe { bindings::vnr_virtio_set_priv(vdev, core::ptr::null_mut()) };
     // SAFETY: `raw` came from `into_foreign` in probe and is taken back once, here.
-    drop(unsafe { <KBox<T::Data> as ForeignOwnable>::from_foreign(raw) });
-    // SAFETY: The data that owned every `Virtqueue` of the device is gone.
-    unsafe { bindings::vnr_virtio_del_vqs(vdev) };
+    drop(unsafe { <KBox<Bound<T>> as ForeignOwnable>::from_foreign(raw) });
+    // SAFETY: The device is reset; its queues were found with `claims`, and every
+    // handle lived in the data just dropped.
+    let _ = unsafe { del_vqs(vdev, &claims) };
 }
 
 /// # Safety
 ///
 /// `vdev` must be a valid `virtio_device` bound to driver `T`, whose `priv` is null or
-/// the driver data `probe_callback::<T>` published and `remove_callback::<T>` has not
-/// freed, as the virtio core passes it to `virtio_driver::config_changed` of the driver
+/// what `probe_callback::<T>` published and `remove_callback::<T>` has not freed, as
+/// the virtio core passes it to `virtio_driver::config_changed` of the driver
 /// registered by `Registration::<T>`.
 unsafe extern "C" fn config_changed_callback<T: Driver>(vdev: *mut bindings::virtio_device) {
     // SAFETY: The virtio core passes a valid device bound to `T`; config callbacks are
     // disabled before remove runs.
-    if let Some(data) = unsafe { data::<T>(vdev) } {
-        T::config_changed(data);
+    if let Some(b) = unsafe { bound::<T>(vdev) } {
+        T::config_changed(&b.data);
     }
 }
 
-/// Refuses system sleep while a device is bound (`virtio_driver::freeze`).
+/// Refuses system sleep while a device of a driver without [`Driver::freeze`] is
+/// bound (`virtio_driver::freeze`).
 ///
 /// Without a `freeze` the virtio core lets the system sleep and, on resume, resets
 /// the device under the driver and sets it running again: the rings the driver still
 /// owns are unknown to the device, whose interface is then dead with its buffers
-/// posted. Until the driver can give its virtqueues back and recreate them, the
-/// sleep is refused (the PM core resumes what it had suspended and reports the
-/// error), so nothing is lost.
+/// posted. So the sleep is refused (the PM core resumes what it had suspended and
+/// reports the error), and nothing is lost.
 ///
 /// # Safety
 ///
 /// `vdev` must be a valid `virtio_device`, as the virtio core passes it.
 #[cfg(CONFIG_PM_SLEEP)]
-unsafe extern "C" fn freeze_callback(vdev: *mut bindings::virtio_device) -> i32 {
+unsafe extern "C" fn refuse_freeze_callback(vdev: *mut bindings::virtio_device) -> i32 {
     // SAFETY: The virtio core passes a valid device for the duration of the call.
     let dev = unsafe { Device::from_raw(vdev) };
     pr_warn!(
-        "{}: system sleep refused: this driver cannot freeze and restore the device yet\n",
+        "{}: system sleep refused: this driver cannot freeze and restore the device\n",
         dev.name()
     );
     super::eopnotsupp().to_errno()
+}
+
+/// # Safety
+///
+/// `vdev` must be a valid `virtio_device` bound to driver `T`, whose `priv` is what
+/// `probe_callback::<T>` published, as the virtio core passes it to
+/// `virtio_driver::freeze` (with config-change callbacks already disabled).
+#[cfg(CONFIG_PM_SLEEP)]
+unsafe extern "C" fn freeze_callback<T: Driver>(vdev: *mut bindings::virtio_device) -> i32 {
+    from_result(|| {
+        // SAFETY: The virtio core passes a valid device bound to `T`.
+        let dev = unsafe { Device::from_raw(vdev) };
+        // SAFETY: As above.
+        let b = unsafe { bound::<T>(vdev) }.ok_or(ENODEV)?;
+        T::freeze(dev, &b.data)?;
+        // SAFETY: The device is valid. After the reset it no longer touches driver memory
+        // and its interrupts have completed, so posted buffers can be taken back.
+        unsafe { bindings::virtio_reset_device(vdev) };
+        T::release_queues(dev, &b.data);
+        // SAFETY: The device is reset; its queues were found with `b.claims`.
+        unsafe { del_vqs(vdev, &b.claims) }?;
+        let names = b.names.swap(core::ptr::null_mut(), Ordering::Relaxed);
+        if !names.is_null() {
+            // SAFETY: `names` is the device-managed allocation of the queues' names,
+            // made for this device by `find_vqs` and not freed yet; the queues that
+            // pointed into it are deleted.
+            unsafe { bindings::devm_kfree(bindings::vnr_virtio_dev(vdev), names.cast()) };
+        }
+        Ok(0)
+    })
+}
+
+/// # Safety
+///
+/// `vdev` must be a valid `virtio_device` bound to driver `T` that `freeze_callback::<T>`
+/// froze (its queues deleted), whose `priv` is what `probe_callback::<T>` published, as
+/// the virtio core passes it to `virtio_driver::restore` (after a reset and FEATURES_OK).
+#[cfg(CONFIG_PM_SLEEP)]
+unsafe extern "C" fn restore_callback<T: Driver>(vdev: *mut bindings::virtio_device) -> i32 {
+    from_result(|| {
+        // SAFETY: The virtio core passes a valid device bound to `T`.
+        let dev = unsafe { Device::from_raw(vdev) };
+        // SAFETY: As above.
+        let b = unsafe { bound::<T>(vdev) }.ok_or(ENODEV)?;
+        let finder = QueueFinder {
+            dev,
+            claims: &b.claims,
+            names: &b.names,
+            _p: PhantomData,
+        };
+        // On failure the core marks the device failed; the queues found are deleted
+        // when the device is unbound.
+        T::restore(dev, &b.data, finder)?;
+        // SAFETY: The device is valid; its queues exist and the data is published.
+        unsafe { bindings::vnr_virtio_device_ready(vdev) };
+        T::resume(dev, &b.data)?;
+        Ok(0)
+    })
 }
 
 /// Builds an entry of a virtio device ID table.
@@ -552,8 +732,11 @@ impl<T: Driver> Registration<T> {
             (*p).remove = Some(remove_callback::<T>);
             (*p).config_changed = Some(config_changed_callback::<T>);
             #[cfg(CONFIG_PM_SLEEP)]
-            {
-                (*p).freeze = Some(freeze_callback);
+            if T::HAS_FREEZE && T::HAS_RELEASE_QUEUES && T::HAS_RESTORE && T::HAS_RESUME {
+                (*p).freeze = Some(freeze_callback::<T>);
+                (*p).restore = Some(restore_callback::<T>);
+            } else {
+                (*p).freeze = Some(refuse_freeze_callback);
             }
         }
         // SAFETY: `p` is a fully initialised driver that stays pinned until

@@ -15,8 +15,13 @@
 //! [`include/linux/scatterlist.h`](srctree/include/linux/scatterlist.h)
 
 use crate::bindings;
-use core::{marker::PhantomData, ptr::NonNull};
+use core::{
+    marker::PhantomData,
+    ptr::NonNull,
+    sync::atomic::{AtomicUsize, Ordering},
+};
 use kernel::prelude::*;
+use kernel::sync::Arc;
 use kernel::time::{ktime_ms_delta, Ktime};
 
 /// How long [`Virtqueue::wait_buf`] busy-polls before it sleeps between polls (ms).
@@ -139,6 +144,52 @@ pub unsafe trait Buffer: Sized {
     unsafe fn from_raw(raw: NonNull<core::ffi::c_void>) -> Self;
 }
 
+/// The count of handles ([`Virtqueue`], [`Affinity`]) a driver holds to one device's
+/// virtqueues. The virtio glue deletes the queues (`del_vqs`) only when it is zero:
+/// at remove, once the driver data is gone, and at system sleep, once the driver
+/// gave its queues back ([`Driver::release_queues`](super::virtio::Driver)). A
+/// handle kept by mistake then leaves the queues in place (and the device down)
+/// instead of dangling.
+pub(crate) struct Claims {
+    live: AtomicUsize,
+}
+
+impl Claims {
+    /// No handle yet.
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        Ok(Arc::new(
+            Self {
+                live: AtomicUsize::new(0),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// Handles still held.
+    pub(crate) fn live(&self) -> usize {
+        // Acquire: pairs with the release in `Claim::drop`, so what the handle's owner
+        // did with the queue happened before the caller deletes it.
+        self.live.load(Ordering::Acquire)
+    }
+}
+
+/// One counted handle to a device's virtqueues (see [`Claims`]).
+pub(crate) struct Claim(Arc<Claims>);
+
+impl Claim {
+    /// Counts one more handle.
+    pub(crate) fn new(claims: &Arc<Claims>) -> Self {
+        claims.live.fetch_add(1, Ordering::Relaxed);
+        Self(claims.clone())
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.0.live.fetch_sub(1, Ordering::Release);
+    }
+}
+
 /// A virtqueue carrying buffers of type `B`.
 ///
 /// Operations that change the ring take `&mut self`: the virtio core requires callers
@@ -148,12 +199,14 @@ pub unsafe trait Buffer: Sized {
 /// # Invariants
 ///
 /// - `vq` is a valid virtqueue, claimed by this object alone, and is deleted only
-///   after this object is dropped (the virtio glue deletes queues after the driver
-///   data that owns them).
+///   after this object is dropped: `claim` counts it among the device's handles, and
+///   the virtio glue deletes queues only when none is left.
 /// - Every token in the ring came from `B::into_raw`.
 pub struct Virtqueue<B: Buffer> {
     vq: NonNull<bindings::virtqueue>,
     sg: [bindings::scatterlist; MAX_SG],
+    // Dropped after `Drop::drop` took the buffers back.
+    claim: Claim,
     _p: PhantomData<B>,
 }
 
@@ -168,11 +221,13 @@ impl<B: Buffer> Virtqueue<B> {
     ///
     /// # Safety
     ///
-    /// `vq` must be valid, claimed by no one else, hold no buffer, and outlive the object.
-    pub(crate) unsafe fn from_raw(vq: NonNull<bindings::virtqueue>) -> Self {
+    /// `vq` must be valid, claimed by no one else and hold no buffer, and must not be
+    /// deleted while `claim` (a claim on its device's queues) is counted.
+    pub(crate) unsafe fn from_raw(vq: NonNull<bindings::virtqueue>, claim: Claim) -> Self {
         Self {
             vq,
             sg: [bindings::scatterlist::default(); MAX_SG],
+            claim,
             _p: PhantomData,
         }
     }
@@ -370,9 +425,11 @@ impl<B: Buffer> Virtqueue<B> {
     /// A handle for setting this queue's interrupt affinity without holding the
     /// queue (setting it may sleep, while queues usually sit behind spinlocks).
     pub fn affinity(&self) -> Affinity {
-        // INVARIANT: `vq` is valid and deleted only after the driver data, where both this
-        // queue and the handle live, is dropped.
-        Affinity(self.vq)
+        // INVARIANT: `vq` is valid and not deleted while the new claim is counted.
+        Affinity {
+            vq: self.vq,
+            _claim: Claim::new(&self.claim.0),
+        }
     }
 
     /// Resizes the ring to `num` entries (needs VIRTIO_F_RING_RESET). Every buffer
@@ -453,10 +510,13 @@ impl<B: Buffer> Drop for Virtqueue<B> {
 ///
 /// # Invariants
 ///
-/// `0` is a valid virtqueue while the handle exists: handles are meant to live in
-/// the driver data next to their queue, which the virtio glue drops before deleting
-/// the queues (the same rule that keeps a [`Virtqueue`] valid).
-pub struct Affinity(NonNull<bindings::virtqueue>);
+/// `vq` is a valid virtqueue while the handle exists: `_claim` is counted among its
+/// device's handles, and the virtio glue deletes queues only when none is left (the
+/// rule that keeps a [`Virtqueue`] valid).
+pub struct Affinity {
+    vq: NonNull<bindings::virtqueue>,
+    _claim: Claim,
+}
 
 // SAFETY: `virtqueue_set_affinity` may be called from any thread in process context.
 unsafe impl Send for Affinity {}
@@ -473,6 +533,6 @@ impl Affinity {
         let mask = cpus.map_or(core::ptr::null(), |m| m.as_raw());
         // SAFETY: The queue is valid (type invariant); `mask` is null or a valid mask of
         // CPUs below `nr_cpu_ids`, which the transport copies.
-        unsafe { bindings::vnr_virtqueue_set_affinity(self.0.as_ptr(), mask) };
+        unsafe { bindings::vnr_virtqueue_set_affinity(self.vq.as_ptr(), mask) };
     }
 }

@@ -33,7 +33,8 @@ pub const TIMEOUT_MS: u32 = 5000;
 
 /// The queue and what it still owes.
 struct Queue {
-    vq: Virtqueue<CtrlMsg>,
+    /// `None` while the device sleeps (its queues are deleted).
+    vq: Option<Virtqueue<CtrlMsg>>,
     /// Commands that timed out and are still in the ring (the device may answer them
     /// late; the answers are dropped unread).
     unanswered: u32,
@@ -55,7 +56,13 @@ impl Ctrl {
     pub fn new(vq: Virtqueue<CtrlMsg>, name: &CStr) -> Result<impl PinInit<Self>> {
         let name = name.to_cstring()?;
         Ok(pin_init!(Self {
-            q <- new_mutex!(Queue { vq, unanswered: 0 }, "virtio_net_rust::ctrl"),
+            q <- new_mutex!(
+                Queue {
+                    vq: Some(vq),
+                    unanswered: 0
+                },
+                "virtio_net_rust::ctrl"
+            ),
             name,
             rx_mode_dirty: AtomicBool::new(false),
         }))
@@ -63,26 +70,29 @@ impl Ctrl {
 
     /// Sends one command and waits for the device's answer. `EINVAL` if the device
     /// refused it, `EIO` if the queue broke, `ETIMEDOUT` if the device did not
-    /// answer within [`TIMEOUT_MS`] (or still owes the answer to an earlier command).
-    /// Process context.
+    /// answer within [`TIMEOUT_MS`] (or still owes the answer to an earlier command),
+    /// `ENODEV` while the device sleeps. Process context.
     pub fn send(&self, class: u8, cmd: u8, data: &[u8]) -> Result {
-        let mut q = self.q.lock();
+        let mut guard = self.q.lock();
+        let q = &mut *guard;
+        // The device sleeps (see `take_vq`).
+        let vq = q.vq.as_mut().ok_or(ENODEV)?;
         // Late answers to commands that timed out: dropped. While one is still owed,
         // the device is not answering: fail at once rather than wait again and fill
         // the ring with commands it will never see.
-        while q.unanswered > 0 && q.vq.get_buf().is_some() {
+        while q.unanswered > 0 && vq.get_buf().is_some() {
             q.unanswered = q.unanswered.saturating_sub(1);
         }
         if q.unanswered > 0 {
             return Err(etimedout());
         }
         let msg = CtrlMsg::new(class, cmd, data)?;
-        q.vq.add(msg, Gfp::Kernel).map_err(|(e, _)| e)?;
-        if q.vq.kick_prepare() {
-            q.vq.notify();
+        vq.add(msg, Gfp::Kernel).map_err(|(e, _)| e)?;
+        if vq.kick_prepare() {
+            vq.notify();
         }
         // Nothing else is in the ring: what comes back is this command.
-        let (msg, _written) = q.vq.wait_buf(TIMEOUT_MS).inspect_err(|e| {
+        let (msg, _written) = vq.wait_buf(TIMEOUT_MS).inspect_err(|e| {
             if *e == etimedout() {
                 q.unanswered = q.unanswered.saturating_add(1);
                 pr_err!(
@@ -99,6 +109,19 @@ impl Ctrl {
         } else {
             Err(EINVAL)
         }
+    }
+
+    /// Takes the queue out for system sleep (the device was reset: nothing it still
+    /// owes will come); commands fail with `ENODEV` until [`Ctrl::put_vq`].
+    pub fn take_vq(&self) -> Option<Virtqueue<CtrlMsg>> {
+        let mut q = self.q.lock();
+        q.unanswered = 0;
+        q.vq.take()
+    }
+
+    /// Puts the (new) queue back after system sleep.
+    pub fn put_vq(&self, vq: Virtqueue<CtrlMsg>) {
+        self.q.lock().vq = Some(vq);
     }
 
     /// Notes that the receive mode changed; the caller schedules the deferred work.

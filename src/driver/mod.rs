@@ -20,6 +20,7 @@ use crate::abstractions::{
     cpumask::CpuMask, etimedout, frag::PageFrag, netdev::NetDev, num_online_cpus, page_chain,
 };
 use crate::abstractions::{
+    ctrl_msg::CtrlMsg,
     ethtool,
     netdev::{self, offload, Registration},
     qstats,
@@ -79,8 +80,12 @@ fn set_affinity(dev: &NetDev<VirtNet>) {
     let cpus = num_online_cpus();
     for (i, q) in vn.queues.iter().enumerate() {
         let i = i as u32;
+        let affinity = q.affinity.lock();
+        let Some(affinity) = affinity.as_ref() else {
+            continue;
+        };
         if i >= curr {
-            for a in &q.affinity {
+            for a in affinity {
                 a.set(None);
             }
             continue;
@@ -90,7 +95,7 @@ fn set_affinity(dev: &NetDev<VirtNet>) {
         let Ok(Some(mask)) = CpuMask::online(first, count) else {
             continue;
         };
-        for a in &q.affinity {
+        for a in affinity {
             a.set(Some(&mask));
         }
         // A hint as well: as in-tree, the pair works without it.
@@ -305,22 +310,24 @@ fn read_config(vdev: &virtio::Device, features: Features) -> DeviceConfig {
     }
 }
 
-/// One pair's rings before its NAPI contexts exist: the receive ring, the transmit
-/// queue and the affinity handles of both.
-type PairRings = (RxRing, Virtqueue<TxSkb>, [Affinity; 2]);
-
-/// The queues [`create_queues`] makes: every pair's rings, and the control queue.
-struct Queues {
-    rings: KVec<PairRings>,
-    ctrl: Option<Pin<KBox<Ctrl>>>,
+/// The virtqueues [`find_queues`] finds: each pair's receive and transmit queues,
+/// and the control queue.
+struct FoundQueues {
+    pairs: KVec<(RxVq, Virtqueue<TxSkb>)>,
+    ctrl: Option<Virtqueue<CtrlMsg>>,
 }
 
-/// Creates every virtqueue the device has and the rings over them: queues 2i/2i+1
-/// are pair i, and the control queue comes last, at index 2 * max_virtqueue_pairs,
-/// where the device has it, because every pair the device has is created (as
-/// in-tree; `ethtool -L` picks how many are used).
-fn create_queues(vdev: &virtio::Device, features: Features, cfg: &DeviceConfig) -> Result<Queues> {
-    let pairs = usize::from(cfg.max_pairs);
+/// Finds every virtqueue the device has: queues 2i/2i+1 are pair i, and the control
+/// queue comes last, at index 2 * max_virtqueue_pairs, where the device has it,
+/// because every pair the device has is created (as in-tree; `ethtool -L` picks
+/// how many are used). At probe and again after system sleep.
+fn find_queues(
+    finder: virtio::QueueFinder<'_, VirtioNetDriver>,
+    max_pairs: u16,
+    has_ctrl: bool,
+    rx_mode: RxMode,
+) -> Result<FoundQueues> {
+    let pairs = usize::from(max_pairs);
     let mut names = KVec::with_capacity(2 * pairs, GFP_KERNEL)?;
     for i in 0..pairs {
         names.push(CString::try_from_fmt(fmt!("input.{i}"))?, GFP_KERNEL)?;
@@ -336,7 +343,7 @@ fn create_queues(vdev: &virtio::Device, features: Features, cfg: &DeviceConfig) 
             GFP_KERNEL,
         )?;
     }
-    if cfg.has_ctrl {
+    if has_ctrl {
         specs.push(
             VqSpec {
                 name: c_str!("control"),
@@ -345,27 +352,62 @@ fn create_queues(vdev: &virtio::Device, features: Features, cfg: &DeviceConfig) 
             GFP_KERNEL,
         )?;
     }
-    let mut vqs = vdev.find_vqs::<VirtioNetDriver>(&specs).inspect_err(|e| {
+    let n = specs.len();
+    let name = finder.device().name();
+    let mut vqs = finder.find_vqs(&specs).inspect_err(|e| {
         // A device that reports more pairs than its transport has queues for
         // (virtio-pci: ENOENT) cannot be driven: its control queue is not where
         // the specification puts it.
         pr_err!(
             "{}: cannot create {} virtqueues for {} queue pairs ({:?})\n",
-            vdev.name(),
-            specs.len(),
-            cfg.max_pairs,
+            name,
+            n,
+            max_pairs,
             e
         );
     })?;
     drop(specs);
     drop(names);
-    let mut rings = KVec::with_capacity(pairs, GFP_KERNEL)?;
+    let mut found = KVec::with_capacity(pairs, GFP_KERNEL)?;
     for i in 0..pairs {
-        let rxvq = match cfg.rx_mode {
+        let rx = match rx_mode {
             RxMode::Mergeable => RxVq::Mergeable(vqs.take(2 * i)?),
             RxMode::Big => RxVq::Big(vqs.take(2 * i)?),
             RxMode::Small => RxVq::Small(vqs.take(2 * i)?),
         };
+        found.push((rx, vqs.take(2 * i + 1)?), GFP_KERNEL)?;
+    }
+    let ctrl = if has_ctrl {
+        Some(vqs.take(features::ctrl_vq_index(max_pairs))?)
+    } else {
+        None
+    };
+    Ok(FoundQueues { pairs: found, ctrl })
+}
+
+/// Smallest mergeable buffer for a receive ring of `ring_size` entries.
+fn min_buf_len(features: Features, hdr_len: usize, max_mtu: u16, ring_size: usize) -> usize {
+    rx_buf::mergeable_min_buf_len(
+        hdr_len,
+        ring_size,
+        usize::from(max_mtu),
+        features::guest_gso(features),
+    )
+}
+
+/// One pair's rings before its NAPI contexts exist: the receive ring, the transmit
+/// queue and the affinity handles of both.
+type PairRings = (RxRing, Virtqueue<TxSkb>, [Affinity; 2]);
+
+/// Wraps the queues found at probe into rings.
+fn make_rings(
+    found: KVec<(RxVq, Virtqueue<TxSkb>)>,
+    features: Features,
+    cfg: &DeviceConfig,
+) -> Result<KVec<PairRings>> {
+    let mut rings = KVec::with_capacity(found.len(), GFP_KERNEL)?;
+    for (rxvq, txvq) in found.into_iter() {
+        let affinity = [rxvq.affinity().ok_or(EINVAL)?, txvq.affinity()];
         let mut rx = RxRing {
             vq: rxvq,
             avg_pkt_len: Ewma::default(),
@@ -373,23 +415,10 @@ fn create_queues(vdev: &virtio::Device, features: Features, cfg: &DeviceConfig) 
             frag: PageFrag::new(),
             spare: Spare::new()?,
         };
-        rx.min_buf_len = rx_buf::mergeable_min_buf_len(
-            cfg.hdr_len,
-            rx.size(),
-            usize::from(cfg.max_mtu),
-            features::guest_gso(features),
-        );
-        let txvq = vqs.take(2 * i + 1)?;
-        let affinity = [rx.vq.affinity().ok_or(EINVAL)?, txvq.affinity()];
+        rx.min_buf_len = min_buf_len(features, cfg.hdr_len, cfg.max_mtu, rx.size());
         rings.push((rx, txvq, affinity), GFP_KERNEL)?;
     }
-    let ctrl = if cfg.has_ctrl {
-        let vq = vqs.take(features::ctrl_vq_index(cfg.max_pairs))?;
-        Some(KBox::pin_init(Ctrl::new(vq, vdev.name())?, GFP_KERNEL)?)
-    } else {
-        None
-    };
-    Ok(Queues { rings, ctrl })
+    Ok(rings)
 }
 
 /// The interface's settings before registration.
@@ -426,6 +455,7 @@ fn netdev_config(features: Features, cfg: &DeviceConfig) -> netdev::Config<'_, V
 /// The virtio driver.
 pub struct VirtioNetDriver;
 
+#[vtable]
 impl virtio::Driver for VirtioNetDriver {
     type Data = Registration<VirtNet>;
     const FEATURES: &'static [u32] = &features::DRIVER_FEATURES;
@@ -454,10 +484,15 @@ impl virtio::Driver for VirtioNetDriver {
         }
     }
 
-    fn probe(vdev: &virtio::Device) -> Result<Self::Data> {
+    fn probe(vdev: &virtio::Device, finder: virtio::QueueFinder<'_, Self>) -> Result<Self::Data> {
         let features = Features(vdev.features());
         let cfg = read_config(vdev, features);
-        let Queues { rings, ctrl } = create_queues(vdev, features, &cfg)?;
+        let found = find_queues(finder, cfg.max_pairs, cfg.has_ctrl, cfg.rx_mode)?;
+        let rings = make_rings(found.pairs, features, &cfg)?;
+        let ctrl = match found.ctrl {
+            Some(vq) => Some(KBox::pin_init(Ctrl::new(vq, vdev.name())?, GFP_KERNEL)?),
+            None => None,
+        };
         let curr_pairs = features::default_queue_pairs(cfg.max_pairs, num_online_cpus());
         let rss = rss::Rss::new(vdev, curr_pairs)?;
         let config = netdev_config(features, &cfg);
@@ -567,6 +602,96 @@ impl virtio::Driver for VirtioNetDriver {
 
     fn remove(_vdev: &virtio::Device, reg: &Self::Data) {
         reg.unregister();
+    }
+
+    fn freeze(_vdev: &virtio::Device, reg: &Self::Data) -> Result {
+        reg.suspend()
+    }
+
+    fn release_queues(_vdev: &virtio::Device, reg: &Self::Data) {
+        let dev = reg.dev();
+        let vn = dev.data();
+        for q in vn.queues.iter() {
+            // Posted buffers go back to their owners as each queue is dropped.
+            let rx = q.rx.lock().detach();
+            drop(rx);
+            q.stats.rx_buf_bytes.set(0);
+            let tx = q.tx.lock().vq.take();
+            drop(tx);
+            // The packets in flight never complete: forget them in the byte queue
+            // limits (as a ring resize does).
+            dev.tx_reset(q.index);
+            drop(q.affinity.lock().take());
+        }
+        if let Some(c) = vn.ctrl.as_ref() {
+            drop(c.take_vq());
+        }
+    }
+
+    fn restore(
+        _vdev: &virtio::Device,
+        reg: &Self::Data,
+        finder: virtio::QueueFinder<'_, Self>,
+    ) -> Result {
+        let vn = reg.dev().data();
+        let found = find_queues(
+            finder,
+            vn.queues.len() as u16,
+            vn.ctrl.is_some(),
+            vn.rx_mode,
+        )?;
+        // The rings come back at the transport's default size, as in-tree (a size set
+        // with `ethtool -G` is not kept).
+        for (q, (rxvq, txvq)) in vn.queues.iter().zip(found.pairs) {
+            let affinity = [rxvq.affinity().ok_or(EINVAL)?, txvq.affinity()];
+            {
+                let mut rx = q.rx.lock();
+                rx.vq = rxvq;
+                rx.min_buf_len = min_buf_len(vn.features, vn.hdr_len, vn.max_mtu, rx.size());
+            }
+            q.tx.lock().vq = Some(txvq);
+            *q.affinity.lock() = Some(affinity);
+        }
+        if let (Some(c), Some(vq)) = (vn.ctrl.as_ref(), found.ctrl) {
+            c.put_vq(vq);
+        }
+        Ok(())
+    }
+
+    fn resume(vdev: &virtio::Device, reg: &Self::Data) -> Result {
+        let dev = reg.dev();
+        let vn = dev.data();
+        // The device forgot everything but the features. Tell it again, as at
+        // probe, what in-tree's restore does (the pairs) and what it leaves out:
+        // RSS with the table in use, the hash types, the MAC address, the guest
+        // offloads, and the receive filter (by the deferred work).
+        let curr = vn.curr_pairs.load(Ordering::Relaxed);
+        let by_rss = vn.rss.as_ref().is_some_and(|r| r.restore(dev));
+        if !by_rss {
+            if let Err(e) = set_queue_pairs(dev, curr) {
+                pr_warn!(
+                    "{}: device refused {} queue pairs after resume ({:?})\n",
+                    vdev.name(),
+                    curr,
+                    e
+                );
+            }
+        }
+        set_affinity(dev);
+        if let Some(c) = vn.ctrl.as_ref() {
+            if vn.features.has(features::CTRL_MAC_ADDR)
+                && c.send(ctrl_cmd::CLASS_MAC, ctrl_cmd::MAC_ADDR_SET, &dev.addr())
+                    .is_err()
+            {
+                pr_warn!(
+                    "{}: device refused the MAC address after resume\n",
+                    vdev.name()
+                );
+            }
+            netdev_ops::restore_gro_hw(dev);
+            c.mark_rx_mode();
+        }
+        reg.resume()
     }
 
     fn config_changed(reg: &Self::Data) {

@@ -44,6 +44,18 @@ fn set_gro_hw(dev: &NetDev<VirtNet>, on: bool) -> Result {
     })
 }
 
+/// After system sleep: the reset device coalesces again if it can; turn that off
+/// again if the user had (`ethtool -K rx-gro-hw off`).
+pub(super) fn restore_gro_hw(dev: &NetDev<VirtNet>) {
+    let vn = dev.data();
+    if features::offloads(vn.features).gro_hw
+        && vn.features.has(features::CTRL_GUEST_OFFLOADS)
+        && dev.features() & offload::GRO_HW == 0
+    {
+        let _ = set_gro_hw(dev, false);
+    }
+}
+
 /// Adds or removes VLAN `vid` in the device's filter (CTRL_VLAN). Without the
 /// feature the device filters no VLAN and there is nothing to tell it.
 fn vlan_cmd(dev: &NetDev<VirtNet>, cmd: u8, vid: u16) -> Result {

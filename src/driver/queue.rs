@@ -16,7 +16,7 @@ use crate::abstractions::{
 };
 use crate::logic::rx_buf::Ewma;
 use crate::new_spinlock_bh;
-use kernel::{init::init_array_from_fn, prelude::*};
+use kernel::{init::init_array_from_fn, new_mutex, prelude::*, sync::Mutex};
 
 /// The receive virtqueue, in the mode chosen at probe.
 pub enum RxVq {
@@ -197,9 +197,10 @@ pub struct QueuePair {
     pub tx: TxqLocked<TxRing>,
     /// Index of the pair (receive queue `2 * index`, transmit `2 * index + 1`).
     pub index: u16,
-    /// Interrupt affinity of the receive and transmit queues (set outside the locks:
-    /// it may sleep).
-    pub affinity: [Affinity; 2],
+    /// Interrupt affinity of the receive and transmit queues (set outside the ring
+    /// locks: it may sleep); `None` while the device sleeps.
+    #[pin]
+    pub affinity: Mutex<Option<[Affinity; 2]>>,
     pub stats: QueueStats,
 }
 
@@ -223,7 +224,7 @@ impl QueuePair {
             rx <- new_spinlock_bh!(rx, "virtio_net_rust::rx"),
             tx: tx?,
             index,
-            affinity,
+            affinity <- new_mutex!(Some(affinity), "virtio_net_rust::affinity"),
             stats: QueueStats::default(),
         }? Error)
     }

@@ -40,7 +40,8 @@ pub struct Rss {
     #[pin]
     state: Mutex<State>,
     /// RSS steers packets: negotiated, and the device took the first RSS_CONFIG.
-    /// Outside the mutex so that NAPI can read it; it changes only at start.
+    /// Outside the mutex so that NAPI can read it; it changes only at start and
+    /// after system sleep.
     steering: AtomicBool,
     /// Hash types the device supports (without the IPv6 extension-header ones).
     supported: u32,
@@ -134,6 +135,36 @@ impl Rss {
             Err(e) => {
                 pr_warn!(
                     "{}: device refused the RSS configuration ({:?}); RSS disabled\n",
+                    dev.name(),
+                    e
+                );
+                self.steering.store(false, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// After system sleep (the device was reset): sends the state in use again, the
+    /// RSS configuration (table, key, hash types and pairs) or, with hash reports
+    /// alone, the hash types if `rxhash` is on. Returns whether RSS set the pairs;
+    /// if the device refuses it, RSS is left off as at [`Rss::start`].
+    pub fn restore(&self, dev: &NetDev<VirtNet>) -> bool {
+        let vn = dev.data();
+        let s = self.state.lock();
+        if !self.steering() {
+            if vn.rx_hash.load(Ordering::Relaxed) && self.commit(vn, &s, true).is_err() {
+                pr_warn!(
+                    "{}: device refused the hash types after resume\n",
+                    dev.name()
+                );
+            }
+            return false;
+        }
+        match self.commit(vn, &s, false) {
+            Ok(()) => true,
+            Err(e) => {
+                pr_warn!(
+                    "{}: device refused the RSS configuration after resume ({:?}); RSS disabled\n",
                     dev.name(),
                     e
                 );

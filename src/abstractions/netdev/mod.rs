@@ -252,6 +252,14 @@ impl<T: Operations> NetDev<T> {
         unsafe { bindings::vnr_netif_running(self.as_raw()) }
     }
 
+    /// The offloads on ([`offload`] bits of `features`). Under the RTNL lock (or
+    /// where the caller otherwise knows they do not change), for a stable answer.
+    pub fn features(&self) -> u64 {
+        // SAFETY: The device is valid; the field is a plain integer the core changes
+        // under RTNL, read once here.
+        unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.as_raw()).features)) }
+    }
+
     /// Whether transmit queue `q` is stopped (`__netif_subqueue_stopped`: a test of
     /// the queue's state bit, read here without a call on every packet).
     pub fn subqueue_stopped(&self, q: u16) -> bool {

@@ -211,6 +211,77 @@ impl<T: Operations> Registration<T> {
     }
 }
 
+impl<T: Operations> Registration<T> {
+    /// Stops the interface for system sleep, as the in-tree `virtnet_freeze_down()`:
+    /// marks it absent (`netif_device_detach`: the stack stops its transmit queues and
+    /// refuses most requests), stops it with [`Operations::stop`] if it runs, then
+    /// waits for the deferred work. Process context; takes the RTNL lock. On error
+    /// the interface is present again.
+    pub fn suspend(&self) -> Result {
+        let dev = self.dev();
+        {
+            let _rtnl = Rtnl::lock();
+            // SAFETY: The device is valid; the RTNL lock is held.
+            unsafe { bindings::netif_device_detach(self.dev.as_ptr()) };
+            if dev.is_running() {
+                if let Err(e) = T::stop(dev) {
+                    // SAFETY: As above.
+                    unsafe { bindings::netif_device_attach(self.dev.as_ptr()) };
+                    return Err(e);
+                }
+            }
+        }
+        // Not under RTNL: the work may take it. Nothing schedules it again while the
+        // device is absent and stopped but the work itself, which this handles.
+        // SAFETY: The work item is initialised (type invariant).
+        unsafe {
+            let p = bindings::vnr_netdev_priv(self.dev.as_ptr()).cast::<Priv<T>>();
+            bindings::cancel_delayed_work_sync(Opaque::raw_get(addr_of_mut!((*p).work)));
+        }
+        Ok(())
+    }
+
+    /// Undoes [`Registration::suspend`]: opens the interface with
+    /// [`Operations::open`] if it was running, marks it present
+    /// (`netif_device_attach` wakes its transmit queues), and schedules the deferred
+    /// work. Process context; takes the RTNL lock.
+    pub fn resume(&self) -> Result {
+        let dev = self.dev();
+        let res = {
+            let _rtnl = Rtnl::lock();
+            let res = if dev.is_running() {
+                T::open(dev)
+            } else {
+                Ok(())
+            };
+            // SAFETY: The device is valid; the RTNL lock is held.
+            unsafe { bindings::netif_device_attach(self.dev.as_ptr()) };
+            res
+        };
+        dev.schedule_deferred();
+        res
+    }
+}
+
+/// The RTNL lock, held until dropped.
+struct Rtnl(());
+
+impl Rtnl {
+    /// Takes the lock. Process context; the caller must not hold it.
+    fn lock() -> Self {
+        // SAFETY: No requirement beyond process context.
+        unsafe { bindings::rtnl_lock() };
+        Self(())
+    }
+}
+
+impl Drop for Rtnl {
+    fn drop(&mut self) {
+        // SAFETY: `self` exists only while the lock is held (taken in `lock`).
+        unsafe { bindings::rtnl_unlock() };
+    }
+}
+
 impl<T: Operations> Drop for Registration<T> {
     fn drop(&mut self) {
         self.unregister();

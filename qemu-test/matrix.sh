@@ -31,7 +31,7 @@ variants=(
 	"mq_4|--queues 4|$checks,channels_under_traffic"
 	# Big VMs: as many pairs as vCPUs, more than the 2 vCPUs here. The control queue
 	# sits after all of them (beyond 16 pairs it used to be taken for a data queue).
-	"mq_17|--queues 17 --guest-arg blob_mb=16|$big_checks"
+	"mq_17|--queues 17 --guest-arg blob_mb=16|$big_checks,system_sleep"
 	"mq_32|--queues 32 --guest-arg blob_mb=16|$big_checks"
 	"mq_64|--queues 64 --guest-arg blob_mb=16|$big_checks"
 	"packed|--dut-props ,packed=on|$checks"
@@ -41,7 +41,7 @@ variants=(
 	"ctrl_rx_without_ctrl_vq|--dut-props ,ctrl_vq=off,ctrl_rx=on,ctrl_vlan=off,ctrl_rx_extra=off,ctrl_mac_addr=off,ctrl_guest_offloads=off,guest_announce=off|bind_refused"
 	"host_mtu=9000|--dut-props ,host_mtu=9000|$checks"
 	"hash_report|--dut-props ,hash=on|$checks,rx_hash"
-	"rss|--queues 4 --dut-props ,rss=on,hash=on|rss,rss_flow_hash,rss_table_kept,rss_bulk"
+	"rss|--queues 4 --dut-props ,rss=on,hash=on|system_sleep,rss,rss_flow_hash,rss_table_kept,rss_bulk"
 	"rx_queue_size=1024|--dut-props ,rx_queue_size=1024|$checks"
 )
 

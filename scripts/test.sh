@@ -263,9 +263,10 @@ grep -E '^# (faults|vm: kernel log)' "$out/faults.out"
 if [ -f "$out/faults-ours.out" ]; then
 	quiet "$out/faults-ours.out" | grep -E '^(not )?ok |^# (traffic|injected|kmemleak|tx_timeouts|down and|[0-9]+ (reloads|flaps))'
 	count_ktap "$out/faults-ours.out" "fault tests"
-	set -- $(sed -n 's/^@@RC suite=\([0-9]*\) txto=\([0-9]*\)$/\1 \2/p' "$out/faults-ours.out")
+	set -- $(sed -n 's/^@@RC suite=\([0-9]*\) txto=\([0-9]*\) sleep=\([0-9]*\)$/\1 \2 \3/p' "$out/faults-ours.out")
 	guest_rc "${1:-3}" "fault suite" "$out/faults-ours.out"
 	guest_rc "${2:-3}" "fault suite, TX watchdog" "$out/faults-ours.out.txto"
+	guest_rc "${3:-3}" "fault suite, system sleep" "$out/faults-ours.out.sleep"
 	if [ -f "$out/faults-intree.out" ]; then
 		quiet "$out/faults-intree.out" | grep -E '^(not )?ok ' | sed 's/^/in-tree: /'
 		if qemu-test/parity.sh "$out/faults-ours.out" "$out/faults-intree.out" > /dev/null; then

@@ -12,12 +12,14 @@ ONLY=
 BLOB_MB=8
 RELOADS=50
 FLAPS=200
+SLEEPS=4
 QUEUES=1
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	vnr.only=*) ONLY=${arg#vnr.only=} ;;
 	vnr.reloads=*) RELOADS=${arg#vnr.reloads=} ;;
 	vnr.flaps=*) FLAPS=${arg#vnr.flaps=} ;;
+	vnr.sleeps=*) SLEEPS=${arg#vnr.sleeps=} ;;
 	vnr.queues=*) QUEUES=${arg#vnr.queues=} ;;
 	esac
 done
@@ -155,6 +157,34 @@ t_link_flaps() {
 	log "$FLAPS flaps done"
 	traffic_check || rc=1
 	ip -6 addr add $DUT_V6/64 dev "$DUT" nodad 2>/dev/null
+	counters_consistent || rc=1
+	return $rc
+}
+
+# System sleep under checked traffic both ways: /sys/power/pm_test = devices,
+# then idle (freeze) and RAM (mem), SLEEPS times each. Every cycle quiesces the
+# interface, takes back every posted buffer, deletes and recreates every
+# virtqueue and reprograms the device; kmemleak after the test sees what a cycle
+# loses, and the transfers must stay intact.
+t_sleep_cycles() {
+	[ -w /sys/power/pm_test ] || { log "no PM_DEBUG in this kernel"; return 4; }
+	local i state rc=0
+	echo 1 > /sys/module/suspend/parameters/pm_test_delay 2>/dev/null
+	traffic_start || return 1
+	for i in $(seq 1 $SLEEPS); do
+		for state in freeze mem; do
+			grep -qw $state /sys/power/state || continue
+			echo devices > /sys/power/pm_test
+			echo $state > /sys/power/state 2>/tmp/sleep.err ||
+				{ log "$state #$i refused: $(cat /tmp/sleep.err)"; rc=1; }
+			echo none > /sys/power/pm_test
+			wait_for 30 carrier_up || { log "no carrier after $state #$i"; rc=1; }
+			[ $rc = 0 ] || break 2
+			sleep 1
+		done
+	done
+	log "$SLEEPS sleep cycles of each state done"
+	traffic_check || rc=1
 	counters_consistent || rc=1
 	return $rc
 }
@@ -326,7 +356,8 @@ t_tx_timeout() {
 }
 
 echo "TAP version 13"
-if [ "$ONLY" = tx_timeout ]; then
-	run_suite tx_timeout
-fi
-run_suite reload_cycles bad_requests link_flaps mtu_changes channels_rings alloc_failures hotplug
+# tx_timeout and sleep_cycles run alone, each in a guest of its own (faults.sh).
+case "$ONLY" in
+tx_timeout | sleep_cycles) run_suite $ONLY ;;
+*) run_suite reload_cycles bad_requests link_flaps mtu_changes channels_rings alloc_failures hotplug ;;
+esac

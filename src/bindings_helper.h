@@ -15,6 +15,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 #include <linux/workqueue.h>
+#include <net/net_failover.h>
 #include <uapi/linux/virtio_ids.h>
 #include <uapi/linux/virtio_net.h>
 #include <uapi/linux/virtio_config.h>

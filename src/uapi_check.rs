@@ -33,6 +33,7 @@ const _: () = {
         f::CTRL_GUEST_OFFLOADS => b::VIRTIO_NET_F_CTRL_GUEST_OFFLOADS,
         f::MTU => b::VIRTIO_NET_F_MTU,
         f::MAC => b::VIRTIO_NET_F_MAC,
+        f::STANDBY => b::VIRTIO_NET_F_STANDBY,
         f::GUEST_TSO4 => b::VIRTIO_NET_F_GUEST_TSO4,
         f::GUEST_TSO6 => b::VIRTIO_NET_F_GUEST_TSO6,
         f::GUEST_ECN => b::VIRTIO_NET_F_GUEST_ECN,

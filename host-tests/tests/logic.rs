@@ -102,6 +102,17 @@ fn all_driver_features() -> Features {
 }
 
 #[test]
+fn standby_needs_mac() {
+    let all = all_driver_features();
+    assert!(features::negotiate(all).has(features::STANDBY));
+    let mut f = all;
+    f.clear(features::MAC);
+    let n = features::negotiate(f);
+    assert!(!n.has(features::STANDBY));
+    assert_eq!(n.0 | (1u64 << features::STANDBY), f.0);
+}
+
+#[test]
 fn guest_gso_needs_guest_csum() {
     let all = all_driver_features();
     assert_eq!(features::negotiate(all), all);

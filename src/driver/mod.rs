@@ -449,6 +449,7 @@ fn netdev_config(features: Features, cfg: &DeviceConfig) -> netdev::Config<'_, V
         tx_timeout_ms: TX_TIMEOUT_MS,
         ethtool: Some(ethtool::Table::new()),
         qstats: Some(qstats::Table::new()),
+        failover: features.has(features::STANDBY),
     }
 }
 
@@ -465,7 +466,16 @@ impl virtio::Driver for VirtioNetDriver {
         // offering a CTRL_* feature without the control queue is broken even if this
         // driver would not use that feature (the in-tree driver refuses it too).
         match features::validate(Features(dev.device_features())) {
-            Ok(()) => Ok(restrict_hash(dev, features::negotiate(Features(dev.features()))).0),
+            Ok(()) => {
+                let offered = Features(dev.features());
+                if offered.has(features::STANDBY) && !offered.has(features::MAC) {
+                    pr_warn!(
+                        "{}: device offers STANDBY without MAC; no failover\n",
+                        dev.name()
+                    );
+                }
+                Ok(restrict_hash(dev, features::negotiate(offered)).0)
+            }
             Err(FeatureError::NoVersion1) => {
                 pr_err!(
                     "{}: device does not offer VIRTIO_F_VERSION_1; legacy devices are not supported\n",

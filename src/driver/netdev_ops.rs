@@ -7,6 +7,7 @@
 use super::queue::QueuePair;
 use super::stats::acc;
 use super::{ctrl, rx, tx, VirtNet};
+use crate::abstractions::eopnotsupp;
 use crate::abstractions::{
     napi::{NetpollPoll, Poll},
     netdev::{offload, NetDev, Operations, Stats64},
@@ -16,7 +17,7 @@ use crate::abstractions::{
 use crate::logic::ctrl_cmd;
 use crate::logic::features::{self, config_offset};
 use core::sync::atomic::Ordering;
-use kernel::prelude::*;
+use kernel::{c_str, prelude::*, str::CStr};
 
 /// Delay before retrying to fill an empty receive ring (the in-tree driver: HZ/2).
 const REFILL_RETRY_MS: u32 = 500;
@@ -216,6 +217,10 @@ impl Operations for VirtNet {
 
     fn set_mac_address(dev: &NetDev<Self>, addr: &[u8; 6]) -> Result {
         let vn = dev.data();
+        // As in-tree: the failover pair is made by the address; the standby keeps it.
+        if vn.features.has(features::STANDBY) {
+            return Err(eopnotsupp());
+        }
         match vn.ctrl.as_ref() {
             Some(c) if vn.features.has(features::CTRL_MAC_ADDR) => c
                 .send(ctrl_cmd::CLASS_MAC, ctrl_cmd::MAC_ADDR_SET, addr)
@@ -226,6 +231,15 @@ impl Operations for VirtNet {
             // driver takes the address all the same (legacy config writes are not needed:
             // legacy devices are refused).
             _ => Ok(()),
+        }
+    }
+
+    fn phys_port_name(dev: &NetDev<Self>) -> Result<&'static CStr> {
+        // As in-tree: the standby half of a failover pair says so.
+        if dev.data().features.has(features::STANDBY) {
+            Ok(c_str!("sby"))
+        } else {
+            Err(eopnotsupp())
         }
     }
 

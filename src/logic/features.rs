@@ -51,6 +51,9 @@ pub const MQ: u32 = 22;
 pub const CTRL_MAC_ADDR: u32 = 23;
 /// Device reports speed and duplex.
 pub const SPEED_DUPLEX: u32 = 63;
+/// The device is the standby of a primary NIC with the same MAC address: the driver
+/// puts a `net_failover` master over both.
+pub const STANDBY: u32 = 62;
 /// Device supports receive side scaling.
 pub const RSS: u32 = 60;
 /// Device reports the packet hash.
@@ -72,7 +75,7 @@ pub const RING_RESET: u32 = 40;
 /// features (VERSION_1, EVENT_IDX, INDIRECT_DESC, RING_PACKED, ...) are added by the
 /// core itself. Features not in this table are never negotiated: the parity issue
 /// adds them one by one, each with the code that uses it.
-pub const DRIVER_FEATURES: [u32; 24] = [
+pub const DRIVER_FEATURES: [u32; 25] = [
     CSUM,
     GUEST_CSUM,
     MTU,
@@ -99,6 +102,7 @@ pub const DRIVER_FEATURES: [u32; 24] = [
     GUEST_ANNOUNCE,
     HASH_REPORT,
     RSS,
+    STANDBY,
 ];
 
 /// Guest (receive) GSO features: the device may deliver packets up to 64 KiB.
@@ -110,8 +114,12 @@ pub const GUEST_GSO: [u32; 4] = [GUEST_TSO4, GUEST_TSO6, GUEST_ECN, GUEST_UFO];
 /// Guest GSO needs GUEST_CSUM (a coalesced packet's checksum is partial, virtio 1.2
 /// 5.1.3.1). Without MRG_RXBUF it selects the "big packets" receive mode (a chain of
 /// pages per buffer, large enough for a 64 KiB packet), as in the in-tree driver.
+/// STANDBY needs MAC: the primary is found by the MAC address (in-tree drops it too).
 pub fn negotiate(offered: Features) -> Features {
     let mut f = offered;
+    if !f.has(MAC) {
+        f.clear(STANDBY);
+    }
     if !f.has(GUEST_CSUM) {
         for bit in GUEST_GSO {
             f.clear(bit);

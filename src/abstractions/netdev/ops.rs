@@ -150,6 +150,11 @@ pub trait Operations: Sized + Send + Sync + 'static {
     fn set_features(_dev: &NetDev<Self>, _changed: u64, _wanted: u64) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
+    /// `ndo_get_phys_port_name`: the name of the device's port (e.g. `sby` for the
+    /// standby half of a failover pair, which udev appends to the interface's name).
+    fn phys_port_name(_dev: &NetDev<Self>) -> Result<&'static CStr> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
 pub(super) struct Adapter<T>(PhantomData<T>);
@@ -197,6 +202,11 @@ impl<T: Operations> Adapter<T> {
             },
             ndo_set_mac_address: if T::HAS_SET_MAC_ADDRESS {
                 Some(Self::set_mac_address)
+            } else {
+                None
+            },
+            ndo_get_phys_port_name: if T::HAS_PHYS_PORT_NAME {
+                Some(Self::phys_port_name)
             } else {
                 None
             },
@@ -309,6 +319,31 @@ impl<T: Operations> Adapter<T> {
             T::set_mac_address(unsafe { Self::dev(dev) }, &addr)?;
             // SAFETY: As above; the address was validated by the prepare step.
             unsafe { bindings::vnr_eth_commit_mac_addr_change(dev, p) };
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>` (the only
+    /// device this table is installed on), and `buf` valid for `len` bytes of writes,
+    /// as the networking core passes them to `ndo_get_phys_port_name`.
+    unsafe extern "C" fn phys_port_name(
+        dev: *mut bindings::net_device,
+        buf: *mut kernel::ffi::c_char,
+        len: usize,
+    ) -> i32 {
+        from_result(|| {
+            // SAFETY: As in `open`.
+            let name = T::phys_port_name(unsafe { Self::dev(dev) })?;
+            let bytes = name.as_bytes_with_nul();
+            // As in-tree: a name that does not fit is no name.
+            if bytes.len() > len {
+                return Err(crate::abstractions::eopnotsupp());
+            }
+            // SAFETY: `buf` is valid for `len >= bytes.len()` bytes, and distinct from the
+            // name's static storage.
+            unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.cast(), bytes.len()) };
             Ok(0)
         })
     }

@@ -56,6 +56,10 @@ pub struct Config<'a, T: Operations> {
     pub ethtool: Option<ethtool::Table<T>>,
     /// The per-queue statistics operations, if the driver has them.
     pub qstats: Option<qstats::Table<T>>,
+    /// Puts a `net_failover` master over the device, which is then the standby
+    /// half of a pair whose primary is the NIC with the same MAC address: created
+    /// before the device is registered, destroyed after it is unregistered.
+    pub failover: bool,
 }
 
 /// An allocated net_device that owns the driver's data `T`; unregistered (if
@@ -67,9 +71,12 @@ pub struct Config<'a, T: Operations> {
 ///   initialised, and is freed only in `drop`.
 /// - `registered` is true exactly when `register_netdev` succeeded and
 ///   `unregister_netdev` was not called since.
+/// - `failover` is a failover master made by `net_failover_create` for `dev`,
+///   destroyed only in `drop`.
 pub struct Registration<T: Operations> {
     dev: NonNull<bindings::net_device>,
     registered: AtomicBool,
+    failover: Option<NonNull<bindings::failover>>,
     _p: PhantomData<T>,
 }
 
@@ -173,10 +180,30 @@ impl<T: Operations> Registration<T> {
             unsafe { bindings::free_netdev(raw) };
             return Err(e);
         }
-        // INVARIANT: allocated with room for `Priv<T>`, now initialised; not registered.
+        let failover = if config.failover {
+            // SAFETY: `raw` is set up (parent, address, MTU bounds, which the master
+            // copies) and not registered, as `net_failover_create` expects of a standby.
+            match kernel::error::from_err_ptr(unsafe { bindings::net_failover_create(raw) }) {
+                Ok(f) => NonNull::new(f),
+                Err(e) => {
+                    // SAFETY: The device is ours and unregistered, its data initialised
+                    // and never used: drop it in place, then free the device.
+                    unsafe {
+                        core::ptr::drop_in_place(addr_of_mut!((*p).data));
+                        bindings::free_netdev(raw);
+                    }
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
+        // INVARIANT: allocated with room for `Priv<T>`, now initialised; not registered;
+        // `failover` made for it.
         Ok(Self {
             dev,
             registered: AtomicBool::new(false),
+            failover,
             _p: PhantomData,
         })
     }
@@ -285,6 +312,11 @@ impl Drop for Rtnl {
 impl<T: Operations> Drop for Registration<T> {
     fn drop(&mut self) {
         self.unregister();
+        if let Some(f) = self.failover {
+            // SAFETY: `f` was made by `net_failover_create` and is destroyed once, here,
+            // after the standby was unregistered (as in-tree).
+            unsafe { bindings::net_failover_destroy(f.as_ptr()) };
+        }
         let raw = self.dev.as_ptr();
         // SAFETY: The device is unregistered, so no operation runs and nothing schedules
         // the work item but the data itself (a re-queueing work item is what

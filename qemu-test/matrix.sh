@@ -43,6 +43,8 @@ variants=(
 	"hash_report|--dut-props ,hash=on|$checks,rx_hash"
 	"rss|--queues 4 --dut-props ,rss=on,hash=on|system_sleep,rss,rss_flow_hash,rss_table_kept,rss_bulk"
 	"rx_queue_size=1024|--dut-props ,rx_queue_size=1024|$checks"
+	# The standby of a failover pair (q35, e1000e primary on a PCIe root port).
+	"failover|--failover|failover"
 )
 
 name_out=${VNR_MATRIX_OUT:-matrix}

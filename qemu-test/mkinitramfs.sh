@@ -54,6 +54,9 @@ for m in net/core/failover.ko drivers/net/net_failover.ko drivers/net/virtio_net
 	[ -n "$f" ] || { echo "mkinitramfs: $m not found under $modroot" >&2; exit 1; }
 	cp "$f" "$root/modules/"
 done
+# The failover test's primary NIC, where the kernel has it.
+f=$(find "$modroot" -path "*/kernel/drivers/net/ethernet/intel/e1000e/e1000e.ko" | head -1)
+[ -z "$f" ] || cp "$f" "$root/modules/"
 cp "$ko" "$root/modules/virtio_net_rust.ko"
 # More modules for the guest's /modules (VNR_INITRAMFS_MODULES, space-separated .ko
 # paths), e.g. `make bench`'s copy of the in-tree driver for the peer NIC.

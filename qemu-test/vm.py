@@ -49,6 +49,9 @@ def qemu_cmd(args, mon, liar_sock):
     if args.only:
         append.append(f"vnr.only={args.only}")
     append += [f"vnr.{a}" for a in args.guest_arg]
+    if args.failover:
+        # The guest's `failover` test then fails, not skips, without a master.
+        append.append("vnr.failover=1")
     append += args.append
     queues = args.queues
     mq = f",mq=on,vectors={2 * queues + 2}" if queues > 1 else ""
@@ -80,6 +83,17 @@ def qemu_cmd(args, mon, liar_sock):
         "-netdev", f"tap,id=n1,ifname=tap1,script=no,downscript=no{tapq}",
         "-device", f"virtio-net-pci,netdev=n1,id=peer,mac=52:54:00:12:34:02,addr=0x5,romfile={mq}",
     ]
+    if args.failover:
+        # A failover pair (virtio-net STANDBY, net_failover in the guest): QEMU wants
+        # the primary, a NIC with the DUT's MAC, on a PCIe root port (q35). The guest
+        # plugs it (`device_add ...,failover_pair_id=dut` on the monitor): a primary
+        # given on the command line cannot be plugged back after `device_del` in
+        # QEMU 7.2 (its command-line options keep the id: "Duplicate ID").
+        cmd += ["-machine", "q35",
+                "-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x6",
+                "-netdev", "tap,id=n2,ifname=tap2,script=no,downscript=no"]
+        dut = cmd.index(next(a for a in cmd if a.startswith("virtio-net-pci,netdev=n0,")))
+        cmd[dut] += ",failover=on"
     if args.plugin:
         # A TCG plugin (e.g. qemu-test/insns) and its log.
         cmd += ["-plugin", args.plugin, "-d", "plugin", "-D", args.plugin_log]
@@ -93,20 +107,25 @@ def qemu_cmd(args, mon, liar_sock):
     return cmd
 
 
-def netns_wrapper(qemu, queues):
-    """Runs QEMU inside a new network namespace with tap0/tap1 on a bridge."""
+def netns_wrapper(qemu, queues, failover=False):
+    """Runs QEMU inside a new network namespace with tap0/tap1 (and tap2, the
+    failover primary's) on a bridge."""
     mq = " multi_queue" if queues > 1 else ""
+    taps = [f"ip tuntap add dev tap0 mode tap{mq}", f"ip tuntap add dev tap1 mode tap{mq}"]
+    names = ["tap0", "tap1"]
+    if failover:
+        taps.append("ip tuntap add dev tap2 mode tap")
+        names.append("tap2")
     setup = "; ".join([
         "set -e",
         "ip link set lo up",
         "ip link add br0 type bridge",
         "ip link set br0 up",
-        f"ip tuntap add dev tap0 mode tap{mq}",
-        f"ip tuntap add dev tap1 mode tap{mq}",
+        *taps,
         # Jumbo frames must cross the bridge: the taps' MTU bounds what it forwards.
-        "ip link set tap0 mtu 65521", "ip link set tap1 mtu 65521",
-        "ip link set tap0 master br0", "ip link set tap1 master br0",
-        "ip link set tap0 up", "ip link set tap1 up",
+        *[f"ip link set {t} mtu 65521" for t in names],
+        *[f"ip link set {t} master br0" for t in names],
+        *[f"ip link set {t} up" for t in names],
         'exec "$@"',
     ])
     return ["unshare", "--net", "--", "sh", "-c", setup, "vm"] + qemu
@@ -246,6 +265,8 @@ def main():
     ap.add_argument("--mode", choices=["tests", "demo", "bench", "kselftest", "faults", "liar", "shell"], default="tests")
     ap.add_argument("--dut-driver", default="virtio_net_rust")
     ap.add_argument("--dut-props", default="", help="extra virtio-net-pci properties, e.g. ',mrg_rxbuf=off'")
+    ap.add_argument("--failover", action="store_true",
+                    help="q35 guest; the DUT is a standby (failover=on), a root port for its primary")
     ap.add_argument("--queues", type=int, default=1)
     ap.add_argument("--only", default="", help="comma-separated test names")
     ap.add_argument("--guest-arg", action="append", default=[], metavar="KEY=VAL",
@@ -268,7 +289,7 @@ def main():
     liar = liar_sock = liar_ctl = None
     if args.liar:
         liar, liar_sock, liar_ctl = start_liar(args.liar, tmp)
-    cmd = netns_wrapper(qemu_cmd(args, mon, liar_sock), args.queues)
+    cmd = netns_wrapper(qemu_cmd(args, mon, liar_sock), args.queues, args.failover)
     if args.mode == "shell":
         sys.exit(subprocess.call(cmd))
 
@@ -308,7 +329,9 @@ def main():
             m = re.search(r"@@HOST (.*)@@", line)
             if m:
                 out = monitor(mon, m.group(1))
-                print(f"# host: {m.group(1)}: {out.strip().splitlines()[-1] if out.strip() else 'ok'}", flush=True)
+                # An error is a line or two, the last of which may be only a hint.
+                said = " | ".join(out.strip().splitlines()[-3:]) if out.strip() else "ok"
+                print(f"# host: {m.group(1)}: {said}", flush=True)
                 continue
             m = re.search(r"@@LIAR (.*)@@", line)
             if m and liar_ctl:

@@ -227,14 +227,14 @@ qemu-test/matrix.sh > "$out/matrix.out" 2>&1
 grep -vE '^(TAP|1\.\.)' "$out/matrix.out"
 count_ktap "$out/matrix.out" "matrix variants"
 cat "$out/matrix.md"
-stage "the many-pair and jumbo small-buffer variants with the in-tree virtio_net (parity)" 150
-VNR_MATRIX=mq_17,mq_32,mq_64,small_buffers_mtu_9000 VNR_MATRIX_OUT=matrix-intree qemu-test/matrix.sh --dut-driver virtio_net \
+stage "the many-pair, jumbo small-buffer and failover variants with the in-tree virtio_net (parity)" 220
+VNR_MATRIX=mq_17,mq_32,mq_64,small_buffers_mtu_9000,failover VNR_MATRIX_OUT=matrix-intree qemu-test/matrix.sh --dut-driver virtio_net \
 	> "$out/matrix-intree.out" 2>&1
 grep -E '^(not )?ok ' "$out/matrix-intree.out" | sed 's/^/in-tree: /'
 if qemu-test/parity.sh "$out/matrix.out" "$out/matrix-intree.out" > "$out/matrix-parity.md"; then
-	pass "matrix parity: every many-pair and jumbo small-buffer variant the in-tree driver passes, ours passes"
+	pass "matrix parity: every many-pair, jumbo small-buffer and failover variant the in-tree driver passes, ours passes"
 else
-	fail "matrix parity: every many-pair and jumbo small-buffer variant the in-tree driver passes, ours passes"
+	fail "matrix parity: every many-pair, jumbo small-buffer and failover variant the in-tree driver passes, ours passes"
 fi
 
 stage "make install and DKMS into scratch trees (modinfo, modprobe --dry-run)" 20

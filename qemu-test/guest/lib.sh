@@ -38,7 +38,14 @@ wait_for() {
 }
 
 vdev_of() { ls -d /sys/bus/pci/devices/$1/virtio* 2>/dev/null | head -1 | xargs -r basename; }
-netif_of() { ls /sys/bus/virtio/devices/$1/net/ 2>/dev/null | head -1; }
+# The interface of virtio device $1; with STANDBY the failover master sits under
+# the same device: the one with lower devices is not it.
+netif_of() {
+	local n
+	for n in $(ls /sys/bus/virtio/devices/$1/net/ 2>/dev/null); do
+		ls -d /sys/class/net/$n/lower_* >/dev/null 2>&1 || { echo $n; return; }
+	done
+}
 
 # Loads the NIC drivers with probing off (the harness binds each device itself), in
 # LOAD_ORDER if set (where each module's code lands follows the order).

@@ -626,6 +626,74 @@ t_mac_change() {
 	return $rc
 }
 
+# The DUT is the standby of a failover pair (matrix `failover`: QEMU failover=on on
+# a q35 machine with a PCIe root port for the primary, an e1000e with the same
+# MAC that the test plugs). The driver puts a net_failover master over the DUT; a
+# primary joins it when it appears. Traffic through the master goes by the
+# standby alone, by the primary once plugged, by the standby once the primary is
+# unplugged, and by the primary again once plugged back. Skips on a device
+# without STANDBY.
+fo_primary() { ls -d /sys/class/net/$1/lower_* 2>/dev/null | sed 's|.*/lower_||' | grep -vx "$DUT"; }
+tx_of() { cat /sys/class/net/$1/statistics/tx_packets 2>/dev/null || echo 0; }
+fo_traffic() {
+	local what=$1 via=$2 t0 t1
+	t0=$(tx_of $via)
+	ip -n peer neigh flush dev "$PEER"
+	wait_for 20 ping -c 1 -W 1 $PEER_V4 || { log "$what: no ping"; return 1; }
+	timeout 20 iperf3 -c $PEER_V4 -t 2 >/dev/null 2>&1 || { log "$what: no transfer to the peer"; return 1; }
+	timeout 20 iperf3 -c $PEER_V4 -t 2 -R >/dev/null 2>&1 || { log "$what: no transfer from the peer"; return 1; }
+	t1=$(tx_of $via)
+	log "$what: $via sent $((t1 - t0)) packets"
+	[ $((t1 - t0)) -gt 100 ] || { log "$what: traffic did not go by $via"; return 1; }
+}
+# fo_plug MASTER: plugs the primary (QEMU may still hold the id of one just
+# unplugged: retried) and waits for it to join MASTER.
+fo_plug() {
+	local i
+	for i in 1 2 3; do
+		host_cmd device_add e1000e,netdev=n2,id=primary,mac=$DUT_MAC,bus=rp1,romfile=,failover_pair_id=dut
+		wait_for 20 sh -c "[ -n \"\$(ls -d /sys/class/net/$1/lower_* | grep -v lower_$DUT)\" ]" && break
+	done
+	PRI=$(fo_primary $1)
+	[ -n "$PRI" ] || { log "no primary joined $1"; return 1; }
+	log "primary $PRI ($(basename $(readlink /sys/class/net/$PRI/device/driver)))"
+	wait_for 20 sh -c "[ \"\$(cat /sys/class/net/$PRI/carrier 2>/dev/null)\" = 1 ]" || { log "$PRI has no carrier"; return 1; }
+}
+t_failover() {
+	local fo pci rc=0 master
+	master=$(readlink /sys/class/net/$DUT/master 2>/dev/null)
+	if [ -z "$master" ]; then
+		log "no failover master over $DUT"
+		# The harness says whether the device offers STANDBY (vm.py --failover).
+		grep -q "vnr.failover=1" /proc/cmdline && return 1
+		return 4
+	fi
+	fo=${master##*/}
+	log "failover master $fo over $DUT"
+	[ "$(cat /sys/class/net/$DUT/phys_port_name 2>/dev/null)" = sby ] || { log "phys_port_name is not sby"; rc=1; }
+	if ip link set "$DUT" address 52:54:00:12:34:79 2>/dev/null; then log "standby took a new MAC"; rc=1; fi
+	grep -q "^e1000e " /proc/modules || insmod /modules/e1000e.ko || return 1
+	# The addresses move from the standby to the master, as users configure it.
+	ip addr flush dev "$DUT"
+	ip addr add $DUT_V4/24 dev $fo
+	ip link set $fo up
+	wait_for 20 sh -c "[ \"\$(cat /sys/class/net/$fo/carrier)\" = 1 ]" || { log "$fo has no carrier"; rc=1; }
+	fo_traffic "standby alone" "$DUT" || rc=1
+	fo_plug $fo || return 1
+	fo_traffic "primary plugged" $PRI || rc=1
+	pci=$(basename $(readlink /sys/class/net/$PRI/device))
+	host_cmd device_del primary
+	wait_for 60 sh -c "[ -z \"\$(ls -d /sys/class/net/$fo/lower_* | grep -v lower_$DUT)\" ]" ||
+		{ log "primary not removed"; return 1; }
+	fo_traffic "primary unplugged" "$DUT" || rc=1
+	# QEMU deletes the device once the guest ejected the slot.
+	wait_for 60 sh -c "[ ! -e /sys/bus/pci/devices/$pci ]" || { log "$pci not ejected"; return 1; }
+	sleep 1
+	fo_plug $fo || return 1
+	fo_traffic "primary back" $PRI || rc=1
+	return $rc
+}
+
 # The device offers CTRL_* features without CTRL_VQ: the driver refuses it with
 # a clear log line (run alone, on such a device: vnr.only=bind_refused).
 t_bind_refused() {
@@ -871,7 +939,7 @@ t_netconsole() {
 }
 
 TESTS="rmmod_idle module_bound mac_and_drvinfo features_accepted ethtool_queries tx_header_in_headroom tx_timestamp coalesce link_follows_set_link announce ping4 ping6 tcp_dut_to_peer
-tcp_peer_to_dut netconsole system_sleep offloads_used rx_hash rss rss_flow_hash rss_table_kept rss_bulk rx_filter_promisc mac_change vlan mtu_change default_pairs every_queue channels_under_traffic ring_resize_under_traffic bql stats_count_traffic down_up_under_traffic rmmod_under_traffic"
+tcp_peer_to_dut netconsole system_sleep offloads_used rx_hash rss rss_flow_hash rss_table_kept rss_bulk rx_filter_promisc mac_change failover vlan mtu_change default_pairs every_queue channels_under_traffic ring_resize_under_traffic bql stats_count_traffic down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----
 echo "TAP version 13"

@@ -1162,3 +1162,22 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn vq_names_as_in_tree() {
+    use virtio_net_rust_logic::vq_names::{write, NAME_LEN};
+    for (pair, rx, want) in [
+        (0u16, true, &b"input.0"[..]),
+        (7, false, b"output.7"),
+        (16, true, b"input.16"),
+        (63, false, b"output.63"),
+        (65535, false, b"output.65535"),
+    ] {
+        let mut out = [0xffu8; NAME_LEN];
+        let len = write(&mut out, pair, rx);
+        assert_eq!(len, Some(want.len() + 1));
+        assert_eq!(&out[..want.len()], want);
+        assert!(out[want.len()..].iter().all(|&b| b == 0));
+    }
+    assert_eq!(write(&mut [0u8; NAME_LEN - 1], 0, true), None);
+}

@@ -32,11 +32,11 @@ use crate::logic::ctrl_cmd;
 use crate::logic::rx_buf::Ewma;
 use crate::logic::{
     features::{self, config_offset, FeatureError, Features, RxMode},
-    mac, rss_config, rx_buf,
+    mac, rss_config, rx_buf, vq_names,
 };
 use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU8, Ordering};
 use ctrl::Ctrl;
-use kernel::{c_str, fmt, prelude::*, str::CString, types::ARef};
+use kernel::{c_str, prelude::*, str::CStr, types::ARef};
 use queue::{QueuePair, RxRing, RxVq, Spare};
 
 /// Name of the module and of the driver (`ethtool -i`, sysfs).
@@ -328,16 +328,20 @@ fn find_queues(
     rx_mode: RxMode,
 ) -> Result<FoundQueues> {
     let pairs = usize::from(max_pairs);
-    let mut names = KVec::with_capacity(2 * pairs, GFP_KERNEL)?;
-    for i in 0..pairs {
-        names.push(CString::try_from_fmt(fmt!("input.{i}"))?, GFP_KERNEL)?;
-        names.push(CString::try_from_fmt(fmt!("output.{i}"))?, GFP_KERNEL)?;
-    }
+    // Every name in a slot of its own.
+    let mut names = KVec::from_elem(0u8, 2 * pairs * vq_names::NAME_LEN, GFP_KERNEL)?;
     let mut specs = KVec::with_capacity(2 * pairs + 1, GFP_KERNEL)?;
-    for name in names.iter() {
+    for (i, slot) in names.chunks_exact_mut(vq_names::NAME_LEN).enumerate() {
+        vq_names::write(slot, (i / 2) as u16, i % 2 == 0).ok_or(EINVAL)?;
+    }
+    for slot in names.chunks_exact(vq_names::NAME_LEN) {
+        let len = slot
+            .iter()
+            .position(|&b| b == 0)
+            .map_or(slot.len(), |n| n + 1);
         specs.push(
             VqSpec {
-                name,
+                name: CStr::from_bytes_with_nul(&slot[..len]).map_err(|_| EINVAL)?,
                 callback: true,
             },
             GFP_KERNEL,
@@ -395,30 +399,24 @@ fn min_buf_len(features: Features, hdr_len: usize, max_mtu: u16, ring_size: usiz
     )
 }
 
-/// One pair's rings before its NAPI contexts exist: the receive ring, the transmit
-/// queue and the affinity handles of both.
-type PairRings = (RxRing, Virtqueue<TxSkb>, [Affinity; 2]);
-
-/// Wraps the queues found at probe into rings.
+/// Wraps a pair's queues found at probe into its rings and affinity handles.
 fn make_rings(
-    found: KVec<(RxVq, Virtqueue<TxSkb>)>,
+    rxvq: RxVq,
+    txvq: Virtqueue<TxSkb>,
     features: Features,
-    cfg: &DeviceConfig,
-) -> Result<KVec<PairRings>> {
-    let mut rings = KVec::with_capacity(found.len(), GFP_KERNEL)?;
-    for (rxvq, txvq) in found.into_iter() {
-        let affinity = [rxvq.affinity().ok_or(EINVAL)?, txvq.affinity()];
-        let mut rx = RxRing {
-            vq: rxvq,
-            avg_pkt_len: Ewma::default(),
-            min_buf_len: 0,
-            frag: PageFrag::new(),
-            spare: Spare::new()?,
-        };
-        rx.min_buf_len = min_buf_len(features, cfg.hdr_len, cfg.max_mtu, rx.size());
-        rings.push((rx, txvq, affinity), GFP_KERNEL)?;
-    }
-    Ok(rings)
+    hdr_len: usize,
+    max_mtu: u16,
+) -> Result<(RxRing, Virtqueue<TxSkb>, [Affinity; 2])> {
+    let affinity = [rxvq.affinity().ok_or(EINVAL)?, txvq.affinity()];
+    let mut rx = RxRing {
+        vq: rxvq,
+        avg_pkt_len: Ewma::default(),
+        min_buf_len: 0,
+        frag: PageFrag::new(),
+        spare: Spare::new()?,
+    };
+    rx.min_buf_len = min_buf_len(features, hdr_len, max_mtu, rx.size());
+    Ok((rx, txvq, affinity))
 }
 
 /// The interface's settings before registration.
@@ -498,7 +496,6 @@ impl virtio::Driver for VirtioNetDriver {
         let features = Features(vdev.features());
         let cfg = read_config(vdev, features);
         let found = find_queues(finder, cfg.max_pairs, cfg.has_ctrl, cfg.rx_mode)?;
-        let rings = make_rings(found.pairs, features, &cfg)?;
         let ctrl = match found.ctrl {
             Some(vq) => Some(KBox::pin_init(Ctrl::new(vq, vdev.name())?, GFP_KERNEL)?),
             None => None,
@@ -508,8 +505,10 @@ impl virtio::Driver for VirtioNetDriver {
         let config = netdev_config(features, &cfg);
         let vdev_ref = vdev.to_ref();
         let reg = Registration::new(vdev, u32::from(cfg.max_pairs), &config, move |dev| {
-            let mut queues = KVec::with_capacity(rings.len(), GFP_KERNEL)?;
-            for (i, (rx, txvq, affinity)) in rings.into_iter().enumerate() {
+            let mut queues = KVec::with_capacity(found.pairs.len(), GFP_KERNEL)?;
+            for (i, (rxvq, txvq)) in found.pairs.into_iter().enumerate() {
+                let (rx, txvq, affinity) =
+                    make_rings(rxvq, txvq, features, cfg.hdr_len, cfg.max_mtu)?;
                 queues.push(
                     KBox::pin_init(
                         QueuePair::new(dev, i as u16, NAPI_WEIGHT, rx, txvq, affinity),

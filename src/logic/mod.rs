@@ -17,4 +17,5 @@ pub mod mac;
 pub mod rss_config;
 pub mod rx_buf;
 pub mod stats_names;
+pub mod vq_names;
 pub mod wire;

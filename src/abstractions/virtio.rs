@@ -285,7 +285,7 @@ impl VqSet {
         // SAFETY: `vq` is a virtqueue found by `find_vqs`, claimed once (it is now `None` in
         // the set), with no buffer yet; the virtio glue deletes the device's queues only
         // when no claim is counted.
-        Ok(unsafe { Virtqueue::from_raw(vq, Claim::new(&self.claims)) })
+        unsafe { Virtqueue::from_raw(vq, Claim::new(&self.claims)) }
     }
 }
 

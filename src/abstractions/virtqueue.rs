@@ -204,7 +204,9 @@ impl Drop for Claim {
 /// - Every token in the ring came from `B::into_raw`.
 pub struct Virtqueue<B: Buffer> {
     vq: NonNull<bindings::virtqueue>,
-    sg: [bindings::scatterlist; MAX_SG],
+    /// On the heap: inline (608 bytes) it made every move of a queue a large copy,
+    /// and probe's frames, which hold several, overflowed the 16 KiB kernel stack.
+    sg: KBox<[bindings::scatterlist; MAX_SG]>,
     // Dropped after `Drop::drop` took the buffers back.
     claim: Claim,
     _p: PhantomData<B>,
@@ -223,13 +225,13 @@ impl<B: Buffer> Virtqueue<B> {
     ///
     /// `vq` must be valid, claimed by no one else and hold no buffer, and must not be
     /// deleted while `claim` (a claim on its device's queues) is counted.
-    pub(crate) unsafe fn from_raw(vq: NonNull<bindings::virtqueue>, claim: Claim) -> Self {
-        Self {
+    pub(crate) unsafe fn from_raw(vq: NonNull<bindings::virtqueue>, claim: Claim) -> Result<Self> {
+        Ok(Self {
             vq,
-            sg: [bindings::scatterlist::default(); MAX_SG],
+            sg: KBox::new([bindings::scatterlist::default(); MAX_SG], GFP_KERNEL)?,
             claim,
             _p: PhantomData,
-        }
+        })
     }
 
     fn raw(&self) -> *mut bindings::virtqueue {

@@ -675,30 +675,32 @@ impl virtio::Driver for VirtioNetDriver {
         // RSS with the table in use, the hash types, the MAC address, the guest
         // offloads, and the receive filter (by the deferred work).
         let curr = vn.curr_pairs.load(Ordering::Relaxed);
-        let by_rss = vn.rss.as_ref().is_some_and(|r| r.restore(dev));
-        if !by_rss {
-            if let Err(e) = set_queue_pairs(dev, curr) {
-                pr_warn!(
-                    "{}: device refused {} queue pairs after resume ({:?})\n",
-                    vdev.name(),
-                    curr,
-                    e
-                );
+        let mut refused = false;
+        let by_rss = match vn.rss.as_ref().map(|r| r.restore(dev)) {
+            Some(Ok(by_rss)) => by_rss,
+            Some(Err(_)) => {
+                refused = true;
+                false
             }
+            None => false,
+        };
+        if !by_rss {
+            refused |= set_queue_pairs(dev, curr).is_err();
         }
         set_affinity(dev);
         if let Some(c) = vn.ctrl.as_ref() {
-            if vn.features.has(features::CTRL_MAC_ADDR)
+            refused |= vn.features.has(features::CTRL_MAC_ADDR)
                 && c.send(ctrl_cmd::CLASS_MAC, ctrl_cmd::MAC_ADDR_SET, &dev.addr())
-                    .is_err()
-            {
-                pr_warn!(
-                    "{}: device refused the MAC address after resume\n",
-                    vdev.name()
-                );
-            }
+                    .is_err();
             netdev_ops::restore_gro_hw(dev);
             c.mark_rx_mode();
+        }
+        if refused {
+            // The interface goes on with what the device took (RSS off if refused).
+            pr_warn!(
+                "{}: device refused RSS, queue pairs or MAC address after resume\n",
+                vdev.name()
+            );
         }
         reg.resume()
     }

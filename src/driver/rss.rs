@@ -146,32 +146,20 @@ impl Rss {
 
     /// After system sleep (the device was reset): sends the state in use again, the
     /// RSS configuration (table, key, hash types and pairs) or, with hash reports
-    /// alone, the hash types if `rxhash` is on. Returns whether RSS set the pairs;
-    /// if the device refuses it, RSS is left off as at [`Rss::start`].
-    pub fn restore(&self, dev: &NetDev<VirtNet>) -> bool {
+    /// alone, the hash types if `rxhash` is on. `Ok(true)` if RSS set the pairs;
+    /// if the device refuses RSS, it is left off as at [`Rss::start`].
+    pub fn restore(&self, dev: &NetDev<VirtNet>) -> Result<bool> {
         let vn = dev.data();
         let s = self.state.lock();
         if !self.steering() {
-            if vn.rx_hash.load(Ordering::Relaxed) && self.commit(vn, &s, true).is_err() {
-                pr_warn!(
-                    "{}: device refused the hash types after resume\n",
-                    dev.name()
-                );
+            if vn.rx_hash.load(Ordering::Relaxed) {
+                self.commit(vn, &s, true)?;
             }
-            return false;
+            return Ok(false);
         }
-        match self.commit(vn, &s, false) {
-            Ok(()) => true,
-            Err(e) => {
-                pr_warn!(
-                    "{}: device refused the RSS configuration after resume ({:?}); RSS disabled\n",
-                    dev.name(),
-                    e
-                );
-                self.steering.store(false, Ordering::Relaxed);
-                false
-            }
-        }
+        self.commit(vn, &s, false)
+            .inspect_err(|_| self.steering.store(false, Ordering::Relaxed))?;
+        Ok(true)
     }
 
     /// The number of queue pairs changes to `n` (`ethtool -L`). With RSS the

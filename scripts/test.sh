@@ -79,6 +79,13 @@ if [ -n "$ours_text" ] && [ -n "$intree_text" ] && [ "$ours_text" -le "$intree_t
 else
 	fail "module text no larger than the in-tree virtio_net's (${ours_text:-?} > ${intree_text:-?} bytes)"
 fi
+# C gets -Wframe-larger-than=2048; the Rust code is held to the same from its object.
+if frames=$(scripts/stack-frames.sh virtio_net_rust.ko 2048 3); then
+	pass "no stack frame above 2048 bytes (largest $(echo "$frames" | awk 'NR == 1 { print $1 }'))"
+else
+	echo "$frames"
+	fail "no stack frame above 2048 bytes"
+fi
 
 stage "static checks (rustfmt, clippy, rust-analyzer, unsafe only in abstractions)" 40
 if rustfmt --check src/lib.rs host-tests/src/lib.rs host-tests/tests/*.rs host-tests/fuzz/fuzz_targets/*.rs qemu-test/liar/src/main.rs > "$out/rustfmt.log" 2>&1; then

@@ -178,7 +178,7 @@ count_ktap "$out/vm-tests.out" "VM tests"
 guest_rc $vmrc "selftests"
 [ $quick = 1 ] && finish
 
-stage "the same suite with the in-tree virtio_net (parity)" 30
+stage "the same suite with the in-tree virtio_net (parity)" 150
 if [ -n "$intree_pid" ]; then
 	wait "$intree_pid"
 else
@@ -234,7 +234,7 @@ qemu-test/matrix.sh > "$out/matrix.out" 2>&1
 grep -vE '^(TAP|1\.\.)' "$out/matrix.out"
 count_ktap "$out/matrix.out" "matrix variants"
 cat "$out/matrix.md"
-stage "the many-pair, jumbo small-buffer and failover variants with the in-tree virtio_net (parity)" 220
+stage "the many-pair, jumbo small-buffer and failover variants with the in-tree virtio_net (parity)" 275
 VNR_MATRIX=mq_17,mq_32,mq_64,small_buffers_mtu_9000,failover VNR_MATRIX_OUT=matrix-intree qemu-test/matrix.sh --dut-driver virtio_net \
 	> "$out/matrix-intree.out" 2>&1
 grep -E '^(not )?ok ' "$out/matrix-intree.out" | sed 's/^/in-tree: /'

@@ -647,11 +647,6 @@ unsigned int vnr_num_online_cpus(void)
 	return num_online_cpus();
 }
 
-u64 vnr_netdev_features(const struct net_device *dev)
-{
-	return dev->features;
-}
-
 VNR_HOT bool vnr_netdev_tx_sent_queue(struct net_device *dev, u16 q, unsigned int bytes,
 			      bool more)
 {

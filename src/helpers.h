@@ -180,7 +180,6 @@ void vnr_netdev_set_priv_flags(struct net_device *dev, unsigned int flags);
 bool vnr_netif_is_rxfh_configured(const struct net_device *dev);
 const u8 *vnr_sockaddr_data(const void *p);
 void vnr_netdev_set_watchdog(struct net_device *dev, unsigned int ms);
-u64 vnr_netdev_features(const struct net_device *dev);
 void vnr_netdev_tx_reset_queue(struct net_device *dev, u16 q);
 bool vnr_netdev_tx_sent_queue(struct net_device *dev, u16 q, unsigned int bytes,
 			      bool more);

@@ -269,8 +269,8 @@ impl<T: Operations> Adapter<T> {
     unsafe extern "C" fn set_features(dev: *mut bindings::net_device, wanted: u64) -> i32 {
         // SAFETY: As in `open`.
         let d = unsafe { Self::dev(dev) };
-        // SAFETY: The device is valid; the stack writes `features` only after this returns.
-        let current = unsafe { bindings::vnr_netdev_features(dev) };
+        // The stack writes `features` only after this returns (RTNL held).
+        let current = d.features();
         from_result(|| T::set_features(d, current ^ wanted, wanted).map(|()| 0))
     }
 

@@ -36,6 +36,7 @@ const netdev_features_t VNR_NETIF_F_RXCSUM = NETIF_F_RXCSUM;
 const netdev_features_t VNR_NETIF_F_HIGHDMA = NETIF_F_HIGHDMA;
 const netdev_features_t VNR_NETIF_F_GRO_HW = NETIF_F_GRO_HW;
 const unsigned long VNR_PAGE_SIZE = PAGE_SIZE;
+const size_t VNR_SKB_SHINFO_SIZE = SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
 const int VNR_ETH_SS_STATS = ETH_SS_STATS;
 const size_t VNR_ETH_GSTRING_LEN = ETH_GSTRING_LEN;
 const int VNR_EOPNOTSUPP = EOPNOTSUPP;

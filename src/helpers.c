@@ -205,43 +205,33 @@ VNR_HOT void vnr_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
 	skb_record_rx_queue(skb, queue);
 }
 
-/*
- * Maps the skb with the @hdr_len bytes in front of its data (the pushed header)
- * into @sg; the skb's data pointer is left as it was.
- */
-VNR_HOT int vnr_skb_to_sgvec_with_hdr(struct sk_buff *skb, struct scatterlist *sg,
-			      unsigned int hdr_len)
+VNR_HOT u8 vnr_skb_ip_summed(const struct sk_buff *skb)
 {
-	int n;
-
-	__skb_push(skb, hdr_len);
-	n = skb_to_sgvec(skb, sg, 0, skb->len);
-	__skb_pull(skb, hdr_len);
-	return n;
+	return skb->ip_summed;
 }
 
-/*
- * Fills @info from @skb (struct vnr_tx_info); can_push is virtio_net's
- * start_xmit "can_push" for a @hdr_len-byte header: data aligned for the
- * header, headroom for it, not shared with a clone. Also takes the software
- * transmit timestamp, before the device may see the packet.
- */
-VNR_HOT void vnr_skb_tx_begin(struct sk_buff *skb, unsigned int hdr_len,
-			      struct vnr_tx_info *info)
+VNR_HOT int vnr_skb_checksum_start_offset(const struct sk_buff *skb)
 {
-	bool partial = skb->ip_summed == CHECKSUM_PARTIAL;
+	return skb_checksum_start_offset(skb);
+}
 
-	info->partial_csum = partial;
-	info->csum_start = partial ? skb_checksum_start_offset(skb) : 0;
-	info->csum_offset = partial ? skb->csum_offset : 0;
-	info->gso_size = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : 0;
-	info->gso_type = skb_shinfo(skb)->gso_type;
-	info->headlen = skb_headlen(skb);
-	info->can_push = !((unsigned long)skb->data &
-			   (__alignof__(struct virtio_net_hdr_mrg_rxbuf) - 1)) &&
-			 !skb_header_cloned(skb) && skb_headroom(skb) >= hdr_len;
-	info->frag_list = skb_has_frag_list(skb);
-	info->nr_frags = skb_shinfo(skb)->nr_frags;
+VNR_HOT u16 vnr_skb_csum_offset(const struct sk_buff *skb)
+{
+	return skb->csum_offset;
+}
+
+VNR_HOT unsigned int vnr_skb_headroom(const struct sk_buff *skb)
+{
+	return skb_headroom(skb);
+}
+
+VNR_HOT bool vnr_skb_header_cloned(const struct sk_buff *skb)
+{
+	return skb_header_cloned(skb);
+}
+
+VNR_HOT void vnr_skb_tx_timestamp(struct sk_buff *skb)
+{
 	skb_tx_timestamp(skb);
 }
 
@@ -255,168 +245,57 @@ VNR_HOT bool vnr_skb_is_gso(const struct sk_buff *skb)
 	return skb_is_gso(skb);
 }
 
-/*
- * Applies the checksum and GSO state of a received virtio-net header to @skb,
- * whose data starts at the Ethernet header, with the kernel's own
- * virtio_net_hdr_to_skb() as the in-tree driver does (a VERSION_1 device is
- * little-endian). Returns 0, or -EINVAL for a header the packet contradicts.
- */
-VNR_HOT int vnr_skb_apply_net_hdr(struct sk_buff *skb, u8 flags, u8 gso_type,
-			  u16 hdr_len, u16 gso_size, u16 csum_start,
-			  u16 csum_offset)
+/* A received header's checksum and GSO state (little-endian: VERSION_1). */
+VNR_HOT int vnr_virtio_net_hdr_to_skb(struct sk_buff *skb,
+				      const struct virtio_net_hdr *hdr)
 {
-	struct virtio_net_hdr hdr = {
-		.flags = flags,
-		.gso_type = gso_type,
-		.hdr_len = __cpu_to_virtio16(true, hdr_len),
-		.gso_size = __cpu_to_virtio16(true, gso_size),
-		.csum_start = __cpu_to_virtio16(true, csum_start),
-		.csum_offset = __cpu_to_virtio16(true, csum_offset),
-	};
-
-	return virtio_net_hdr_to_skb(skb, &hdr, true);
+	return virtio_net_hdr_to_skb(skb, hdr, true);
 }
 
-/*
- * A receive buffer of @len bytes (a multiple of VNR_RX_FRAG_ALIGN) cut from
- * the front of @pf's page, as virtio_net's add_recvbuf_mergeable() cuts them
- * from its queue's alloc_frag: buffers cut one after another are adjacent, so
- * the buffers of one packet coalesce into few skb fragments. The buffer holds
- * a page reference of its own. Never sleeps; the caller serializes use of @pf.
- */
-VNR_HOT void *vnr_page_frag_alloc(struct page_frag *pf, unsigned int len)
+VNR_HOT struct skb_shared_info *vnr_skb_shinfo(struct sk_buff *skb)
 {
-	void *buf;
-
-	if (unlikely(!skb_page_frag_refill(len, pf, GFP_ATOMIC)))
-		return NULL;
-	buf = page_address(pf->page) + pf->offset;
-	get_page(pf->page);
-	pf->offset += len;
-	return buf;
+	return skb_shinfo(skb);
 }
 
-/* Drops @pf's own reference to its page (buffers cut from it keep theirs). */
-void vnr_page_frag_release(struct page_frag *pf)
+VNR_HOT void *vnr___skb_push(struct sk_buff *skb, unsigned int len)
 {
-	if (pf->page)
-		put_page(pf->page);
-	pf->page = NULL;
+	return __skb_push(skb, len);
+}
+
+VNR_HOT void *vnr___skb_pull(struct sk_buff *skb, unsigned int len)
+{
+	return __skb_pull(skb, len);
+}
+
+VNR_HOT void vnr_skb_reserve(struct sk_buff *skb, int len)
+{
+	skb_reserve(skb, len);
+}
+
+VNR_HOT struct sk_buff *vnr_alloc_skb(unsigned int size, gfp_t gfp)
+{
+	return alloc_skb(size, gfp);
+}
+
+VNR_HOT bool vnr_skb_can_coalesce(struct sk_buff *skb, int i,
+				  const struct page *page, int off)
+{
+	return skb_can_coalesce(skb, i, page, off);
+}
+
+VNR_HOT struct page *vnr_virt_to_head_page(const void *addr)
+{
+	return virt_to_head_page(addr);
+}
+
+VNR_HOT void vnr_get_page(struct page *page)
+{
+	get_page(page);
 }
 
 VNR_HOT void vnr_skb_free_frag(void *addr)
 {
 	skb_free_frag(addr);
-}
-
-/*
- * Builds the head skb of a received packet: the @len bytes at @buf + @skip
- * (@skip is the virtio header) in a page fragment of @truesize bytes at @buf,
- * whose reference the caller gives up on success; @skip + @len <= @truesize.
- * As virtio_net's page_to_skb(): a packet longer than VNR_RX_COPY_LEN that
- * leaves room for the shared info behind it becomes the skb's head where it
- * lies (no copy, no second allocation). Otherwise a packet that fits a
- * VNR_RX_COPY_LEN skb is copied whole, and of a longer one only the Ethernet
- * header: the rest stays in the page as fragment 0, and
- * virtio_net_hdr_to_skb() and GRO pull the headers they need, so no payload
- * lands in the linear part (GRO and TCP then merge packets by their page
- * fragments instead of stealing heads). Returns NULL, with the fragment
- * untouched, if no skb could be allocated.
- */
-VNR_HOT struct sk_buff *vnr_rx_head_skb(struct napi_struct *napi, void *buf,
-				unsigned int skip, unsigned int len,
-				unsigned int truesize)
-{
-	char *addr = (char *)buf + skip;
-	struct sk_buff *skb;
-	struct page *page;
-	unsigned int copy;
-
-	if (len > VNR_RX_COPY_LEN &&
-	    truesize - skip - len >= SKB_DATA_ALIGN(sizeof(struct skb_shared_info))) {
-		skb = napi_build_skb(buf, truesize);
-		if (unlikely(!skb))
-			return NULL;
-		skb_reserve(skb, skip);
-		skb_put(skb, len);
-		return skb;
-	}
-	skb = napi_alloc_skb(napi, VNR_RX_COPY_LEN);
-	if (unlikely(!skb))
-		return NULL;
-	copy = len <= skb_tailroom(skb) ? len : ETH_HLEN;
-	skb_put_data(skb, addr, copy);
-	if (len > copy) {
-		page = virt_to_head_page(addr);
-		skb_add_rx_frag(skb, 0, page,
-				addr + copy - (char *)page_address(page),
-				len - copy, truesize);
-	} else {
-		skb_free_frag(buf);
-	}
-	return skb;
-}
-
-/*
- * A new skb holding a copy of the @len bytes at @addr, a whole packet of at
- * most VNR_RX_COPY_LEN bytes; the receive buffer stays the caller's, to be
- * posted again. NULL if @len is longer or no skb could be allocated.
- */
-VNR_HOT struct sk_buff *vnr_rx_copy_skb(struct napi_struct *napi, const void *addr,
-				unsigned int len)
-{
-	struct sk_buff *skb;
-
-	if (unlikely(len > VNR_RX_COPY_LEN))
-		return NULL;
-	skb = napi_alloc_skb(napi, VNR_RX_COPY_LEN);
-	if (unlikely(!skb))
-		return NULL;
-	skb_put_data(skb, addr, len);
-	return skb;
-}
-
-/*
- * Appends @len bytes at @addr, in a page fragment of @truesize bytes whose
- * reference the caller gives up on success, to the packet @head whose last
- * skb is @curr (@head itself or the tail of its frag_list). A full skb gets a
- * new one chained behind it; a fragment adjacent to the previous one is
- * coalesced. This is virtio_net's receive_mergeable() loop body. Returns the
- * new last skb, or NULL, with the fragment untouched, if chaining failed.
- */
-VNR_HOT struct sk_buff *vnr_skb_append_frag(struct sk_buff *head, struct sk_buff *curr,
-				    void *addr, unsigned int len,
-				    unsigned int truesize)
-{
-	struct page *page = virt_to_head_page(addr);
-	int offset = (char *)addr - (char *)page_address(page);
-	int nr = skb_shinfo(curr)->nr_frags;
-
-	if (unlikely(nr == MAX_SKB_FRAGS)) {
-		struct sk_buff *nskb = alloc_skb(0, GFP_ATOMIC);
-
-		if (unlikely(!nskb))
-			return NULL;
-		if (curr == head)
-			skb_shinfo(curr)->frag_list = nskb;
-		else
-			curr->next = nskb;
-		curr = nskb;
-		head->truesize += nskb->truesize;
-		nr = 0;
-	}
-	if (curr != head) {
-		head->data_len += len;
-		head->len += len;
-		head->truesize += truesize;
-	}
-	if (skb_can_coalesce(curr, nr, page, offset)) {
-		put_page(page);
-		skb_coalesce_rx_frag(curr, nr - 1, len, truesize);
-	} else {
-		skb_add_rx_frag(curr, nr, page, offset, len, truesize);
-	}
-	return curr;
 }
 
 /* The device's hash of a received packet, over addresses (L3) or ports too. */
@@ -436,7 +315,7 @@ struct page *vnr_alloc_page(gfp_t gfp)
 	return alloc_page(gfp);
 }
 
-void vnr_put_page(struct page *page)
+VNR_HOT void vnr_put_page(struct page *page)
 {
 	put_page(page);
 }
@@ -456,13 +335,14 @@ VNR_HOT void *vnr_page_address(struct page *page)
 	return page_address(page);
 }
 
-void vnr_skb_put_data(struct sk_buff *skb, const void *data, unsigned int len)
+VNR_HOT void vnr_skb_put_data(struct sk_buff *skb, const void *data,
+			      unsigned int len)
 {
 	skb_put_data(skb, data, len);
 }
 
-void vnr_skb_add_rx_frag(struct sk_buff *skb, int i, struct page *page,
-			 int off, int size, unsigned int truesize)
+VNR_HOT void vnr_skb_add_rx_frag(struct sk_buff *skb, int i, struct page *page,
+				 int off, int size, unsigned int truesize)
 {
 	skb_add_rx_frag(skb, i, page, off, size, truesize);
 }

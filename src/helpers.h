@@ -14,6 +14,7 @@
 #include <linux/spinlock.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
 #include <linux/workqueue.h>
 
 /*
@@ -93,26 +94,15 @@ void vnr_dev_consume_skb_any(struct sk_buff *skb);
 unsigned int vnr_skb_tailroom(const struct sk_buff *skb);
 unsigned int vnr_skb_headlen(const struct sk_buff *skb);
 void vnr_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
-int vnr_skb_to_sgvec_with_hdr(struct sk_buff *skb, struct scatterlist *sg,
-			      unsigned int hdr_len);
-/*
- * What the transmit path reads of an skb, in one call (vnr_skb_tx_begin):
- * the offloads it asks for, its linear length, whether a virtio-net header
- * fits in front of its data, and its page fragments.
- */
-struct vnr_tx_info {
-	bool partial_csum;	/* CHECKSUM_PARTIAL */
-	bool can_push;		/* header fits in an unshared, aligned headroom */
-	bool frag_list;		/* has a frag list (never offered: no FRAGLIST) */
-	u32 csum_start;		/* from the data, if partial_csum */
-	u32 csum_offset;	/* from csum_start, if partial_csum */
-	u32 gso_size;		/* 0 if not GSO */
-	u32 gso_type;		/* SKB_GSO_* */
-	u32 headlen;		/* linear bytes */
-	u32 nr_frags;		/* page fragments */
-};
-void vnr_skb_tx_begin(struct sk_buff *skb, unsigned int hdr_len,
-		      struct vnr_tx_info *info);
+void *vnr___skb_push(struct sk_buff *skb, unsigned int len);
+void *vnr___skb_pull(struct sk_buff *skb, unsigned int len);
+struct skb_shared_info *vnr_skb_shinfo(struct sk_buff *skb);
+u8 vnr_skb_ip_summed(const struct sk_buff *skb);
+int vnr_skb_checksum_start_offset(const struct sk_buff *skb);
+u16 vnr_skb_csum_offset(const struct sk_buff *skb);
+unsigned int vnr_skb_headroom(const struct sk_buff *skb);
+bool vnr_skb_header_cloned(const struct sk_buff *skb);
+void vnr_skb_tx_timestamp(struct sk_buff *skb);
 void vnr_skb_csum_unnecessary(struct sk_buff *skb);
 bool vnr_skb_is_gso(const struct sk_buff *skb);
 void vnr_netif_napi_add_tx_weight(struct net_device *dev,
@@ -120,9 +110,8 @@ void vnr_netif_napi_add_tx_weight(struct net_device *dev,
 				  int (*poll)(struct napi_struct *, int),
 				  int weight);
 void vnr_netif_napi_del(struct napi_struct *napi);
-int vnr_skb_apply_net_hdr(struct sk_buff *skb, u8 flags, u8 gso_type,
-			  u16 hdr_len, u16 gso_size, u16 csum_start,
-			  u16 csum_offset);
+int vnr_virtio_net_hdr_to_skb(struct sk_buff *skb,
+			      const struct virtio_net_hdr *hdr);
 
 /* packet hashes (HASH_REPORT) */
 void vnr_skb_set_hash(struct sk_buff *skb, u32 hash, bool l4);
@@ -139,17 +128,13 @@ void vnr_skb_add_rx_frag(struct sk_buff *skb, int i, struct page *page,
 			 int off, int size, unsigned int truesize);
 
 /* page-fragment receive buffers (mergeable mode) */
-void *vnr_page_frag_alloc(struct page_frag *pf, unsigned int len);
-void vnr_page_frag_release(struct page_frag *pf);
 void vnr_skb_free_frag(void *addr);
-struct sk_buff *vnr_rx_head_skb(struct napi_struct *napi, void *buf,
-				unsigned int skip, unsigned int len,
-				unsigned int truesize);
-struct sk_buff *vnr_rx_copy_skb(struct napi_struct *napi, const void *addr,
-				unsigned int len);
-struct sk_buff *vnr_skb_append_frag(struct sk_buff *head, struct sk_buff *curr,
-				    void *addr, unsigned int len,
-				    unsigned int truesize);
+void vnr_get_page(struct page *page);
+struct page *vnr_virt_to_head_page(const void *addr);
+void vnr_skb_reserve(struct sk_buff *skb, int len);
+struct sk_buff *vnr_alloc_skb(unsigned int size, gfp_t gfp);
+bool vnr_skb_can_coalesce(struct sk_buff *skb, int i, const struct page *page,
+			  int off);
 
 /* scatterlist */
 void vnr_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len);

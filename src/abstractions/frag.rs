@@ -22,6 +22,7 @@ use crate::abstractions::{
     napi::Poll,
     skb::SkBuff,
     virtqueue::{Buffer, Direction, SgList},
+    Gfp,
 };
 use crate::bindings;
 use core::ptr::NonNull;
@@ -69,8 +70,11 @@ impl PageFrag {
 
 impl Drop for PageFrag {
     fn drop(&mut self) {
-        // SAFETY: The page reference, if any, is ours (type invariant).
-        unsafe { bindings::vnr_page_frag_release(&mut self.raw) }
+        if !self.raw.page.is_null() {
+            // SAFETY: We own one reference to the page (type invariant), given up here;
+            // buffers cut from it hold their own.
+            unsafe { bindings::vnr_put_page(self.raw.page) }
+        }
     }
 }
 
@@ -102,13 +106,24 @@ impl RxFrag {
     pub fn alloc(pf: &mut PageFrag, len: usize) -> Option<Self> {
         let len = Self::granted_len(len);
         // SAFETY: `pf.raw` is a valid `page_frag` (type invariant) that nobody else uses
-        // meanwhile (borrowed mutably); `len` is a multiple of `FRAG_ALIGN`, as the
-        // helper requires.
-        let p = unsafe { bindings::vnr_page_frag_alloc(&mut pf.raw, len as u32) };
-        let addr = NonNull::new(p.cast::<u8>())?;
-        // INVARIANT: A non-null result is `len` bytes of a page with a reference of its
-        // own, at an offset that is a sum of multiples of `FRAG_ALIGN` from the start of
-        // a page, hence aligned.
+        // meanwhile (borrowed mutably). On success the kernel leaves a page of which
+        // `pf` owns a reference with at least `len` bytes behind `offset`.
+        if !unsafe { bindings::skb_page_frag_refill(len as u32, &mut pf.raw, Gfp::Atomic.raw()) } {
+            return None;
+        }
+        let page = pf.raw.page;
+        // SAFETY: `page` is a valid page (refilled above), mapped: pages of a
+        // `page_frag` come from the kernel's direct map.
+        let base = unsafe { bindings::vnr_page_address(page) }.cast::<u8>();
+        // SAFETY: `offset + len <= size`, at most the page's size (refill and type
+        // invariant): the result is inside the page.
+        let addr = NonNull::new(unsafe { base.add(pf.raw.offset as usize) })?;
+        // SAFETY: `page` is valid; the new reference belongs to the buffer.
+        unsafe { bindings::vnr_get_page(page) };
+        // INVARIANT: `offset` stays within `size`; the buffer is `len` bytes of the page
+        // with a reference of its own, at an offset that is a sum of multiples of
+        // `FRAG_ALIGN` from the start of a page, hence aligned.
+        pf.raw.offset += len as u32;
         Some(Self { addr, len })
     }
 
@@ -121,13 +136,13 @@ impl RxFrag {
         if bytes.len() > COPY_LEN {
             return None;
         }
-        // SAFETY: We are in NAPI context (the poll token); `bytes` is valid for reads of
-        // its length, at most `COPY_LEN` (checked above).
-        let skb = unsafe {
-            bindings::vnr_rx_copy_skb(poll.napi().raw(), bytes.as_ptr().cast(), bytes.len() as u32)
+        let skb = alloc_rx_skb(poll)?;
+        // SAFETY: The skb is new and ours, with `COPY_LEN` bytes of tailroom, at least
+        // `bytes.len()` (checked above); `bytes` is valid for reads of its length.
+        unsafe {
+            bindings::vnr_skb_put_data(skb.as_raw(), bytes.as_ptr().cast(), bytes.len() as u32)
         };
-        // SAFETY: A non-null result is a new skb that we own.
-        unsafe { SkBuff::from_raw(skb) }
+        Some(skb)
     }
 
     /// Bytes offered to the device.
@@ -206,70 +221,176 @@ pub struct MergedSkb {
 
 impl MergedSkb {
     /// Starts a packet with `frag`'s bytes `skip..used` (the header, `skip` bytes, is
-    /// left out). Returns the buffer back if `used` is beyond it, `skip` beyond `used`,
-    /// or no skb could be allocated.
+    /// left out), as the in-tree `page_to_skb()`: a packet longer than [`COPY_LEN`]
+    /// that leaves room for the shared info behind it becomes the skb's head where it
+    /// lies (no copy, no second allocation). Otherwise a packet that fits a
+    /// [`COPY_LEN`] skb is copied whole, and of a longer one only the Ethernet header:
+    /// the rest stays in the page as fragment 0, and `virtio_net_hdr_to_skb()` and GRO
+    /// pull the headers they need, so no payload lands in the linear part (GRO and TCP
+    /// then merge packets by their page fragments instead of stealing heads). Returns
+    /// the buffer back if `used` is beyond it, `skip` beyond `used`, or no skb could be
+    /// allocated.
     pub fn new(poll: &Poll<'_>, frag: RxFrag, used: usize, skip: usize) -> Result<Self, RxFrag> {
         if used > frag.len || skip > used {
             return Err(frag);
         }
-        let truesize = frag.len;
-        let (addr, len) = frag.into_parts();
-        // SAFETY: We are in NAPI context (the poll token). The fragment at `addr` is owned,
-        // `truesize` bytes long, with `used` bytes written by the device and
-        // `skip <= used <= truesize` (checked above); on success the helper takes over the
-        // fragment's page reference (as the skb's head or its fragment 0).
-        let skb = unsafe {
-            bindings::vnr_rx_head_skb(
-                poll.napi().raw(),
-                addr.as_ptr().cast(),
-                skip as u32,
-                (used - skip) as u32,
-                truesize as u32,
-            )
-        };
-        match NonNull::new(skb) {
-            Some(p) => Ok(Self {
-                // SAFETY: The helper returned a new skb that we own.
-                head: unsafe { SkBuff::from_non_null(p) },
-                curr: p,
-            }),
-            // INVARIANT: The helper left the fragment alone: give it back.
-            None => Err(RxFrag { addr, len }),
+        let len = used - skip;
+        if len > COPY_LEN && frag.len - used >= SHINFO_SIZE {
+            // SAFETY: We are in NAPI context (the poll token); the fragment is owned,
+            // `frag.len` bytes long, with room for the shared info behind the `used`
+            // bytes the device wrote (checked above). On success the skb owns the
+            // fragment's page reference as its head.
+            let skb =
+                unsafe { bindings::napi_build_skb(frag.addr.as_ptr().cast(), frag.len as u32) };
+            let Some(p) = NonNull::new(skb) else {
+                return Err(frag);
+            };
+            frag.into_parts();
+            // SAFETY: The skb is new and ours; its head is the whole fragment, so the
+            // `skip + len = used` bytes reserved and put are inside it.
+            let head = unsafe {
+                bindings::vnr_skb_reserve(skb, skip as i32);
+                bindings::skb_put(skb, len as u32);
+                SkBuff::from_non_null(p)
+            };
+            // INVARIANT: `curr` is `head`.
+            return Ok(Self { head, curr: p });
         }
+        let Some(head) = alloc_rx_skb(poll) else {
+            return Err(frag);
+        };
+        let skb = head.as_raw();
+        // SAFETY: The skb is new and ours.
+        let room = unsafe { bindings::vnr_skb_tailroom(skb) } as usize;
+        let copy = if len <= room {
+            len
+        } else {
+            bindings::ETH_HLEN as usize
+        };
+        // SAFETY: `skip + len = used` bytes of the fragment were written by the device
+        // (checked above); `copy <= len`.
+        let data = unsafe { frag.addr.as_ptr().add(skip) };
+        // SAFETY: `copy` bytes fit the new skb's tailroom (`len` when `len <= room`, else
+        // `ETH_HLEN`, below the `COPY_LEN` it was allocated with); `data` holds them.
+        unsafe { bindings::vnr_skb_put_data(skb, data.cast(), copy as u32) };
+        if len > copy {
+            // SAFETY: The skb has no fragment yet; `data + copy` lies in the fragment's
+            // page, `len - copy` bytes written behind it. Its page reference passes to the
+            // skb as fragment 0, accounted with the whole buffer's `truesize`.
+            unsafe { add_frag(skb, 0, data.add(copy), len - copy, frag.len) };
+            frag.into_parts();
+        }
+        // INVARIANT: `curr` is `head`. A packet copied whole drops `frag` here, which
+        // frees the buffer.
+        let curr = head.as_non_null();
+        Ok(Self { head, curr })
     }
 
-    /// Appends `frag`'s first `used` bytes. Returns the buffer back if `used` is beyond
-    /// it or a chained skb could not be allocated.
+    /// Appends `frag`'s first `used` bytes as in the in-tree `receive_mergeable()`: a
+    /// fragment adjacent to the previous one is coalesced with it, a full skb gets a new
+    /// one chained behind it. Returns the buffer back if `used` is beyond it or a chained
+    /// skb could not be allocated.
     pub fn append(&mut self, frag: RxFrag, used: usize) -> Result<(), RxFrag> {
         if used > frag.len {
             return Err(frag);
         }
-        let truesize = frag.len;
-        let (addr, len) = frag.into_parts();
-        // SAFETY: `head` is owned and `curr` is its last skb (type invariant); the fragment
-        // is owned with `used` bytes written; on success its page reference passes to the
-        // packet.
-        let curr = unsafe {
-            bindings::vnr_skb_append_frag(
-                self.head.as_raw(),
-                self.curr.as_ptr(),
-                addr.as_ptr().cast(),
-                used as u32,
-                truesize as u32,
-            )
-        };
-        match NonNull::new(curr) {
-            Some(c) => {
-                // INVARIANT: The helper returns the packet's new last skb.
-                self.curr = c;
-                Ok(())
+        let head = self.head.as_raw();
+        let mut curr = self.curr.as_ptr();
+        // SAFETY: `curr` is owned through `head` (type invariant).
+        let mut nr = unsafe { (*bindings::vnr_skb_shinfo(curr)).nr_frags } as usize;
+        if nr >= bindings::VNR_MAX_SKB_FRAGS {
+            // SAFETY: Allocating an skb has no precondition; GFP_ATOMIC never sleeps.
+            let next = NonNull::new(unsafe { bindings::vnr_alloc_skb(0, Gfp::Atomic.raw()) });
+            let Some(next) = next else {
+                return Err(frag);
+            };
+            // SAFETY: `head` and `curr` are owned (type invariant) and `curr` is the last
+            // skb of the packet, with no frag list of its own when it is not `head`; the
+            // new skb becomes the packet's, chained behind `curr`, and its size counts
+            // towards the head's.
+            unsafe {
+                if curr == head {
+                    (*bindings::vnr_skb_shinfo(curr)).frag_list = next.as_ptr();
+                } else {
+                    (*curr).__bindgen_anon_1.__bindgen_anon_1.next = next.as_ptr();
+                }
+                (*head).truesize += (*next.as_ptr()).truesize;
             }
-            None => Err(RxFrag { addr, len }),
+            // INVARIANT: The new skb is the last of `head`'s frag list.
+            self.curr = next;
+            curr = next.as_ptr();
+            nr = 0;
         }
+        if curr != head {
+            // SAFETY: `head` is owned; its length counts the chained skbs' bytes.
+            unsafe {
+                (*head).data_len += used as u32;
+                (*head).len += used as u32;
+                (*head).truesize += frag.len as u32;
+            }
+        }
+        // SAFETY: `curr` is owned, with `nr` fragments, below `MAX_SKB_FRAGS`; the
+        // fragment is owned with `used` bytes written, and its page reference passes to
+        // `curr` (or is dropped when coalesced with the previous fragment).
+        unsafe { add_frag(curr, nr, frag.addr.as_ptr(), used, frag.len) };
+        frag.into_parts();
+        Ok(())
     }
 
     /// The assembled packet.
     pub fn finish(self) -> SkBuff {
         self.head
+    }
+}
+
+/// The skb's shared info's size as `napi_build_skb()` needs it behind the data.
+const SHINFO_SIZE: usize = bindings::VNR_SKB_SHINFO_SIZE;
+
+/// A new skb for a copied packet or packet head: [`COPY_LEN`] bytes of tailroom.
+fn alloc_rx_skb(poll: &Poll<'_>) -> Option<SkBuff> {
+    // SAFETY: We are in NAPI context (the poll token).
+    let skb = unsafe { bindings::napi_alloc_skb(poll.napi().raw(), COPY_LEN as u32) };
+    // SAFETY: A non-null result is a new skb that we own.
+    unsafe { SkBuff::from_raw(skb) }
+}
+
+/// Adds `len` bytes at `addr` to `skb` as fragment `nr`, or grows fragment `nr - 1`
+/// when they follow it in the same page (`skb_can_coalesce`), accounting `truesize`.
+///
+/// # Safety
+///
+/// `skb` must be owned, with `nr` fragments, `nr < MAX_SKB_FRAGS`; `addr` must be in
+/// a page fragment (a direct-mapped page) with `len` valid bytes, whose page reference
+/// the caller gives to the skb.
+unsafe fn add_frag(
+    skb: *mut bindings::sk_buff,
+    nr: usize,
+    addr: *mut u8,
+    len: usize,
+    truesize: usize,
+) {
+    // SAFETY: `addr` is in a direct-mapped page (function safety requirements).
+    let page = unsafe { bindings::vnr_virt_to_head_page(addr.cast()) };
+    // SAFETY: `page` is valid (the head page of `addr`'s).
+    let base = unsafe { bindings::vnr_page_address(page) };
+    let off = addr as usize - base as usize;
+    // SAFETY: `skb` is owned with `nr` fragments; `page` and `off` describe `len` valid
+    // bytes whose page reference is ours to give (function safety requirements). When
+    // coalescing, the previous fragment already holds a reference to the page, so ours
+    // is dropped.
+    unsafe {
+        if bindings::vnr_skb_can_coalesce(skb, nr as i32, page, off as i32) {
+            bindings::vnr_put_page(page);
+            bindings::skb_coalesce_rx_frag(skb, nr as i32 - 1, len as i32, truesize as u32);
+        } else {
+            bindings::vnr_skb_add_rx_frag(
+                skb,
+                nr as i32,
+                page,
+                off as i32,
+                len as i32,
+                truesize as u32,
+            );
+        }
     }
 }

@@ -57,6 +57,10 @@ impl SkBuff {
         self.0.as_ptr()
     }
 
+    pub(crate) fn as_non_null(&self) -> NonNull<bindings::sk_buff> {
+        self.0
+    }
+
     /// The control buffer (`skb->cb`), which belongs to the layer holding the skb.
     fn cb_ptr(&self) -> *mut u8 {
         // SAFETY: The skb is valid by the type invariant; only the address of the field
@@ -127,18 +131,18 @@ impl SkBuff {
     /// headers (it may pull them into the linear part). The data must start at the
     /// Ethernet header. Returns false if the packet contradicts the header.
     pub fn apply_net_hdr(&mut self, h: &RxOffloads) -> bool {
-        // SAFETY: The skb is valid and owned, not shared with anyone yet.
-        let r = unsafe {
-            bindings::vnr_skb_apply_net_hdr(
-                self.as_raw(),
-                h.flags,
-                h.gso_type,
-                h.hdr_len,
-                h.gso_size,
-                h.csum_start,
-                h.csum_offset,
-            )
+        // A VERSION_1 device's header is little-endian.
+        let hdr = bindings::virtio_net_hdr {
+            flags: h.flags,
+            gso_type: h.gso_type,
+            hdr_len: h.hdr_len.to_le(),
+            gso_size: h.gso_size.to_le(),
+            csum_start: h.csum_start.to_le(),
+            csum_offset: h.csum_offset.to_le(),
         };
+        // SAFETY: The skb is valid and owned, not shared with anyone yet; `hdr` lives
+        // across the call.
+        let r = unsafe { bindings::vnr_virtio_net_hdr_to_skb(self.as_raw(), &hdr) };
         r == 0
     }
 
@@ -345,33 +349,60 @@ impl TxSkb {
         if hdr_len > TX_HDR_MAX {
             return Err(skb);
         }
-        let mut info = core::mem::MaybeUninit::<bindings::vnr_tx_info>::uninit();
-        // SAFETY: The skb is valid and owned, not yet given to the device; the helper
-        // writes every field of `info`.
-        let info = unsafe {
-            bindings::vnr_skb_tx_begin(skb.as_raw(), hdr_len as u32, info.as_mut_ptr());
-            info.assume_init()
+        let raw = skb.as_raw();
+        // SAFETY: The skb is valid and owned, not yet given to the device: its checksum
+        // state, shared info and headroom are read, nothing is changed.
+        let (req, frag_list, frags, can_push) = unsafe {
+            let partial = bindings::vnr_skb_ip_summed(raw) == bindings::CHECKSUM_PARTIAL as u8;
+            let sh = bindings::vnr_skb_shinfo(raw);
+            let req = TxOffloads {
+                partial_csum: partial,
+                csum_start: if partial {
+                    bindings::vnr_skb_checksum_start_offset(raw) as u32
+                } else {
+                    0
+                },
+                csum_offset: if partial {
+                    u32::from(bindings::vnr_skb_csum_offset(raw))
+                } else {
+                    0
+                },
+                // 0 unless GSO (`skb_is_gso`).
+                gso_size: u32::from((*sh).gso_size),
+                gso_type: (*sh).gso_type,
+                headlen: bindings::vnr_skb_headlen(raw),
+            };
+            // The in-tree `can_push`: data aligned for the header (`virtio_net_hdr_v1`
+            // aligns as in-tree's `virtio_net_hdr_mrg_rxbuf`: 16-bit fields), headroom for
+            // it, not shared with a clone.
+            let aligned =
+                (*raw).data as usize % core::mem::align_of::<bindings::virtio_net_hdr_v1>() == 0;
+            let can_push = may_push
+                && aligned
+                && !bindings::vnr_skb_header_cloned(raw)
+                && bindings::vnr_skb_headroom(raw) as usize >= hdr_len;
+            (
+                req,
+                !(*sh).frag_list.is_null(),
+                usize::from((*sh).nr_frags),
+                can_push,
+            )
         };
-        if info.frag_list {
+        if frag_list {
             return Err(skb);
         }
-        // INVARIANT: `can_push` is the helper's check of the headroom for `hdr_len`
-        // bytes (at most `TX_HDR_MAX`, checked above), `nr_frags` the fragment count of
-        // an skb without a frag list; the skb moves into the draft, where nothing
-        // changes it.
+        // SAFETY: The skb is valid and owned; the timestamp is taken before the device
+        // may see the packet.
+        unsafe { bindings::vnr_skb_tx_timestamp(raw) };
+        // INVARIANT: `can_push` checked the headroom for `hdr_len` bytes (at most
+        // `TX_HDR_MAX`, checked above), `frags` is the fragment count of an skb without
+        // a frag list; the skb moves into the draft, where nothing changes it.
         Ok(TxDraft {
             skb,
-            req: TxOffloads {
-                partial_csum: info.partial_csum,
-                csum_start: info.csum_start,
-                csum_offset: info.csum_offset,
-                gso_size: info.gso_size,
-                gso_type: info.gso_type,
-                headlen: info.headlen,
-            },
+            req,
             hdr_len,
-            pushed: may_push && info.can_push,
-            frags: info.nr_frags as usize,
+            pushed: can_push,
+            frags,
         })
     }
 
@@ -407,8 +438,15 @@ unsafe impl Buffer for TxSkb {
         let tail = sg.raw_tail(frags + 1).ok_or_else(super::emsgsize)?;
         let n = if self.pushed {
             // SAFETY: `tail` has `frags + 1` cleared entries; the skb is valid and owned,
-            // with the header written in front of its data by `TxDraft::finish`.
-            unsafe { bindings::vnr_skb_to_sgvec_with_hdr(skb, tail, self.hdr_len as u32) }
+            // with the header written in the `hdr_len` bytes of headroom in front of its
+            // data by `TxDraft::finish`: mapped with the data, then the data pointer is
+            // put back where it was.
+            unsafe {
+                bindings::vnr___skb_push(skb, self.hdr_len as u32);
+                let n = bindings::skb_to_sgvec(skb, tail, 0, (*skb).len as i32);
+                bindings::vnr___skb_pull(skb, self.hdr_len as u32);
+                n
+            }
         } else {
             // SAFETY: `tail` has `frags + 1` cleared entries; the skb is valid and owned.
             unsafe { bindings::skb_to_sgvec(skb, tail, 0, self.skb.len() as i32) }

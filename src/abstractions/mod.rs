@@ -35,6 +35,24 @@ pub fn etimedout() -> kernel::error::Error {
     kernel::error::Error::from_errno(-crate::bindings::VNR_ETIMEDOUT)
 }
 
+/// An initializer that builds its value with `f` when it runs and moves it into
+/// place, or fails with `f`'s error: for data built by fallible steps that is not
+/// pinned itself but goes where an `impl PinInit` is asked for (a [`virtio::Driver`]'s
+/// probe). The kernel crate of 6.12 has no safe way to turn a `Result` into one.
+pub fn try_value<T>(
+    f: impl FnOnce() -> kernel::error::Result<T>,
+) -> impl kernel::init::PinInit<T, kernel::error::Error> {
+    // SAFETY: The closure writes the slot before returning `Ok` and leaves it alone when
+    // it returns an error; it never moves the slot's contents afterwards.
+    unsafe {
+        kernel::init::pin_init_from_closure(move |slot: *mut T| {
+            let value = f()?;
+            slot.write(value);
+            Ok(())
+        })
+    }
+}
+
 /// How an allocation may wait: the two GFP modes a network driver uses.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Gfp {

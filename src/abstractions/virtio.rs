@@ -323,6 +323,46 @@ impl VqCallback {
 /// - restore (the core reset the device and accepted the same features):
 ///   [`Driver::restore`] finds the queues again and puts them back; the device is
 ///   made ready; [`Driver::resume`] reprograms it and restarts the users.
+///
+/// # Examples
+///
+/// A driver that keeps its device's one queue under a lock, in data pinned where the
+/// glue publishes it:
+///
+/// ```ignore
+/// # use crate::abstractions::{ctrl_msg::CtrlMsg, lock::SpinLockBh, virtqueue::Virtqueue};
+/// # use crate::abstractions::virtio::{self, Device, QueueFinder, VqCallback, VqSpec};
+/// # use crate::new_spinlock_bh;
+/// # use kernel::{c_str, prelude::*};
+/// struct Sample;
+///
+/// #[pin_data]
+/// struct SampleData {
+///     #[pin]
+///     vq: SpinLockBh<Virtqueue<CtrlMsg>>,
+/// }
+///
+/// #[vtable]
+/// impl virtio::Driver for Sample {
+///     type Data = SampleData;
+///     const FEATURES: &'static [u32] = &[];
+///
+///     fn probe(_dev: &Device, vqs: QueueFinder<'_, Self>) -> impl PinInit<SampleData, Error> {
+///         try_pin_init!(SampleData {
+///             vq <- new_spinlock_bh!(
+///                 vqs.find_vqs(&[VqSpec { name: c_str!("requests"), callback: true }])?
+///                     .take(0)?,
+///                 "sample_vq"
+///             ),
+///         }? Error)
+///     }
+///
+///     fn vq_callback(_data: &SampleData, vq: &VqCallback) {
+///         // Hard interrupt context: no lock here; leave the work to a bottom half.
+///         vq.disable_cb();
+///     }
+/// }
+/// ```
 #[vtable]
 pub trait Driver: Sized + 'static {
     /// Data the driver keeps per bound device.
@@ -338,9 +378,12 @@ pub trait Driver: Sized + 'static {
         Ok(dev.features())
     }
 
-    /// Builds the driver data, finding the device's virtqueues with `vqs`. The device
-    /// is not running yet: no callback can reach the data before this returns.
-    fn probe(dev: &Device, vqs: QueueFinder<'_, Self>) -> Result<Self::Data>;
+    /// Returns the initializer of the driver data, which finds the device's
+    /// virtqueues with `vqs`; the glue runs it in place, in the allocation it
+    /// publishes, so the data may be pinned (locks, NAPI contexts, list heads). The
+    /// device is not running yet: no callback can reach the data before it is
+    /// initialised.
+    fn probe(dev: &Device, vqs: QueueFinder<'_, Self>) -> impl PinInit<Self::Data, Error>;
 
     /// Called once the device runs and the data is published to the callbacks.
     fn ready(_dev: &Device, _data: &Self::Data) -> Result {
@@ -385,7 +428,9 @@ pub trait Driver: Sized + 'static {
 
 /// What the glue publishes in `vdev->priv`: the driver's data, and the count of the
 /// virtqueue handles the driver holds.
+#[pin_data]
 struct Bound<T: Driver> {
+    #[pin]
     data: T::Data,
     claims: Arc<Claims>,
     /// The queue names' device-managed allocation (see [`QueueFinder::find_vqs`]).
@@ -396,7 +441,7 @@ struct Bound<T: Driver> {
 ///
 /// # Safety
 ///
-/// `vdev` must be valid, and bound to driver `T` (so `priv` is null or a `KBox<Bound<T>>`
+/// `vdev` must be valid, and bound to driver `T` (so `priv` is null or a `Pin<KBox<Bound<T>>>`
 /// published by [`probe_callback`] with `into_foreign` and not yet taken back by
 /// [`remove_callback`]).
 unsafe fn bound<'a, T: Driver>(vdev: *mut bindings::virtio_device) -> Option<&'a Bound<T>> {
@@ -411,7 +456,7 @@ unsafe fn bound<'a, T: Driver>(vdev: *mut bindings::virtio_device) -> Option<&'a
     }
     // SAFETY: See above: `p` came from `into_foreign` in probe and `from_foreign` has
     // not been called on it yet.
-    Some(unsafe { <KBox<Bound<T>> as ForeignOwnable>::borrow(p) })
+    Some(unsafe { <Pin<KBox<Bound<T>>> as ForeignOwnable>::borrow(p) }.get_ref())
 }
 
 /// Deletes the device's virtqueues if the driver holds no handle to them; else
@@ -493,16 +538,15 @@ unsafe extern "C" fn probe_callback<T: Driver>(vdev: *mut bindings::virtio_devic
             names: &names,
             _p: PhantomData,
         };
-        let bound = match T::probe(dev, finder).and_then(|data| {
-            Ok(KBox::new(
-                Bound::<T> {
-                    data,
-                    claims: claims.clone(),
-                    names: AtomicPtr::new(names.load(Ordering::Relaxed)),
-                },
-                GFP_KERNEL,
-            )?)
-        }) {
+        // The initializer moves what it captures: references, so that both stay here.
+        let (claims_ref, names_ref) = (&claims, &names);
+        let init = try_pin_init!(Bound::<T> {
+            data <- T::probe(dev, finder),
+            claims: claims_ref.clone(),
+            // Written by `find_vqs` during probe, so read once probe is done.
+            names: AtomicPtr::new(names_ref.load(Ordering::Relaxed)),
+        }? Error);
+        let bound = match KBox::pin_init(init, GFP_KERNEL) {
             Ok(b) => b,
             Err(e) => {
                 // The device never ran and the data (with its queues) is gone: delete
@@ -514,13 +558,13 @@ unsafe extern "C" fn probe_callback<T: Driver>(vdev: *mut bindings::virtio_devic
             }
         };
         let raw = bound.into_foreign();
-        // SAFETY: `raw` is the foreign form of a `KBox<Bound<T>>`; publishing it before the
+        // SAFETY: `raw` is the foreign form of a `Pin<KBox<Bound<T>>>`; publishing it before the
         // device is ready means every callback finds it.
         unsafe { bindings::vnr_virtio_set_priv(vdev, raw.cast_mut()) };
         // SAFETY: The device is valid and its driver data is published.
         unsafe { bindings::vnr_virtio_device_ready(vdev) };
         // SAFETY: `raw` stays valid until this function or remove takes it back.
-        let b = unsafe { <KBox<Bound<T>> as ForeignOwnable>::borrow(raw) };
+        let b = unsafe { <Pin<KBox<Bound<T>>> as ForeignOwnable>::borrow(raw) };
         if let Err(e) = T::ready(dev, &b.data) {
             // SAFETY: The device is valid. Resetting it stops it and synchronises its
             // interrupts, so no callback uses `raw` after `priv` is cleared; it is taken
@@ -528,7 +572,7 @@ unsafe extern "C" fn probe_callback<T: Driver>(vdev: *mut bindings::virtio_devic
             unsafe {
                 bindings::virtio_reset_device(vdev);
                 bindings::vnr_virtio_set_priv(vdev, core::ptr::null_mut());
-                drop(<KBox<Bound<T>> as ForeignOwnable>::from_foreign(raw));
+                drop(<Pin<KBox<Bound<T>>> as ForeignOwnable>::from_foreign(raw));
                 let _ = del_vqs(vdev, &claims);
             }
             return Err(e);
@@ -559,7 +603,7 @@ unsafe extern "C" fn remove_callback<T: Driver>(vdev: *mut bindings::virtio_devi
     // SAFETY: As above.
     unsafe { bindings::vnr_virtio_set_priv(vdev, core::ptr::null_mut()) };
     // SAFETY: `raw` came from `into_foreign` in probe and is taken back once, here.
-    drop(unsafe { <KBox<Bound<T>> as ForeignOwnable>::from_foreign(raw) });
+    drop(unsafe { <Pin<KBox<Bound<T>>> as ForeignOwnable>::from_foreign(raw) });
     // SAFETY: The device is reset; its queues were found with `claims`, and every
     // handle lived in the data just dropped.
     let _ = unsafe { del_vqs(vdev, &claims) };

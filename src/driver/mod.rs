@@ -18,6 +18,7 @@ mod tx;
 
 use crate::abstractions::{
     cpumask::CpuMask, etimedout, frag::PageFrag, netdev::NetDev, num_online_cpus, page_chain,
+    try_value,
 };
 use crate::abstractions::{
     ctrl_msg::CtrlMsg,
@@ -317,6 +318,63 @@ struct FoundQueues {
     ctrl: Option<Virtqueue<CtrlMsg>>,
 }
 
+/// Probe's work: reads the config space, finds the queues, builds the rings and the
+/// netdev (not registered yet: that is `ready`'s).
+fn build(
+    vdev: &virtio::Device,
+    finder: virtio::QueueFinder<'_, VirtioNetDriver>,
+) -> Result<Registration<VirtNet>> {
+    let features = Features(vdev.features());
+    let cfg = read_config(vdev, features);
+    let found = find_queues(finder, cfg.max_pairs, cfg.has_ctrl, cfg.rx_mode)?;
+    let ctrl = match found.ctrl {
+        Some(vq) => Some(KBox::pin_init(Ctrl::new(vq, vdev.name())?, GFP_KERNEL)?),
+        None => None,
+    };
+    let curr_pairs = features::default_queue_pairs(cfg.max_pairs, num_online_cpus());
+    let rss = rss::Rss::new(vdev, curr_pairs)?;
+    let config = netdev_config(features, &cfg);
+    let vdev_ref = vdev.to_ref();
+    let reg = Registration::new(vdev, u32::from(cfg.max_pairs), &config, move |dev| {
+        let mut queues = KVec::with_capacity(found.pairs.len(), GFP_KERNEL)?;
+        for (i, (rxvq, txvq)) in found.pairs.into_iter().enumerate() {
+            let (rx, txvq, affinity) = make_rings(rxvq, txvq, features, cfg.hdr_len, cfg.max_mtu)?;
+            queues.push(
+                KBox::pin_init(
+                    QueuePair::new(dev, i as u16, NAPI_WEIGHT, rx, txvq, affinity),
+                    GFP_KERNEL,
+                )?,
+                GFP_KERNEL,
+            )?;
+        }
+        Ok(VirtNet {
+            vdev: vdev_ref,
+            features,
+            random_mac: cfg.mac.is_none(),
+            hdr_len: cfg.hdr_len,
+            max_mtu: cfg.max_mtu,
+            rx_buf_len: rx_buf::small_buf_len(cfg.hdr_len, cfg.mtu),
+            rx_big_pages: if features::guest_gso(features) {
+                rx_buf::big_buf_pages(cfg.hdr_len, page_chain::PAGE_SIZE)
+            } else {
+                rx_buf::big_buf_pages_for(cfg.hdr_len, page_chain::PAGE_SIZE, cfg.mtu)
+            }
+            .min(page_chain::MAX_PAGES),
+            rx_mode: cfg.rx_mode,
+            rss,
+            rx_hash: AtomicBool::new(false),
+            queues,
+            ctrl,
+            curr_pairs: AtomicU16::new(curr_pairs),
+            speed: AtomicU32::new(features::SPEED_UNKNOWN),
+            duplex: AtomicU8::new(features::DUPLEX_UNKNOWN),
+        })
+    })?;
+    reg.dev().set_real_num_queues(u32::from(curr_pairs))?;
+    reg.dev().carrier_off();
+    Ok(reg)
+}
+
 /// Finds every virtqueue the device has: queues 2i/2i+1 are pair i, and the control
 /// queue comes last, at index 2 * max_virtqueue_pairs, where the device has it,
 /// because every pair the device has is created (as in-tree; `ethtool -L` picks
@@ -492,57 +550,13 @@ impl virtio::Driver for VirtioNetDriver {
         }
     }
 
-    fn probe(vdev: &virtio::Device, finder: virtio::QueueFinder<'_, Self>) -> Result<Self::Data> {
-        let features = Features(vdev.features());
-        let cfg = read_config(vdev, features);
-        let found = find_queues(finder, cfg.max_pairs, cfg.has_ctrl, cfg.rx_mode)?;
-        let ctrl = match found.ctrl {
-            Some(vq) => Some(KBox::pin_init(Ctrl::new(vq, vdev.name())?, GFP_KERNEL)?),
-            None => None,
-        };
-        let curr_pairs = features::default_queue_pairs(cfg.max_pairs, num_online_cpus());
-        let rss = rss::Rss::new(vdev, curr_pairs)?;
-        let config = netdev_config(features, &cfg);
-        let vdev_ref = vdev.to_ref();
-        let reg = Registration::new(vdev, u32::from(cfg.max_pairs), &config, move |dev| {
-            let mut queues = KVec::with_capacity(found.pairs.len(), GFP_KERNEL)?;
-            for (i, (rxvq, txvq)) in found.pairs.into_iter().enumerate() {
-                let (rx, txvq, affinity) =
-                    make_rings(rxvq, txvq, features, cfg.hdr_len, cfg.max_mtu)?;
-                queues.push(
-                    KBox::pin_init(
-                        QueuePair::new(dev, i as u16, NAPI_WEIGHT, rx, txvq, affinity),
-                        GFP_KERNEL,
-                    )?,
-                    GFP_KERNEL,
-                )?;
-            }
-            Ok(VirtNet {
-                vdev: vdev_ref,
-                features,
-                random_mac: cfg.mac.is_none(),
-                hdr_len: cfg.hdr_len,
-                max_mtu: cfg.max_mtu,
-                rx_buf_len: rx_buf::small_buf_len(cfg.hdr_len, cfg.mtu),
-                rx_big_pages: if features::guest_gso(features) {
-                    rx_buf::big_buf_pages(cfg.hdr_len, page_chain::PAGE_SIZE)
-                } else {
-                    rx_buf::big_buf_pages_for(cfg.hdr_len, page_chain::PAGE_SIZE, cfg.mtu)
-                }
-                .min(page_chain::MAX_PAGES),
-                rx_mode: cfg.rx_mode,
-                rss,
-                rx_hash: AtomicBool::new(false),
-                queues,
-                ctrl,
-                curr_pairs: AtomicU16::new(curr_pairs),
-                speed: AtomicU32::new(features::SPEED_UNKNOWN),
-                duplex: AtomicU8::new(features::DUPLEX_UNKNOWN),
-            })
-        })?;
-        reg.dev().set_real_num_queues(u32::from(curr_pairs))?;
-        reg.dev().carrier_off();
-        Ok(reg)
+    fn probe(
+        vdev: &virtio::Device,
+        finder: virtio::QueueFinder<'_, Self>,
+    ) -> impl PinInit<Self::Data, Error> {
+        // The data is the netdev registration, whose private area (`VirtNet`) is
+        // initialised in place by `Registration::new`; the registration itself moves.
+        try_value(move || build(vdev, finder))
     }
 
     fn ready(vdev: &virtio::Device, reg: &Self::Data) -> Result {

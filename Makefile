@@ -10,7 +10,7 @@
 #                   your kernel's build tree; INSTALL_MOD_PATH= a staging root)
 #   make uninstall  remove it again
 #   make dkms-install / dkms-uninstall   the same through DKMS (dkms.conf)
-#   make clippy     clippy with the kernel's lint set (CLIPPY=1)
+#   make clippy     clippy with the kernel's lint set (CLIPPY=1), the doc examples compiled
 #   make rust-analyzer   rust-project.json for editors
 #   make shell      interactive guest shell with the module loaded
 #   make bench      ours against the in-tree virtio_net, side by side (BENCHMARKS.md)
@@ -59,7 +59,8 @@ dkms-uninstall:
 	@scripts/dkms.sh uninstall
 
 clippy:
-	@k="$(kdir)"; touch src/lib.rs; $(MAKE) -C "$$k" M=$(CURDIR) LLVM=1 CLIPPY=1 modules
+	@k="$(kdir)"; python3 scripts/doc-examples.py > src/doc_examples.rs && touch src/lib.rs && \
+		$(MAKE) -C "$$k" M=$(CURDIR) LLVM=1 CLIPPY=1 VNR_DOC_EXAMPLES=y modules
 
 rust-analyzer:
 	@scripts/rust-analyzer.sh "$(kdir)"

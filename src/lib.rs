@@ -15,6 +15,9 @@
 
 mod abstractions;
 mod bindings;
+#[cfg(vnr_doc_examples)]
+#[rustfmt::skip] // Generated: scripts/doc-examples.py.
+mod doc_examples;
 mod driver;
 mod logic;
 mod uapi_check;

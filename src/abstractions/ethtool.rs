@@ -27,6 +27,17 @@ use kernel::{
 /// # Examples
 ///
 /// ```ignore
+/// # use crate::abstractions::{ethtool::{self, DrvInfo}, napi::Poll, netdev::{self, NetDev, Stats64}, skb::SkBuff, txq::XmitLock};
+/// # use kernel::prelude::*;
+/// # struct Dummy;
+/// # #[vtable]
+/// # impl netdev::Operations for Dummy {
+/// #     fn open(_dev: &NetDev<Self>) -> Result { Ok(()) }
+/// #     fn stop(_dev: &NetDev<Self>) -> Result { Ok(()) }
+/// #     fn start_xmit(_dev: &NetDev<Self>, _skb: SkBuff, _held: &mut XmitLock) {}
+/// #     fn get_stats64(_dev: &NetDev<Self>, _stats: &mut Stats64) {}
+/// #     fn poll(_dev: &NetDev<Self>, _poll: Poll<'_>) -> i32 { 0 }
+/// # }
 /// #[vtable]
 /// impl ethtool::Operations for Dummy {
 ///     fn get_drvinfo(_dev: &NetDev<Self>, info: &mut DrvInfo) {

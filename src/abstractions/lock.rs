@@ -23,6 +23,29 @@ use kernel::{prelude::*, str::CStr, sync::LockClassKey, types::Opaque};
 ///
 /// `raw` was initialised by `__spin_lock_init`; `data` is only accessed through a
 /// [`SpinLockBhGuard`], which exists only while `raw` is held.
+///
+/// # Examples
+///
+/// ```ignore
+/// # use crate::abstractions::lock::SpinLockBh;
+/// # use crate::new_spinlock_bh;
+/// # use kernel::prelude::*;
+/// #[pin_data]
+/// struct Counters {
+///     #[pin]
+///     packets: SpinLockBh<u64>,
+/// }
+///
+/// fn counters() -> impl PinInit<Counters> {
+///     pin_init!(Counters {
+///         packets <- new_spinlock_bh!(0, "counters"),
+///     })
+/// }
+///
+/// fn count(c: &Counters) {
+///     *c.packets.lock() += 1;
+/// }
+/// ```
 #[pin_data]
 pub struct SpinLockBh<T> {
     #[pin]

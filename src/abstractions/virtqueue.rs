@@ -202,6 +202,26 @@ impl Drop for Claim {
 ///   after this object is dropped: `claim` counts it among the device's handles, and
 ///   the virtio glue deletes queues only when none is left.
 /// - Every token in the ring came from `B::into_raw`.
+///
+/// # Examples
+///
+/// Sending a control message and waiting for the device's answer:
+///
+/// ```ignore
+/// # use crate::abstractions::{ctrl_msg::CtrlMsg, virtqueue::Virtqueue, Gfp};
+/// # use kernel::prelude::*;
+/// fn send(vq: &mut Virtqueue<CtrlMsg>, class: u8, cmd: u8, data: &[u8]) -> Result<u8> {
+///     let msg = CtrlMsg::new(class, cmd, data)?;
+///     // On failure the message comes back with the error; dropping it frees it.
+///     vq.add(msg, Gfp::Kernel).map_err(|(e, _msg)| e)?;
+///     if vq.kick_prepare() {
+///         vq.notify();
+///     }
+///     // The buffer comes back once the device used it, with the length it wrote.
+///     let (msg, _written) = vq.wait_buf(1000)?;
+///     Ok(msg.ack())
+/// }
+/// ```
 pub struct Virtqueue<B: Buffer> {
     vq: NonNull<bindings::virtqueue>,
     /// On the heap: inline (608 bytes) it made every move of a queue a large copy,

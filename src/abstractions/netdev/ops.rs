@@ -82,6 +82,8 @@ pub mod offload {
 /// # Examples
 ///
 /// ```ignore
+/// # use crate::abstractions::{napi::Poll, netdev::{self, NetDev, Stats64}, skb::SkBuff, txq::XmitLock};
+/// # use kernel::prelude::*;
 /// struct Dummy;
 ///
 /// #[vtable]

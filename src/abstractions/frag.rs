@@ -236,12 +236,12 @@ impl MergedSkb {
         }
         let len = used - skip;
         if len > COPY_LEN && frag.len - used >= SHINFO_SIZE {
+            let (head, truesize) = (frag.addr.as_ptr().cast(), frag.len as u32);
             // SAFETY: We are in NAPI context (the poll token); the fragment is owned,
             // `frag.len` bytes long, with room for the shared info behind the `used`
             // bytes the device wrote (checked above). On success the skb owns the
             // fragment's page reference as its head.
-            let skb =
-                unsafe { bindings::napi_build_skb(frag.addr.as_ptr().cast(), frag.len as u32) };
+            let skb = unsafe { bindings::napi_build_skb(head, truesize) };
             let Some(p) = NonNull::new(skb) else {
                 return Err(frag);
             };

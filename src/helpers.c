@@ -15,11 +15,6 @@ static_assert(VNR_QUEUE_STATE_DRV_XOFF == __QUEUE_STATE_DRV_XOFF);
 static_assert(VNR_SG_CHAIN == SG_CHAIN);
 static_assert(VNR_SG_END == SG_END);
 
-bool vnr_virtio_has_feature(const struct virtio_device *vdev, unsigned int fbit)
-{
-	return virtio_has_feature(vdev, fbit);
-}
-
 u64 vnr_virtio_device_features(struct virtio_device *vdev)
 {
 	return vdev->config->get_features(vdev);
@@ -240,11 +235,6 @@ VNR_HOT void vnr_skb_csum_unnecessary(struct sk_buff *skb)
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 }
 
-VNR_HOT bool vnr_skb_is_gso(const struct sk_buff *skb)
-{
-	return skb_is_gso(skb);
-}
-
 /* A received header's checksum and GSO state (little-endian: VERSION_1). */
 VNR_HOT int vnr_virtio_net_hdr_to_skb(struct sk_buff *skb,
 				      const struct virtio_net_hdr *hdr)
@@ -420,16 +410,6 @@ VNR_HOT bool vnr_netif_tx_trylock(struct netdev_queue *txq)
 VNR_HOT void vnr_netif_tx_unlock(struct netdev_queue *txq)
 {
 	__netif_tx_unlock(txq);
-}
-
-void vnr_init_work(struct work_struct *work, work_func_t func)
-{
-	INIT_WORK(work, func);
-}
-
-bool vnr_schedule_work(struct work_struct *work)
-{
-	return schedule_work(work);
 }
 
 void vnr_cond_resched(void)

@@ -48,7 +48,6 @@
 #define VNR_SG_END 0x02UL
 
 /* virtio device and configuration space */
-bool vnr_virtio_has_feature(const struct virtio_device *vdev, unsigned int fbit);
 u64 vnr_virtio_device_features(struct virtio_device *vdev);
 const char *vnr_virtio_bus_name(struct virtio_device *vdev);
 u64 vnr_virtio_features(const struct virtio_device *vdev);
@@ -104,7 +103,6 @@ unsigned int vnr_skb_headroom(const struct sk_buff *skb);
 bool vnr_skb_header_cloned(const struct sk_buff *skb);
 void vnr_skb_tx_timestamp(struct sk_buff *skb);
 void vnr_skb_csum_unnecessary(struct sk_buff *skb);
-bool vnr_skb_is_gso(const struct sk_buff *skb);
 void vnr_netif_napi_add_tx_weight(struct net_device *dev,
 				  struct napi_struct *napi,
 				  int (*poll)(struct napi_struct *, int),
@@ -151,8 +149,6 @@ void vnr_netif_tx_unlock_bh(struct netdev_queue *txq);
 void vnr_netif_tx_lock(struct netdev_queue *txq);
 bool vnr_netif_tx_trylock(struct netdev_queue *txq);
 void vnr_netif_tx_unlock(struct netdev_queue *txq);
-void vnr_init_work(struct work_struct *work, work_func_t func);
-bool vnr_schedule_work(struct work_struct *work);
 
 /* control queue and RX mode */
 void vnr_cond_resched(void);

@@ -148,8 +148,8 @@ impl SkBuff {
 
     /// Whether the packet is a GSO (coalesced) one.
     pub fn is_gso(&self) -> bool {
-        // SAFETY: The skb is valid.
-        unsafe { bindings::vnr_skb_is_gso(self.as_raw()) }
+        // SAFETY: The skb is valid; its shared info is read, as `skb_is_gso()` does.
+        unsafe { (*bindings::vnr_skb_shinfo(self.as_raw())).gso_size != 0 }
     }
 
     /// Frees a packet that was transmitted successfully, from any context.

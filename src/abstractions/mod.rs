@@ -11,6 +11,7 @@ pub mod ctrl_msg;
 pub mod ethtool;
 pub mod frag;
 pub mod lock;
+pub mod log;
 pub mod napi;
 pub mod netdev;
 pub mod page_chain;

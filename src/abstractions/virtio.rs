@@ -471,8 +471,8 @@ unsafe fn del_vqs(vdev: *mut bindings::virtio_device, claims: &Claims) -> Result
     if live != 0 {
         // SAFETY: The device is valid.
         let dev = unsafe { Device::from_raw(vdev) };
-        pr_err!(
-            "{}: driver still holds {} virtqueue handles; not deleting the queues\n",
+        crate::log_err!(
+            "%s: driver still holds %llu virtqueue handles; not deleting the queues\n",
             dev.name(),
             live
         );
@@ -639,8 +639,8 @@ unsafe extern "C" fn config_changed_callback<T: Driver>(vdev: *mut bindings::vir
 unsafe extern "C" fn refuse_freeze_callback(vdev: *mut bindings::virtio_device) -> i32 {
     // SAFETY: The virtio core passes a valid device for the duration of the call.
     let dev = unsafe { Device::from_raw(vdev) };
-    pr_warn!(
-        "{}: system sleep refused: this driver cannot freeze and restore the device\n",
+    crate::log_warn!(
+        "%s: system sleep refused: this driver cannot freeze and restore the device\n",
         dev.name()
     );
     super::eopnotsupp().to_errno()

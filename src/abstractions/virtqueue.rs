@@ -518,7 +518,7 @@ impl<B: Buffer> Drop for Virtqueue<B> {
             // The device may still use the buffers: reclaiming them now would hand freed
             // memory to it. The virtio glue resets before dropping driver data, so this
             // only happens if a driver drops a queue early; stop the device first.
-            pr_warn!("virtqueue dropped while the device runs; resetting it\n");
+            crate::log_warn!("virtqueue dropped while the device runs; resetting it\n");
             // SAFETY: `vdev` is valid.
             unsafe { bindings::virtio_reset_device(vdev) };
         }

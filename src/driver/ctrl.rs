@@ -95,13 +95,7 @@ impl Ctrl {
         let (msg, _written) = vq.wait_buf(TIMEOUT_MS).inspect_err(|e| {
             if *e == etimedout() {
                 q.unanswered = q.unanswered.saturating_add(1);
-                pr_err!(
-                    "{}: control queue: no answer to command {}.{} in {} ms; failing it, and further commands until the device answers\n",
-                    &*self.name,
-                    class,
-                    cmd,
-                    TIMEOUT_MS
-                );
+                crate::log_err!("%s: control queue: no answer to command %llu.%llu in %llu ms; failing it, and further commands until the device answers\n", &*self.name, class, cmd, TIMEOUT_MS);
             }
         })?;
         if ctrl_cmd::acked(msg.ack()) {
@@ -148,7 +142,7 @@ pub fn apply_rx_mode(dev: &NetDev<VirtNet>, c: &Ctrl) {
         KVec::from_elem(0u8, 6 * MAX_FILTER_ENTRIES, GFP_KERNEL),
         KVec::from_elem(0u8, 6 * MAX_FILTER_ENTRIES, GFP_KERNEL),
     ) else {
-        pr_warn!("{}: no memory for the receive filter\n", dev.name());
+        crate::log_warn!("%s: no memory for the receive filter\n", dev.name());
         return;
     };
     let lists = dev.rx_mode(&mut uc, &mut mc);
@@ -160,14 +154,14 @@ pub fn apply_rx_mode(dev: &NetDev<VirtNet>, c: &Ctrl) {
         MAX_FILTER_ENTRIES,
     );
     for (cmd, on, what) in [
-        (ctrl_cmd::RX_PROMISC, mode.promisc, "promiscuous"),
-        (ctrl_cmd::RX_ALLMULTI, mode.allmulti, "all-multicast"),
+        (ctrl_cmd::RX_PROMISC, mode.promisc, c"promiscuous"),
+        (ctrl_cmd::RX_ALLMULTI, mode.allmulti, c"all-multicast"),
     ] {
         if c.send(ctrl_cmd::CLASS_RX, cmd, &[u8::from(on)]).is_err() {
-            pr_warn!(
-                "{}: device refused to {} {} mode\n",
+            crate::log_warn!(
+                "%s: device refused to %s %s mode\n",
                 dev.name(),
-                if on { "enable" } else { "disable" },
+                if on { c"enable" } else { c"disable" },
                 what
             );
         }
@@ -176,15 +170,15 @@ pub fn apply_rx_mode(dev: &NetDev<VirtNet>, c: &Ctrl) {
     let n_mc = lists.n_mc.min(MAX_FILTER_ENTRIES);
     let Ok(mut table) = KVec::from_elem(0u8, ctrl_cmd::mac_table_len(n_uc, n_mc), GFP_KERNEL)
     else {
-        pr_warn!("{}: no memory for the MAC filter table\n", dev.name());
+        crate::log_warn!("%s: no memory for the MAC filter table\n", dev.name());
         return;
     };
     if ctrl_cmd::write_mac_table(&mut table, &uc[..6 * n_uc], &mc[..6 * n_mc])
         && c.send(ctrl_cmd::CLASS_MAC, ctrl_cmd::MAC_TABLE_SET, &table)
             .is_err()
     {
-        pr_warn!(
-            "{}: device refused the MAC filter table ({} unicast, {} multicast)\n",
+        crate::log_warn!(
+            "%s: device refused the MAC filter table (%llu unicast, %llu multicast)\n",
             dev.name(),
             n_uc,
             n_mc

@@ -109,12 +109,12 @@ impl ethtool::Operations for VirtNet {
             res = res.and(<Self as netdev::Operations>::open(dev));
         }
         res.inspect_err(|e| {
-            pr_warn!(
-                "{}: ring resize to rx {} tx {} failed: {:?}\n",
+            crate::log_warn!(
+                "%s: ring resize to rx %llu tx %llu failed: %pe\n",
                 dev.name(),
                 rx,
                 tx,
-                e
+                *e
             )
         })
     }
@@ -222,11 +222,11 @@ impl ethtool::Operations for VirtNet {
             }
         }
         super::set_queue_pairs(dev, n).inspect_err(|e| {
-            pr_warn!(
-                "{}: device refused {} queue pairs: {:?}\n",
+            crate::log_warn!(
+                "%s: device refused %llu queue pairs: %pe\n",
                 dev.name(),
                 n,
-                e
+                *e
             )
         })?;
         dev.set_real_num_queues(u32::from(n))?;

@@ -30,6 +30,7 @@ use crate::abstractions::{
     virtqueue::{Affinity, Virtqueue},
 };
 use crate::logic::ctrl_cmd;
+use crate::logic::log_format::Describe;
 use crate::logic::rx_buf::Ewma;
 use crate::logic::{
     features::{self, config_offset, FeatureError, Features, RxMode},
@@ -186,14 +187,7 @@ fn restrict_hash(dev: &virtio::Device, f: Features) -> Features {
     let table_max = dev.read_config_u16(config_offset::RSS_MAX_INDIRECTION_TABLE_LENGTH);
     let (kept, unusable) = rss_config::restrict(f, key_size, table_max);
     if let Some(why) = unusable {
-        pr_warn!(
-            "{}: hash parameters unusable ({:?}: key size {}, table length {}); going on without RSS{}\n",
-            dev.name(),
-            why,
-            key_size,
-            table_max,
-            if kept.has(features::HASH_REPORT) { "" } else { " and hash reports" }
-        );
+        crate::log_warn!("%s: hash parameters unusable (%s %llu: key size %llu, table length %llu); going on without RSS%s\n", dev.name(), why.describe().0, why.describe().1, key_size, table_max, if kept.has(features::HASH_REPORT) { c"" } else { c" and hash reports" });
     }
     kept
 }
@@ -269,8 +263,8 @@ fn read_config(vdev: &virtio::Device, features: Features) -> DeviceConfig {
     let mac = mac.filter(|addr| {
         let valid = mac::is_valid_unicast(addr);
         if !valid {
-            pr_warn!(
-                "{}: device MAC {:02x?} is not a unicast address; using a random one\n",
+            crate::log_warn!(
+                "%s: device MAC %pM is not a unicast address; using a random one\n",
                 vdev.name(),
                 addr
             );
@@ -281,8 +275,8 @@ fn read_config(vdev: &virtio::Device, features: Features) -> DeviceConfig {
         let reported = vdev.read_config_u16(config_offset::MTU);
         let mtu = features::device_mtu(features, reported);
         if mtu.is_none() {
-            pr_warn!(
-                "{}: device MTU {} is below {}; ignoring it\n",
+            crate::log_warn!(
+                "%s: device MTU %llu is below %llu; ignoring it\n",
                 vdev.name(),
                 reported,
                 features::MIN_MTU
@@ -420,12 +414,12 @@ fn find_queues(
         // A device that reports more pairs than its transport has queues for
         // (virtio-pci: ENOENT) cannot be driven: its control queue is not where
         // the specification puts it.
-        pr_err!(
-            "{}: cannot create {} virtqueues for {} queue pairs ({:?})\n",
+        crate::log_err!(
+            "%s: cannot create %llu virtqueues for %llu queue pairs (%pe)\n",
             name,
             n,
             max_pairs,
-            e
+            *e
         );
     })?;
     drop(specs);
@@ -525,26 +519,19 @@ impl virtio::Driver for VirtioNetDriver {
             Ok(()) => {
                 let offered = Features(dev.features());
                 if offered.has(features::STANDBY) && !offered.has(features::MAC) {
-                    pr_warn!(
-                        "{}: device offers STANDBY without MAC; no failover\n",
+                    crate::log_warn!(
+                        "%s: device offers STANDBY without MAC; no failover\n",
                         dev.name()
                     );
                 }
                 Ok(restrict_hash(dev, features::negotiate(offered)).0)
             }
             Err(FeatureError::NoVersion1) => {
-                pr_err!(
-                    "{}: device does not offer VIRTIO_F_VERSION_1; legacy devices are not supported\n",
-                    dev.name()
-                );
+                crate::log_err!("%s: device does not offer VIRTIO_F_VERSION_1; legacy devices are not supported\n", dev.name());
                 Err(ENODEV)
             }
             Err(FeatureError::CtrlWithoutCtrlVq(bit)) => {
-                pr_err!(
-                    "{}: device offers feature {} without VIRTIO_NET_F_CTRL_VQ; refusing to bind\n",
-                    dev.name(),
-                    bit
-                );
+                crate::log_err!("%s: device offers feature %llu without VIRTIO_NET_F_CTRL_VQ; refusing to bind\n", dev.name(), bit);
                 Err(EINVAL)
             }
         }
@@ -573,14 +560,14 @@ impl virtio::Driver for VirtioNetDriver {
                 if e == etimedout() {
                     // The control queue does not answer: nothing it is asked later
                     // (receive mode, MAC, pairs) would work either.
-                    pr_err!(
-                        "{}: control queue does not answer; not binding\n",
+                    crate::log_err!(
+                        "%s: control queue does not answer; not binding\n",
                         vdev.name()
                     );
                     return Err(e);
                 }
-                pr_warn!(
-                    "{}: device refused {} queue pairs ({:?}); using one\n",
+                crate::log_warn!(
+                    "%s: device refused %llu queue pairs (%pe); using one\n",
                     vdev.name(),
                     curr,
                     e
@@ -599,11 +586,11 @@ impl virtio::Driver for VirtioNetDriver {
             let addr = dev.addr();
             c.send(ctrl_cmd::CLASS_MAC, ctrl_cmd::MAC_ADDR_SET, &addr)
                 .inspect_err(|e| {
-                    pr_err!(
-                        "{}: device refused the random MAC {:02x?} ({:?})\n",
+                    crate::log_err!(
+                        "%s: device refused the random MAC %pM (%pe)\n",
                         vdev.name(),
-                        addr,
-                        e
+                        &addr,
+                        *e
                     )
                 })?;
         }
@@ -613,8 +600,8 @@ impl virtio::Driver for VirtioNetDriver {
         } else {
             dev.carrier_on();
         }
-        pr_info!(
-            "{}: {} bound, features {:#x}, mtu {}\n",
+        crate::log_info!(
+            "%s: %s bound, features %#llx, mtu %llu\n",
             vdev.name(),
             dev.name(),
             dev.data().features.0,
@@ -711,8 +698,8 @@ impl virtio::Driver for VirtioNetDriver {
         }
         if refused {
             // The interface goes on with what the device took (RSS off if refused).
-            pr_warn!(
-                "{}: device refused RSS, queue pairs or MAC address after resume\n",
+            crate::log_warn!(
+                "%s: device refused RSS, queue pairs or MAC address after resume\n",
                 vdev.name()
             );
         }

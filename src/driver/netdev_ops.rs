@@ -37,8 +37,8 @@ fn set_gro_hw(dev: &NetDev<VirtNet>, on: bool) -> Result {
         &bits.to_le_bytes(),
     )
     .inspect_err(|_| {
-        pr_warn!(
-            "{}: device refused guest offloads {:#x}\n",
+        crate::log_warn!(
+            "%s: device refused guest offloads %#llx\n",
             dev.name(),
             bits
         )
@@ -65,8 +65,8 @@ fn vlan_cmd(dev: &NetDev<VirtNet>, cmd: u8, vid: u16) -> Result {
         Some(c) if vn.features.has(features::CTRL_VLAN) && vid <= ctrl_cmd::VLAN_MAX_VID => c
             .send(ctrl_cmd::CLASS_VLAN, cmd, &vid.to_le_bytes())
             .inspect_err(|_| {
-                pr_warn!(
-                    "{}: device refused VLAN {} command {}\n",
+                crate::log_warn!(
+                    "%s: device refused VLAN %llu command %llu\n",
                     dev.name(),
                     vid,
                     cmd
@@ -195,13 +195,7 @@ impl Operations for VirtNet {
             let tx = q.tx.lock();
             tx.vq.as_ref().map_or((0, 0), |v| (v.num_free(), v.size()))
         };
-        pr_err!(
-            "{}: TX timeout on queue {}: {} of {} descriptors in flight; polling and kicking\n",
-            dev.name(),
-            queue,
-            size - free,
-            size
-        );
+        crate::log_err!("%s: TX timeout on queue %llu: %llu of %llu descriptors in flight; polling and kicking\n", dev.name(), queue, size - free, size);
         // Recover from a lost interrupt or doorbell: reap what the device finished (NAPI
         // wakes the queue when there is room) and tell the device about what it has.
         q.tx_napi.schedule();
@@ -225,7 +219,7 @@ impl Operations for VirtNet {
             Some(c) if vn.features.has(features::CTRL_MAC_ADDR) => c
                 .send(ctrl_cmd::CLASS_MAC, ctrl_cmd::MAC_ADDR_SET, addr)
                 .inspect_err(|_| {
-                    pr_warn!("{}: device refused MAC address {:02x?}\n", dev.name(), addr)
+                    crate::log_warn!("%s: device refused MAC address %pM\n", dev.name(), addr)
                 }),
             // A VERSION_1 device without CTRL_MAC_ADDR has no way to learn it; the in-tree
             // driver takes the address all the same (legacy config writes are not needed:
@@ -262,7 +256,7 @@ impl Operations for VirtNet {
                     if c.send(ctrl_cmd::CLASS_ANNOUNCE, ctrl_cmd::ANNOUNCE_ACK, &[])
                         .is_err()
                     {
-                        pr_warn!("{}: device refused the announcement ack\n", dev.name());
+                        crate::log_warn!("%s: device refused the announcement ack\n", dev.name());
                     }
                 }
             }
@@ -296,8 +290,8 @@ impl Operations for VirtNet {
 /// returns.
 pub(super) fn fill_rx(dev: &NetDev<VirtNet>, q: &QueuePair) {
     if !rx::refill_process(dev, q) && q.rx.lock().is_empty() {
-        pr_warn!(
-            "{}: no memory for receive buffers yet; retrying\n",
+        crate::log_warn!(
+            "%s: no memory for receive buffers yet; retrying\n",
             dev.name()
         );
         dev.schedule_deferred_after(REFILL_RETRY_MS);

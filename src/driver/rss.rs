@@ -17,6 +17,7 @@ use super::VirtNet;
 use crate::abstractions::{ethtool, netdev::NetDev, rss_key_fill, virtio};
 use crate::logic::ctrl_cmd;
 use crate::logic::features::{self, config_offset, Features};
+use crate::logic::log_format::Describe;
 use crate::logic::rss_config::{self, MAX_KEY_LEN};
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{new_mutex, prelude::*, sync::Mutex};
@@ -133,8 +134,8 @@ impl Rss {
         match self.commit(vn, &s, false) {
             Ok(()) => true,
             Err(e) => {
-                pr_warn!(
-                    "{}: device refused the RSS configuration ({:?}); RSS disabled\n",
+                crate::log_warn!(
+                    "%s: device refused the RSS configuration (%pe); RSS disabled\n",
                     dev.name(),
                     e
                 );
@@ -222,8 +223,8 @@ impl Rss {
         }
         if !self.steering() {
             self.commit(vn, &s, on).inspect_err(|_| {
-                pr_warn!(
-                    "{}: device refused hash types {:#x}\n",
+                crate::log_warn!(
+                    "%s: device refused hash types %#llx\n",
                     dev.name(),
                     if on { s.types } else { 0 }
                 )
@@ -289,7 +290,12 @@ impl Rss {
             table = KVec::from_elem(0u16, s.table.len(), GFP_KERNEL)?;
             let queues = vn.curr_pairs.load(Ordering::Relaxed);
             rss_config::set_table(&mut table, indir, queues).map_err(|e| {
-                pr_warn!("{}: indirection table refused: {:?}\n", dev.name(), e);
+                crate::log_warn!(
+                    "%s: indirection table refused: %s %llu\n",
+                    dev.name(),
+                    e.describe().0,
+                    e.describe().1
+                );
                 EINVAL
             })?;
         }
@@ -311,7 +317,7 @@ impl Rss {
         let hash_on = vn.rx_hash.load(Ordering::Relaxed);
         if self.steering() || hash_on {
             if let Err(e) = self.commit(vn, &s, hash_on) {
-                pr_warn!("{}: device refused the new RSS settings\n", dev.name());
+                crate::log_warn!("%s: device refused the new RSS settings\n", dev.name());
                 s.key = old_key;
                 if let Some(t) = old_table {
                     s.table = t;
@@ -334,7 +340,12 @@ impl Rss {
         let mut s = self.state.lock();
         let types =
             rss_config::set_flow_hash(s.types, self.supported, flow, fields).map_err(|e| {
-                pr_info!("{}: rx-flow-hash refused: {:?}\n", dev.name(), e);
+                crate::log_info!(
+                    "%s: rx-flow-hash refused: %s %#llx\n",
+                    dev.name(),
+                    e.describe().0,
+                    e.describe().1
+                );
                 EINVAL
             })?;
         if types == s.types {
@@ -344,7 +355,7 @@ impl Rss {
         let hash_on = vn.rx_hash.load(Ordering::Relaxed);
         if self.steering() || hash_on {
             if let Err(e) = self.commit(vn, &s, hash_on) {
-                pr_warn!("{}: device refused hash types {:#x}\n", dev.name(), types);
+                crate::log_warn!("%s: device refused hash types %#llx\n", dev.name(), types);
                 s.types = old;
                 return Err(e);
             }

@@ -21,12 +21,12 @@ use crate::abstractions::{
     virtqueue::{Buffer, Virtqueue},
     Gfp,
 };
+use crate::logic::log_format::Describe;
 use crate::logic::{
     hdr::{self, NetHdr, RxCsum},
     rss_config, rx_buf,
 };
 use core::sync::atomic::Ordering;
-use kernel::prelude::*;
 
 /// Where refills allocate from.
 #[derive(Clone, Copy)]
@@ -311,7 +311,7 @@ fn receive_mergeable(
         Err(e) => {
             // The rest of the packet, if any, cannot be told apart from the next ones:
             // they fail the same checks as heads and are counted there.
-            frame_error(dev, q, format_args!("num_buffers {}: {e:?}", h.num_buffers));
+            frame_error(dev, q, e.describe().0, &h, frame_len);
             return Some(None);
         }
     };
@@ -385,11 +385,7 @@ fn deliver(
     let offload = match hdr::rx_offload(h, vn.features, frame_len) {
         Ok(o) => o,
         Err(e) => {
-            frame_error(
-                dev,
-                q,
-                format_args!("{e:?}: {h:?}, frame {frame_len} bytes"),
-            );
+            frame_error(dev, q, e.describe().0, h, frame_len);
             return;
         }
     };
@@ -407,7 +403,7 @@ fn deliver(
     if (offload.csum != RxCsum::None || offload.gso.is_some())
         && !skb.apply_net_hdr(&rx_offloads(h))
     {
-        frame_error(dev, q, format_args!("header contradicts the packet: {h:?}"));
+        frame_error(dev, q, c"header contradicts the packet", h, frame_len);
         return;
     }
     if skb.is_gso() {
@@ -430,11 +426,30 @@ fn deliver(
 }
 
 /// Counts a packet whose header was refused; the first few are logged, as the
-/// in-tree driver's rate-limited "bad gso" warning.
-fn frame_error(dev: &NetDev<VirtNet>, q: &QueuePair, what: core::fmt::Arguments<'_>) {
+/// in-tree driver's rate-limited "bad gso" warning, with the header.
+fn frame_error(
+    dev: &NetDev<VirtNet>,
+    q: &QueuePair,
+    what: &'static core::ffi::CStr,
+    h: &NetHdr,
+    frame_len: usize,
+) {
     q.stats.rx_frame_errors.inc();
     if q.stats.rx_frame_errors.get() <= FRAME_ERRORS_LOGGED {
-        pr_warn!("{}: rx{}: dropped: {}\n", dev.name(), q.index, what);
+        crate::log_warn!(
+            "%s: rx%llu: dropped: %s: flags %#llx gso_type %llu hdr_len %llu gso_size %llu csum_start %llu csum_offset %llu num_buffers %llu, frame %llu bytes\n",
+            dev.name(),
+            q.index,
+            what,
+            h.flags,
+            h.gso_type,
+            h.hdr_len,
+            h.gso_size,
+            h.csum_start,
+            h.csum_offset,
+            h.num_buffers,
+            frame_len
+        );
     }
 }
 

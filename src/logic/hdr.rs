@@ -8,6 +8,8 @@
 //! packet, is rejected with a reason the driver counts.
 
 use super::features::{self, Features};
+use super::log_format::Describe;
+use core::ffi::CStr;
 
 /// `flags`: the packet has a partial checksum to complete (csum_start/csum_offset).
 pub const F_NEEDS_CSUM: u8 = 1;
@@ -194,6 +196,18 @@ pub enum HdrError {
     BadGsoType,
     /// A GSO packet too short for its headers, or with a zero segment size.
     BadGso,
+}
+
+impl Describe for HdrError {
+    fn describe(&self) -> (&'static CStr, u64) {
+        let what = match self {
+            Self::CsumNotNegotiated => c"checksum flag without GUEST_CSUM",
+            Self::CsumOutOfBounds => c"checksum beyond the frame",
+            Self::BadGsoType => c"GSO type not negotiated",
+            Self::BadGso => c"GSO packet too short or without segment size",
+        };
+        (what, 0)
+    }
 }
 
 /// What the driver does with a received packet, once the header is checked.

@@ -13,6 +13,7 @@ pub mod coalesce;
 pub mod ctrl_cmd;
 pub mod features;
 pub mod hdr;
+pub mod log_format;
 pub mod mac;
 pub mod rss_config;
 pub mod rx_buf;

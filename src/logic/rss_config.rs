@@ -13,7 +13,9 @@
 //! `skb->hash` (RPS, RFS, socket steering) instead of computing its own.
 
 use super::features::{self, Features};
+use super::log_format::Describe;
 use super::wire::Writer;
+use core::ffi::CStr;
 
 /// `VIRTIO_NET_RSS_HASH_TYPE_*`: what the device may hash (config space
 /// `supported_hash_types`) and what the driver asks for.
@@ -95,6 +97,15 @@ pub enum Unusable {
     KeySize(u8),
     /// `rss_max_indirection_table_length` is 0: RSS cannot steer.
     TableLength,
+}
+
+impl Describe for Unusable {
+    fn describe(&self) -> (&'static CStr, u64) {
+        match *self {
+            Self::KeySize(n) => (c"invalid key size", u64::from(n)),
+            Self::TableLength => (c"no indirection table", 0),
+        }
+    }
 }
 
 /// The features to negotiate given the device's hash parameters, read before
@@ -182,6 +193,15 @@ pub enum TableError {
     Length(usize),
     /// An entry names a queue not in use (entry index, queue).
     Queue(usize, u32),
+}
+
+impl Describe for TableError {
+    fn describe(&self) -> (&'static CStr, u64) {
+        match *self {
+            Self::Length(n) => (c"wrong length", n as u64),
+            Self::Queue(i, _) => (c"queue not in use at entry", i as u64),
+        }
+    }
 }
 
 /// Copies a table asked for through ethtool (`u32` entries) into `table`, if it has
@@ -306,6 +326,16 @@ pub enum FlowHashError {
     Fields(u64),
     /// The device does not support the resulting hash types.
     Unsupported(u32),
+}
+
+impl Describe for FlowHashError {
+    fn describe(&self) -> (&'static CStr, u64) {
+        match *self {
+            Self::FlowType(t) => (c"flow type not hashed", u64::from(t)),
+            Self::Fields(f) => (c"fields not hashed", f),
+            Self::Unsupported(t) => (c"hash types not supported", u64::from(t)),
+        }
+    }
 }
 
 /// The hash types after `ethtool -N <if> rx-flow-hash <flow_type> <fields>`, from

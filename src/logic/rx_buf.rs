@@ -2,6 +2,9 @@
 
 //! Sizing of receive buffers and validation of the lengths the device reports.
 
+use super::log_format::Describe;
+use core::ffi::CStr;
+
 /// Ethernet header length.
 pub const ETH_HLEN: usize = 14;
 /// One VLAN tag.
@@ -126,6 +129,16 @@ pub enum NumBuffersError {
     Zero,
     /// More buffers than the ring holds.
     TooMany,
+}
+
+impl Describe for NumBuffersError {
+    fn describe(&self) -> (&'static CStr, u64) {
+        let what = match self {
+            Self::Zero => c"num_buffers is 0",
+            Self::TooMany => c"num_buffers beyond the ring",
+        };
+        (what, 0)
+    }
 }
 
 /// Validates the `num_buffers` the device wrote into a packet's header, against the

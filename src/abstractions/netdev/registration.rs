@@ -111,7 +111,10 @@ impl<T: Operations> Registration<T> {
             != raw.cast::<u8>().wrapping_add(PRIV_OFFSET).cast()
         {
             // The bindings' layout of `struct net_device` is not the kernel's.
-            pr_err!("net_device layout mismatch: private area not at offset {PRIV_OFFSET}\n");
+            crate::log_err!(
+                "net_device layout mismatch: private area not at offset %llu\n",
+                PRIV_OFFSET
+            );
             // SAFETY: `raw` was allocated above and never registered.
             unsafe { bindings::free_netdev(raw) };
             return Err(EINVAL);

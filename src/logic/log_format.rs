@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The format strings of the driver's log lines, checked against the values given.
+//!
+//! Log lines go to the kernel's `_printk` with a C format string and one 64-bit slot
+//! per value (`abstractions::log`), as a C driver prints: `core::fmt` cost about 190
+//! bytes of code per message (argument tables, formatting trait objects, `Debug`
+//! impls), 7 KB for the driver's 38. A C format read with the wrong types is
+//! undefined behaviour, so every string is checked here, against the kinds of the
+//! values, each time before it is printed (log lines are rare: probe, refusals,
+//! the first few bad packets).
+
+/// What a value of a log line is, which says the one conversion it is printed with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// An unsigned 64-bit integer: `%llu`, `%llx` or `%#llx`.
+    Int,
+    /// A NUL-terminated string: `%s`.
+    Str,
+    /// A kernel error code as an error pointer: `%pe` (`-EINVAL`, or `-22` without
+    /// `CONFIG_SYMBOLIC_ERRNAME`).
+    Err,
+    /// A pointer to a 6-byte MAC address: `%pM`.
+    Mac,
+}
+
+/// Most values a log line takes.
+pub const MAX_ARGS: usize = 12;
+
+/// The conversions each kind may be printed with.
+const CONVERSIONS: [(&[u8], Kind); 6] = [
+    (b"llu", Kind::Int),
+    (b"llx", Kind::Int),
+    (b"#llx", Kind::Int),
+    (b"s", Kind::Str),
+    (b"pe", Kind::Err),
+    (b"pM", Kind::Mac),
+];
+
+/// Whether `fmt` (a format string without its NUL) has exactly one conversion per
+/// value of `kinds`, in order, each one its kind is printed with; `%%` prints a `%`.
+/// Anything else after a `%` (widths, other lengths, other `%p` extensions, a `%p`
+/// conversion followed by a letter or digit, which `printk` would read as part of
+/// it) fails, as do more than [`MAX_ARGS`] values.
+pub fn check(fmt: &[u8], kinds: impl IntoIterator<Item = Kind>) -> bool {
+    let mut kinds = kinds.into_iter();
+    let mut rest = fmt;
+    let mut n = 0;
+    while let Some(i) = rest.iter().position(|&b| b == b'%') {
+        rest = &rest[i + 1..];
+        if let Some(r) = rest.strip_prefix(b"%") {
+            rest = r;
+            continue;
+        }
+        let Some(&(conv, kind)) = CONVERSIONS.iter().find(|(c, _)| rest.starts_with(c)) else {
+            return false;
+        };
+        rest = &rest[conv.len()..];
+        if conv[0] == b'p' && rest.first().is_some_and(u8::is_ascii_alphanumeric) {
+            return false;
+        }
+        n += 1;
+        if n > MAX_ARGS || kinds.next() != Some(kind) {
+            return false;
+        }
+    }
+    kinds.next().is_none()
+}
+
+/// What a log line says of an error: its kind, and the value it concerns (0 when
+/// none).
+pub trait Describe {
+    /// The error's kind, in words, and its value.
+    fn describe(&self) -> (&'static core::ffi::CStr, u64);
+}

@@ -16,7 +16,7 @@
 //! C headers: [`include/linux/virtio.h`](srctree/include/linux/virtio.h),
 //! [`include/linux/virtio_config.h`](srctree/include/linux/virtio_config.h)
 
-use crate::abstractions::virtqueue::{Buffer, Claim, Claims, Virtqueue};
+use crate::abstractions::virtqueue::{new_sg_table, Buffer, Claim, Claims, SgTable, Virtqueue};
 use crate::bindings;
 use core::{
     marker::PhantomData,
@@ -167,11 +167,12 @@ impl<'a, T: Driver> QueueFinder<'a, T> {
         self.dev
     }
 
-    /// Finds the device's virtqueues; the ones with `callback: true` call
-    /// [`Driver::vq_callback`] of `T` when the device uses buffers.
+    /// Finds the device's `n` virtqueues. `spec(i, name)` writes queue `i`'s name
+    /// (shown in `/proc/interrupts`) into `name`, zeroed, and says whether the queue
+    /// calls [`Driver::vq_callback`] of `T` when the device uses buffers.
     ///
     /// The virtio core keeps each queue's name pointer for the queue's lifetime, so
-    /// the names are copied into one allocation tied to the device's binding
+    /// the names are written into one allocation tied to the device's binding
     /// (`devm_kmalloc`): the driver core frees it when the binding ends, after the
     /// glue deleted the queues, and the glue frees it at system sleep, after
     /// deleting them. Any number of queues can be named, whatever the device
@@ -181,14 +182,13 @@ impl<'a, T: Driver> QueueFinder<'a, T> {
     /// [`VqSet::take`]. The virtio glue deletes the queues once the driver holds no
     /// handle to them: after the driver data is dropped at remove or on a failed
     /// probe, and after [`Driver::release_queues`] at system sleep.
-    pub fn find_vqs(self, specs: &[VqSpec<'_>]) -> Result<VqSet> {
+    pub fn find_vqs(
+        self,
+        n: usize,
+        mut spec: impl FnMut(usize, &mut [u8; VQ_NAME_LEN]) -> bool,
+    ) -> Result<VqSet> {
         let dev = self.dev;
-        let n = specs.len();
-        let names_len = specs
-            .iter()
-            .map(|s| s.name.len_with_nul())
-            .try_fold(0usize, usize::checked_add)
-            .ok_or(EINVAL)?;
+        let names_len = n.checked_mul(VQ_NAME_LEN).ok_or(EINVAL)?;
         // SAFETY: The device is valid; `devm_kmalloc` returns null or `names_len`
         // bytes, freed by the driver core when the binding ends (not before remove
         // or a failed probe returns).
@@ -199,29 +199,24 @@ impl<'a, T: Driver> QueueFinder<'a, T> {
                 crate::abstractions::Gfp::Kernel.raw(),
             )
         }
-        .cast::<u8>();
+        .cast::<[u8; VQ_NAME_LEN]>();
         if names.is_null() {
             return Err(ENOMEM);
         }
-        self.names.store(names, Ordering::Relaxed);
+        self.names.store(names.cast(), Ordering::Relaxed);
         let mut infos = KVec::with_capacity(n, GFP_KERNEL)?;
-        let mut vqs = KVec::with_capacity(n, GFP_KERNEL)?;
-        let mut at = 0usize;
-        for spec in specs {
-            let bytes = spec.name.as_bytes_with_nul();
-            // SAFETY: `names` has `names_len` bytes, the sum of every name's length
-            // with its NUL, so `at + bytes.len() <= names_len`; the source is a
-            // distinct, valid slice.
-            let name = unsafe {
-                let dst = names.add(at);
-                core::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
-                dst
-            };
-            at += bytes.len();
+        for i in 0..n {
+            // SAFETY: `names` has room for `n` names of `VQ_NAME_LEN` bytes, `i < n`, and
+            // nothing else refers to that memory yet.
+            let name = unsafe { &mut *names.add(i) };
+            name.fill(0);
+            let callback = spec(i, name);
+            // A name that filled its room is cut short, not left unterminated.
+            name[VQ_NAME_LEN - 1] = 0;
             infos.push(
                 bindings::virtqueue_info {
-                    name: name.cast(),
-                    callback: if spec.callback {
+                    name: name.as_ptr().cast(),
+                    callback: if callback {
                         Some(vq_callback::<T>)
                     } else {
                         None
@@ -230,38 +225,29 @@ impl<'a, T: Driver> QueueFinder<'a, T> {
                 },
                 GFP_KERNEL,
             )?;
-            vqs.push(core::ptr::null_mut::<bindings::virtqueue>(), GFP_KERNEL)?;
         }
-        // SAFETY: `vqs` and `infos` hold `n` elements each; the names live in device-
-        // managed memory that outlives the queues (see above).
+        let mut vqs = KVec::from_elem(None, n, GFP_KERNEL)?;
+        // SAFETY: `vqs` and `infos` hold `n` elements each (`Option<NonNull<_>>` has the
+        // layout of a pointer, null for `None`); the names live in device-managed
+        // memory that outlives the queues (see above).
         let ret = unsafe {
             bindings::vnr_virtio_find_vqs(
                 dev.as_raw(),
                 n as u32,
-                vqs.as_mut_ptr(),
+                vqs.as_mut_ptr().cast(),
                 infos.as_mut_ptr(),
             )
         };
         kernel::error::to_result(ret)?;
-        let mut set = KVec::with_capacity(n, GFP_KERNEL)?;
-        for vq in vqs.iter() {
-            set.push(NonNull::new(*vq), GFP_KERNEL)?;
-        }
         Ok(VqSet {
-            vqs: set,
+            vqs,
             claims: self.claims.clone(),
         })
     }
 }
 
-/// One virtqueue to find: its name (shown in `/proc/interrupts`) and whether it
-/// interrupts the driver.
-pub struct VqSpec<'a> {
-    /// Name of the queue ([`QueueFinder::find_vqs`] keeps a copy).
-    pub name: &'a CStr,
-    /// Whether the queue has a callback.
-    pub callback: bool,
-}
+/// Room for a virtqueue's name, NUL included (see [`QueueFinder::find_vqs`]).
+pub const VQ_NAME_LEN: usize = 16;
 
 /// The virtqueues found by [`QueueFinder::find_vqs`], not yet claimed by the driver.
 ///
@@ -276,16 +262,24 @@ pub struct VqSet {
 impl VqSet {
     /// Claims queue `index` for buffers of type `B`. Each queue can be claimed once.
     pub fn take<B: Buffer>(&mut self, index: usize) -> Result<Virtqueue<B>> {
+        let (vq, claim, sg) = self.claim(index)?;
+        // SAFETY: `vq` is a virtqueue found by `find_vqs`, claimed once (it is now `None`
+        // in the set), with no buffer yet; the virtio glue deletes the device's queues
+        // only when no claim is counted.
+        Ok(unsafe { Virtqueue::from_raw(vq, claim, sg) })
+    }
+
+    /// What [`VqSet::take`] does whatever the buffers' type: one copy of it for every
+    /// type of queue.
+    fn claim(&mut self, index: usize) -> Result<(NonNull<bindings::virtqueue>, Claim, SgTable)> {
+        let sg = new_sg_table()?;
         let vq = self
             .vqs
             .get_mut(index)
             .ok_or(EINVAL)?
             .take()
             .ok_or(EINVAL)?;
-        // SAFETY: `vq` is a virtqueue found by `find_vqs`, claimed once (it is now `None` in
-        // the set), with no buffer yet; the virtio glue deletes the device's queues only
-        // when no claim is counted.
-        unsafe { Virtqueue::from_raw(vq, Claim::new(&self.claims)) }
+        Ok((vq, Claim::new(&self.claims), sg))
     }
 }
 
@@ -331,7 +325,7 @@ impl VqCallback {
 ///
 /// ```ignore
 /// # use crate::abstractions::{ctrl_msg::CtrlMsg, lock::SpinLockBh, virtqueue::Virtqueue};
-/// # use crate::abstractions::virtio::{self, Device, QueueFinder, VqCallback, VqSpec};
+/// # use crate::abstractions::virtio::{self, Device, QueueFinder, VqCallback};
 /// # use crate::new_spinlock_bh;
 /// # use kernel::{c_str, prelude::*};
 /// struct Sample;
@@ -350,8 +344,11 @@ impl VqCallback {
 ///     fn probe(_dev: &Device, vqs: QueueFinder<'_, Self>) -> impl PinInit<SampleData, Error> {
 ///         try_pin_init!(SampleData {
 ///             vq <- new_spinlock_bh!(
-///                 vqs.find_vqs(&[VqSpec { name: c_str!("requests"), callback: true }])?
-///                     .take(0)?,
+///                 vqs.find_vqs(1, |_, name| {
+///                     name[..9].copy_from_slice(b"requests\0");
+///                     true
+///                 })?
+///                 .take(0)?,
 ///                 "sample_vq"
 ///             ),
 ///         }? Error)

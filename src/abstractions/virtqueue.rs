@@ -190,6 +190,17 @@ impl Drop for Claim {
     }
 }
 
+/// The scatterlist a queue describes its buffers with, one entry per descriptor.
+pub(crate) type SgTable = KBox<[bindings::scatterlist; MAX_SG]>;
+
+/// A zeroed [`SgTable`].
+pub(crate) fn new_sg_table() -> Result<SgTable> {
+    Ok(KBox::new(
+        [bindings::scatterlist::default(); MAX_SG],
+        GFP_KERNEL,
+    )?)
+}
+
 /// A virtqueue carrying buffers of type `B`.
 ///
 /// Operations that change the ring take `&mut self`: the virtio core requires callers
@@ -226,7 +237,7 @@ pub struct Virtqueue<B: Buffer> {
     vq: NonNull<bindings::virtqueue>,
     /// On the heap: inline (608 bytes) it made every move of a queue a large copy,
     /// and probe's frames, which hold several, overflowed the 16 KiB kernel stack.
-    sg: KBox<[bindings::scatterlist; MAX_SG]>,
+    sg: SgTable,
     // Dropped after `Drop::drop` took the buffers back.
     claim: Claim,
     _p: PhantomData<B>,
@@ -245,13 +256,17 @@ impl<B: Buffer> Virtqueue<B> {
     ///
     /// `vq` must be valid, claimed by no one else and hold no buffer, and must not be
     /// deleted while `claim` (a claim on its device's queues) is counted.
-    pub(crate) unsafe fn from_raw(vq: NonNull<bindings::virtqueue>, claim: Claim) -> Result<Self> {
-        Ok(Self {
+    pub(crate) unsafe fn from_raw(
+        vq: NonNull<bindings::virtqueue>,
+        claim: Claim,
+        sg: SgTable,
+    ) -> Self {
+        Self {
             vq,
-            sg: KBox::new([bindings::scatterlist::default(); MAX_SG], GFP_KERNEL)?,
+            sg,
             claim,
             _p: PhantomData,
-        })
+        }
     }
 
     fn raw(&self) -> *mut bindings::virtqueue {

@@ -26,7 +26,7 @@ use crate::abstractions::{
     netdev::{self, offload, Registration},
     qstats,
     skb::TxSkb,
-    virtio::{self, VqCallback, VqSpec},
+    virtio::{self, VqCallback},
     virtqueue::{Affinity, Virtqueue},
 };
 use crate::logic::ctrl_cmd;
@@ -38,7 +38,7 @@ use crate::logic::{
 };
 use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU8, Ordering};
 use ctrl::Ctrl;
-use kernel::{c_str, prelude::*, str::CStr, types::ARef};
+use kernel::{c_str, prelude::*, types::ARef};
 use queue::{QueuePair, RxRing, RxVq, Spare};
 
 /// Name of the module and of the driver (`ethtool -i`, sysfs).
@@ -369,6 +369,9 @@ fn build(
     Ok(reg)
 }
 
+/// The queues' names fit the room the virtio glue gives them.
+const _: () = assert!(vq_names::NAME_LEN <= virtio::VQ_NAME_LEN);
+
 /// Finds every virtqueue the device has: queues 2i/2i+1 are pair i, and the control
 /// queue comes last, at index 2 * max_virtqueue_pairs, where the device has it,
 /// because every pair the device has is created (as in-tree; `ethtool -L` picks
@@ -380,50 +383,31 @@ fn find_queues(
     rx_mode: RxMode,
 ) -> Result<FoundQueues> {
     let pairs = usize::from(max_pairs);
-    // Every name in a slot of its own.
-    let mut names = KVec::from_elem(0u8, 2 * pairs * vq_names::NAME_LEN, GFP_KERNEL)?;
-    let mut specs = KVec::with_capacity(2 * pairs + 1, GFP_KERNEL)?;
-    for (i, slot) in names.chunks_exact_mut(vq_names::NAME_LEN).enumerate() {
-        vq_names::write(slot, (i / 2) as u16, i % 2 == 0).ok_or(EINVAL)?;
-    }
-    for slot in names.chunks_exact(vq_names::NAME_LEN) {
-        let len = slot
-            .iter()
-            .position(|&b| b == 0)
-            .map_or(slot.len(), |n| n + 1);
-        specs.push(
-            VqSpec {
-                name: CStr::from_bytes_with_nul(&slot[..len]).map_err(|_| EINVAL)?,
-                callback: true,
-            },
-            GFP_KERNEL,
-        )?;
-    }
-    if has_ctrl {
-        specs.push(
-            VqSpec {
-                name: c_str!("control"),
-                callback: false,
-            },
-            GFP_KERNEL,
-        )?;
-    }
-    let n = specs.len();
+    let n = 2 * pairs + usize::from(has_ctrl);
     let name = finder.device().name();
-    let mut vqs = finder.find_vqs(&specs).inspect_err(|e| {
-        // A device that reports more pairs than its transport has queues for
-        // (virtio-pci: ENOENT) cannot be driven: its control queue is not where
-        // the specification puts it.
-        crate::log_err!(
-            "%s: cannot create %llu virtqueues for %llu queue pairs (%pe)\n",
-            name,
-            n,
-            max_pairs,
-            *e
-        );
-    })?;
-    drop(specs);
-    drop(names);
+    let mut vqs = finder
+        .find_vqs(n, |i, name| {
+            if i < 2 * pairs {
+                // Always fits (asserted above `find_queues`).
+                let _ = vq_names::write(name, (i / 2) as u16, i % 2 == 0);
+                true
+            } else {
+                name[..8].copy_from_slice(b"control\0");
+                false
+            }
+        })
+        .inspect_err(|e| {
+            // A device that reports more pairs than its transport has queues for
+            // (virtio-pci: ENOENT) cannot be driven: its control queue is not where
+            // the specification puts it.
+            crate::log_err!(
+                "%s: cannot create %llu virtqueues for %llu queue pairs (%pe)\n",
+                name,
+                n,
+                max_pairs,
+                *e
+            );
+        })?;
     let mut found = KVec::with_capacity(pairs, GFP_KERNEL)?;
     for i in 0..pairs {
         let rx = match rx_mode {

@@ -36,6 +36,20 @@ pub fn etimedout() -> kernel::error::Error {
     kernel::error::Error::from_errno(-crate::bindings::VNR_ETIMEDOUT)
 }
 
+/// Appends `x` to `v` if `v` has room for it, else gives it back: for vectors made
+/// with the capacity they need. `KVec::push` may grow the vector, and its growth path
+/// is one more copy of the allocator's code (about 200 bytes) per element type.
+pub fn push_within_capacity<T>(v: &mut kernel::alloc::KVec<T>, x: T) -> Result<(), T> {
+    let len = v.len();
+    let Some(slot) = v.spare_capacity_mut().first_mut() else {
+        return Err(x);
+    };
+    slot.write(x);
+    // SAFETY: The element at `len`, within the capacity, was just initialised.
+    unsafe { v.set_len(len + 1) };
+    Ok(())
+}
+
 /// An initializer that builds its value with `f` when it runs and moves it into
 /// place, or fails with `f`'s error: for data built by fallible steps that is not
 /// pinned itself but goes where an `impl PinInit` is asked for (a [`virtio::Driver`]'s

@@ -213,18 +213,16 @@ impl<'a, T: Driver> QueueFinder<'a, T> {
             let callback = spec(i, name);
             // A name that filled its room is cut short, not left unterminated.
             name[VQ_NAME_LEN - 1] = 0;
-            infos.push(
-                bindings::virtqueue_info {
-                    name: name.as_ptr().cast(),
-                    callback: if callback {
-                        Some(vq_callback::<T>)
-                    } else {
-                        None
-                    },
-                    ctx: false,
+            let info = bindings::virtqueue_info {
+                name: name.as_ptr().cast(),
+                callback: if callback {
+                    Some(vq_callback::<T>)
+                } else {
+                    None
                 },
-                GFP_KERNEL,
-            )?;
+                ctx: false,
+            };
+            super::push_within_capacity(&mut infos, info).map_err(|_| EINVAL)?;
         }
         let mut vqs = KVec::from_elem(None, n, GFP_KERNEL)?;
         // SAFETY: `vqs` and `infos` hold `n` elements each (`Option<NonNull<_>>` has the

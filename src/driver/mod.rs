@@ -18,7 +18,7 @@ mod tx;
 
 use crate::abstractions::{
     cpumask::CpuMask, etimedout, frag::PageFrag, netdev::NetDev, num_online_cpus, page_chain,
-    try_value,
+    push_within_capacity, try_value,
 };
 use crate::abstractions::{
     ctrl_msg::CtrlMsg,
@@ -333,13 +333,11 @@ fn build(
         let mut queues = KVec::with_capacity(found.pairs.len(), GFP_KERNEL)?;
         for (i, (rxvq, txvq)) in found.pairs.into_iter().enumerate() {
             let (rx, txvq, affinity) = make_rings(rxvq, txvq, features, cfg.hdr_len, cfg.max_mtu)?;
-            queues.push(
-                KBox::pin_init(
-                    QueuePair::new(dev, i as u16, NAPI_WEIGHT, rx, txvq, affinity),
-                    GFP_KERNEL,
-                )?,
+            let q = KBox::pin_init(
+                QueuePair::new(dev, i as u16, NAPI_WEIGHT, rx, txvq, affinity),
                 GFP_KERNEL,
             )?;
+            push_within_capacity(&mut queues, q).map_err(|_| EINVAL)?;
         }
         Ok(VirtNet {
             vdev: vdev_ref,
@@ -415,7 +413,7 @@ fn find_queues(
             RxMode::Big => RxVq::Big(vqs.take(2 * i)?),
             RxMode::Small => RxVq::Small(vqs.take(2 * i)?),
         };
-        found.push((rx, vqs.take(2 * i + 1)?), GFP_KERNEL)?;
+        push_within_capacity(&mut found, (rx, vqs.take(2 * i + 1)?)).map_err(|_| EINVAL)?;
     }
     let ctrl = if has_ctrl {
         Some(vqs.take(features::ctrl_vq_index(max_pairs))?)

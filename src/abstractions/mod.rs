@@ -50,6 +50,19 @@ pub fn push_within_capacity<T>(v: &mut kernel::alloc::KVec<T>, x: T) -> Result<(
     Ok(())
 }
 
+/// A vector of `n` zeroes (zeroed by the allocator): `KVec::from_elem` writes them one
+/// by one, through one more copy of its loop per element type.
+pub fn zeroed_vec<T: kernel::init::Zeroable>(
+    n: usize,
+) -> Result<kernel::alloc::KVec<T>, kernel::alloc::AllocError> {
+    use kernel::alloc::flags::{__GFP_ZERO, GFP_KERNEL};
+    let mut v = kernel::alloc::KVec::with_capacity(n, GFP_KERNEL | __GFP_ZERO)?;
+    // SAFETY: The capacity is at least `n` and the allocator zeroed it (`__GFP_ZERO`; no
+    // allocation at all for `n == 0`), and all zeroes is a valid `T` (`Zeroable`).
+    unsafe { v.set_len(n) };
+    Ok(v)
+}
+
 /// An initializer that builds its value with `f` when it runs and moves it into
 /// place, or fails with `f`'s error: for data built by fallible steps that is not
 /// pinned itself but goes where an `impl PinInit` is asked for (a [`virtio::Driver`]'s

@@ -224,7 +224,7 @@ impl<'a, T: Driver> QueueFinder<'a, T> {
             };
             super::push_within_capacity(&mut infos, info).map_err(|_| EINVAL)?;
         }
-        let mut vqs = KVec::from_elem(None, n, GFP_KERNEL)?;
+        let mut vqs = super::zeroed_vec::<Option<NonNull<bindings::virtqueue>>>(n)?;
         // SAFETY: `vqs` and `infos` hold `n` elements each (`Option<NonNull<_>>` has the
         // layout of a pointer, null for `None`); the names live in device-managed
         // memory that outlives the queues (see above).

@@ -139,8 +139,8 @@ pub fn apply_rx_mode(dev: &NetDev<VirtNet>, c: &Ctrl) {
         return;
     }
     let (Ok(mut uc), Ok(mut mc)) = (
-        KVec::from_elem(0u8, 6 * MAX_FILTER_ENTRIES, GFP_KERNEL),
-        KVec::from_elem(0u8, 6 * MAX_FILTER_ENTRIES, GFP_KERNEL),
+        crate::abstractions::zeroed_vec(6 * MAX_FILTER_ENTRIES),
+        crate::abstractions::zeroed_vec(6 * MAX_FILTER_ENTRIES),
     ) else {
         crate::log_warn!("%s: no memory for the receive filter\n", dev.name());
         return;
@@ -168,8 +168,7 @@ pub fn apply_rx_mode(dev: &NetDev<VirtNet>, c: &Ctrl) {
     }
     let n_uc = lists.n_uc.min(MAX_FILTER_ENTRIES);
     let n_mc = lists.n_mc.min(MAX_FILTER_ENTRIES);
-    let Ok(mut table) = KVec::from_elem(0u8, ctrl_cmd::mac_table_len(n_uc, n_mc), GFP_KERNEL)
-    else {
+    let Ok(mut table) = crate::abstractions::zeroed_vec(ctrl_cmd::mac_table_len(n_uc, n_mc)) else {
         crate::log_warn!("%s: no memory for the MAC filter table\n", dev.name());
         return;
     };

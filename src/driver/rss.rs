@@ -73,7 +73,7 @@ impl Rss {
         let supported = rss_config::default_hash_types(
             vdev.read_config_u32(config_offset::SUPPORTED_HASH_TYPES),
         );
-        let mut table = KVec::from_elem(0u16, table_len, GFP_KERNEL)?;
+        let mut table = crate::abstractions::zeroed_vec(table_len)?;
         rss_config::fill_default_table(&mut table, pairs);
         let mut key = [0u8; MAX_KEY_LEN];
         rss_key_fill(&mut key[..key_len]);
@@ -102,11 +102,10 @@ impl Rss {
         // `key_len` is at most the key's size (probe); a longer one is refused below.
         let key = s.key.get(..self.key_len).ok_or(EINVAL)?;
         if self.steering() {
-            let mut cfg = KVec::from_elem(
-                0u8,
-                rss_config::rss_config_len(s.table.len(), key.len()),
-                GFP_KERNEL,
-            )?;
+            let mut cfg = crate::abstractions::zeroed_vec(rss_config::rss_config_len(
+                s.table.len(),
+                key.len(),
+            ))?;
             if !rss_config::write_rss_config(&mut cfg, s.types, &s.table, s.pairs, key) {
                 return Err(EINVAL);
             }
@@ -189,7 +188,7 @@ impl Rss {
         let old_table = if configured {
             None
         } else {
-            let mut table = match KVec::from_elem(0u16, s.table.len(), GFP_KERNEL) {
+            let mut table = match crate::abstractions::zeroed_vec(s.table.len()) {
                 Ok(t) => t,
                 Err(e) => return Some(Err(e.into())),
             };
@@ -287,7 +286,7 @@ impl Rss {
             if !self.steering() {
                 return Err(crate::abstractions::eopnotsupp());
             }
-            table = KVec::from_elem(0u16, s.table.len(), GFP_KERNEL)?;
+            table = crate::abstractions::zeroed_vec(s.table.len())?;
             let queues = vn.curr_pairs.load(Ordering::Relaxed);
             rss_config::set_table(&mut table, indir, queues).map_err(|e| {
                 crate::log_warn!(

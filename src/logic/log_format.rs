@@ -27,16 +27,6 @@ pub enum Kind {
 /// Most values a log line takes.
 pub const MAX_ARGS: usize = 12;
 
-/// The conversions each kind may be printed with.
-const CONVERSIONS: [(&[u8], Kind); 6] = [
-    (b"llu", Kind::Int),
-    (b"llx", Kind::Int),
-    (b"#llx", Kind::Int),
-    (b"s", Kind::Str),
-    (b"pe", Kind::Err),
-    (b"pM", Kind::Mac),
-];
-
 /// Whether `fmt` (a format string without its NUL) has exactly one conversion per
 /// value of `kinds`, in order, each one its kind is printed with; `%%` prints a `%`.
 /// Anything else after a `%` (widths, other lengths, other `%p` extensions, a `%p`
@@ -44,19 +34,29 @@ const CONVERSIONS: [(&[u8], Kind); 6] = [
 /// it) fails, as do more than [`MAX_ARGS`] values.
 pub fn check(fmt: &[u8], kinds: impl IntoIterator<Item = Kind>) -> bool {
     let mut kinds = kinds.into_iter();
-    let mut rest = fmt;
     let mut n = 0;
-    while let Some(i) = rest.iter().position(|&b| b == b'%') {
-        rest = &rest[i + 1..];
-        if let Some(r) = rest.strip_prefix(b"%") {
-            rest = r;
+    let mut i = 0;
+    while let Some(&b) = fmt.get(i) {
+        i += 1;
+        if b != b'%' {
             continue;
         }
-        let Some(&(conv, kind)) = CONVERSIONS.iter().find(|(c, _)| rest.starts_with(c)) else {
-            return false;
+        let rest = fmt.get(i..).unwrap_or_default();
+        let (kind, len) = match rest {
+            [b'%', ..] => {
+                i += 1;
+                continue;
+            }
+            [b'l', b'l', b'u' | b'x', ..] => (Kind::Int, 3),
+            [b'#', b'l', b'l', b'x', ..] => (Kind::Int, 4),
+            [b's', ..] => (Kind::Str, 1),
+            [b'p', b'e', ..] => (Kind::Err, 2),
+            [b'p', b'M', ..] => (Kind::Mac, 2),
+            _ => return false,
         };
-        rest = &rest[conv.len()..];
-        if conv[0] == b'p' && rest.first().is_some_and(u8::is_ascii_alphanumeric) {
+        i += len;
+        let p_ext = matches!(kind, Kind::Err | Kind::Mac);
+        if p_ext && fmt.get(i).is_some_and(u8::is_ascii_alphanumeric) {
             return false;
         }
         n += 1;

@@ -4,7 +4,7 @@
 //! if every conversion reads the value it was given.
 
 use proptest::prelude::*;
-use virtio_net_rust_logic::log_format::{check, Kind, MAX_ARGS};
+use virtio_net_rust_logic::log_format::{check, conversions, Kind, MAX_ARGS};
 
 use Kind::{Err, Int, Mac, Str};
 
@@ -135,6 +135,20 @@ proptest! {
     ) {
         let expected = consumed(&fmt).is_some_and(|k| k == kinds && k.len() <= MAX_ARGS);
         prop_assert_eq!(check(&fmt, kinds.iter().copied()), expected);
+    }
+
+    /// The compile-time count agrees with printk's reading, and `check` passes with
+    /// that many values of the right kinds only.
+    #[test]
+    fn conversions_agree_with_printk_reading(
+        fmt in proptest::collection::vec(proptest::sample::select(TOKENS), 0..16)
+            .prop_map(|t| t.concat()),
+    ) {
+        let read = consumed(&fmt);
+        prop_assert_eq!(conversions(&fmt), read.as_ref().map(Vec::len));
+        if let Some(kinds) = read.filter(|k| k.len() <= MAX_ARGS) {
+            prop_assert!(check(&fmt, kinds));
+        }
     }
 
     /// A format built from the kinds always passes.

@@ -157,12 +157,28 @@ pub fn print(fmt: &'static CStr, args: &[Arg<'_>]) {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! log_at {
-    ($level:literal, $fmt:literal $(, $a:expr)* $(,)?) => {
+    ($level:literal, $fmt:literal $(, $a:expr)* $(,)?) => {{
+        // When the module is compiled: one known conversion per value (the module's
+        // name first), at most `MAX_ARGS`; the kinds are checked as the line prints.
+        const _: () = assert!(
+            matches!(
+                $crate::logic::log_format::conversions(concat!("%s: ", $fmt).as_bytes()),
+                Some(n) if n == 1 $(+ $crate::abstractions::log::one(stringify!($a)))*
+                    && n <= $crate::logic::log_format::MAX_ARGS
+            ),
+            concat!("log format and values do not match: ", $fmt)
+        );
         $crate::abstractions::log::print(
             ::kernel::c_str!(concat!($level, "%s: ", $fmt)),
             &[$($crate::abstractions::log::Arg::from($a)),*],
         )
-    };
+    }};
+}
+
+/// 1, for each value of a log macro: how it counts them.
+#[doc(hidden)]
+pub const fn one(_value: &str) -> usize {
+    1
 }
 
 /// `pr_err`: a C format string (`%s`, `%llu`, `%llx`, `%#llx`, `%pM`, `%pe`) and its

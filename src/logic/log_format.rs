@@ -67,6 +67,50 @@ pub fn check(fmt: &[u8], kinds: impl IntoIterator<Item = Kind>) -> bool {
     kinds.next().is_none()
 }
 
+/// The number of conversions in `fmt` if each is one [`check`] knows (and a `%p`
+/// one is not followed by a letter or digit), else `None`. A `const fn`: the log
+/// macros compare it with the number of values they are given when the module is
+/// compiled; [`check`] compares the kinds when the line is printed.
+pub const fn conversions(fmt: &[u8]) -> Option<usize> {
+    let mut n = 0;
+    let mut i = 0;
+    while i < fmt.len() {
+        if fmt[i] != b'%' {
+            i += 1;
+            continue;
+        }
+        // The conversion's length after its `%`.
+        let len = match (
+            at(fmt, i + 1),
+            at(fmt, i + 2),
+            at(fmt, i + 3),
+            at(fmt, i + 4),
+        ) {
+            (b'%', _, _, _) => {
+                i += 2;
+                continue;
+            }
+            (b'l', b'l', b'u' | b'x', _) => 3,
+            (b'#', b'l', b'l', b'x') => 4,
+            (b's', _, _, _) => 1,
+            (b'p', b'e' | b'M', c, _) if !c.is_ascii_alphanumeric() => 2,
+            _ => return None,
+        };
+        i += 1 + len;
+        n += 1;
+    }
+    Some(n)
+}
+
+/// `fmt[i]`, or 0 past its end.
+const fn at(fmt: &[u8], i: usize) -> u8 {
+    if i < fmt.len() {
+        fmt[i]
+    } else {
+        0
+    }
+}
+
 /// What a log line says of an error: its kind, and the value it concerns (0 when
 /// none).
 pub trait Describe {

@@ -775,6 +775,21 @@ fn stat_names_follow_in_tree_pattern() {
     write_name(&mut [], Dir::Rx, 0, "packets");
 }
 
+proptest! {
+    /// Any queue and name: what `format!` would write, cut to the slot, NUL-padded.
+    #[test]
+    fn stats_names_as_format(queue in any::<usize>(), name in "[a-z_]{0,40}", tx in any::<bool>()) {
+        use virtio_net_rust_logic::stats_names::{write_name, Dir, NAME_LEN};
+        let (dir, prefix) = if tx { (Dir::Tx, "tx") } else { (Dir::Rx, "rx") };
+        let mut slot = [0xffu8; NAME_LEN];
+        write_name(&mut slot, dir, queue, &name);
+        let mut want = format!("{prefix}{queue}_{name}").into_bytes();
+        want.resize(NAME_LEN - 1, 0);
+        want.push(0);
+        prop_assert_eq!(&slot[..], &want[..]);
+    }
+}
+
 #[test]
 fn writer_fills_front_to_back_and_refuses_overflow() {
     use virtio_net_rust_logic::wire::Writer;

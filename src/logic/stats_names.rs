@@ -6,8 +6,6 @@
 //! `tx<N>_<name>` (`drivers/net/virtio_net.c`, `virtnet_get_stats_string()`), so
 //! scripts written for it read ours; counters of our own use the same pattern.
 
-use core::fmt::{self, Write};
-
 /// `ETH_GSTRING_LEN`: room for one name, NUL included.
 pub const NAME_LEN: usize = 32;
 
@@ -22,28 +20,37 @@ pub enum Dir {
 
 /// Writes the name of counter `name` of queue `queue` into `out` as a NUL-terminated
 /// string, truncated to fit (`out` is one `ETH_GSTRING_LEN` slot).
+///
+/// Byte by byte rather than through `core::fmt`, whose formatting code the module
+/// would carry for this one use.
 pub fn write_name(out: &mut [u8], dir: Dir, queue: usize, name: &str) {
-    /// The bytes of the slot not written yet, its last byte (the NUL) excluded.
-    struct Slot<'a> {
-        rest: &'a mut [u8],
-    }
-    impl Write for Slot<'_> {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            let n = s.len().min(self.rest.len());
-            let (head, tail) = core::mem::take(&mut self.rest).split_at_mut(n);
-            head.copy_from_slice(&s.as_bytes()[..n]);
-            self.rest = tail;
-            Ok(())
-        }
-    }
     out.fill(0);
     let Some((_nul, rest)) = out.split_last_mut() else {
         return;
     };
-    let prefix = match dir {
-        Dir::Rx => "rx",
-        Dir::Tx => "tx",
+    let prefix: &[u8] = match dir {
+        Dir::Rx => b"rx",
+        Dir::Tx => b"tx",
     };
-    let mut slot = Slot { rest };
-    let _ = write!(slot, "{prefix}{queue}_{name}");
+    // The queue's decimal digits, last first.
+    let mut digits = [0u8; 20];
+    let mut n_digits = 0;
+    let mut q = queue;
+    for d in digits.iter_mut() {
+        *d = b'0' + (q % 10) as u8;
+        n_digits += 1;
+        q /= 10;
+        if q == 0 {
+            break;
+        }
+    }
+    let number = digits.iter().take(n_digits).rev();
+    let bytes = prefix
+        .iter()
+        .chain(number)
+        .chain(b"_")
+        .chain(name.as_bytes());
+    for (slot, b) in rest.iter_mut().zip(bytes) {
+        *slot = *b;
+    }
 }

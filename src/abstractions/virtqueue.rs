@@ -193,12 +193,16 @@ impl Drop for Claim {
 /// The scatterlist a queue describes its buffers with, one entry per descriptor.
 pub(crate) type SgTable = KBox<[bindings::scatterlist; MAX_SG]>;
 
-/// A zeroed [`SgTable`].
+/// A zeroed [`SgTable`], zeroed by the allocator (built on the stack it was a 608-byte
+/// frame and a copy).
 pub(crate) fn new_sg_table() -> Result<SgTable> {
-    Ok(KBox::new(
-        [bindings::scatterlist::default(); MAX_SG],
-        GFP_KERNEL,
-    )?)
+    let table = KBox::<[bindings::scatterlist; MAX_SG]>::new_uninit(
+        GFP_KERNEL | kernel::alloc::flags::__GFP_ZERO,
+    )?;
+    // SAFETY: The allocator zeroed the memory (`__GFP_ZERO`), and all zeroes is a valid
+    // `scatterlist` (plain integers; it is bindgen's `Default`, and what `sg_init_table`
+    // starts from).
+    Ok(unsafe { table.assume_init() })
 }
 
 /// A virtqueue carrying buffers of type `B`.

@@ -255,9 +255,13 @@ impl ethtool::Operations for VirtNet {
         let mut out = values.iter_mut();
         for dir in [Dir::Rx, Dir::Tx] {
             for q in dev.data().queues.iter() {
-                for d in STATS.iter().filter(|d| d.dir == dir) {
+                let counters = q.stats.in_order();
+                for (d, c) in STATS.iter().zip(counters) {
+                    if d.dir != dir {
+                        continue;
+                    }
                     if let Some(v) = out.next() {
-                        *v = (d.get)(&q.stats).get();
+                        *v = c.get();
                     }
                 }
             }

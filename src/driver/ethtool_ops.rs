@@ -79,7 +79,7 @@ impl ethtool::Operations for VirtNet {
                 let mut vq = q.rx.lock().detach();
                 res = res.and(vq.resize(rx));
                 // Resizing drops every posted buffer, whether it succeeds or not.
-                q.stats.rx_buf_bytes.set(0);
+                q.stats.rx_buf_bytes().set(0);
                 let mut ring = q.rx.lock();
                 ring.vq = vq;
                 ring.min_buf_len = rx_buf::mergeable_min_buf_len(

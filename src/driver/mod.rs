@@ -607,7 +607,7 @@ impl virtio::Driver for VirtioNetDriver {
             // Posted buffers go back to their owners as each queue is dropped.
             let rx = q.rx.lock().detach();
             drop(rx);
-            q.stats.rx_buf_bytes.set(0);
+            q.stats.rx_buf_bytes().set(0);
             let tx = q.tx.lock().vq.take();
             drop(tx);
             // The packets in flight never complete: forget them in the byte queue
@@ -697,10 +697,10 @@ impl virtio::Driver for VirtioNetDriver {
         let vn = reg.dev().data();
         if let Some(q) = vn.queues.get(vq.index() / 2) {
             let napi = if vq.index() % 2 == 0 {
-                q.stats.rx_interrupts.inc();
+                q.stats.rx_interrupts().inc();
                 &q.napi
             } else {
-                q.stats.tx_interrupts.inc();
+                q.stats.tx_interrupts().inc();
                 &q.tx_napi
             };
             napi.schedule_with(|| vq.disable_cb());

@@ -132,7 +132,7 @@ impl Operations for VirtNet {
         if id % 2 == 1 {
             return tx::poll(dev, q, poll);
         }
-        q.stats.polls.inc();
+        q.stats.polls().inc();
         tx::try_clean(dev, q, &poll);
         rx::poll(dev, q, poll)
     }
@@ -148,22 +148,22 @@ impl Operations for VirtNet {
     fn get_stats64(dev: &NetDev<Self>, s: &mut Stats64) {
         for q in dev.data().queues.iter() {
             let st = &q.stats;
-            acc(&mut s.rx_packets, st.rx_packets.get());
-            acc(&mut s.rx_bytes, st.rx_bytes.get());
-            acc(&mut s.rx_length_errors, st.rx_length_errors.get());
-            acc(&mut s.rx_frame_errors, st.rx_frame_errors.get());
+            acc(&mut s.rx_packets, st.rx_packets().get());
+            acc(&mut s.rx_bytes, st.rx_bytes().get());
+            acc(&mut s.rx_length_errors, st.rx_length_errors().get());
+            acc(&mut s.rx_frame_errors, st.rx_frame_errors().get());
             acc(
                 &mut s.rx_errors,
-                st.rx_length_errors
+                st.rx_length_errors()
                     .get()
-                    .wrapping_add(st.rx_frame_errors.get()),
+                    .wrapping_add(st.rx_frame_errors().get()),
             );
-            acc(&mut s.rx_dropped, st.rx_dropped.get());
-            acc(&mut s.tx_packets, st.tx_packets.get());
-            acc(&mut s.tx_bytes, st.tx_bytes.get());
-            acc(&mut s.tx_dropped, st.tx_dropped.get());
+            acc(&mut s.rx_dropped, st.rx_dropped().get());
+            acc(&mut s.tx_packets, st.tx_packets().get());
+            acc(&mut s.tx_bytes, st.tx_bytes().get());
+            acc(&mut s.tx_dropped, st.tx_dropped().get());
             // As in-tree: a transmit timeout is the interface's transmit error.
-            acc(&mut s.tx_errors, st.tx_timeouts.get());
+            acc(&mut s.tx_errors, st.tx_timeouts().get());
         }
     }
 
@@ -190,7 +190,7 @@ impl Operations for VirtNet {
         let Some(q) = dev.data().queues.get(queue as usize) else {
             return;
         };
-        q.stats.tx_timeouts.inc();
+        q.stats.tx_timeouts().inc();
         let (free, size) = {
             let tx = q.tx.lock();
             tx.vq.as_ref().map_or((0, 0), |v| (v.num_free(), v.size()))
@@ -276,7 +276,7 @@ impl Operations for VirtNet {
                 let rx = q.rx.lock();
                 if rx.is_empty() {
                     // Counted under the ring's lock: NAPI is the counter's other writer.
-                    q.stats.rx_alloc_failures.inc();
+                    q.stats.rx_alloc_failures().inc();
                     drop(rx);
                     dev.schedule_deferred_after(REFILL_RETRY_MS);
                 }

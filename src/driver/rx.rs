@@ -65,7 +65,7 @@ fn fill_ring<B: Buffer>(
         match vq.add(buf, Gfp::Atomic) {
             Ok(()) => {
                 added = true;
-                q.stats.rx_buf_bytes.add(len as u64);
+                q.stats.rx_buf_bytes().add(len as u64);
             }
             Err((_, buf)) => {
                 drop(buf);
@@ -75,11 +75,11 @@ fn fill_ring<B: Buffer>(
     }
     if added {
         if vq.kick_prepare() {
-            q.stats.rx_kicks.inc();
+            q.stats.rx_kicks().inc();
             vq.notify();
             r.kicked = true;
         } else {
-            q.stats.rx_kicks_suppressed.inc();
+            q.stats.rx_kicks_suppressed().inc();
         }
     }
     r
@@ -114,9 +114,9 @@ pub fn refill(
                 // A kept buffer first (the last kept is the one most likely in cache);
                 // one of another size (the average moved) is let go.
                 while let Some(buf) = spare.pop() {
-                    q.stats.rx_buf_bytes.sub(buf.capacity() as u64);
+                    q.stats.rx_buf_bytes().sub(buf.capacity() as u64);
                     if buf.capacity() == len {
-                        q.stats.rx_bufs_reused.inc();
+                        q.stats.rx_bufs_reused().inc();
                         return Some(buf);
                     }
                 }
@@ -165,7 +165,7 @@ pub fn poll(dev: &NetDev<VirtNet>, q: &QueuePair, poll: Poll<'_>) -> i32 {
     // Every posted buffer was used: the device may have met an empty ring.
     let ran_dry = rx.is_empty() && done > 0;
     if ran_dry {
-        q.stats.rx_ran_dry.inc();
+        q.stats.rx_ran_dry().inc();
     }
     // Refill once more than half a budget of slots is free, as the in-tree driver
     // does: a packet of guest GSO spans up to 17 buffers, so waiting for half the
@@ -177,7 +177,7 @@ pub fn poll(dev: &NetDev<VirtNet>, q: &QueuePair, poll: Poll<'_>) -> i32 {
         Refilled::default()
     };
     if r.alloc_failed {
-        q.stats.rx_alloc_failures.inc();
+        q.stats.rx_alloc_failures().inc();
         if rx.is_empty() {
             // Nothing left for the device to fill: retry from process context.
             dev.schedule_deferred();
@@ -230,22 +230,22 @@ fn receive_small(
 ) -> Option<()> {
     let vn = dev.data();
     let (buf, len) = vq.get_buf()?;
-    q.stats.rx_bufs.inc();
-    q.stats.rx_buf_bytes.sub(vn.rx_buf_len as u64);
+    q.stats.rx_bufs().inc();
+    q.stats.rx_buf_bytes().sub(vn.rx_buf_len as u64);
     let Ok(frame_len) = rx_buf::check_used_len(len, vn.hdr_len, vn.rx_buf_len) else {
-        q.stats.rx_length_errors.inc();
+        q.stats.rx_length_errors().inc();
         return Some(());
     };
     let Ok(mut skb) = buf.into_filled(len as usize) else {
-        q.stats.rx_length_errors.inc();
+        q.stats.rx_length_errors().inc();
         return Some(());
     };
     let Some(h) = skb.linear().get(..vn.hdr_len).and_then(NetHdr::parse) else {
-        q.stats.rx_frame_errors.inc();
+        q.stats.rx_frame_errors().inc();
         return Some(());
     };
     if skb.pull(vn.hdr_len).is_err() {
-        q.stats.rx_length_errors.inc();
+        q.stats.rx_length_errors().inc();
         return Some(());
     }
     deliver(dev, q, poll, skb, &h, frame_len);
@@ -261,18 +261,18 @@ fn receive_big(
 ) -> Option<()> {
     let vn = dev.data();
     let (buf, len) = vq.get_buf()?;
-    q.stats.rx_bufs.inc();
-    q.stats.rx_buf_bytes.sub(vn.rx_big_len() as u64);
+    q.stats.rx_bufs().inc();
+    q.stats.rx_buf_bytes().sub(vn.rx_big_len() as u64);
     let Ok(frame_len) = rx_buf::check_used_len(len, vn.hdr_len, vn.rx_big_len()) else {
-        q.stats.rx_length_errors.inc();
+        q.stats.rx_length_errors().inc();
         return Some(());
     };
     let Some(h) = buf.head(vn.hdr_len).and_then(NetHdr::parse) else {
-        q.stats.rx_frame_errors.inc();
+        q.stats.rx_frame_errors().inc();
         return Some(());
     };
     let Some(skb) = buf.into_skb(poll, len as usize, vn.hdr_len) else {
-        q.stats.rx_dropped.inc();
+        q.stats.rx_dropped().inc();
         return Some(());
     };
     deliver(dev, q, poll, skb, &h, frame_len);
@@ -291,10 +291,10 @@ fn receive_mergeable(
 ) -> Option<Option<usize>> {
     let vn = dev.data();
     let (first, len) = vq.get_buf()?;
-    q.stats.rx_bufs.inc();
-    q.stats.rx_buf_bytes.sub(first.capacity() as u64);
+    q.stats.rx_bufs().inc();
+    q.stats.rx_buf_bytes().sub(first.capacity() as u64);
     let Ok(mut frame_len) = rx_buf::check_used_len(len, vn.hdr_len, first.capacity()) else {
-        q.stats.rx_length_errors.inc();
+        q.stats.rx_length_errors().inc();
         return Some(None);
     };
     let len = len as usize;
@@ -303,7 +303,7 @@ fn receive_mergeable(
         .and_then(|b| b.get(..vn.hdr_len))
         .and_then(NetHdr::parse)
     else {
-        q.stats.rx_length_errors.inc();
+        q.stats.rx_length_errors().inc();
         return Some(None);
     };
     let nbufs = match rx_buf::check_num_buffers(h.num_buffers, vq.size()) {
@@ -322,7 +322,7 @@ fn receive_mergeable(
             let capacity = first.capacity() as u64;
             // Room was checked; were there none, the buffer would be freed.
             if spare.push(first).is_ok() {
-                q.stats.rx_buf_bytes.add(capacity);
+                q.stats.rx_buf_bytes().add(capacity);
             }
             deliver(dev, q, poll, skb, &h, frame_len);
             return Some(Some(frame_len));
@@ -332,15 +332,15 @@ fn receive_mergeable(
     for i in 1..nbufs {
         let Some((buf, used)) = vq.get_buf() else {
             // The device announced more buffers than it returned.
-            q.stats.rx_length_errors.inc();
-            q.stats.rx_missing_bufs.add((nbufs - i) as u64);
+            q.stats.rx_length_errors().inc();
+            q.stats.rx_missing_bufs().add((nbufs - i) as u64);
             return Some(None);
         };
-        q.stats.rx_bufs.inc();
-        q.stats.rx_buf_bytes.sub(buf.capacity() as u64);
+        q.stats.rx_bufs().inc();
+        q.stats.rx_buf_bytes().sub(buf.capacity() as u64);
         let used = used as usize;
         if used > buf.capacity() {
-            q.stats.rx_length_errors.inc();
+            q.stats.rx_length_errors().inc();
             pkt = None;
             continue;
         }
@@ -352,7 +352,7 @@ fn receive_mergeable(
         }
     }
     let Some(pkt) = pkt else {
-        q.stats.rx_dropped.inc();
+        q.stats.rx_dropped().inc();
         return Some(None);
     };
     deliver(dev, q, poll, pkt.finish(), &h, frame_len);
@@ -396,9 +396,9 @@ fn deliver(
         RxCsum::None => {}
         RxCsum::Unnecessary => {
             skb.set_csum_unnecessary();
-            q.stats.rx_csum_valid.inc();
+            q.stats.rx_csum_valid().inc();
         }
-        RxCsum::Partial { .. } => q.stats.rx_csum_partial.inc(),
+        RxCsum::Partial { .. } => q.stats.rx_csum_partial().inc(),
     }
     if (offload.csum != RxCsum::None || offload.gso.is_some())
         && !skb.apply_net_hdr(&rx_offloads(h))
@@ -407,21 +407,21 @@ fn deliver(
         return;
     }
     if skb.is_gso() {
-        q.stats.rx_gso_packets.inc();
+        q.stats.rx_gso_packets().inc();
     }
     if vn.rx_hash.load(Ordering::Relaxed) {
         if let Some(level) = rss_config::report_level(h.hash_report) {
             skb.set_hash(h.hash_value, level == rss_config::HashLevel::L4);
-            q.stats.rx_hash_reports.inc();
+            q.stats.rx_hash_reports().inc();
         }
     }
     if dev.eth_type_trans(&mut skb).is_err() {
-        q.stats.rx_length_errors.inc();
+        q.stats.rx_length_errors().inc();
         return;
     }
     skb.record_rx_queue(q.index);
-    q.stats.rx_packets.inc();
-    q.stats.rx_bytes.add(frame_len as u64);
+    q.stats.rx_packets().inc();
+    q.stats.rx_bytes().add(frame_len as u64);
     poll.gro_receive(skb);
 }
 
@@ -434,8 +434,8 @@ fn frame_error(
     h: &NetHdr,
     frame_len: usize,
 ) {
-    q.stats.rx_frame_errors.inc();
-    if q.stats.rx_frame_errors.get() <= FRAME_ERRORS_LOGGED {
+    q.stats.rx_frame_errors().inc();
+    if q.stats.rx_frame_errors().get() <= FRAME_ERRORS_LOGGED {
         crate::log_warn!(
             "%s: rx%llu: dropped: %s: flags %#llx gso_type %llu hdr_len %llu gso_size %llu csum_start %llu csum_offset %llu num_buffers %llu, frame %llu bytes\n",
             dev.name(),

@@ -35,8 +35,8 @@ fn reap(
         free(skb);
     }
     if packets > 0 {
-        q.stats.tx_packets.add(u64::from(packets));
-        q.stats.tx_bytes.add(u64::from(bytes));
+        q.stats.tx_packets().add(u64::from(packets));
+        q.stats.tx_bytes().add(u64::from(bytes));
         dev.tx_completed(q.index, packets, bytes);
     }
 }
@@ -63,7 +63,7 @@ fn reap_rearmed(
 /// Wakes the queue if it was stopped and there is room again.
 fn maybe_wake(dev: &NetDev<VirtNet>, q: &QueuePair, vq: &Virtqueue<TxSkb>) {
     if dev.subqueue_stopped(q.index) && vq.num_free() >= STOP_THRESHOLD {
-        q.stats.tx_wakes.inc();
+        q.stats.tx_wakes().inc();
         dev.wake_subqueue(q.index);
     }
 }
@@ -82,7 +82,7 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
     let draft = match TxSkb::begin(skb, vn.hdr_len, features::any_header_sg(vn.features)) {
         Ok(draft) => draft,
         Err(skb) => {
-            q.stats.tx_dropped.inc();
+            q.stats.tx_dropped().inc();
             drop(skb);
             return;
         }
@@ -99,27 +99,27 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
     let Ok(h) = hdr::tx_hdr(&req, vn.features) else {
         // The netdev features follow the negotiated ones, so the stack never asks for
         // an offload the device lacks; count it if it does.
-        q.stats.tx_dropped.inc();
+        q.stats.tx_dropped().inc();
         drop(draft.into_skb());
         return;
     };
     if req.gso_size != 0 {
-        q.stats.tx_gso_packets.inc();
+        q.stats.tx_gso_packets().inc();
     }
     if req.partial_csum {
-        q.stats.tx_csum_partial.inc();
+        q.stats.tx_csum_partial().inc();
     }
     let hdr = h.to_bytes();
     let len = draft.len() as u32;
     let buf = match draft.finish(hdr.get(..vn.hdr_len).unwrap_or(&hdr)) {
         Ok(buf) => {
             if !buf.header_in_headroom() {
-                q.stats.tx_hdr_separate.inc();
+                q.stats.tx_hdr_separate().inc();
             }
             buf
         }
         Err(skb) => {
-            q.stats.tx_dropped.inc();
+            q.stats.tx_dropped().inc();
             drop(skb);
             return;
         }
@@ -128,7 +128,7 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
     // The stack holds the queue's lock for the packet's queue, which is this pair's.
     let Some(vq) = q.tx.get(held).and_then(|tx| tx.vq.as_mut()) else {
         // The ring is being resized; the stack was told to stop before that.
-        q.stats.tx_dropped.inc();
+        q.stats.tx_dropped().inc();
         drop(buf.into_skb());
         return;
     };
@@ -145,7 +145,7 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
     let mut kick = match vq.add(buf, Gfp::Atomic) {
         Ok(()) => dev.tx_sent(qi, len, more),
         Err((_, buf)) => {
-            q.stats.tx_dropped.inc();
+            q.stats.tx_dropped().inc();
             drop(buf.into_skb());
             !more
         }
@@ -153,7 +153,7 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
 
     if vq.num_free() < STOP_THRESHOLD {
         dev.stop_subqueue(qi);
-        q.stats.tx_stops.inc();
+        q.stats.tx_stops().inc();
         // Ask for an interrupt once most pending packets are sent; if some already
         // are, reap them now and maybe carry on.
         if !vq.enable_cb_delayed() {
@@ -166,12 +166,12 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
     // us or by the byte queue limits).
     kick |= dev.subqueue_stopped(qi);
     if !kick {
-        q.stats.tx_xmit_more.inc();
+        q.stats.tx_xmit_more().inc();
     } else if vq.kick_prepare() {
-        q.stats.tx_kicks.inc();
+        q.stats.tx_kicks().inc();
         vq.notify();
     } else {
-        q.stats.tx_kicks_suppressed.inc();
+        q.stats.tx_kicks_suppressed().inc();
     }
 }
 
@@ -196,7 +196,7 @@ pub fn try_clean(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &impl PollContext) 
 /// completions, wakes the queue, and re-enables the completion interrupt. Returns
 /// 0: completions are not received packets and never use the budget.
 pub fn poll(dev: &NetDev<VirtNet>, q: &QueuePair, poll: Poll<'_>) -> i32 {
-    q.stats.tx_polls.inc();
+    q.stats.tx_polls().inc();
     let napi = poll.napi();
     let mut tx = q.tx.lock_napi(&poll);
     let Some(vq) = tx.vq.as_mut() else {
@@ -225,7 +225,7 @@ pub fn kick(q: &QueuePair) {
     let mut tx = q.tx.lock();
     if let Some(vq) = tx.vq.as_mut() {
         vq.kick_prepare();
-        q.stats.tx_kicks.inc();
+        q.stats.tx_kicks().inc();
         vq.notify();
     }
 }

@@ -138,13 +138,13 @@ pub fn print(fmt: &'static CStr, args: &[Arg<'_>]) {
         *slot = a.slot;
     }
     let f = fmt.as_char_ptr();
-    // SAFETY: `fmt` is NUL-terminated and has one conversion per value of `all()`, each
-    // the one its kind is printed with (checked above), and at most `MAX_ARGS`:
-    // `%llu`/`%llx` read a u64 slot as passed; `%s`, `%pM` and `%pe` read a pointer,
-    // which on the 64-bit targets the kernel's Rust supports is passed through `...` as
-    // its 64-bit value is (a general register or an 8-byte stack slot), and point to
-    // what `Arg`'s invariants say (`%pe` reads no memory for an error pointer). The
-    // slots past the conversions are passed and never read.
+    // Each conversion of `fmt` reads one slot as the type it was passed as: `%llu`/`%llx`
+    // a u64; `%s`, `%pM` and `%pe` a pointer, which on the 64-bit targets the kernel's
+    // Rust supports goes through `...` as its 64-bit value does (a general register or
+    // an 8-byte stack slot), pointing to what `Arg`'s invariants say (`%pe` reads no
+    // memory for an error pointer). Slots past the conversions are passed, never read.
+    // SAFETY: `fmt` is NUL-terminated, with one conversion per value of `all()`, each
+    // the one its kind is printed with, and at most `MAX_ARGS` (checked above).
     unsafe {
         bindings::_printk(
             f, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11],

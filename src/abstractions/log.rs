@@ -7,13 +7,13 @@
 //! argument table, a formatting function per value and the `Debug` impls behind
 //! them, about 190 bytes of code each (7 KB for this driver's 38 messages, more than
 //! its XDP support). Here a message costs what `printk` costs a C driver: a call,
-//! the values in slots. The format is checked against the values' kinds
-//! (`logic::log_format::check`) each time, before `_printk` reads them.
+//! the values in slots. A format's conversions are counted against its values when
+//! the module is compiled (`logic::log_format::conversions`, a const fn) and checked
+//! against their kinds each time before `_printk` reads them (`log_format::check`).
 //!
 //! # Examples
 //!
 //! ```ignore
-//! use crate::abstractions::log::Arg;
 //! # fn f(name: &kernel::str::CStr, mtu: u16, mac: &[u8; 6], e: kernel::error::Error) {
 //! crate::log_warn!("%s: device MTU %llu is below 68\n", name, mtu);
 //! crate::log_err!("%s: device refused MAC %pM (%pe)\n", name, mac, e);

@@ -95,7 +95,13 @@ impl Ctrl {
         let (msg, _written) = vq.wait_buf(TIMEOUT_MS).inspect_err(|e| {
             if *e == etimedout() {
                 q.unanswered = q.unanswered.saturating_add(1);
-                crate::log_err!("%s: control queue: no answer to command %llu.%llu in %llu ms; failing it, and further commands until the device answers\n", &*self.name, class, cmd, TIMEOUT_MS);
+                crate::log_err!(
+                    "%s: control queue: no answer to command %llu.%llu in %llu ms; failing it, and further commands until the device answers\n",
+                    &*self.name,
+                    class,
+                    cmd,
+                    TIMEOUT_MS,
+                );
             }
         })?;
         if ctrl_cmd::acked(msg.ack()) {

@@ -187,7 +187,16 @@ fn restrict_hash(dev: &virtio::Device, f: Features) -> Features {
     let table_max = dev.read_config_u16(config_offset::RSS_MAX_INDIRECTION_TABLE_LENGTH);
     let (kept, unusable) = rss_config::restrict(f, key_size, table_max);
     if let Some(why) = unusable {
-        crate::log_warn!("%s: hash parameters unusable (%s %llu: key size %llu, table length %llu); going on without RSS%s\n", dev.name(), why.describe().0, why.describe().1, key_size, table_max, if kept.has(features::HASH_REPORT) { c"" } else { c" and hash reports" });
+        let (what, value) = why.describe();
+        crate::log_warn!(
+            "%s: hash parameters unusable (%s %llu: key size %llu, table length %llu); going on without RSS%s\n",
+            dev.name(),
+            what,
+            value,
+            key_size,
+            table_max,
+            if kept.has(features::HASH_REPORT) { c"" } else { c" and hash reports" },
+        );
     }
     kept
 }
@@ -509,11 +518,18 @@ impl virtio::Driver for VirtioNetDriver {
                 Ok(restrict_hash(dev, features::negotiate(offered)).0)
             }
             Err(FeatureError::NoVersion1) => {
-                crate::log_err!("%s: device does not offer VIRTIO_F_VERSION_1; legacy devices are not supported\n", dev.name());
+                crate::log_err!(
+                    "%s: device does not offer VIRTIO_F_VERSION_1; legacy devices are not supported\n",
+                    dev.name(),
+                );
                 Err(ENODEV)
             }
             Err(FeatureError::CtrlWithoutCtrlVq(bit)) => {
-                crate::log_err!("%s: device offers feature %llu without VIRTIO_NET_F_CTRL_VQ; refusing to bind\n", dev.name(), bit);
+                crate::log_err!(
+                    "%s: device offers feature %llu without VIRTIO_NET_F_CTRL_VQ; refusing to bind\n",
+                    dev.name(),
+                    bit,
+                );
                 Err(EINVAL)
             }
         }

@@ -195,7 +195,13 @@ impl Operations for VirtNet {
             let tx = q.tx.lock();
             tx.vq.as_ref().map_or((0, 0), |v| (v.num_free(), v.size()))
         };
-        crate::log_err!("%s: TX timeout on queue %llu: %llu of %llu descriptors in flight; polling and kicking\n", dev.name(), queue, size - free, size);
+        crate::log_err!(
+            "%s: TX timeout on queue %llu: %llu of %llu descriptors in flight; polling and kicking\n",
+            dev.name(),
+            queue,
+            size - free,
+            size,
+        );
         // Recover from a lost interrupt or doorbell: reap what the device finished (NAPI
         // wakes the queue when there is room) and tell the device about what it has.
         q.tx_napi.schedule();

@@ -289,11 +289,12 @@ impl Rss {
             table = crate::abstractions::zeroed_vec(s.table.len())?;
             let queues = vn.curr_pairs.load(Ordering::Relaxed);
             rss_config::set_table(&mut table, indir, queues).map_err(|e| {
+                let (what, value) = e.describe();
                 crate::log_warn!(
                     "%s: indirection table refused: %s %llu\n",
                     dev.name(),
-                    e.describe().0,
-                    e.describe().1
+                    what,
+                    value
                 );
                 EINVAL
             })?;
@@ -339,11 +340,12 @@ impl Rss {
         let mut s = self.state.lock();
         let types =
             rss_config::set_flow_hash(s.types, self.supported, flow, fields).map_err(|e| {
+                let (what, value) = e.describe();
                 crate::log_info!(
                     "%s: rx-flow-hash refused: %s %#llx\n",
                     dev.name(),
-                    e.describe().0,
-                    e.describe().1
+                    what,
+                    value
                 );
                 EINVAL
             })?;

@@ -36,32 +36,21 @@ pub fn check(fmt: &[u8], kinds: impl IntoIterator<Item = Kind>) -> bool {
     let mut kinds = kinds.into_iter();
     let mut n = 0;
     let mut i = 0;
-    while let Some(&b) = fmt.get(i) {
-        i += 1;
-        if b != b'%' {
+    while i < fmt.len() {
+        if fmt[i] != b'%' {
+            i += 1;
             continue;
         }
-        let rest = fmt.get(i..).unwrap_or_default();
-        let (kind, len) = match rest {
-            [b'%', ..] => {
-                i += 1;
-                continue;
+        match conversion(fmt, i) {
+            Conv::Percent => i += 2,
+            Conv::Value(kind, len) => {
+                n += 1;
+                if n > MAX_ARGS || kinds.next() != Some(kind) {
+                    return false;
+                }
+                i += 1 + len;
             }
-            [b'l', b'l', b'u' | b'x', ..] => (Kind::Int, 3),
-            [b'#', b'l', b'l', b'x', ..] => (Kind::Int, 4),
-            [b's', ..] => (Kind::Str, 1),
-            [b'p', b'e', ..] => (Kind::Err, 2),
-            [b'p', b'M', ..] => (Kind::Mac, 2),
-            _ => return false,
-        };
-        i += len;
-        let p_ext = matches!(kind, Kind::Err | Kind::Mac);
-        if p_ext && fmt.get(i).is_some_and(u8::is_ascii_alphanumeric) {
-            return false;
-        }
-        n += 1;
-        if n > MAX_ARGS || kinds.next() != Some(kind) {
-            return false;
+            Conv::Bad => return false,
         }
     }
     kinds.next().is_none()
@@ -79,27 +68,47 @@ pub const fn conversions(fmt: &[u8]) -> Option<usize> {
             i += 1;
             continue;
         }
-        // The conversion's length after its `%`.
-        let len = match (
-            at(fmt, i + 1),
-            at(fmt, i + 2),
-            at(fmt, i + 3),
-            at(fmt, i + 4),
-        ) {
-            (b'%', _, _, _) => {
-                i += 2;
-                continue;
+        match conversion(fmt, i) {
+            Conv::Percent => i += 2,
+            Conv::Value(_, len) => {
+                n += 1;
+                i += 1 + len;
             }
-            (b'l', b'l', b'u' | b'x', _) => 3,
-            (b'#', b'l', b'l', b'x') => 4,
-            (b's', _, _, _) => 1,
-            (b'p', b'e' | b'M', c, _) if !c.is_ascii_alphanumeric() => 2,
-            _ => return None,
-        };
-        i += 1 + len;
-        n += 1;
+            Conv::Bad => return None,
+        }
     }
     Some(n)
+}
+
+/// What the `%` at `fmt[i]` starts.
+enum Conv {
+    /// `%%`: a `%`, no value.
+    Percent,
+    /// A conversion of a value of this kind, this many bytes long after the `%`.
+    Value(Kind, usize),
+    /// Anything else (see [`check`]).
+    Bad,
+}
+
+/// The one table of the conversions [`check`] and [`conversions`] know.
+const fn conversion(fmt: &[u8], i: usize) -> Conv {
+    let next = (
+        at(fmt, i + 1),
+        at(fmt, i + 2),
+        at(fmt, i + 3),
+        at(fmt, i + 4),
+    );
+    match next {
+        (b'%', _, _, _) => Conv::Percent,
+        (b'l', b'l', b'u' | b'x', _) => Conv::Value(Kind::Int, 3),
+        (b'#', b'l', b'l', b'x') => Conv::Value(Kind::Int, 4),
+        (b's', _, _, _) => Conv::Value(Kind::Str, 1),
+        // printk reads letters and digits after `%p<x>` as part of the conversion.
+        (b'p', _, c, _) if c.is_ascii_alphanumeric() => Conv::Bad,
+        (b'p', b'e', _, _) => Conv::Value(Kind::Err, 2),
+        (b'p', b'M', _, _) => Conv::Value(Kind::Mac, 2),
+        _ => Conv::Bad,
+    }
 }
 
 /// `fmt[i]`, or 0 past its end.

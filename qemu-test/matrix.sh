@@ -20,8 +20,8 @@ ctrl_off=ctrl_vq=off,ctrl_rx=off,ctrl_vlan=off,ctrl_rx_extra=off,ctrl_mac_addr=o
 # QEMU 7.2's software RSS can stall for good (docs/testing.md, the matrix).
 variants=(
 	"defaults||$checks"
-	"mrg_rxbuf=off|--dut-props ,mrg_rxbuf=off|$checks"
-	"small_buffers|--dut-props ,mrg_rxbuf=off,$guest_gso_off|$checks"
+	"mrg_rxbuf=off|--dut-props ,mrg_rxbuf=off|$checks,xdp_refused"
+	"small_buffers|--dut-props ,mrg_rxbuf=off,$guest_gso_off|$checks,xdp_drop,xdp_pass,xdp_tx,xdp_redirect"
 	# A device MTU above 1500 without mergeable buffers or guest GSO: big packets
 	# sized for the MTU, as in-tree (jumbo frames both ways in mtu_change).
 	"small_buffers_mtu_9000|--dut-props ,mrg_rxbuf=off,$guest_gso_off,host_mtu=9000|$checks"
@@ -37,7 +37,7 @@ variants=(
 	"packed|--dut-props ,packed=on|$checks"
 	"event_idx=off|--dut-props ,event_idx=off|$checks"
 	"indirect_desc=off|--dut-props ,indirect_desc=off|$checks"
-	"ctrl_vq=off|--dut-props ,$ctrl_off|$checks"
+	"ctrl_vq=off|--dut-props ,$ctrl_off|$checks,xdp_refused"
 	"ctrl_rx_without_ctrl_vq|--dut-props ,ctrl_vq=off,ctrl_rx=on,ctrl_vlan=off,ctrl_rx_extra=off,ctrl_mac_addr=off,ctrl_guest_offloads=off,guest_announce=off|bind_refused"
 	"host_mtu=9000|--dut-props ,host_mtu=9000|$checks"
 	"hash_report|--dut-props ,hash=on|$checks,rx_hash"

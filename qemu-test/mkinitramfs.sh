@@ -73,6 +73,26 @@ if ! clang -static -O2 -w -o "$root/usr/bin/txtimestamp" "$ksrc_tools/txtimestam
 	exit 1
 fi
 
+# The XDP programs of the XDP tests (qemu-test/xdp), loaded with `ip link set ... xdpdrv
+# obj /xdp/NAME.o sec xdp`.
+xdp_src=$here/xdp
+mkdir -p "$root/xdp"
+bpf() { # NAME SOURCE FLAGS...
+	local name=$1 src=$2
+	shift 2
+	clang -O2 -target bpf -I/usr/include/x86_64-linux-gnu "$@" -c "$xdp_src/$src" \
+		-o "$root/xdp/$name.o" || { echo "mkinitramfs: cannot build $src ($name)" >&2; exit 1; }
+}
+bpf drop verdict.c -DVERDICT=XDP_DROP
+bpf pass verdict.c -DVERDICT=XDP_PASS
+bpf aborted verdict.c -DVERDICT=XDP_ABORTED
+bpf unknown verdict.c -DVERDICT=42
+bpf tx echo.c
+bpf redirect echo.c -DREDIRECT
+# The AF_XDP test's socket (raw system calls: the guest has no libbpf).
+clang -static -O2 -w -o "$root/usr/bin/vnr-xsk" "$xdp_src/xsk.c" ||
+	{ echo "mkinitramfs: cannot build $xdp_src/xsk.c" >&2; exit 1; }
+
 # The marker for the instruction-counting plugin (qemu-test/insns), with
 # VNR_INITRAMFS_INSNS=1.
 if [ "${VNR_INITRAMFS_INSNS:-0}" = 1 ] &&

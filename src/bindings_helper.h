@@ -5,6 +5,7 @@
  */
 #include <linux/delay.h>
 #include <linux/etherdevice.h>
+#include <linux/filter.h>
 #include <linux/ethtool.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
@@ -16,6 +17,7 @@
 #include <linux/virtio_net.h>
 #include <linux/workqueue.h>
 #include <net/net_failover.h>
+#include <net/xdp.h>
 #include <uapi/linux/virtio_ids.h>
 #include <uapi/linux/virtio_net.h>
 #include <uapi/linux/virtio_config.h>
@@ -60,3 +62,15 @@ const u32 VNR_SKB_GSO_TCPV4 = SKB_GSO_TCPV4;
 const u32 VNR_SKB_GSO_TCP_ECN = SKB_GSO_TCP_ECN;
 const u32 VNR_SKB_GSO_TCPV6 = SKB_GSO_TCPV6;
 const u32 VNR_VLAN_HLEN = VLAN_HLEN;
+const u32 VNR_XDP_PACKET_HEADROOM = XDP_PACKET_HEADROOM;
+const u32 VNR_XDP_ABORTED = XDP_ABORTED;
+const u32 VNR_XDP_DROP = XDP_DROP;
+const u32 VNR_XDP_PASS = XDP_PASS;
+const u32 VNR_XDP_TX = XDP_TX;
+const u32 VNR_XDP_REDIRECT = XDP_REDIRECT;
+const u32 VNR_XDP_XMIT_FLUSH = XDP_XMIT_FLUSH;
+const int VNR_XDP_SETUP_PROG = XDP_SETUP_PROG;
+const u32 VNR_NETDEV_XDP_ACT_BASIC = NETDEV_XDP_ACT_BASIC;
+const u32 VNR_NETDEV_XDP_ACT_REDIRECT = NETDEV_XDP_ACT_REDIRECT;
+const u32 VNR_NETDEV_XDP_ACT_NDO_XMIT = NETDEV_XDP_ACT_NDO_XMIT;
+const u32 VNR_MEM_TYPE_PAGE_SHARED = MEM_TYPE_PAGE_SHARED;

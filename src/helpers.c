@@ -6,7 +6,10 @@
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
 #include <linux/netdevice.h>
+#include <linux/filter.h>
 #include <linux/virtio_net.h>
+#include <net/xdp.h>
+#include <trace/events/xdp.h>
 
 #include "helpers.h"
 
@@ -532,4 +535,94 @@ bool vnr_netif_running(const struct net_device *dev)
 const char *vnr_virtio_bus_name(struct virtio_device *vdev)
 {
 	return virtio_bus_name(vdev);
+}
+
+/* XDP */
+
+u32 vnr_xdp_run(struct bpf_prog *prog, struct xdp_buff *xdp)
+{
+	return bpf_prog_run_xdp(prog, xdp);
+}
+
+void vnr_xdp_init_buff(struct xdp_buff *xdp, u32 frame_sz, struct xdp_rxq_info *rxq)
+{
+	xdp_init_buff(xdp, frame_sz, rxq);
+}
+
+void vnr_xdp_prepare_buff(struct xdp_buff *xdp, void *hard_start, u32 headroom, u32 len)
+{
+	xdp_prepare_buff(xdp, hard_start, headroom, len, true);
+}
+
+void vnr_skb_set_dev(struct sk_buff *skb, struct net_device *dev)
+{
+	skb->dev = dev;
+}
+
+void vnr_skb_metadata_set(struct sk_buff *skb, u8 meta_len)
+{
+	skb_metadata_set(skb, meta_len);
+}
+
+unsigned int vnr_napi_id(struct napi_struct *napi)
+{
+	return napi->napi_id;
+}
+
+void vnr_xdp_exception(struct net_device *dev, struct bpf_prog *prog, u32 act)
+{
+	trace_xdp_exception(dev, prog, act);
+}
+
+int vnr_netdev_bpf_command(struct netdev_bpf *bpf)
+{
+	return bpf->command;
+}
+
+struct bpf_prog *vnr_netdev_bpf_prog(struct netdev_bpf *bpf)
+{
+	return bpf->prog;
+}
+
+struct netlink_ext_ack *vnr_netdev_bpf_extack(struct netdev_bpf *bpf)
+{
+	return bpf->extack;
+}
+
+/* NL_SET_ERR_MSG() without its string literal: msg must be static. */
+void vnr_extack_set_msg(struct netlink_ext_ack *extack, const char *msg)
+{
+	extack->_msg = msg;
+}
+
+void vnr_set_xdp_features(struct net_device *dev, u32 features)
+{
+	dev->xdp_features = features;
+}
+
+unsigned int vnr_raw_smp_processor_id(void)
+{
+	return raw_smp_processor_id();
+}
+
+/* skb goes out on txq (skb_set_queue_mapping with the queue's index). */
+void vnr_skb_set_txq(struct sk_buff *skb, struct netdev_queue *txq)
+{
+	skb_set_queue_mapping(skb, txq - txq->dev->_tx);
+}
+
+bool vnr_netif_xmit_frozen_or_drv_stopped(struct netdev_queue *txq)
+{
+	return netif_xmit_frozen_or_drv_stopped(txq);
+}
+
+/* The device's own ndo_start_xmit, as the stack calls it (xmit_more = more). */
+int vnr_netdev_start_xmit(struct sk_buff *skb, struct net_device *dev, bool more)
+{
+	return __netdev_start_xmit(dev->netdev_ops, skb, dev, more);
+}
+
+bool vnr_dev_xmit_complete(int rc)
+{
+	return dev_xmit_complete(rc);
 }

@@ -178,4 +178,29 @@ int vnr_virtqueue_set_affinity(struct virtqueue *vq,
 unsigned int vnr_num_online_cpus(void);
 void vnr_netdev_disable_netpoll(struct net_device *dev);
 
+/* XDP: programs, buffers, frames (include/linux/filter.h, include/net/xdp.h) */
+struct bpf_prog;
+struct netdev_bpf;
+struct netlink_ext_ack;
+struct xdp_buff;
+struct xdp_frame;
+struct xdp_rxq_info;
+u32 vnr_xdp_run(struct bpf_prog *prog, struct xdp_buff *xdp);
+void vnr_xdp_init_buff(struct xdp_buff *xdp, u32 frame_sz, struct xdp_rxq_info *rxq);
+void vnr_xdp_prepare_buff(struct xdp_buff *xdp, void *hard_start, u32 headroom, u32 len);
+void vnr_skb_set_dev(struct sk_buff *skb, struct net_device *dev);
+void vnr_skb_metadata_set(struct sk_buff *skb, u8 meta_len);
+unsigned int vnr_napi_id(struct napi_struct *napi);
+void vnr_xdp_exception(struct net_device *dev, struct bpf_prog *prog, u32 act);
+int vnr_netdev_bpf_command(struct netdev_bpf *bpf);
+struct bpf_prog *vnr_netdev_bpf_prog(struct netdev_bpf *bpf);
+struct netlink_ext_ack *vnr_netdev_bpf_extack(struct netdev_bpf *bpf);
+void vnr_extack_set_msg(struct netlink_ext_ack *extack, const char *msg);
+void vnr_set_xdp_features(struct net_device *dev, u32 features);
+unsigned int vnr_raw_smp_processor_id(void);
+void vnr_skb_set_txq(struct sk_buff *skb, struct netdev_queue *txq);
+bool vnr_netif_xmit_frozen_or_drv_stopped(struct netdev_queue *txq);
+int vnr_netdev_start_xmit(struct sk_buff *skb, struct net_device *dev, bool more);
+bool vnr_dev_xmit_complete(int rc);
+
 #endif /* VNR_HELPERS_H */

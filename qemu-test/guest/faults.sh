@@ -282,6 +282,36 @@ t_alloc_failures() {
 	return $rc
 }
 
+# XDP attached and detached under checked traffic (a passing program: the data
+# must arrive intact through it), then allocation failures injected into the
+# driver while it is attached (the XDP buffers come from the same allocations).
+t_xdp_under_traffic() {
+	local i lo hi rc=0
+	xdp_prog() { ip link set dev "$DUT" xdpdrv "$@" 2>/tmp/xdp.err || { sed 's/^/# /' /tmp/xdp.err; rc=1; }; }
+	traffic_start || return 1
+	for i in $(seq 1 10); do
+		xdp_prog obj /xdp/pass.o sec xdp
+		sleep 0.5
+		xdp_prog off
+		sleep 0.3
+	done
+	xdp_prog obj /xdp/pass.o sec xdp
+	if [ -d /sys/kernel/debug/failslab ]; then
+		set -- $(grep "\[$DRV\]\$" /proc/kallsyms | awk '$2 ~ /^[tT]$/ { print $1 }' | sort | sed -n '1p;$p')
+		lo=0x$1
+		hi=$(printf '0x%s%08x' "${2%????????}" $((0x${2#????????} + 0x10000)))
+		fi_set 20 $lo $hi || rc=1
+		sleep 3
+		fi_set 0
+	fi
+	sleep 1
+	xdp_prog off
+	traffic_check || rc=1
+	counters_consistent || rc=1
+	log "xdp: $(ethtool -S "$DUT" 2>/dev/null | grep -E 'rx[0-9]+_xdp_(packets|drops)' | tr -s ' \n' ' ')"
+	return $rc
+}
+
 # Hot-unplug of the device under traffic (device_del on the QEMU monitor), then
 # hot-plug of a new one (device_add) and checked traffic.
 t_hotplug() {
@@ -359,5 +389,5 @@ echo "TAP version 13"
 # tx_timeout and sleep_cycles run alone, each in a guest of its own (faults.sh).
 case "$ONLY" in
 tx_timeout | sleep_cycles) run_suite $ONLY ;;
-*) run_suite reload_cycles bad_requests link_flaps mtu_changes channels_rings alloc_failures hotplug ;;
+*) run_suite reload_cycles bad_requests link_flaps mtu_changes channels_rings alloc_failures xdp_under_traffic hotplug ;;
 esac

@@ -938,8 +938,174 @@ t_netconsole() {
 	return $rc
 }
 
+# ---- XDP (programs from qemu-test/xdp, built into /xdp) ----
+
+# xdp_sum DIR NAME: a per-queue counter summed over the queues (rx0_xdp_drops + ...).
+xdp_sum() {
+	ethtool -S "$DUT" 2>/dev/null | sed -n "s/^ *$1[0-9][0-9]*_$2: //p" | awk '{s += $1} END {print s + 0}'
+}
+xdp_on() { ip link set dev "$DUT" xdpdrv obj "/xdp/$1.o" sec xdp 2>/tmp/xdp.err || { sed 's/^/# /' /tmp/xdp.err; return 1; }; }
+xdp_off() { ip link set dev "$DUT" xdpdrv off; }
+xdp_attached() { ip -d link show dev "$DUT" | grep -q 'prog/xdp'; }
+# Pings answered, of $1 sent from the peer to the DUT.
+peer_pings() {
+	ip netns exec peer ping -c "$1" -i 0.2 -W 1 -q $DUT_V4 2>/dev/null |
+		sed -n 's/.* \([0-9][0-9]*\) \(packets \)\{0,1\}received.*/\1/p'
+}
+in_echos() { awk '/^Icmp:/ { n++; if (n == 2) print $8 }' /proc/net/snmp; }
+
+# A dropping program drops every frame (pings go unanswered, drops counted); the
+# interface carries traffic again once it is detached.
+t_xdp_drop() {
+	local d0 d got rc=0
+	ping -c 1 -W 5 -q $PEER_V4 >/dev/null
+	d0=$(xdp_sum rx xdp_drops)
+	xdp_on drop || return 1
+	xdp_attached || { log "no program shown attached"; rc=1; }
+	got=$(peer_pings 5)
+	[ "${got:-0}" = 0 ] || { log "$got pings answered through XDP_DROP"; rc=1; }
+	d=$(( $(xdp_sum rx xdp_drops) - d0 ))
+	[ $d -ge 5 ] || { log "rx xdp_drops grew by $d, expected >= 5"; rc=1; }
+	xdp_off
+	xdp_attached && { log "still attached after xdpdrv off"; rc=1; }
+	got=$(peer_pings 3)
+	[ "${got:-0}" -ge 2 ] || { log "$got of 3 pings after detaching"; rc=1; }
+	log "XDP_DROP: $d frames dropped, pings after detach: $got/3"
+	return $rc
+}
+
+# XDP_ABORTED and an unknown verdict drop the frame and count it.
+t_xdp_aborted() {
+	local prog d0 d got rc=0
+	for prog in aborted unknown; do
+		d0=$(xdp_sum rx xdp_drops)
+		xdp_on $prog || return 1
+		got=$(peer_pings 3)
+		xdp_off
+		d=$(( $(xdp_sum rx xdp_drops) - d0 ))
+		[ "${got:-0}" = 0 ] || { log "$prog: $got pings answered"; rc=1; }
+		[ $d -ge 3 ] || { log "$prog: rx xdp_drops grew by $d, expected >= 3"; rc=1; }
+		log "$prog: $d frames dropped"
+	done
+	return $rc
+}
+
+# A passing program: a TCP stream from the peer arrives intact through it, every
+# frame seen by the program.
+t_xdp_pass() {
+	local p0 p rc=0
+	p0=$(xdp_sum rx xdp_packets)
+	xdp_on pass || return 1
+	BLOB=/tmp/blob32 BLOB_MB=32 transfer "/usr/bin/ip netns exec peer" "" $DUT_V4 || rc=1
+	xdp_off
+	p=$(( $(xdp_sum rx xdp_packets) - p0 ))
+	# 32 MiB in frames of at most 1514 bytes.
+	[ $p -ge 22000 ] || { log "rx xdp_packets grew by $p, expected >= 22000"; rc=1; }
+	log "XDP_PASS: $p frames through the program"
+	return $rc
+}
+
+# t_xdp_echo PROG STAT: the program answers the peer's pings itself (the DUT's
+# stack never sees them), sending the replies with XDP_TX or by redirecting them to
+# the same interface (ndo_xdp_xmit); STAT counts the verdicts.
+xdp_echo() {
+	local prog=$1 stat=$2 e0 v0 t0 e v t got rc=0
+	ping -c 1 -W 5 -q $PEER_V4 >/dev/null
+	e0=$(in_echos) v0=$(xdp_sum rx $stat) t0=$(xdp_sum tx xdp_tx)
+	xdp_on $prog || return 1
+	got=$(peer_pings 10)
+	xdp_off
+	e=$(( $(in_echos) - e0 )) v=$(( $(xdp_sum rx $stat) - v0 )) t=$(( $(xdp_sum tx xdp_tx) - t0 ))
+	log "$prog: $got/10 pings answered; rx $stat +$v, tx xdp_tx +$t, stack's echo requests +$e"
+	[ "${got:-0}" -ge 9 ] || rc=1
+	[ $v -ge 9 ] || rc=1
+	[ $t -ge 9 ] || rc=1
+	[ $e -le 1 ] || rc=1
+	return $rc
+}
+t_xdp_tx() { xdp_echo tx xdp_tx; }
+t_xdp_redirect() { xdp_echo redirect xdp_redirects; }
+
+# What attaching refuses, with a message: an MTU too large for one buffer (the
+# program has no frags); and what it refuses while attached: turning the device's
+# receive coalescing back on.
+t_xdp_refusals() {
+	local mtu rc=0
+	mtu=$(cat /sys/class/net/$DUT/mtu)
+	if ip link set dev "$DUT" mtu 9000 2>/dev/null; then
+		if xdp_on pass 2>/dev/null; then
+			log "attached with MTU 9000"
+			rc=1
+			xdp_off
+		else
+			log "MTU 9000 refused: $(cat /tmp/xdp.err | head -1)"
+		fi
+		ip link set dev "$DUT" mtu "$mtu"
+	fi
+	xdp_on pass || return 1
+	local gro want
+	gro=$(ethtool -k "$DUT" | sed -n 's/^rx-gro-hw: //p')
+	case "$gro" in
+	*fixed*) log "rx-gro-hw $gro: no toggle to refuse" ;;
+	*)
+		want=on
+		[ "$gro" = on ] && want=off
+		if ethtool -K "$DUT" rx-gro-hw $want 2>/dev/null; then
+			log "rx-gro-hw $gro -> $want accepted under XDP"
+			rc=1
+		else
+			log "rx-gro-hw $gro -> $want refused under XDP"
+		fi
+		;;
+	esac
+	xdp_off
+	ping -c 2 -W 5 -q $PEER_V4 >/dev/null || { log "no ping after detaching"; rc=1; }
+	return $rc
+}
+
+# AF_XDP in copy mode (qemu-test/xdp/xsk.c, raw system calls): a socket on queue 0
+# gets the peer's frames from its program's XSKMAP redirect (which takes every
+# frame of the queue, ARP too, so the pings go unanswered meanwhile), then sends
+# UDP datagrams that arrive at the peer.
+t_xsk_copy() {
+	local out port=9999 got rc=0
+	ip netns exec peer ping -c 40 -i 0.1 -W 1 -q $DUT_V4 >/dev/null 2>&1 &
+	out=$(vnr-xsk "$DUT" 0 rx 10 15 2>&1) || rc=1
+	wait
+	log "receive: $out"
+	rm -f /tmp/xsk.rx
+	ip netns exec peer timeout 10 socat -u UDP-RECV:$port - > /tmp/xsk.rx 2>/dev/null &
+	sleep 1
+	out=$(vnr-xsk "$DUT" 0 tx 10 "$(cat /sys/class/net/$DUT/address)" $PEER_MAC $DUT_V4 $PEER_V4 $port 2>&1) || rc=1
+	sleep 2
+	kill %1 2>/dev/null
+	wait
+	got=$(grep -c '^vnr-xsk ' /tmp/xsk.rx 2>/dev/null)
+	log "send: $out; the peer received ${got:-0} of 10"
+	[ "${got:-0}" -ge 9 ] || rc=1
+	ping -c 2 -W 5 -q $PEER_V4 >/dev/null || { log "no ping after the socket closed"; rc=1; }
+	return $rc
+}
+
+# On a device where no program can run (matrix: big packets mode; receive offloads
+# without the command to turn them off), attaching fails with a message, and the
+# interface goes on as before.
+t_xdp_refused() {
+	local rc=0
+	if xdp_on pass 2>/dev/null; then
+		log "attached"
+		xdp_off
+		return 1
+	fi
+	grep -q . /tmp/xdp.err || { log "refused without a message"; rc=1; }
+	log "refused: $(grep -v '^$' /tmp/xdp.err | head -2 | tr '\n' ' ')"
+	ping -c 2 -W 5 -q $PEER_V4 >/dev/null || { log "no ping after the refusal"; rc=1; }
+	return $rc
+}
+
 TESTS="rmmod_idle module_bound mac_and_drvinfo features_accepted ethtool_queries tx_header_in_headroom tx_timestamp coalesce link_follows_set_link announce ping4 ping6 tcp_dut_to_peer
-tcp_peer_to_dut netconsole system_sleep offloads_used rx_hash rss rss_flow_hash rss_table_kept rss_bulk rx_filter_promisc mac_change failover vlan mtu_change default_pairs every_queue channels_under_traffic ring_resize_under_traffic bql stats_count_traffic down_up_under_traffic rmmod_under_traffic"
+tcp_peer_to_dut netconsole system_sleep offloads_used rx_hash rss rss_flow_hash rss_table_kept rss_bulk rx_filter_promisc mac_change failover vlan mtu_change default_pairs every_queue channels_under_traffic ring_resize_under_traffic bql stats_count_traffic xdp_drop xdp_aborted xdp_pass xdp_tx xdp_redirect xdp_refusals xsk_copy
+down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----
 echo "TAP version 13"
@@ -950,4 +1116,6 @@ if [ "$ONLY" = bind_refused ]; then
 	echo "not ok 1 bind_refused"
 	exit 1
 fi
-run_suite $TESTS
+# Tests for other devices than the default one, run only when named (the matrix).
+ON_REQUEST="xdp_refused"
+if [ -n "$ONLY" ]; then run_suite $TESTS $ON_REQUEST; else run_suite $TESTS; fi

@@ -102,7 +102,8 @@ impl RxFrag {
 
     /// Cuts a buffer of at least `len` bytes (rounded up to [`FRAG_ALIGN`], at most
     /// [`FRAG_MAX`]) from `pf`, right behind the previous one when it fits. Never
-    /// sleeps.
+    /// sleeps. Inlined: the refill calls it once per buffer it posts.
+    #[inline(always)]
     pub fn alloc(pf: &mut PageFrag, len: usize) -> Option<Self> {
         let len = Self::granted_len(len);
         // SAFETY: `pf.raw` is a valid `page_frag` (type invariant) that nobody else uses
@@ -159,6 +160,27 @@ impl RxFrag {
         // SAFETY: The fragment is owned and `used <= len` bytes long; the device is done
         // with it (it was returned by `get_buf`, or never posted).
         Some(unsafe { core::slice::from_raw_parts(self.addr.as_ptr(), used) })
+    }
+
+    /// Bytes `offset..offset + len` of the buffer, to write into; `None` if beyond it.
+    pub(crate) fn data_mut(&mut self, offset: usize, len: usize) -> Option<&mut [u8]> {
+        if offset.checked_add(len)? > self.len {
+            return None;
+        }
+        // SAFETY: The fragment is owned, not posted (borrowed mutably, so not in a
+        // ring) and `offset + len <= len` bytes long.
+        Some(unsafe { core::slice::from_raw_parts_mut(self.addr.as_ptr().add(offset), len) })
+    }
+
+    /// Start of the buffer.
+    pub(crate) fn as_ptr(&self) -> *mut u8 {
+        self.addr.as_ptr()
+    }
+
+    /// Gives up the page reference without dropping it: whoever took the buffer over
+    /// (an skb, another device) frees it.
+    pub(crate) fn forget(self) {
+        core::mem::forget(self);
     }
 
     fn into_parts(self) -> (NonNull<u8>, usize) {

@@ -20,6 +20,7 @@ pub mod skb;
 pub mod txq;
 pub mod virtio;
 pub mod virtqueue;
+pub mod xdp;
 
 /// `EMSGSIZE`: a buffer has more pieces than a descriptor table can take.
 pub(crate) fn emsgsize() -> kernel::error::Error {
@@ -105,6 +106,13 @@ impl Gfp {
 pub fn rss_key_fill(key: &mut [u8]) {
     // SAFETY: `key` is valid for writes of `key.len()` bytes.
     unsafe { crate::bindings::vnr_netdev_rss_key_fill(key.as_mut_ptr().cast(), key.len()) }
+}
+
+/// The CPU this runs on (`raw_smp_processor_id`).
+pub fn this_cpu() -> usize {
+    // SAFETY: No preconditions; a CPU number read without preemption off may be stale
+    // by the time it is used, which callers pick queues by, not per-CPU data.
+    unsafe { crate::bindings::vnr_raw_smp_processor_id() as usize }
 }
 
 /// CPUs online now.

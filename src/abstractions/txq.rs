@@ -12,6 +12,8 @@
 
 use crate::abstractions::lock::{Guard, RawLock};
 use crate::abstractions::napi::{Poll, PollContext};
+use crate::abstractions::netdev::{NetDev, Operations};
+use crate::abstractions::skb::SkBuff;
 use crate::bindings;
 use core::{cell::UnsafeCell, ptr::NonNull};
 use kernel::prelude::*;
@@ -131,6 +133,46 @@ impl<T> TxqLocked<T> {
         // SAFETY: Just taken, without disabling bottom halves; `data` is only accessed
         // under it (type invariant).
         Some(unsafe { Guard::new(&self.txq, &self.data, false) })
+    }
+
+    /// Hands `skb` to the device's own `ndo_start_xmit` on this queue as the stack
+    /// does (`xmit_more` = `more`), under the queue's lock, then runs `then` under it
+    /// with whether the driver took the packet (a stopped queue frees it): for
+    /// packets the driver makes itself (XDP), so that they take the one transmit
+    /// path.
+    pub fn start_xmit(
+        &self,
+        dev: &NetDev<impl Operations>,
+        skb: SkBuff,
+        more: bool,
+        then: impl FnOnce(bool),
+    ) {
+        let txq = self.txq.0.as_ptr();
+        // SAFETY: `txq` is valid (type invariant).
+        unsafe { bindings::vnr_netif_tx_lock_bh(txq) };
+        // SAFETY: `txq` is valid, the skb ours.
+        unsafe { bindings::vnr_skb_set_txq(skb.as_raw(), txq) };
+        // SAFETY: `txq` is valid.
+        let taken = if unsafe { bindings::vnr_netif_xmit_frozen_or_drv_stopped(txq) } {
+            false
+        } else {
+            let raw = skb.into_raw();
+            // SAFETY: The queue's lock is held, as `ndo_start_xmit` requires, and no
+            // reference to `data` is live (the driver's `start_xmit` reaches it through its
+            // `XmitLock`); `txq` belongs to `dev` (the caller's queue of its own device);
+            // the skb's ownership moves to the driver unless it refuses it.
+            let rc = unsafe { bindings::vnr_netdev_start_xmit(raw, dev.as_raw(), more) };
+            // SAFETY: No preconditions.
+            let complete = unsafe { bindings::vnr_dev_xmit_complete(rc) };
+            if !complete {
+                // SAFETY: Refused: the skb is ours again, to free.
+                drop(unsafe { SkBuff::from_raw(raw) });
+            }
+            complete
+        };
+        then(taken);
+        // SAFETY: Taken above, with bottom halves disabled.
+        unsafe { bindings::vnr_netif_tx_unlock_bh(txq) };
     }
 
     /// The data, from `start_xmit` on this queue: `None` if `held` is the lock of

@@ -15,6 +15,7 @@ mod rss;
 mod rx;
 mod stats;
 mod tx;
+mod xdp;
 
 use crate::abstractions::{
     cpumask::CpuMask, etimedout, frag::PageFrag, netdev::NetDev, num_online_cpus, page_chain,
@@ -28,6 +29,7 @@ use crate::abstractions::{
     skb::TxSkb,
     virtio::{self, VqCallback},
     virtqueue::{Affinity, Virtqueue},
+    xdp::features as xdp_act,
 };
 use crate::logic::ctrl_cmd;
 use crate::logic::log_format::Describe;
@@ -144,6 +146,8 @@ pub struct VirtNet {
     rss: Option<Pin<KBox<rss::Rss>>>,
     /// `rxhash` is on: received packets carry the device's hash to the stack.
     rx_hash: AtomicBool,
+    /// An XDP program is attached (to every receive ring). Changed under RTNL.
+    xdp_on: AtomicBool,
     /// Queue pairs, each with its NAPI context.
     queues: KVec<Pin<KBox<QueuePair>>>,
     /// The control queue, if the device has one (CTRL_VQ).
@@ -364,6 +368,7 @@ fn build(
             rx_mode: cfg.rx_mode,
             rss,
             rx_hash: AtomicBool::new(false),
+            xdp_on: AtomicBool::new(false),
             queues,
             ctrl,
             curr_pairs: AtomicU16::new(curr_pairs),
@@ -457,6 +462,8 @@ fn make_rings(
         min_buf_len: 0,
         frag: PageFrag::new(),
         spare: Spare::new()?,
+        xdp_prog: None,
+        xdp_rxq: None,
     };
     rx.min_buf_len = min_buf_len(features, hdr_len, max_mtu, rx.size());
     Ok((rx, txvq, affinity))
@@ -488,6 +495,13 @@ fn netdev_config(features: Features, cfg: &DeviceConfig) -> netdev::Config<'_, V
         unicast_filter: true,
         live_addr_change: true,
         tx_timeout_ms: TX_TIMEOUT_MS,
+        // Programs run in small and mergeable modes (not in big packets mode, where
+        // attaching is refused); frames redirected here are sent in every mode.
+        xdp_features: if cfg.rx_mode == RxMode::Big {
+            xdp_act::NDO_XMIT
+        } else {
+            xdp_act::BASIC | xdp_act::REDIRECT | xdp_act::NDO_XMIT
+        },
         ethtool: Some(ethtool::Table::new()),
         qstats: Some(qstats::Table::new()),
         failover: features.has(features::STANDBY),

@@ -6,13 +6,14 @@
 
 use super::queue::QueuePair;
 use super::stats::acc;
-use super::{ctrl, rx, tx, VirtNet};
+use super::{ctrl, rx, tx, xdp, VirtNet};
 use crate::abstractions::eopnotsupp;
 use crate::abstractions::{
     napi::{NetpollPoll, Poll},
     netdev::{offload, NetDev, Operations, Stats64},
     skb::SkBuff,
     txq::XmitLock,
+    xdp::{BpfProg, ExtAck, XmitFrames},
 };
 use crate::logic::ctrl_cmd;
 use crate::logic::features::{self, config_offset};
@@ -22,15 +23,14 @@ use kernel::{c_str, prelude::*, str::CStr};
 /// Delay before retrying to fill an empty receive ring (the in-tree driver: HZ/2).
 const REFILL_RETRY_MS: u32 = 500;
 
-/// Turns the device's receive coalescing on or off (`ethtool -K rx-gro-hw`), which
-/// only CTRL_GUEST_OFFLOADS allows (GRO_HW is a hw_feature only then).
-fn set_gro_hw(dev: &NetDev<VirtNet>, on: bool) -> Result {
+/// Tells the device which receive offloads to apply (`GUEST_*` bits), which only
+/// CTRL_GUEST_OFFLOADS allows.
+pub(super) fn send_guest_offloads(dev: &NetDev<VirtNet>, bits: u64) -> Result {
     let vn = dev.data();
     let c = match vn.ctrl.as_ref() {
         Some(c) if vn.features.has(features::CTRL_GUEST_OFFLOADS) => c,
         _ => return Err(EINVAL),
     };
-    let bits = ctrl_cmd::guest_offloads(vn.features, on);
     c.send(
         ctrl_cmd::CLASS_GUEST_OFFLOADS,
         ctrl_cmd::GUEST_OFFLOADS_SET,
@@ -45,11 +45,19 @@ fn set_gro_hw(dev: &NetDev<VirtNet>, on: bool) -> Result {
     })
 }
 
-/// After system sleep: the reset device coalesces again if it can; turn that off
-/// again if the user had (`ethtool -K rx-gro-hw off`).
+/// Turns the device's receive coalescing on or off (`ethtool -K rx-gro-hw`; GRO_HW
+/// is a hw_feature only with CTRL_GUEST_OFFLOADS).
+fn set_gro_hw(dev: &NetDev<VirtNet>, on: bool) -> Result {
+    send_guest_offloads(dev, ctrl_cmd::guest_offloads(dev.data().features, on))
+}
+
+/// After system sleep: the reset device applies every offload it negotiated again;
+/// turn off what the user had (`ethtool -K rx-gro-hw off`), or all of them under XDP.
 pub(super) fn restore_gro_hw(dev: &NetDev<VirtNet>) {
     let vn = dev.data();
-    if features::offloads(vn.features).gro_hw
+    if vn.xdp_on.load(Ordering::Relaxed) {
+        let _ = xdp::set_guest_offloads(dev, true);
+    } else if features::offloads(vn.features).gro_hw
         && vn.features.has(features::CTRL_GUEST_OFFLOADS)
         && dev.features() & offload::GRO_HW == 0
     {
@@ -169,6 +177,10 @@ impl Operations for VirtNet {
 
     fn set_features(dev: &NetDev<Self>, changed: u64, wanted: u64) -> Result {
         if changed & offload::GRO_HW != 0 {
+            // The device's offloads stay off while a program is attached.
+            if dev.data().xdp_on.load(Ordering::Relaxed) {
+                return Err(EBUSY);
+            }
             set_gro_hw(dev, wanted & offload::GRO_HW != 0)?;
         }
         if changed & offload::RXHASH != 0 {
@@ -241,6 +253,14 @@ impl Operations for VirtNet {
         } else {
             Err(eopnotsupp())
         }
+    }
+
+    fn xdp_setup(dev: &NetDev<Self>, prog: Option<BpfProg>, extack: &mut ExtAck) -> Result {
+        xdp::setup(dev, prog, extack)
+    }
+
+    fn xdp_xmit(dev: &NetDev<Self>, frames: &mut XmitFrames<'_>, flush: bool) {
+        xdp::xmit(dev, frames, flush)
     }
 
     fn deferred(dev: &NetDev<Self>) {

@@ -13,6 +13,7 @@ use crate::abstractions::{
     skb::{RxSkb, TxSkb},
     txq::TxqLocked,
     virtqueue::{Affinity, Virtqueue},
+    xdp::{BpfProg, RxqInfo},
 };
 use crate::logic::rx_buf::Ewma;
 use crate::new_spinlock_bh;
@@ -75,6 +76,10 @@ pub struct RxRing {
     /// Mergeable buffers whose packet was copied out whole, to be posted again before
     /// new ones are cut.
     pub spare: Spare,
+    /// The XDP program attached, if any.
+    pub xdp_prog: Option<BpfProg>,
+    /// The ring as XDP knows it: registered on the first attach, kept until removal.
+    pub xdp_rxq: Option<RxqInfo>,
 }
 
 /// Buffers a ring keeps for reposting: a NAPI budget's worth.
@@ -108,7 +113,9 @@ impl Spare {
         self.len < SPARE_MAX
     }
 
-    /// Keeps `buf`, or gives it back when full.
+    /// Keeps `buf`, or gives it back when full. Inlined: the receive path keeps most
+    /// small packets' buffers.
+    #[inline(always)]
     pub fn push(&mut self, buf: RxFrag) -> Result<(), RxFrag> {
         match self.bufs.get_mut(self.len) {
             Some(slot) => {

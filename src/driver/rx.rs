@@ -140,27 +140,13 @@ pub fn refill(
 pub fn poll(dev: &NetDev<VirtNet>, q: &QueuePair, poll: Poll<'_>) -> i32 {
     let budget = poll.budget();
     let napi = poll.napi();
-    let mut done = 0;
     let mut guard = q.rx.lock_napi(&poll);
     let rx = &mut *guard;
-    while done < budget {
-        let more = match &mut rx.vq {
-            RxVq::Small(vq) => receive_small(dev, q, &poll, vq),
-            RxVq::Mergeable(vq) => {
-                let r = receive_mergeable(dev, q, &poll, vq, &mut rx.spare);
-                if let Some(Some(len)) = r {
-                    rx.avg_pkt_len.add(len);
-                }
-                r.map(|_| ())
-            }
-            RxVq::Big(vq) => receive_big(dev, q, &poll, vq),
-            RxVq::Detached => None,
-        };
-        if more.is_none() {
-            break;
-        }
-        done += 1;
-    }
+    let done = if rx.xdp_prog.is_some() {
+        super::xdp::receive_all(dev, q, &poll, rx, budget)
+    } else {
+        receive_all(dev, q, &poll, rx, budget)
+    };
 
     // Every posted buffer was used: the device may have met an empty ring.
     let ran_dry = rx.is_empty() && done > 0;
@@ -198,6 +184,38 @@ pub fn poll(dev: &NetDev<VirtNet>, q: &QueuePair, poll: Poll<'_>) -> i32 {
     drop(guard);
     if r.kicked {
         retry_steered(dev, q);
+    }
+    done
+}
+
+/// Receives up to `budget` packets without a program attached. Returns the packets
+/// processed (delivered or dropped).
+#[inline(always)]
+fn receive_all(
+    dev: &NetDev<VirtNet>,
+    q: &QueuePair,
+    poll: &Poll<'_>,
+    rx: &mut RxRing,
+    budget: i32,
+) -> i32 {
+    let mut done = 0;
+    while done < budget {
+        let more = match &mut rx.vq {
+            RxVq::Small(vq) => receive_small(dev, q, poll, vq),
+            RxVq::Mergeable(vq) => {
+                let r = receive_mergeable(dev, q, poll, vq, &mut rx.spare);
+                if let Some(Some(len)) = r {
+                    rx.avg_pkt_len.add(len);
+                }
+                r.map(|_| ())
+            }
+            RxVq::Big(vq) => receive_big(dev, q, poll, vq),
+            RxVq::Detached => None,
+        };
+        if more.is_none() {
+            break;
+        }
+        done += 1;
     }
     done
 }
@@ -373,7 +391,7 @@ fn rx_offloads(h: &NetHdr) -> RxOffloads {
 
 /// Applies the header's offload state to `skb` (a frame of `frame_len` bytes) and
 /// hands it to GRO, or counts and drops it.
-fn deliver(
+pub(super) fn deliver(
     dev: &NetDev<VirtNet>,
     q: &QueuePair,
     poll: &Poll<'_>,

@@ -152,6 +152,14 @@ stats! {
     (Rx, "interrupts", rx_interrupts),
     /// Receive NAPI polls.
     (Rx, "napi_polls", polls),
+    /// Frames an XDP program ran on.
+    (Rx, "xdp_packets", rx_xdp_packets),
+    /// Frames an XDP program sent back out (`XDP_TX`).
+    (Rx, "xdp_tx", rx_xdp_tx),
+    /// Frames an XDP program redirected (`XDP_REDIRECT`).
+    (Rx, "xdp_redirects", rx_xdp_redirects),
+    /// Frames dropped by an XDP program, or after its verdict failed.
+    (Rx, "xdp_drops", rx_xdp_drops),
     /// Packets the device finished transmitting.
     (Tx, "packets", tx_packets),
     /// Bytes the device finished transmitting.
@@ -181,6 +189,10 @@ stats! {
     /// Packets whose virtio-net header took a descriptor of its own (no room in
     /// front of the data, or the device cannot take both in one).
     (Tx, "hdr_separate", tx_hdr_separate),
+    /// XDP frames queued for the device: `XDP_TX` and frames redirected here.
+    (Tx, "xdp_tx", tx_xdp_tx),
+    /// XDP frames that could not be queued.
+    (Tx, "xdp_tx_drops", tx_xdp_tx_drops),
 }
 
 /// A queue pair's receive counters as netdev-genl reports them.

@@ -175,6 +175,50 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
     }
 }
 
+/// Sends XDP frames, as skbs around their buffers, through the device's own
+/// `start_xmit` on the transmit queue of `q`, under its lock as the stack does:
+/// `next` gives the frames; the doorbell is rung after the last if `flush`, else
+/// later by [`flush_xdp`]. Counts and returns the frames the ring took.
+pub fn xmit_xdp(
+    dev: &NetDev<VirtNet>,
+    q: &QueuePair,
+    mut next: impl FnMut() -> Option<SkBuff>,
+    flush: bool,
+) -> u32 {
+    let mut sent = 0;
+    let mut skb = next();
+    while let Some(this) = skb {
+        skb = next();
+        let more = skb.is_some() || !flush;
+        q.tx.start_xmit(dev, this, more, |taken| {
+            if taken {
+                sent += 1;
+                q.stats.tx_xdp_tx().inc();
+            } else {
+                q.stats.tx_xdp_tx_drops().inc();
+            }
+        });
+    }
+    sent
+}
+
+/// Rings the doorbell for XDP frames queued without one, and asks for the
+/// completion interrupt again (queueing them turned it off); if completions came
+/// meanwhile, the transmit NAPI reaps them.
+pub fn flush_xdp(q: &QueuePair) {
+    let mut tx = q.tx.lock();
+    let Some(vq) = tx.vq.as_mut() else {
+        return;
+    };
+    if vq.kick_prepare() {
+        q.stats.tx_kicks().inc();
+        vq.notify();
+    }
+    if !vq.enable_cb_delayed() {
+        q.tx_napi.schedule();
+    }
+}
+
 /// Transmit completions, from the receive poll or from netpoll: reaped only if
 /// nobody holds the ring (as the in-tree driver's `virtnet_poll_cleantx` with
 /// `__netif_tx_trylock`). A transmitter holding it reaps for itself, and the

@@ -107,20 +107,10 @@ pub const GUEST_OFFLOADS_SET: u8 = 0;
 /// `virtnet_set_features()` does.
 pub fn guest_offloads(features: super::features::Features, gro_hw: bool) -> u64 {
     use super::features as f;
-    let mut bits = 0u64;
-    for b in [
-        f::GUEST_CSUM,
-        f::GUEST_TSO4,
-        f::GUEST_TSO6,
-        f::GUEST_ECN,
-        f::GUEST_UFO,
-    ] {
-        let coalescing = b != f::GUEST_CSUM;
-        if features.has(b) && (gro_hw || !coalescing) {
-            bits |= 1 << b;
-        }
-    }
-    bits
+    const CSUM: u64 = 1 << f::GUEST_CSUM;
+    const COALESCING: u64 =
+        1 << f::GUEST_TSO4 | 1 << f::GUEST_TSO6 | 1 << f::GUEST_ECN | 1 << f::GUEST_UFO;
+    features.0 & if gro_hw { CSUM | COALESCING } else { CSUM }
 }
 
 /// `VIRTIO_NET_CTRL_ANNOUNCE`: gratuitous announcements.

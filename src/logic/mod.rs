@@ -20,3 +20,4 @@ pub mod rx_buf;
 pub mod stats_names;
 pub mod vq_names;
 pub mod wire;
+pub mod xdp;

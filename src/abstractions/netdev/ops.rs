@@ -9,8 +9,10 @@ use super::{tx_queue, NetDev};
 use crate::abstractions::napi::{NetpollPoll, Poll};
 use crate::abstractions::skb::SkBuff;
 use crate::abstractions::txq::XmitLock;
+use crate::abstractions::xdp::{BpfProg, ExtAck, XmitFrames};
 use crate::bindings;
 use core::marker::PhantomData;
+use core::ptr::NonNull;
 use kernel::{
     build_error,
     error::{from_result, VTABLE_DEFAULT_ERROR},
@@ -157,6 +159,18 @@ pub trait Operations: Sized + Send + Sync + 'static {
     fn phys_port_name(_dev: &NetDev<Self>) -> Result<&'static CStr> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
+    /// `ndo_bpf` with `XDP_SETUP_PROG`: attach `prog` in driver mode (replacing the
+    /// one attached), or detach (`None`). Process context, RTNL held. On failure
+    /// the device keeps what it had; say why in `extack`.
+    fn xdp_setup(_dev: &NetDev<Self>, _prog: Option<BpfProg>, _extack: &mut ExtAck) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// `ndo_xdp_xmit`: send the frames other devices' programs redirected here, as
+    /// many as possible from the first (those not taken are freed by the caller);
+    /// ring the doorbell if `flush`. Softirq context.
+    fn xdp_xmit(_dev: &NetDev<Self>, _frames: &mut XmitFrames<'_>, _flush: bool) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
 pub(super) struct Adapter<T>(PhantomData<T>);
@@ -209,6 +223,16 @@ impl<T: Operations> Adapter<T> {
             },
             ndo_get_phys_port_name: if T::HAS_PHYS_PORT_NAME {
                 Some(Self::phys_port_name)
+            } else {
+                None
+            },
+            ndo_bpf: if T::HAS_XDP_SETUP {
+                Some(Self::bpf)
+            } else {
+                None
+            },
+            ndo_xdp_xmit: if T::HAS_XDP_XMIT {
+                Some(Self::xdp_xmit)
             } else {
                 None
             },
@@ -348,6 +372,68 @@ impl<T: Operations> Adapter<T> {
             unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.cast(), bytes.len()) };
             Ok(0)
         })
+    }
+
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>`, and `bpf`
+    /// a valid command, as the networking core passes them to `ndo_bpf`.
+    unsafe extern "C" fn bpf(
+        dev: *mut bindings::net_device,
+        bpf: *mut bindings::netdev_bpf,
+    ) -> i32 {
+        // SAFETY: `bpf` is valid, as the core passes it.
+        if unsafe { bindings::vnr_netdev_bpf_command(bpf) } != bindings::VNR_XDP_SETUP_PROG {
+            return EINVAL.to_errno();
+        }
+        // SAFETY: As above; an `XDP_SETUP_PROG` command carries a program (or null) and
+        // an extack (or null).
+        let (prog, extack) = unsafe {
+            (
+                bindings::vnr_netdev_bpf_prog(bpf),
+                bindings::vnr_netdev_bpf_extack(bpf),
+            )
+        };
+        // The core lends its reference for the driver to keep on success and puts it
+        // on failure (`dev_xdp_install`): the driver gets a reference of its own, and
+        // the lent one is put once the driver took the program.
+        // SAFETY: `prog`, if not null, is a valid program for the call.
+        let ours = NonNull::new(prog).map(|p| unsafe { BpfProg::get(p) });
+        // SAFETY: The extack is null or valid for the call (as the core passes it).
+        let mut extack = unsafe { ExtAck::from_raw(extack) };
+        // SAFETY: As in `open`.
+        let r = T::xdp_setup(unsafe { Self::dev(dev) }, ours, &mut extack);
+        if r.is_ok() && !prog.is_null() {
+            // SAFETY: The lent reference, which the core counts as the driver's now.
+            unsafe { bindings::bpf_prog_put(prog) };
+        }
+        from_result(|| r.map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>`, and
+    /// `frames` `n` valid frames whose ownership the core offers, as it calls
+    /// `ndo_xdp_xmit`.
+    unsafe extern "C" fn xdp_xmit(
+        dev: *mut bindings::net_device,
+        n: i32,
+        frames: *mut *mut bindings::xdp_frame,
+        flags: u32,
+    ) -> i32 {
+        let n = usize::try_from(n).unwrap_or(0);
+        if n == 0 || frames.is_null() {
+            return 0;
+        }
+        // SAFETY: `frames` holds `n` frame pointers, not written while we run.
+        let frames = unsafe { core::slice::from_raw_parts(frames, n) };
+        // SAFETY: The frames are ours to take; the core frees those not taken, from the
+        // count returned.
+        let mut frames = unsafe { XmitFrames::new(frames) };
+        let flush = flags & bindings::VNR_XDP_XMIT_FLUSH != 0;
+        // SAFETY: As in `open`.
+        T::xdp_xmit(unsafe { Self::dev(dev) }, &mut frames, flush);
+        frames.taken() as i32
     }
 
     /// # Safety

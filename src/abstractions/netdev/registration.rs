@@ -52,6 +52,9 @@ pub struct Config<'a, T: Operations> {
     /// How long a stopped transmit queue may make no progress before the stack
     /// calls [`Operations::tx_timeout`] (0: the core's default, 5 s).
     pub tx_timeout_ms: u32,
+    /// What XDP does on the device ([`xdp::features`](crate::abstractions::xdp::features)
+    /// bits; 0 without XDP).
+    pub xdp_features: u32,
     /// The ethtool operations, if the driver has them.
     pub ethtool: Option<ethtool::Table<T>>,
     /// The per-queue statistics operations, if the driver has them.
@@ -155,6 +158,7 @@ impl<T: Operations> Registration<T> {
             if !T::HAS_NETPOLL_POLL {
                 bindings::vnr_netdev_disable_netpoll(raw);
             }
+            bindings::vnr_set_xdp_features(raw, config.xdp_features);
             if config.tx_timeout_ms != 0 {
                 bindings::vnr_netdev_set_watchdog(raw, config.tx_timeout_ms);
             }

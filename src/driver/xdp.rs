@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! XDP: attaching a program, running it on received frames, and sending the frames
+//! it sends back (`XDP_TX`) or that other devices redirect here (`ndo_xdp_xmit`).
+//!
+//! Each frame a program sees is copied into a buffer of its own with the headroom
+//! and tailroom XDP needs (`abstractions::xdp`), from whichever receive mode it came
+//! in: the rings keep the buffers they post without a program, no reposting on
+//! attach. Frames to transmit become skbs around their buffers (no copy) and share
+//! the transmit rings, and their lock, with the stack.
+
+use super::queue::{QueuePair, RxRing, RxVq, Spare};
+use super::{netdev_ops, rx, tx, VirtNet};
+use crate::abstractions::{
+    frag::{PageFrag, RxFrag},
+    napi::Poll,
+    netdev::{offload, NetDev},
+    skb::RxSkb,
+    virtqueue::Virtqueue,
+    xdp::{self, Action, BpfProg, ExtAck, RxqInfo, XdpFrameBuilder, XmitFrames},
+};
+use crate::logic::ctrl_cmd;
+use crate::logic::features::RxMode;
+use crate::logic::hdr::NetHdr;
+use crate::logic::{rx_buf, xdp as rules};
+use core::sync::atomic::Ordering;
+use kernel::prelude::*;
+
+/// Tells the device which receive offloads to apply: none while a program is
+/// attached (it would see coalesced or unchecksummed frames), else those the user
+/// left on. A device without any has nothing to change.
+pub(super) fn set_guest_offloads(dev: &NetDev<VirtNet>, xdp: bool) -> Result {
+    let vn = dev.data();
+    let all = ctrl_cmd::guest_offloads(vn.features, true);
+    if all == 0 {
+        return Ok(());
+    }
+    let bits = if xdp {
+        0
+    } else {
+        ctrl_cmd::guest_offloads(vn.features, dev.features() & offload::GRO_HW != 0)
+    };
+    netdev_ops::send_guest_offloads(dev, bits)
+}
+
+/// `ndo_bpf` (`XDP_SETUP_PROG`): attaches `prog` to every receive ring, or detaches.
+pub fn setup(dev: &NetDev<VirtNet>, prog: Option<BpfProg>, extack: &mut ExtAck) -> Result {
+    let vn = dev.data();
+    if prog.is_some() {
+        if let Some(r) = rules::refusal(
+            vn.features,
+            vn.rx_mode == RxMode::Big,
+            dev.mtu(),
+            xdp::MAX_FRAME,
+        ) {
+            extack.set_msg(r.message());
+            return Err(if r.not_supported() {
+                crate::abstractions::eopnotsupp()
+            } else {
+                EINVAL
+            });
+        }
+    }
+    let was_on = vn.xdp_on.load(Ordering::Relaxed);
+    if prog.is_some() {
+        // What can fail first, so that a failure leaves the old program in place.
+        for q in vn.queues.iter() {
+            if q.rx.lock().xdp_rxq.is_none() {
+                let rxq = RxqInfo::new(dev, q.index, &q.napi)?;
+                q.rx.lock().xdp_rxq = Some(rxq);
+            }
+        }
+        if !was_on {
+            if let Err(e) = set_guest_offloads(dev, true) {
+                extack.set_msg(c"the device refused to turn its receive offloads off");
+                return Err(e);
+            }
+        }
+    }
+    for q in vn.queues.iter() {
+        // The poll holds the ring's lock while it runs a program: once swapped here,
+        // the old program runs no more, and its reference goes (outside the lock).
+        let old = core::mem::replace(&mut q.rx.lock().xdp_prog, prog.clone());
+        drop(old);
+    }
+    let on = prog.is_some();
+    vn.xdp_on.store(on, Ordering::Relaxed);
+    if was_on && !on {
+        // The program is gone either way; the device keeps its offloads off if it
+        // refuses (logged).
+        let _ = set_guest_offloads(dev, false);
+    }
+    Ok(())
+}
+
+/// The program a ring runs and the ring as XDP knows it.
+struct Xdp<'a> {
+    prog: &'a BpfProg,
+    rxq: &'a RxqInfo,
+}
+
+/// What the frames of one poll asked for once the poll is over.
+#[derive(Default)]
+struct Pending {
+    /// Frames were redirected: flush them to their targets.
+    redirected: bool,
+    /// Frames were queued for transmission without a doorbell.
+    sent: bool,
+}
+
+/// Receives up to `budget` packets with a program attached (the ring holds one).
+/// Returns the packets processed.
+pub(super) fn receive_all(
+    dev: &NetDev<VirtNet>,
+    q: &QueuePair,
+    poll: &Poll<'_>,
+    rx: &mut RxRing,
+    budget: i32,
+) -> i32 {
+    let RxRing {
+        vq,
+        frag,
+        spare,
+        xdp_prog: Some(prog),
+        xdp_rxq: Some(xdp_rxq),
+        ..
+    } = rx
+    else {
+        return 0;
+    };
+    let state = Xdp { prog, rxq: xdp_rxq };
+    let state = &state;
+    let mut pending = Pending::default();
+    let mut done = 0;
+    while done < budget {
+        let more = match vq {
+            RxVq::Small(vq) => receive_small(dev, q, poll, vq, frag, state, &mut pending),
+            RxVq::Mergeable(vq) => {
+                receive_mergeable(dev, q, poll, vq, frag, spare, state, &mut pending)
+            }
+            // Refused on attach; nothing is taken.
+            RxVq::Big(_) | RxVq::Detached => None,
+        };
+        if more.is_none() {
+            break;
+        }
+        done += 1;
+    }
+    if pending.redirected {
+        xdp::flush_redirects(poll);
+    }
+    if pending.sent {
+        tx::flush_xdp(q);
+    }
+    done
+}
+
+/// Takes one used small buffer and runs the program on its frame. `None` when the
+/// ring has nothing used.
+fn receive_small(
+    dev: &NetDev<VirtNet>,
+    q: &QueuePair,
+    poll: &Poll<'_>,
+    vq: &mut Virtqueue<RxSkb>,
+    pf: &mut PageFrag,
+    state: &Xdp<'_>,
+    pending: &mut Pending,
+) -> Option<()> {
+    let vn = dev.data();
+    let (buf, len) = vq.get_buf()?;
+    q.stats.rx_bufs().inc();
+    q.stats.rx_buf_bytes().sub(vn.rx_buf_len as u64);
+    if rx_buf::check_used_len(len, vn.hdr_len, vn.rx_buf_len).is_err() {
+        q.stats.rx_length_errors().inc();
+        return Some(());
+    }
+    let Ok(skb) = buf.into_filled(len as usize) else {
+        q.stats.rx_length_errors().inc();
+        return Some(());
+    };
+    let bytes = skb.linear();
+    let Some(h) = bytes.get(..vn.hdr_len).and_then(NetHdr::parse) else {
+        q.stats.rx_frame_errors().inc();
+        return Some(());
+    };
+    let Some(b) = copy_frame(q, pf, &h, bytes.get(vn.hdr_len..)) else {
+        return Some(());
+    };
+    run(dev, q, poll, state, b, &h, pending);
+    Some(())
+}
+
+/// Takes the buffers of one used mergeable packet and runs the program on the
+/// frame they hold. `None` when the ring has nothing used.
+#[allow(clippy::too_many_arguments)]
+fn receive_mergeable(
+    dev: &NetDev<VirtNet>,
+    q: &QueuePair,
+    poll: &Poll<'_>,
+    vq: &mut Virtqueue<RxFrag>,
+    pf: &mut PageFrag,
+    spare: &mut Spare,
+    state: &Xdp<'_>,
+    pending: &mut Pending,
+) -> Option<()> {
+    let vn = dev.data();
+    let (first, len) = vq.get_buf()?;
+    q.stats.rx_bufs().inc();
+    q.stats.rx_buf_bytes().sub(first.capacity() as u64);
+    if rx_buf::check_used_len(len, vn.hdr_len, first.capacity()).is_err() {
+        q.stats.rx_length_errors().inc();
+        return Some(());
+    }
+    let Some(h) = first
+        .filled(len as usize)
+        .and_then(|b| b.get(..vn.hdr_len))
+        .and_then(NetHdr::parse)
+    else {
+        q.stats.rx_length_errors().inc();
+        return Some(());
+    };
+    let Ok(nbufs) = rx_buf::check_num_buffers(h.num_buffers, vq.size()) else {
+        q.stats.rx_frame_errors().inc();
+        return Some(());
+    };
+    let mut frame = copy_frame(
+        q,
+        pf,
+        &h,
+        first.filled(len as usize).and_then(|b| b.get(vn.hdr_len..)),
+    );
+    keep(q, spare, first);
+    for i in 1..nbufs {
+        let Some((buf, used)) = vq.get_buf() else {
+            q.stats.rx_length_errors().inc();
+            q.stats.rx_missing_bufs().add((nbufs - i) as u64);
+            return Some(());
+        };
+        q.stats.rx_bufs().inc();
+        q.stats.rx_buf_bytes().sub(buf.capacity() as u64);
+        if let Some(b) = frame.as_mut() {
+            match buf.filled(used as usize) {
+                Some(bytes) if b.push(bytes).is_ok() => {}
+                Some(_) => {
+                    // Longer than one XDP buffer: the MTU grew after attaching.
+                    q.stats.rx_xdp_drops().inc();
+                    frame = None;
+                }
+                None => {
+                    q.stats.rx_length_errors().inc();
+                    frame = None;
+                }
+            }
+        }
+        keep(q, spare, buf);
+    }
+    if let Some(b) = frame {
+        run(dev, q, poll, state, b, &h, pending);
+    }
+    Some(())
+}
+
+/// Keeps a buffer whose bytes were copied out to be posted again, or frees it.
+fn keep(q: &QueuePair, spare: &mut Spare, buf: RxFrag) {
+    let capacity = buf.capacity() as u64;
+    if spare.push(buf).is_ok() {
+        q.stats.rx_buf_bytes().add(capacity);
+    }
+}
+
+/// Copies the start of a frame (`None`: beyond its buffer) into an XDP buffer if a
+/// program may see it; counts the reason if not.
+fn copy_frame(
+    q: &QueuePair,
+    pf: &mut PageFrag,
+    h: &NetHdr,
+    bytes: Option<&[u8]>,
+) -> Option<XdpFrameBuilder> {
+    if !rules::runs_on(h) {
+        q.stats.rx_dropped().inc();
+        return None;
+    }
+    let Some(mut b) = XdpFrameBuilder::new(pf) else {
+        q.stats.rx_dropped().inc();
+        return None;
+    };
+    let Some(bytes) = bytes else {
+        q.stats.rx_length_errors().inc();
+        return None;
+    };
+    if b.push(bytes).is_err() {
+        q.stats.rx_xdp_drops().inc();
+        return None;
+    }
+    Some(b)
+}
+
+/// Runs the ring's program on a frame and carries out its verdict.
+fn run(
+    dev: &NetDev<VirtNet>,
+    q: &QueuePair,
+    poll: &Poll<'_>,
+    state: &Xdp<'_>,
+    b: XdpFrameBuilder,
+    h: &NetHdr,
+    pending: &mut Pending,
+) {
+    q.stats.rx_xdp_packets().inc();
+    let (act, buff) = b.run(poll, state.prog, state.rxq);
+    match act {
+        Action::PASS => {
+            let len = buff.len();
+            match buff.into_skb(dev) {
+                Some(skb) => rx::deliver(dev, q, poll, skb, h, len),
+                None => q.stats.rx_dropped().inc(),
+            }
+        }
+        Action::TX => {
+            q.stats.rx_xdp_tx().inc();
+            let mut skb = buff.into_skb(dev);
+            if tx::xmit_xdp(dev, q, || skb.take(), false) == 1 {
+                pending.sent = true;
+            } else {
+                q.stats.rx_xdp_drops().inc();
+                state.prog.trace_exception(dev, act);
+            }
+        }
+        Action::REDIRECT => match buff.redirect(dev) {
+            Ok(()) => {
+                q.stats.rx_xdp_redirects().inc();
+                pending.redirected = true;
+            }
+            Err(_) => {
+                q.stats.rx_xdp_drops().inc();
+                state.prog.trace_exception(dev, act);
+            }
+        },
+        Action::DROP => q.stats.rx_xdp_drops().inc(),
+        _ => {
+            if act != Action::ABORTED {
+                state.prog.warn_invalid_action(dev, act.0);
+            }
+            state.prog.trace_exception(dev, act);
+            q.stats.rx_xdp_drops().inc();
+        }
+    }
+}
+
+/// `ndo_xdp_xmit`: sends frames other devices redirected here on the transmit queue
+/// of this CPU's pair (of those in use).
+pub fn xmit(dev: &NetDev<VirtNet>, frames: &mut XmitFrames<'_>, flush: bool) {
+    let vn = dev.data();
+    let curr = usize::from(vn.curr_pairs.load(Ordering::Relaxed)).max(1);
+    let Some(q) = vn.queues.get(crate::abstractions::this_cpu() % curr) else {
+        return;
+    };
+    tx::xmit_xdp(dev, q, || frames.next_skb(dev), flush);
+}

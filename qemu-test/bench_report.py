@@ -30,6 +30,8 @@ WORKLOADS = {
     "rr_tcp_rx": "TCP ping-pong (sockperf), DUT is server",
     "rr_udp_tx": "UDP ping-pong (sockperf), DUT is client",
     "rr_udp_rx": "UDP ping-pong (sockperf), DUT is server",
+    "xdp_drop": "64-byte UDP flood (pktgen) into an XDP_DROP program",
+    "xdp_tx": "64-byte UDP flood (pktgen) sent back by an XDP_TX program",
 }
 
 
@@ -62,6 +64,13 @@ def metrics(wl, d, secs):
             m["pps delivered"] = (rxp / secs, True)
             pk = rxp
         m["CPU s/Mpkt"] = (per(f(d, "cpu_s"), pk, 1e6), False)
+    elif wl.startswith("xdp"):
+        # dut_rx_pkts: frames the program ran on (the guest's w_xdp).
+        m["pps offered"] = (f(d, "peer_tx_pkts") / secs, True)
+        m["pps through XDP"] = (rxp / secs, True)
+        if wl == "xdp_tx":
+            m["pps sent back"] = (f(d, "peer_rx_pkts") / secs, True)
+        m["CPU s/Mpkt"] = (per(f(d, "cpu_s"), rxp, 1e6), False)
     elif wl.startswith("rr"):
         m["p50 us"] = (f(d, "p50_us"), False)
         m["p99 us"] = (f(d, "p99_us"), False)

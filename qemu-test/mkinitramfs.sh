@@ -89,6 +89,7 @@ bpf aborted verdict.c -DVERDICT=XDP_ABORTED
 bpf unknown verdict.c -DVERDICT=42
 bpf tx echo.c
 bpf redirect echo.c -DREDIRECT
+bpf reflect reflect.c
 # The AF_XDP test's socket (raw system calls: the guest has no libbpf).
 clang -static -O2 -w -o "$root/usr/bin/vnr-xsk" "$xdp_src/xsk.c" ||
 	{ echo "mkinitramfs: cannot build $xdp_src/xsk.c" >&2; exit 1; }

@@ -24,7 +24,7 @@ PIN=
 INSNS=0
 SYMS=0
 SECS=3
-WORKLOADS="tcp1_tx tcp1_rx tcp4_tx tcp4_rx udp64_tx udp64_rx rr_tcp_tx rr_tcp_rx rr_udp_tx rr_udp_rx"
+WORKLOADS="tcp1_tx tcp1_rx tcp4_tx tcp4_rx udp64_tx udp64_rx rr_tcp_tx rr_tcp_rx rr_udp_tx rr_udp_rx xdp_drop xdp_tx"
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	vnr.rounds=*) ROUNDS=${arg#vnr.rounds=} ;;
@@ -232,6 +232,23 @@ w_udp64() {
 	out "$WL secs=$SECS $*"
 }
 
+# XDP: the peer floods 64-byte UDP frames at the DUT, whose program PROG drops
+# them (xdp_drop) or sends them back (xdp_tx, /xdp/reflect.o). The stack never
+# sees them, so the packets counted are the frames the program ran on (the sum of
+# rxN_xdp_packets, which both drivers keep): dut_rx_pkts, with dut_tx_pkts 0.
+xdp_packets() { ethtool -S "$DUT" 2>/dev/null | sed -n 's/^ *rx[0-9][0-9]*_xdp_packets: //p' | awk '{s += $1} END {print s + 0}'; }
+w_xdp() {
+	local x0 c
+	ip link set dev "$DUT" xdpdrv obj "/xdp/$1.o" sec xdp || { say "cannot attach /xdp/$1.o"; return 1; }
+	x0=$(xdp_packets)
+	snap
+	pktgen peer "$PEER" $DUT_V4 $DUT_MAC
+	c=$(counters)
+	c=$(echo "$c" | sed -e "s/^dut_rx_pkts=.*/dut_rx_pkts=$(( $(xdp_packets) - x0 ))/" -e 's/^dut_tx_pkts=.*/dut_tx_pkts=0/')
+	ip link set dev "$DUT" xdpdrv off
+	out "$WL secs=$SECS $(echo $c)"
+}
+
 # sockperf ping-pong: rr PROTO(tcp|udp) DIRECTION (tx: the DUT's side is the
 # client, rx: the peer's side is the client and the DUT answers). The window
 # opens half a second after the client starts, past its process start-up (page
@@ -378,6 +395,8 @@ run_workload_() {
 	rr_tcp_rx) w_rr tcp rx ;;
 	rr_udp_tx) w_rr udp tx ;;
 	rr_udp_rx) w_rr udp rx ;;
+	xdp_drop) w_xdp drop ;;
+	xdp_tx) w_xdp reflect ;;
 	*) say "unknown workload $WL"; return 1 ;;
 	esac
 }

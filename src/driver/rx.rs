@@ -198,23 +198,26 @@ fn receive_all(
     rx: &mut RxRing,
     budget: i32,
 ) -> i32 {
-    let mut done = 0;
-    while done < budget {
-        let more = match &mut rx.vq {
-            RxVq::Small(vq) => receive_small(dev, q, poll, vq),
-            RxVq::Mergeable(vq) => {
-                let r = receive_mergeable(dev, q, poll, vq, &mut rx.spare);
-                if let Some(Some(len)) = r {
-                    rx.avg_pkt_len.add(len);
-                }
-                r.map(|_| ())
+    up_to(budget, || match &mut rx.vq {
+        RxVq::Small(vq) => receive_small(dev, q, poll, vq),
+        RxVq::Mergeable(vq) => {
+            let r = receive_mergeable(dev, q, poll, vq, &mut rx.spare);
+            if let Some(Some(len)) = r {
+                rx.avg_pkt_len.add(len);
             }
-            RxVq::Big(vq) => receive_big(dev, q, poll, vq),
-            RxVq::Detached => None,
-        };
-        if more.is_none() {
-            break;
+            r.map(|_| ())
         }
+        RxVq::Big(vq) => receive_big(dev, q, poll, vq),
+        RxVq::Detached => None,
+    })
+}
+
+/// Calls `one` until it finds nothing more (`None`) or `budget` times; returns how
+/// many times it found something.
+#[inline(always)]
+pub(super) fn up_to(budget: i32, mut one: impl FnMut() -> Option<()>) -> i32 {
+    let mut done = 0;
+    while done < budget && one().is_some() {
         done += 1;
     }
     done

@@ -131,21 +131,14 @@ pub(super) fn receive_all(
     let state = Xdp { prog, rxq: xdp_rxq };
     let state = &state;
     let mut pending = Pending::default();
-    let mut done = 0;
-    while done < budget {
-        let more = match vq {
-            RxVq::Small(vq) => receive_small(dev, q, poll, vq, frag, state, &mut pending),
-            RxVq::Mergeable(vq) => {
-                receive_mergeable(dev, q, poll, vq, frag, spare, state, &mut pending)
-            }
-            // Refused on attach; nothing is taken.
-            RxVq::Big(_) | RxVq::Detached => None,
-        };
-        if more.is_none() {
-            break;
+    let done = rx::up_to(budget, || match vq {
+        RxVq::Small(vq) => receive_small(dev, q, poll, vq, frag, state, &mut pending),
+        RxVq::Mergeable(vq) => {
+            receive_mergeable(dev, q, poll, vq, frag, spare, state, &mut pending)
         }
-        done += 1;
-    }
+        // Refused on attach; nothing is taken.
+        RxVq::Big(_) | RxVq::Detached => None,
+    });
     if pending.redirected {
         xdp::flush_redirects(poll);
     }

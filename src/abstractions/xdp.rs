@@ -241,9 +241,9 @@ impl XdpFrameBuilder {
 ///
 /// # Invariants
 ///
-/// `raw` describes `frag` (set up by `vnr_xdp_prepare`, then changed only by the
-/// program within the limits the kernel enforces), with `raw.rxq` valid for `'a`; the
-/// object lives within a NAPI poll.
+/// `raw` describes `frag` (set up by [`XdpFrameBuilder::run`], then changed only by
+/// the program within the limits the kernel enforces), with `raw.rxq` valid for `'a`;
+/// the object lives within a NAPI poll.
 pub struct XdpBuff<'a> {
     frag: RxFrag,
     raw: bindings::xdp_buff,

@@ -1068,14 +1068,21 @@ t_xdp_refusals() {
 # frame of the queue, ARP too, so the pings go unanswered meanwhile), then sends
 # UDP datagrams that arrive at the peer.
 t_xsk_copy() {
-	local out port=9999 got rc=0
-	ip netns exec peer ping -c 40 -i 0.1 -W 1 -q $DUT_V4 >/dev/null 2>&1 &
+	local out port=9999 got ppid rc=0
+	# The peer keeps sending pings while the socket takes every frame (ARP too): with
+	# a permanent neighbour entry, each ping is a frame, whatever the timing.
+	ip -n peer neigh replace $DUT_V4 lladdr "$(cat /sys/class/net/$DUT/address)" dev "$PEER" nud permanent
+	ip netns exec peer ping -c 200 -i 0.1 -W 1 -q $DUT_V4 >/dev/null 2>&1 &
+	ppid=$!
 	out=$(vnr-xsk "$DUT" 0 rx 10 15 2>&1) || rc=1
-	wait
+	kill $ppid 2>/dev/null
+	wait $ppid 2>/dev/null
+	ip -n peer neigh del $DUT_V4 dev "$PEER" 2>/dev/null
 	log "receive: $out"
 	rm -f /tmp/xsk.rx
-	ip netns exec peer timeout 10 socat -u UDP-RECV:$port - > /tmp/xsk.rx 2>/dev/null &
-	sleep 1
+	ip netns exec peer timeout 20 socat -u UDP-RECV:$port - > /tmp/xsk.rx 2>/dev/null &
+	wait_for 10 ip netns exec peer grep -qi ":$(printf %04X $port) " /proc/net/udp ||
+		{ log "listener not up"; rc=1; }
 	out=$(vnr-xsk "$DUT" 0 tx 10 "$(cat /sys/class/net/$DUT/address)" $PEER_MAC $DUT_V4 $PEER_V4 $port 2>&1) || rc=1
 	sleep 2
 	kill %1 2>/dev/null

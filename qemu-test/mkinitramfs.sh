@@ -74,7 +74,7 @@ if ! clang -static -O2 -w -o "$root/usr/bin/txtimestamp" "$ksrc_tools/txtimestam
 fi
 
 # The XDP programs of the XDP tests (qemu-test/xdp), loaded with `ip link set ... xdpdrv
-# obj /xdp/NAME.o sec xdp`.
+# obj /xdp/NAME.o sec xdp` (sec xdp.frags for the multi-buffer ones).
 xdp_src=$here/xdp
 mkdir -p "$root/xdp"
 bpf() { # NAME SOURCE FLAGS...
@@ -90,6 +90,10 @@ bpf unknown verdict.c -DVERDICT=42
 bpf tx echo.c
 bpf redirect echo.c -DREDIRECT
 bpf reflect reflect.c
+# Multi-buffer programs (section xdp.frags); frags drops pings of 8000 bytes.
+bpf frags frags.c -DDROP_LEN=8042
+bpf tx_frags echo.c -DFRAGS
+bpf redirect_frags echo.c -DFRAGS -DREDIRECT
 # The AF_XDP test's socket (raw system calls: the guest has no libbpf).
 clang -static -O2 -w -o "$root/usr/bin/vnr-xsk" "$xdp_src/xsk.c" ||
 	{ echo "mkinitramfs: cannot build $xdp_src/xsk.c" >&2; exit 1; }

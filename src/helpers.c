@@ -554,6 +554,32 @@ void vnr_xdp_prepare_buff(struct xdp_buff *xdp, void *hard_start, u32 headroom, 
 	xdp_prepare_buff(xdp, hard_start, headroom, len, true);
 }
 
+bool vnr_bpf_prog_has_frags(const struct bpf_prog *prog)
+{
+	return prog->aux->xdp_has_frags;
+}
+
+struct skb_shared_info *vnr_xdp_shinfo(const struct xdp_buff *xdp)
+{
+	return xdp_get_shared_info_from_buff(xdp);
+}
+
+void vnr_skb_frag_fill_page_desc(struct skb_frag *frag, struct page *page, int off, int size)
+{
+	skb_frag_fill_page_desc(frag, page, off, size);
+}
+
+void *vnr_skb_frag_address(const struct skb_frag *frag)
+{
+	return skb_frag_address(frag);
+}
+
+void vnr_xdp_update_skb_shared_info(struct sk_buff *skb, u8 nr_frags, unsigned int size,
+				    unsigned int truesize)
+{
+	xdp_update_skb_shared_info(skb, nr_frags, size, truesize, false);
+}
+
 void vnr_skb_set_dev(struct sk_buff *skb, struct net_device *dev)
 {
 	skb->dev = dev;

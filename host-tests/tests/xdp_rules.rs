@@ -20,7 +20,7 @@ const MAX_FRAME: usize = 4096 - 256 - 320;
 #[test]
 fn big_packets_mode_is_refused() {
     assert_eq!(
-        xdp::refusal(feats(&[f::MRG_RXBUF]), true, 1500, MAX_FRAME),
+        xdp::refusal(feats(&[f::MRG_RXBUF]), true, 1500, false, MAX_FRAME),
         Some(Refusal::BigPackets)
     );
 }
@@ -36,20 +36,20 @@ fn offloads_without_the_command_are_refused() {
     ] {
         let without = feats(&[f::MRG_RXBUF, f::CTRL_VQ, off]);
         assert_eq!(
-            xdp::refusal(without, false, 1500, MAX_FRAME),
+            xdp::refusal(without, false, 1500, false, MAX_FRAME),
             Some(Refusal::GuestOffloads),
             "feature {off}"
         );
         let with = feats(&[f::MRG_RXBUF, f::CTRL_VQ, f::CTRL_GUEST_OFFLOADS, off]);
         assert_eq!(
-            xdp::refusal(with, false, 1500, MAX_FRAME),
+            xdp::refusal(with, false, 1500, false, MAX_FRAME),
             None,
             "feature {off}"
         );
     }
     // Nothing to turn off: no command needed.
     assert_eq!(
-        xdp::refusal(feats(&[f::MRG_RXBUF]), false, 1500, MAX_FRAME),
+        xdp::refusal(feats(&[f::MRG_RXBUF]), false, 1500, false, MAX_FRAME),
         None
     );
 }
@@ -59,11 +59,14 @@ fn mtu_limit_is_one_buffer_less_the_ethernet_header() {
     let ft = feats(&[f::MRG_RXBUF]);
     let max = xdp::max_mtu(MAX_FRAME);
     assert_eq!(max, 3506, "the in-tree driver's limit on x86-64");
-    assert_eq!(xdp::refusal(ft, false, max, MAX_FRAME), None);
+    assert_eq!(xdp::refusal(ft, false, max, false, MAX_FRAME), None);
     assert_eq!(
-        xdp::refusal(ft, false, max + 1, MAX_FRAME),
+        xdp::refusal(ft, false, max + 1, false, MAX_FRAME),
         Some(Refusal::Mtu)
     );
+    // A program that takes multi-buffer frames has no MTU limit.
+    assert_eq!(xdp::refusal(ft, false, max + 1, true, MAX_FRAME), None);
+    assert_eq!(xdp::refusal(ft, false, 65535, true, MAX_FRAME), None);
     assert!(!Refusal::Mtu.not_supported());
     assert!(Refusal::GuestOffloads.not_supported());
 }
@@ -90,12 +93,12 @@ proptest! {
 
     /// With the offloads switchable, the mode decides first, then the MTU.
     #[test]
-    fn refusal_follows_mode_then_mtu(mtu in 0u32..70000, big in any::<bool>()) {
+    fn refusal_follows_mode_then_mtu(mtu in 0u32..70000, big in any::<bool>(), frags in any::<bool>()) {
         let ft = feats(&[f::MRG_RXBUF, f::CTRL_VQ, f::CTRL_GUEST_OFFLOADS, f::GUEST_TSO4]);
-        let r = xdp::refusal(ft, big, mtu, MAX_FRAME);
+        let r = xdp::refusal(ft, big, mtu, frags, MAX_FRAME);
         let expect = if big {
             Some(Refusal::BigPackets)
-        } else if mtu > 3506 {
+        } else if mtu > 3506 && !frags {
             Some(Refusal::Mtu)
         } else {
             None

@@ -306,9 +306,40 @@ t_xdp_under_traffic() {
 	fi
 	sleep 1
 	xdp_prog off
+	xdp_frags_faults "$lo" "$hi" || rc=1
 	traffic_check || rc=1
 	counters_consistent || rc=1
 	log "xdp: $(ethtool -S "$DUT" 2>/dev/null | grep -E 'rx[0-9]+_xdp_(packets|drops)' | tr -s ' \n' ' ')"
+	return $rc
+}
+
+# xdp_frags_faults LO HI: multi-buffer frames (jumbo pings from the peer at MTU 9000:
+# the flows of traffic_start keep their MSS) through a program with frags, with the
+# allocation failures of LO..HI injected meanwhile: a frame whose page fragments
+# cannot all be had is dropped whole. Most pings are answered, and the interface
+# carries traffic at its MTU again after.
+xdp_frags_faults() {
+	local mtu got rc=0
+	mtu=$(cat /sys/class/net/$DUT/mtu)
+	ip link set dev "$DUT" mtu 9000 || return 1
+	ip -n peer link set "$PEER" mtu 9000 || rc=1
+	xdp_prog obj /xdp/frags.o sec xdp.frags
+	ip netns exec peer ping -q -i 0.01 -s 8100 -c 400 -W 1 $DUT_V4 > /tmp/jumbo.log 2>&1 &
+	local ppid=$!
+	if [ -n "$1" ] && [ -d /sys/kernel/debug/failslab ]; then
+		sleep 1
+		fi_set 20 "$1" "$2" || rc=1
+		sleep 2
+		fi_set 0
+	fi
+	wait $ppid
+	got=$(sed -n 's/.* \([0-9][0-9]*\) \(packets \)\{0,1\}received.*/\1/p' /tmp/jumbo.log)
+	xdp_prog off
+	ip -n peer link set "$PEER" mtu 1500
+	ip link set dev "$DUT" mtu "$mtu" || rc=1
+	log "jumbo pings through the frags program: ${got:-0}/400 answered"
+	[ "${got:-0}" -ge 200 ] || rc=1
+	wait_for 10 ping -c 1 -W 1 -q $PEER_V4 >/dev/null || { log "no ping at mtu $mtu"; rc=1; }
 	return $rc
 }
 

@@ -953,16 +953,20 @@ t_netconsole() {
 xdp_sum() {
 	ethtool -S "$DUT" 2>/dev/null | sed -n "s/^ *$1[0-9][0-9]*_$2: //p" | awk '{s += $1} END {print s + 0}'
 }
-xdp_on() { ip link set dev "$DUT" xdpdrv obj "/xdp/$1.o" sec xdp 2>/tmp/xdp.err || { sed 's/^/# /' /tmp/xdp.err; return 1; }; }
+# xdp_on NAME [SECTION]: attaches /xdp/NAME.o in driver mode.
+xdp_on() { ip link set dev "$DUT" xdpdrv obj "/xdp/$1.o" sec "${2:-xdp}" 2>/tmp/xdp.err || { sed 's/^/# /' /tmp/xdp.err; return 1; }; }
 xdp_off() { ip link set dev "$DUT" xdpdrv off; }
 xdp_attached() { ip -d link show dev "$DUT" | grep -q 'prog/xdp'; }
-# Pings answered, of $1 sent from the peer to the DUT. The peer's neighbour entry
+# Pings answered, of $1 sent from the peer to the DUT (ping's options after it: a
+# size, -s N). The peer's neighbour entry
 # for the DUT is pinned meanwhile: a program that drops ARP would otherwise leave the
 # peer resolving (one ARP request a second instead of a ping every 0.2 s), and the
 # frames counted would follow its timing.
 peer_pings() {
+	local n=$1
+	shift
 	ip -n peer neigh replace $DUT_V4 lladdr "$(cat /sys/class/net/$DUT/address)" dev "$PEER" nud permanent
-	ip netns exec peer ping -c "$1" -i 0.2 -W 1 -q $DUT_V4 2>/dev/null |
+	ip netns exec peer ping -c "$n" -i 0.2 -W 1 -q "$@" $DUT_V4 2>/dev/null |
 		sed -n 's/.* \([0-9][0-9]*\) \(packets \)\{0,1\}received.*/\1/p'
 	ip -n peer neigh del $DUT_V4 dev "$PEER" 2>/dev/null
 }
@@ -1125,8 +1129,55 @@ t_xdp_refused() {
 	return $rc
 }
 
+# Multi-buffer programs (section xdp.frags) at MTU 9000, where a program without
+# frags is refused (xdp_refusals): jumbo frames span several receive buffers, and the
+# program sees each whole. `frags` drops frames of exactly 8042 bytes in all (pings
+# of 8000) by bpf_xdp_get_buff_len() and passes the rest: pings of 8000 unanswered,
+# of 7999 answered, 32 MiB of TCP intact. The echo programs answer pings of 8000
+# with XDP_TX and by redirect (ndo_xdp_xmit of multi-buffer frames).
+t_xdp_frags() {
+	local mtu d0 d p0 p got prog rc=0
+	[ "$(max_mtu)" -ge 9000 ] || { log "max MTU below 9000"; return 4; }
+	mtu=$(cat /sys/class/net/$DUT/mtu)
+	ip link set dev "$DUT" mtu 9000 || return 1
+	ip -n peer link set "$PEER" mtu 9000 || rc=1
+	if xdp_on frags xdp.frags; then
+		d0=$(xdp_sum rx xdp_drops) p0=$(xdp_sum rx xdp_packets)
+		got=$(peer_pings 5 -s 8000)
+		d=$(( $(xdp_sum rx xdp_drops) - d0 ))
+		log "frags: pings of 8000: ${got:-0}/5 answered, rx xdp_drops +$d"
+		[ "${got:-0}" = 0 ] || rc=1
+		[ $d -ge 5 ] || rc=1
+		got=$(peer_pings 5 -s 7999)
+		log "frags: pings of 7999: ${got:-0}/5 answered"
+		[ "${got:-0}" -ge 4 ] || rc=1
+		BLOB=/tmp/blob32 BLOB_MB=32 transfer "/usr/bin/ip netns exec peer" "" $DUT_V4 || rc=1
+		p=$(( $(xdp_sum rx xdp_packets) - p0 ))
+		# 32 MiB in frames of at most 9014 bytes.
+		log "frags: $p frames through the program"
+		[ $p -ge 3700 ] || rc=1
+		xdp_off
+	else
+		rc=1
+	fi
+	for prog in tx_frags redirect_frags; do
+		xdp_on $prog xdp.frags || { rc=1; continue; }
+		p0=$(xdp_sum tx xdp_tx)
+		got=$(peer_pings 10 -s 8000)
+		p=$(( $(xdp_sum tx xdp_tx) - p0 ))
+		xdp_off
+		log "$prog: pings of 8000: ${got:-0}/10 answered, tx xdp_tx +$p"
+		[ "${got:-0}" -ge 9 ] || rc=1
+		[ $p -ge 9 ] || rc=1
+	done
+	ip -n peer link set "$PEER" mtu 1500
+	ip link set dev "$DUT" mtu "$mtu" || rc=1
+	wait_for 10 ping -c 1 -W 1 -q $PEER_V4 >/dev/null || { log "no ping at mtu $mtu"; rc=1; }
+	return $rc
+}
+
 TESTS="rmmod_idle module_bound mac_and_drvinfo features_accepted ethtool_queries tx_header_in_headroom tx_timestamp coalesce link_follows_set_link announce ping4 ping6 tcp_dut_to_peer
-tcp_peer_to_dut netconsole system_sleep offloads_used rx_hash rss rss_flow_hash rss_table_kept rss_bulk rx_filter_promisc mac_change failover vlan mtu_change default_pairs every_queue channels_under_traffic ring_resize_under_traffic bql stats_count_traffic xdp_drop xdp_aborted xdp_pass xdp_tx xdp_redirect xdp_refusals xsk_copy
+tcp_peer_to_dut netconsole system_sleep offloads_used rx_hash rss rss_flow_hash rss_table_kept rss_bulk rx_filter_promisc mac_change failover vlan mtu_change default_pairs every_queue channels_under_traffic ring_resize_under_traffic bql stats_count_traffic xdp_drop xdp_aborted xdp_pass xdp_tx xdp_redirect xdp_refusals xdp_frags xsk_copy
 down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----

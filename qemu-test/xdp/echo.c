@@ -23,7 +23,15 @@ struct icmphdr {
 
 static long (*bpf_redirect)(__u32 ifindex, __u64 flags) = (void *)BPF_FUNC_redirect;
 
-__attribute__((section("xdp"), used))
+/* Built with -DFRAGS: a multi-buffer program (jumbo pings, their headers in the
+ * first buffer). */
+#ifdef FRAGS
+#define SECTION "xdp.frags"
+#else
+#define SECTION "xdp"
+#endif
+
+__attribute__((section(SECTION), used))
 int echo(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;

@@ -496,11 +496,17 @@ fn netdev_config(features: Features, cfg: &DeviceConfig) -> netdev::Config<'_, V
         live_addr_change: true,
         tx_timeout_ms: TX_TIMEOUT_MS,
         // Programs run in small and mergeable modes (not in big packets mode, where
-        // attaching is refused); frames redirected here are sent in every mode.
+        // attaching is refused), multi-buffer ones too (a frame is copied into an
+        // XDP buffer and page fragments in either mode; in-tree: mergeable only);
+        // frames redirected here, multi-buffer or not, are sent in every mode.
         xdp_features: if cfg.rx_mode == RxMode::Big {
-            xdp_act::NDO_XMIT
+            xdp_act::NDO_XMIT | xdp_act::NDO_XMIT_SG
         } else {
-            xdp_act::BASIC | xdp_act::REDIRECT | xdp_act::NDO_XMIT
+            xdp_act::BASIC
+                | xdp_act::REDIRECT
+                | xdp_act::RX_SG
+                | xdp_act::NDO_XMIT
+                | xdp_act::NDO_XMIT_SG
         },
         ethtool: Some(ethtool::Table::new()),
         qstats: Some(qstats::Table::new()),

@@ -17,7 +17,7 @@ use crate::abstractions::{
     netdev::{offload, NetDev},
     skb::RxSkb,
     virtqueue::Virtqueue,
-    xdp::{self, Action, BpfProg, ExtAck, RxqInfo, XdpFrameBuilder, XmitFrames},
+    xdp::{self, Action, BpfProg, ExtAck, PushError, RxqInfo, XdpFrameBuilder, XmitFrames},
 };
 use crate::logic::ctrl_cmd;
 use crate::logic::features::RxMode;
@@ -51,6 +51,7 @@ pub fn setup(dev: &NetDev<VirtNet>, prog: Option<BpfProg>, extack: &mut ExtAck) 
             vn.features,
             vn.rx_mode == RxMode::Big,
             dev.mtu(),
+            prog.as_ref().is_some_and(BpfProg::has_frags),
             xdp::MAX_FRAME,
         ) {
             extack.set_msg(r.message());
@@ -97,6 +98,8 @@ pub fn setup(dev: &NetDev<VirtNet>, prog: Option<BpfProg>, extack: &mut ExtAck) 
 struct Xdp<'a> {
     prog: &'a BpfProg,
     rxq: &'a RxqInfo,
+    /// The program takes multi-buffer frames.
+    frags: bool,
 }
 
 /// What the frames of one poll asked for once the poll is over.
@@ -128,7 +131,11 @@ pub(super) fn receive_all(
     else {
         return 0;
     };
-    let state = Xdp { prog, rxq: xdp_rxq };
+    let state = Xdp {
+        prog,
+        rxq: xdp_rxq,
+        frags: prog.has_frags(),
+    };
     let state = &state;
     let mut pending = Pending::default();
     let done = rx::up_to(budget, || match vq {
@@ -176,7 +183,7 @@ fn receive_small(
         q.stats.rx_frame_errors().inc();
         return Some(());
     };
-    let Some(b) = copy_frame(q, pf, &h, bytes.get(vn.hdr_len..)) else {
+    let Some(b) = copy_frame(q, pf, state, &h, bytes.get(vn.hdr_len..)) else {
         return Some(());
     };
     run(dev, q, poll, state, b, &h, pending);
@@ -219,6 +226,7 @@ fn receive_mergeable(
     let mut frame = copy_frame(
         q,
         pf,
+        state,
         &h,
         first.filled(len as usize).and_then(|b| b.get(vn.hdr_len..)),
     );
@@ -232,17 +240,17 @@ fn receive_mergeable(
         q.stats.rx_bufs().inc();
         q.stats.rx_buf_bytes().sub(buf.capacity() as u64);
         if let Some(b) = frame.as_mut() {
-            match buf.filled(used as usize) {
-                Some(bytes) if b.push(bytes).is_ok() => {}
-                Some(_) => {
-                    // Longer than one XDP buffer: the MTU grew after attaching.
-                    q.stats.rx_xdp_drops().inc();
-                    frame = None;
-                }
+            let pushed = match buf.filled(used as usize) {
+                Some(bytes) => b.push(pf, bytes),
                 None => {
                     q.stats.rx_length_errors().inc();
                     frame = None;
+                    Ok(())
                 }
+            };
+            if let Err(e) = pushed {
+                count_push_error(q, e);
+                frame = None;
             }
         }
         keep(q, spare, buf);
@@ -266,6 +274,7 @@ fn keep(q: &QueuePair, spare: &mut Spare, buf: RxFrag) {
 fn copy_frame(
     q: &QueuePair,
     pf: &mut PageFrag,
+    state: &Xdp<'_>,
     h: &NetHdr,
     bytes: Option<&[u8]>,
 ) -> Option<XdpFrameBuilder> {
@@ -273,7 +282,7 @@ fn copy_frame(
         q.stats.rx_dropped().inc();
         return None;
     }
-    let Some(mut b) = XdpFrameBuilder::new(pf) else {
+    let Some(mut b) = XdpFrameBuilder::new(pf, state.frags) else {
         q.stats.rx_dropped().inc();
         return None;
     };
@@ -281,11 +290,21 @@ fn copy_frame(
         q.stats.rx_length_errors().inc();
         return None;
     };
-    if b.push(bytes).is_err() {
-        q.stats.rx_xdp_drops().inc();
+    if let Err(e) = b.push(pf, bytes) {
+        count_push_error(q, e);
         return None;
     }
     Some(b)
+}
+
+/// Counts a frame that could not be copied for the program: too long for a program
+/// without frags (the MTU grew after attaching) is the program's drop, as in-tree;
+/// no memory for a fragment is the stack's.
+fn count_push_error(q: &QueuePair, e: PushError) {
+    match e {
+        PushError::TooLong => q.stats.rx_xdp_drops().inc(),
+        PushError::NoMemory => q.stats.rx_dropped().inc(),
+    }
 }
 
 /// Runs the ring's program on a frame and carries out its verdict.

@@ -20,8 +20,8 @@ pub enum Refusal {
     /// control queue's `GUEST_OFFLOADS` command could turn off, and it lacks it: a
     /// program would see packets without checksums, or bigger than one buffer.
     GuestOffloads,
-    /// The MTU lets frames be longer than one XDP buffer holds (multi-buffer XDP
-    /// is not implemented).
+    /// The MTU lets frames be longer than one XDP buffer holds, and the program
+    /// does not take multi-buffer frames (it was not loaded from `xdp.frags`).
     Mtu,
 }
 
@@ -29,9 +29,13 @@ impl Refusal {
     /// The message for the user (netlink extack, printed by iproute2).
     pub fn message(self) -> &'static CStr {
         match self {
-            Self::BigPackets => c"XDP is not supported in big packets mode (guest GSO without mergeable buffers)",
-            Self::GuestOffloads => c"Can't set XDP while host is implementing GRO_HW/CSUM, disable GRO_HW first",
-            Self::Mtu => c"MTU too large for XDP: frames must fit one page (multi-buffer XDP is not supported)",
+            Self::BigPackets => {
+                c"XDP is not supported in big packets mode (guest GSO without mergeable buffers)"
+            }
+            Self::GuestOffloads => {
+                c"Can't set XDP while host is implementing GRO_HW/CSUM, disable GRO_HW first"
+            }
+            Self::Mtu => c"MTU too large to enable XDP without frags: frames must fit one page",
         }
     }
 
@@ -43,11 +47,14 @@ impl Refusal {
 
 /// Whether a program may be attached to a device in `big_packets` mode with the
 /// negotiated `features` and `mtu`, whose XDP buffers hold frames of up to
-/// `max_frame` bytes.
+/// `max_frame` bytes in one buffer. A program that takes multi-buffer frames
+/// (`frags`) has no MTU limit: a frame longer than one buffer continues in page
+/// fragments.
 pub fn refusal(
     features: Features,
     big_packets: bool,
     mtu: u32,
+    frags: bool,
     max_frame: usize,
 ) -> Option<Refusal> {
     if big_packets {
@@ -58,7 +65,7 @@ pub fn refusal(
     {
         return Some(Refusal::GuestOffloads);
     }
-    if mtu > max_mtu(max_frame) {
+    if !frags && mtu > max_mtu(max_frame) {
         return Some(Refusal::Mtu);
     }
     None

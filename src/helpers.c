@@ -569,11 +569,6 @@ void vnr_skb_frag_fill_page_desc(struct skb_frag *frag, struct page *page, int o
 	skb_frag_fill_page_desc(frag, page, off, size);
 }
 
-void *vnr_skb_frag_address(const struct skb_frag *frag)
-{
-	return skb_frag_address(frag);
-}
-
 void vnr_xdp_update_skb_shared_info(struct sk_buff *skb, u8 nr_frags, unsigned int size,
 				    unsigned int truesize)
 {

@@ -162,16 +162,6 @@ impl RxFrag {
         Some(unsafe { core::slice::from_raw_parts(self.addr.as_ptr(), used) })
     }
 
-    /// Bytes `offset..offset + len` of the buffer, to write into; `None` if beyond it.
-    pub(crate) fn data_mut(&mut self, offset: usize, len: usize) -> Option<&mut [u8]> {
-        if offset.checked_add(len)? > self.len {
-            return None;
-        }
-        // SAFETY: The fragment is owned, not posted (borrowed mutably, so not in a
-        // ring) and `offset + len <= len` bytes long.
-        Some(unsafe { core::slice::from_raw_parts_mut(self.addr.as_ptr().add(offset), len) })
-    }
-
     /// Start of the buffer.
     pub(crate) fn as_ptr(&self) -> *mut u8 {
         self.addr.as_ptr()

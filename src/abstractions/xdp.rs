@@ -188,225 +188,182 @@ impl Drop for RxqInfo {
     }
 }
 
-/// Most page fragments a multi-buffer frame has behind its first buffer
-/// (`MAX_SKB_FRAGS`, the size of the shared info's array).
-pub const MAX_FRAGS: usize = bindings::VNR_MAX_SKB_FRAGS;
-
 /// Why a frame could not be copied whole into an [`XdpFrameBuilder`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PushError {
     /// Longer than the buffer holds: [`MAX_FRAME`] bytes, or with fragments
-    /// [`MAX_FRAGS`] pages more.
+    /// `MAX_SKB_FRAGS` pages more.
     TooLong,
     /// No memory for another fragment.
     NoMemory,
+}
+
+/// A page-long fragment for an XDP buffer: one copy of the (inlined) allocation
+/// for the head and the fragments.
+#[inline(never)]
+fn alloc_page(pf: &mut PageFrag) -> Option<RxFrag> {
+    RxFrag::alloc(pf, FRAG_MAX)
 }
 
 /// A frame copied into a buffer laid out for XDP, not yet run through a program.
 ///
 /// The first [`MAX_FRAME`] bytes go into the head fragment; a builder made for a
 /// program that takes multi-buffer frames (`xdp.frags`) puts the rest in page
-/// fragments behind it, listed in the head's shared info as XDP wants them.
+/// fragments behind it, listed in the head's shared info as XDP wants them. The
+/// buffer is set up for XDP from the start, so that dropping a frame half-built
+/// frees what it holds as a finished one would be.
 ///
 /// # Invariants
 ///
-/// `head` is [`FRAG_MAX`] bytes long; the first `nr_frags` entries of the shared
-/// info in its last [`TAILROOM`] bytes describe page fragments of which the builder
-/// owns one reference each, `frags_len` bytes in all, the last of them at `last`
-/// and filled up to `last_len`.
-pub struct XdpFrameBuilder {
-    head: RxFrag,
-    len: usize,
+/// If `buff` has fragments, the last one starts at `last` and holds `last_len`
+/// bytes; `frags` says whether it may have any.
+pub struct XdpFrameBuilder<'a> {
+    buff: XdpBuff<'a>,
     frags: bool,
-    nr_frags: u8,
-    frags_len: u32,
-    last: Option<NonNull<u8>>,
+    last: *mut u8,
     last_len: usize,
 }
 
-impl XdpFrameBuilder {
-    /// An empty buffer of one page cut from `pf`, which holds a frame longer than
-    /// [`MAX_FRAME`] bytes only if `frags`. Never sleeps.
-    #[inline]
-    pub fn new(pf: &mut PageFrag, frags: bool) -> Option<Self> {
-        let head = RxFrag::alloc(pf, FRAG_MAX)?;
-        // INVARIANT: A page-long fragment, no page fragments behind it.
-        Some(Self {
-            head,
-            len: 0,
-            frags,
-            nr_frags: 0,
-            frags_len: 0,
-            last: None,
-            last_len: 0,
-        })
-    }
-
-    fn shinfo(&self) -> *mut bindings::skb_shared_info {
-        // The head is `FRAG_MAX` bytes long (type invariant), the shared info at its
-        // end, where `xdp_get_shared_info_from_buff` looks for it.
-        self.head
-            .as_ptr()
-            .wrapping_add(FRAG_MAX - TAILROOM)
-            .cast::<bindings::skb_shared_info>()
-    }
-
-    /// Appends `bytes` to the frame, taking page fragments from `pf` once the head
-    /// is full; on error the frame is incomplete, and only good for dropping.
-    #[inline]
-    pub fn push(&mut self, pf: &mut PageFrag, bytes: &[u8]) -> Result<(), PushError> {
-        let mut rest = bytes;
-        if self.nr_frags == 0 {
-            let n = rest.len().min(MAX_FRAME - self.len);
-            let (now, later) = rest.split_at(n);
-            let dst = self
-                .head
-                .data_mut(HEADROOM + self.len, n)
-                .ok_or(PushError::TooLong)?;
-            dst.copy_from_slice(now);
-            self.len += n;
-            rest = later;
-        }
-        while !rest.is_empty() {
-            if !self.frags {
-                return Err(PushError::TooLong);
-            }
-            self.push_frag(pf, &mut rest)?;
-        }
-        Ok(())
-    }
-
-    /// Copies the start of `rest` into the last page fragment, or a new one if it is
-    /// full, and advances `rest` past it.
-    fn push_frag(&mut self, pf: &mut PageFrag, rest: &mut &[u8]) -> Result<(), PushError> {
-        let i = usize::from(self.nr_frags);
-        let last = match self.last {
-            Some(last) if self.last_len < FRAG_MAX => last,
-            _ => {
-                if i >= MAX_FRAGS {
-                    return Err(PushError::TooLong);
-                }
-                let frag = RxFrag::alloc(pf, FRAG_MAX).ok_or(PushError::NoMemory)?;
-                let addr = frag.as_ptr();
-                let last = NonNull::new(addr).ok_or(PushError::NoMemory)?;
-                // SAFETY: `addr` is the start of a fragment of a page we hold a reference
-                // to, `FRAG_MAX` bytes long within it.
-                let (page, off) = unsafe {
-                    let page = bindings::vnr_virt_to_head_page(addr.cast());
-                    (
-                        page,
-                        addr.offset_from(bindings::vnr_page_address(page).cast()),
-                    )
-                };
-                let sinfo = self.shinfo();
-                // SAFETY: The shared info is in the head, which is ours (type invariant);
-                // `i < MAX_FRAGS`, the length of its array. The entry takes over the
-                // fragment's reference (forgotten below), which the builder frees on drop.
-                unsafe {
-                    let entry =
-                        core::ptr::addr_of_mut!((*sinfo).frags).cast::<bindings::skb_frag>();
-                    bindings::vnr_skb_frag_fill_page_desc(entry.add(i), page, off as i32, 0);
-                }
-                frag.forget();
-                self.nr_frags += 1;
-                // INVARIANT: The new entry is the last, empty.
-                self.last = Some(last);
-                self.last_len = 0;
-                last
-            }
-        };
-        let n = rest.len().min(FRAG_MAX - self.last_len);
-        let (now, later) = rest.split_at(n);
-        // SAFETY: `last` is a page fragment of `FRAG_MAX` bytes that the builder owns
-        // (type invariant), of which `last_len + n <= FRAG_MAX` are in use; nothing
-        // else reads or writes it.
-        let dst = unsafe { core::slice::from_raw_parts_mut(last.as_ptr().add(self.last_len), n) };
-        dst.copy_from_slice(now);
-        self.last_len += n;
-        self.frags_len += n as u32;
-        let sinfo = self.shinfo();
-        // SAFETY: The shared info is in the head, which is ours; entry `nr_frags - 1`
-        // was set up by the branch above, now or earlier.
-        unsafe {
-            let entry = core::ptr::addr_of_mut!((*sinfo).frags)
-                .cast::<bindings::skb_frag>()
-                .add(usize::from(self.nr_frags) - 1);
-            (*entry).len = self.last_len as u32;
-        }
-        *rest = later;
-        Ok(())
-    }
-
-    /// Runs `prog` on the frame, as received on the queue `rxq` describes, in a NAPI
-    /// poll (which the buffer cannot outlive).
-    #[inline]
-    pub fn run<'a>(
-        self,
+impl<'a> XdpFrameBuilder<'a> {
+    /// An empty buffer of one page cut from `pf`, for `prog` on the queue `rxq`
+    /// describes, which holds a frame longer than [`MAX_FRAME`] bytes only if
+    /// `frags`. In a NAPI poll, which the buffer cannot outlive. Never sleeps.
+    pub fn new(
         _poll: &'a Poll<'_>,
+        pf: &mut PageFrag,
         prog: &'a BpfProg,
         rxq: &'a RxqInfo,
-    ) -> (Action, XdpBuff<'a>) {
-        // The buffer takes over the head and the page fragments.
-        let this = core::mem::ManuallyDrop::new(self);
+        frags: bool,
+    ) -> Option<Self> {
+        let head = alloc_page(pf)?;
         let mut buff = XdpBuff {
             raw: bindings::xdp_buff::default(),
             prog,
             _ctx: core::marker::PhantomData,
         };
-        let hard_start = this.head.as_ptr();
-        // SAFETY: `raw` is ours; `hard_start` is the start of the head, which is
-        // `FRAG_MAX` bytes long with the frame at `HEADROOM` and `TAILROOM` bytes for the
-        // shared info at its end (`len <= MAX_FRAME`), whose first `nr_frags` entries
-        // are set up (type invariant); `rxq` is registered and outlives `'a`.
+        // SAFETY: `raw` is ours; the head is `FRAG_MAX` bytes long, the (empty) frame
+        // at `HEADROOM`, `TAILROOM` bytes for the shared info at its end; `rxq` is
+        // registered and outlives `'a`. The buffer takes over the head's reference.
         unsafe {
             bindings::vnr_xdp_init_buff(&mut buff.raw, FRAG_MAX as u32, rxq.0.get());
-            bindings::vnr_xdp_prepare_buff(
-                &mut buff.raw,
-                hard_start.cast(),
-                HEADROOM as u32,
-                this.len as u32,
-            );
-            if this.nr_frags > 0 {
-                let sinfo = this.shinfo();
-                (*sinfo).nr_frags = this.nr_frags;
-                (*sinfo).xdp_frags_size = this.frags_len;
-                buff.raw.flags |= bindings::VNR_XDP_FLAGS_HAS_FRAGS;
-            }
+            bindings::vnr_xdp_prepare_buff(&mut buff.raw, head.as_ptr().cast(), HEADROOM as u32, 0);
         }
-        // SAFETY: The program is valid (type invariant), the buffer set up above; this is
-        // a NAPI poll (`_poll`): bottom halves off, under RCU, as programs need.
-        let act = unsafe { bindings::vnr_xdp_run(prog.as_raw(), &mut buff.raw) };
-        (Action(act), buff)
+        head.forget();
+        // INVARIANT: No fragments.
+        Some(Self {
+            buff,
+            frags,
+            last: core::ptr::null_mut(),
+            last_len: FRAG_MAX,
+        })
+    }
+
+    /// Appends `bytes` to the frame, taking page fragments from `pf` once the head
+    /// is full; on error the frame is incomplete, and only good for dropping.
+    pub fn push(&mut self, pf: &mut PageFrag, bytes: &[u8]) -> Result<(), PushError> {
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let has_frags = self.buff.has_frags();
+            let raw = &mut self.buff.raw;
+            let head_end = (raw.data_hard_start as usize).wrapping_add(HEADROOM + MAX_FRAME);
+            let room = head_end.saturating_sub(raw.data_end as usize);
+            let (dst, n) = if !has_frags && room > 0 {
+                let n = rest.len().min(room);
+                let dst = raw.data_end.cast::<u8>();
+                // INVARIANT: The head grows by what is copied below.
+                raw.data_end = dst.wrapping_add(n).cast();
+                (dst, n)
+            } else {
+                if self.last_len == FRAG_MAX {
+                    self.add_frag(pf)?;
+                }
+                // `last_len < FRAG_MAX` (just added, or not full).
+                let n = rest.len().min(FRAG_MAX.wrapping_sub(self.last_len));
+                let dst = self.last.wrapping_add(self.last_len);
+                self.last_len = self.last_len.wrapping_add(n);
+                // SAFETY: The buffer has fragments (added above if not before), the
+                // last of them described by entry `nr_frags - 1` of the shared info in
+                // the head, which is ours (type invariants).
+                unsafe {
+                    let sinfo = &mut *bindings::vnr_xdp_shinfo(&self.buff.raw);
+                    let i = usize::from(sinfo.nr_frags).wrapping_sub(1);
+                    if let Some(f) = sinfo.frags.get_mut(i) {
+                        f.len = self.last_len as u32;
+                    }
+                    // At most `MAX_SKB_FRAGS` pages: no overflow.
+                    sinfo.xdp_frags_size = sinfo.xdp_frags_size.wrapping_add(n as u32);
+                }
+                (dst, n)
+            };
+            // SAFETY: `dst` is the end of the head's frame, `n` bytes short of the
+            // head's room for it, or of the last fragment's `FRAG_MAX` bytes (type
+            // invariant); both are ours alone, and `n <= rest.len()`.
+            unsafe { core::ptr::copy_nonoverlapping(rest.as_ptr(), dst, n) };
+            rest = rest.get(n..).unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    /// Adds an empty page fragment to the shared info.
+    fn add_frag(&mut self, pf: &mut PageFrag) -> Result<(), PushError> {
+        let first = !self.buff.has_frags();
+        // SAFETY: The shared info is in the head, which is ours; its counts are
+        // valid once the buffer has fragments, and set up when it gets its first.
+        let sinfo = unsafe { &mut *bindings::vnr_xdp_shinfo(&self.buff.raw) };
+        if !self.frags {
+            return Err(PushError::TooLong);
+        }
+        let i = if first {
+            0
+        } else {
+            usize::from(sinfo.nr_frags)
+        };
+        let entry = sinfo.frags.get_mut(i).ok_or(PushError::TooLong)?;
+        let frag = alloc_page(pf).ok_or(PushError::NoMemory)?;
+        let addr = frag.as_ptr();
+        if first {
+            sinfo.nr_frags = 0;
+            sinfo.xdp_frags_size = 0;
+            self.buff.raw.flags |= bindings::VNR_XDP_FLAGS_HAS_FRAGS;
+        }
+        // SAFETY: `addr` is the start of a fragment of a page we hold a reference to,
+        // `FRAG_MAX` bytes long within it. The entry, the next free one, takes over the
+        // fragment's reference (forgotten below).
+        unsafe {
+            let page = bindings::vnr_virt_to_head_page(addr.cast());
+            let off = addr.offset_from(bindings::vnr_page_address(page).cast());
+            bindings::vnr_skb_frag_fill_page_desc(entry, page, off as i32, 0);
+        }
+        frag.forget();
+        // `i < MAX_SKB_FRAGS` (the array's length): no overflow.
+        sinfo.nr_frags = (i as u8).wrapping_add(1);
+        // INVARIANT: The new fragment is the last, empty.
+        self.last = addr;
+        self.last_len = 0;
+        Ok(())
+    }
+
+    /// Runs the program on the frame, in the NAPI poll the builder was made in.
+    pub fn run(mut self) -> (Action, XdpBuff<'a>) {
+        // SAFETY: The program is valid (type invariant), the buffer set up by `new` and
+        // `push`; this is a NAPI poll (`new`): bottom halves off, under RCU, as
+        // programs need.
+        let act = unsafe { bindings::vnr_xdp_run(self.buff.prog.as_raw(), &mut self.buff.raw) };
+        (Action(act), self.buff)
     }
 }
 
-impl Drop for XdpFrameBuilder {
-    fn drop(&mut self) {
-        let sinfo = self.shinfo();
-        for i in 0..usize::from(self.nr_frags) {
-            // SAFETY: Entry `i < nr_frags` describes a page fragment of which we own a
-            // reference (type invariant), given up here; the head goes after.
-            unsafe {
-                let entry = core::ptr::addr_of!((*sinfo).frags)
-                    .cast::<bindings::skb_frag>()
-                    .add(i);
-                bindings::vnr_skb_free_frag(bindings::vnr_skb_frag_address(entry));
-            }
-        }
-    }
-}
-
-/// A buffer a program ran on, as the program left it. Dropping it frees the
-/// buffer.
+/// A frame in a buffer laid out for XDP, as a program left it. Dropping it frees
+/// the buffer.
 ///
 /// # Invariants
 ///
 /// `raw` describes a head fragment of [`FRAG_MAX`] bytes and, if it has the
-/// `XDP_FLAGS_HAS_FRAGS` flag, the page fragments its shared info lists, one
-/// reference to each of which the object owns (set up by
-/// [`XdpFrameBuilder::run`], then changed only by the program within the limits
-/// the kernel enforces: `bpf_xdp_adjust_tail` may give fragments back); `raw.rxq`
-/// is valid for `'a`; the object lives within a NAPI poll.
+/// `XDP_FLAGS_HAS_FRAGS` flag, the page fragments its shared info lists; the
+/// object owns one reference to each (set up by [`XdpFrameBuilder`], then changed
+/// only by the program within the limits the kernel enforces:
+/// `bpf_xdp_adjust_tail` may give fragments back); `raw.rxq` is valid for `'a`;
+/// the object lives within a NAPI poll.
 pub struct XdpBuff<'a> {
     raw: bindings::xdp_buff,
     prog: &'a BpfProg,
@@ -498,14 +455,9 @@ impl XdpBuff<'_> {
 
 impl Drop for XdpBuff<'_> {
     fn drop(&mut self) {
-        if self.has_frags() {
-            // SAFETY: `raw` describes the buffer and its fragments, which we own, with
-            // the ring's memory model (`page_frag_free` for each; type invariant).
-            unsafe { bindings::xdp_return_buff(&mut self.raw) }
-        } else {
-            // SAFETY: We own the head fragment's page reference (type invariant).
-            unsafe { bindings::vnr_skb_free_frag(self.raw.data_hard_start) }
-        }
+        // SAFETY: `raw` describes the buffer and its fragments, which we own, with
+        // the ring's memory model (`page_frag_free` for each; type invariant).
+        unsafe { bindings::xdp_return_buff(&mut self.raw) }
     }
 }
 

@@ -496,17 +496,22 @@ fn netdev_config(features: Features, cfg: &DeviceConfig) -> netdev::Config<'_, V
         live_addr_change: true,
         tx_timeout_ms: TX_TIMEOUT_MS,
         // Programs run in small and mergeable modes (not in big packets mode, where
-        // attaching is refused), multi-buffer ones too (a frame is copied into an
-        // XDP buffer and page fragments in either mode; in-tree: mergeable only);
-        // frames redirected here, multi-buffer or not, are sent in every mode.
-        xdp_features: if cfg.rx_mode == RxMode::Big {
-            xdp_act::NDO_XMIT | xdp_act::NDO_XMIT_SG
-        } else {
-            xdp_act::BASIC
-                | xdp_act::REDIRECT
-                | xdp_act::RX_SG
-                | xdp_act::NDO_XMIT
-                | xdp_act::NDO_XMIT_SG
+        // attaching is refused); multi-buffer frames reach them in mergeable mode
+        // only (a small buffer holds one page at most: MTU 1500 without a device MTU,
+        // big packets with one); frames redirected here, multi-buffer or not, are
+        // sent in every mode.
+        xdp_features: match cfg.rx_mode {
+            RxMode::Big => xdp_act::NDO_XMIT | xdp_act::NDO_XMIT_SG,
+            RxMode::Small => {
+                xdp_act::BASIC | xdp_act::REDIRECT | xdp_act::NDO_XMIT | xdp_act::NDO_XMIT_SG
+            }
+            RxMode::Mergeable => {
+                xdp_act::BASIC
+                    | xdp_act::REDIRECT
+                    | xdp_act::RX_SG
+                    | xdp_act::NDO_XMIT
+                    | xdp_act::NDO_XMIT_SG
+            }
         },
         ethtool: Some(ethtool::Table::new()),
         qstats: Some(qstats::Table::new()),

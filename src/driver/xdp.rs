@@ -183,10 +183,11 @@ fn receive_small(
         q.stats.rx_frame_errors().inc();
         return Some(());
     };
-    let Some(b) = copy_frame(q, pf, state, &h, bytes.get(vn.hdr_len..)) else {
-        return Some(());
-    };
-    run(dev, q, poll, state, b, &h, pending);
+    let mut frame = start_frame(q, poll, pf, state, &h);
+    append(q, pf, &mut frame, bytes.get(vn.hdr_len..));
+    if let Some(b) = frame {
+        run(dev, q, poll, state, b, &h, pending);
+    }
     Some(())
 }
 
@@ -223,37 +224,30 @@ fn receive_mergeable(
         q.stats.rx_frame_errors().inc();
         return Some(());
     };
-    let mut frame = copy_frame(
-        q,
-        pf,
-        state,
-        &h,
-        first.filled(len as usize).and_then(|b| b.get(vn.hdr_len..)),
-    );
-    keep(q, spare, first);
-    for i in 1..nbufs {
-        let Some((buf, used)) = vq.get_buf() else {
+    let mut frame = start_frame(q, poll, pf, state, &h);
+    // The header is left out of the first buffer's bytes.
+    let (mut buf, mut used, mut skip) = (first, len as usize, vn.hdr_len);
+    let mut i = 1;
+    loop {
+        append(
+            q,
+            pf,
+            &mut frame,
+            buf.filled(used).and_then(|b| b.get(skip..)),
+        );
+        keep(q, spare, buf);
+        if i >= nbufs {
+            break;
+        }
+        let Some((next, next_used)) = vq.get_buf() else {
             q.stats.rx_length_errors().inc();
             q.stats.rx_missing_bufs().add((nbufs - i) as u64);
             return Some(());
         };
         q.stats.rx_bufs().inc();
-        q.stats.rx_buf_bytes().sub(buf.capacity() as u64);
-        if let Some(b) = frame.as_mut() {
-            let pushed = match buf.filled(used as usize) {
-                Some(bytes) => b.push(pf, bytes),
-                None => {
-                    q.stats.rx_length_errors().inc();
-                    frame = None;
-                    Ok(())
-                }
-            };
-            if let Err(e) = pushed {
-                count_push_error(q, e);
-                frame = None;
-            }
-        }
-        keep(q, spare, buf);
+        q.stats.rx_buf_bytes().sub(next.capacity() as u64);
+        (buf, used, skip) = (next, next_used as usize, 0);
+        i += 1;
     }
     if let Some(b) = frame {
         run(dev, q, poll, state, b, &h, pending);
@@ -269,42 +263,47 @@ fn keep(q: &QueuePair, spare: &mut Spare, buf: RxFrag) {
     }
 }
 
-/// Copies the start of a frame (`None`: beyond its buffer) into an XDP buffer if a
-/// program may see it; counts the reason if not.
-fn copy_frame(
+/// An empty XDP buffer for a frame with header `h` if a program may see it;
+/// counts the reason if not.
+fn start_frame<'a>(
     q: &QueuePair,
+    poll: &'a Poll<'_>,
     pf: &mut PageFrag,
-    state: &Xdp<'_>,
+    state: &Xdp<'a>,
     h: &NetHdr,
-    bytes: Option<&[u8]>,
-) -> Option<XdpFrameBuilder> {
-    if !rules::runs_on(h) {
-        q.stats.rx_dropped().inc();
-        return None;
-    }
-    let Some(mut b) = XdpFrameBuilder::new(pf, state.frags) else {
-        q.stats.rx_dropped().inc();
-        return None;
+) -> Option<XdpFrameBuilder<'a>> {
+    let b = if rules::runs_on(h) {
+        XdpFrameBuilder::new(poll, pf, state.prog, state.rxq, state.frags)
+    } else {
+        None
     };
-    let Some(bytes) = bytes else {
-        q.stats.rx_length_errors().inc();
-        return None;
-    };
-    if let Err(e) = b.push(pf, bytes) {
-        count_push_error(q, e);
-        return None;
+    if b.is_none() {
+        q.stats.rx_dropped().inc();
     }
-    Some(b)
+    b
 }
 
-/// Counts a frame that could not be copied for the program: too long for a program
-/// without frags (the MTU grew after attaching) is the program's drop, as in-tree;
-/// no memory for a fragment is the stack's.
-fn count_push_error(q: &QueuePair, e: PushError) {
-    match e {
-        PushError::TooLong => q.stats.rx_xdp_drops().inc(),
-        PushError::NoMemory => q.stats.rx_dropped().inc(),
-    }
+/// Appends a buffer's bytes (`None`: beyond the buffer) to the frame being built,
+/// or drops the frame, counted, if they cannot be had or do not fit: too long for a
+/// program without frags (the MTU grew after attaching) is the program's drop, as
+/// in-tree; no memory for a fragment is the stack's.
+fn append(
+    q: &QueuePair,
+    pf: &mut PageFrag,
+    frame: &mut Option<XdpFrameBuilder<'_>>,
+    bytes: Option<&[u8]>,
+) {
+    let Some(b) = frame.as_mut() else {
+        return;
+    };
+    let counter = match bytes.map(|bytes| b.push(pf, bytes)) {
+        Some(Ok(())) => return,
+        None => q.stats.rx_length_errors(),
+        Some(Err(PushError::TooLong)) => q.stats.rx_xdp_drops(),
+        Some(Err(PushError::NoMemory)) => q.stats.rx_dropped(),
+    };
+    counter.inc();
+    *frame = None;
 }
 
 /// Runs the ring's program on a frame and carries out its verdict.
@@ -313,12 +312,12 @@ fn run(
     q: &QueuePair,
     poll: &Poll<'_>,
     state: &Xdp<'_>,
-    b: XdpFrameBuilder,
+    b: XdpFrameBuilder<'_>,
     h: &NetHdr,
     pending: &mut Pending,
 ) {
     q.stats.rx_xdp_packets().inc();
-    let (act, buff) = b.run(poll, state.prog, state.rxq);
+    let (act, buff) = b.run();
     match act {
         Action::PASS => {
             let len = buff.len();

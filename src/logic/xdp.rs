@@ -35,7 +35,7 @@ impl Refusal {
             Self::GuestOffloads => {
                 c"Can't set XDP while host is implementing GRO_HW/CSUM, disable GRO_HW first"
             }
-            Self::Mtu => c"MTU too large to enable XDP without frags: frames must fit one page",
+            Self::Mtu => c"MTU too large to enable XDP without frags",
         }
     }
 

@@ -564,9 +564,15 @@ struct skb_shared_info *vnr_xdp_shinfo(const struct xdp_buff *xdp)
 	return xdp_get_shared_info_from_buff(xdp);
 }
 
-void vnr_skb_frag_fill_page_desc(struct skb_frag *frag, struct page *page, int off, int size)
+/* An empty frag at addr (of a page or of a compound page's tail page). */
+void vnr_skb_frag_fill_virt(struct skb_frag *frag, void *addr)
 {
-	skb_frag_fill_page_desc(frag, page, off, size);
+	skb_frag_fill_page_desc(frag, virt_to_page(addr), offset_in_page(addr), 0);
+}
+
+void *vnr_skb_frag_address(const struct skb_frag *frag)
+{
+	return skb_frag_address(frag);
 }
 
 void vnr_xdp_update_skb_shared_info(struct sk_buff *skb, u8 nr_frags, unsigned int size,

@@ -190,7 +190,8 @@ void vnr_xdp_init_buff(struct xdp_buff *xdp, u32 frame_sz, struct xdp_rxq_info *
 void vnr_xdp_prepare_buff(struct xdp_buff *xdp, void *hard_start, u32 headroom, u32 len);
 bool vnr_bpf_prog_has_frags(const struct bpf_prog *prog);
 struct skb_shared_info *vnr_xdp_shinfo(const struct xdp_buff *xdp);
-void vnr_skb_frag_fill_page_desc(struct skb_frag *frag, struct page *page, int off, int size);
+void vnr_skb_frag_fill_virt(struct skb_frag *frag, void *addr);
+void *vnr_skb_frag_address(const struct skb_frag *frag);
 void vnr_xdp_update_skb_shared_info(struct sk_buff *skb, u8 nr_frags, unsigned int size,
 				    unsigned int truesize);
 void vnr_skb_set_dev(struct sk_buff *skb, struct net_device *dev);

@@ -995,7 +995,12 @@ t_xdp_drop() {
 
 # XDP_ABORTED and an unknown verdict drop the frame and count it.
 t_xdp_aborted() {
-	local prog d0 d got rc=0
+	local prog d0 d got n tr=/sys/kernel/tracing ev rc=0
+	# Each one fires the xdp:xdp_exception tracepoint, with the action and the
+	# device's ifindex (xdp_exception: prog_id=.. action=ABORTED|0x2a ifindex=N).
+	[ -d $tr/events ] || mount -t tracefs nodev $tr 2>/dev/null
+	ev=$tr/events/xdp/xdp_exception/enable
+	if [ -w $ev ]; then echo > $tr/trace; echo 1 > $ev; else log "no xdp_exception tracepoint"; rc=1; fi
 	for prog in aborted unknown; do
 		d0=$(xdp_sum rx xdp_drops)
 		xdp_on $prog || return 1
@@ -1005,6 +1010,12 @@ t_xdp_aborted() {
 		[ "${got:-0}" = 0 ] || { log "$prog: $got pings answered"; rc=1; }
 		[ $d -ge 3 ] || { log "$prog: rx xdp_drops grew by $d, expected >= 3"; rc=1; }
 		log "$prog: $d frames dropped"
+	done
+	[ -w $ev ] && echo 0 > $ev
+	for prog in ABORTED 0x2a; do
+		n=$(grep -c "xdp_exception: .* action=$prog ifindex=$(cat /sys/class/net/$DUT/ifindex)\$" $tr/trace)
+		log "xdp_exception events with action $prog: $n"
+		[ "$n" -ge 3 ] || rc=1
 	done
 	return $rc
 }

@@ -207,149 +207,110 @@ fn alloc_page(pf: &mut PageFrag) -> Option<RxFrag> {
 
 /// A frame copied into a buffer laid out for XDP, not yet run through a program.
 ///
-/// The first [`MAX_FRAME`] bytes go into the head fragment; a builder made for a
-/// program that takes multi-buffer frames (`xdp.frags`) puts the rest in page
-/// fragments behind it, listed in the head's shared info as XDP wants them. The
-/// buffer is set up for XDP from the start, so that dropping a frame half-built
-/// frees what it holds as a finished one would be.
-///
-/// # Invariants
-///
-/// If `buff` has fragments, the last one starts at `last` and holds `last_len`
-/// bytes; `frags` says whether it may have any.
-pub struct XdpFrameBuilder<'a> {
-    buff: XdpBuff<'a>,
-    frags: bool,
-    last: *mut u8,
-    last_len: usize,
-}
+/// The first [`MAX_FRAME`] bytes go into the head fragment; for a program that
+/// takes multi-buffer frames (`xdp.frags`) the rest go into page fragments behind
+/// it, listed in the head's shared info as XDP wants them. It is the buffer the
+/// program will run on from the start (no copy of it, no state besides it), so
+/// that a frame dropped half-built is freed as a finished one would be.
+pub struct XdpFrameBuilder<'a>(XdpBuff<'a>);
 
 impl<'a> XdpFrameBuilder<'a> {
-    /// An empty buffer of one page cut from `pf`, for `prog` on the queue `rxq`
-    /// describes, which holds a frame longer than [`MAX_FRAME`] bytes only if
-    /// `frags`. In a NAPI poll, which the buffer cannot outlive. Never sleeps.
-    pub fn new(
-        _poll: &'a Poll<'_>,
-        pf: &mut PageFrag,
-        prog: &'a BpfProg,
-        rxq: &'a RxqInfo,
-        frags: bool,
-    ) -> Option<Self> {
+    /// An empty buffer of one page cut from `pf`, on the queue `rxq` describes, in a
+    /// NAPI poll, which the buffer cannot outlive. Never sleeps.
+    pub fn new(_poll: &'a Poll<'_>, pf: &mut PageFrag, rxq: &'a RxqInfo) -> Option<Self> {
         let head = alloc_page(pf)?;
-        let mut buff = XdpBuff {
-            raw: bindings::xdp_buff::default(),
-            prog,
-            _ctx: core::marker::PhantomData,
-        };
+        let mut raw = bindings::xdp_buff::default();
         // SAFETY: `raw` is ours; the head is `FRAG_MAX` bytes long, the (empty) frame
         // at `HEADROOM`, `TAILROOM` bytes for the shared info at its end; `rxq` is
         // registered and outlives `'a`. The buffer takes over the head's reference.
         unsafe {
-            bindings::vnr_xdp_init_buff(&mut buff.raw, FRAG_MAX as u32, rxq.0.get());
-            bindings::vnr_xdp_prepare_buff(&mut buff.raw, head.as_ptr().cast(), HEADROOM as u32, 0);
+            bindings::vnr_xdp_init_buff(&mut raw, FRAG_MAX as u32, rxq.0.get());
+            bindings::vnr_xdp_prepare_buff(&mut raw, head.as_ptr().cast(), HEADROOM as u32, 0);
         }
         head.forget();
-        // INVARIANT: No fragments.
-        Some(Self {
-            buff,
-            frags,
-            last: core::ptr::null_mut(),
-            last_len: FRAG_MAX,
-        })
+        // INVARIANT: The head, no fragments.
+        Some(Self(XdpBuff {
+            raw,
+            _ctx: core::marker::PhantomData,
+        }))
     }
 
     /// Appends `bytes` to the frame, taking page fragments from `pf` once the head
-    /// is full; on error the frame is incomplete, and only good for dropping.
-    pub fn push(&mut self, pf: &mut PageFrag, bytes: &[u8]) -> Result<(), PushError> {
+    /// is full if the program takes them (`frags`); on error the frame is
+    /// incomplete, and only good for dropping.
+    pub fn push(&mut self, pf: &mut PageFrag, bytes: &[u8], frags: bool) -> Result<(), PushError> {
         let mut rest = bytes;
         while !rest.is_empty() {
-            let has_frags = self.buff.has_frags();
-            let raw = &mut self.buff.raw;
+            let raw = &mut self.0.raw;
             let head_end = (raw.data_hard_start as usize).wrapping_add(HEADROOM + MAX_FRAME);
             let room = head_end.saturating_sub(raw.data_end as usize);
-            let (dst, n) = if !has_frags && room > 0 {
+            let (dst, n) = if raw.flags & bindings::VNR_XDP_FLAGS_HAS_FRAGS == 0 && room > 0 {
                 let n = rest.len().min(room);
                 let dst = raw.data_end.cast::<u8>();
                 // INVARIANT: The head grows by what is copied below.
                 raw.data_end = dst.wrapping_add(n).cast();
                 (dst, n)
+            } else if frags {
+                self.frag_room(pf, rest.len())?
             } else {
-                if self.last_len == FRAG_MAX {
-                    self.add_frag(pf)?;
-                }
-                // `last_len < FRAG_MAX` (just added, or not full).
-                let n = rest.len().min(FRAG_MAX.wrapping_sub(self.last_len));
-                let dst = self.last.wrapping_add(self.last_len);
-                self.last_len = self.last_len.wrapping_add(n);
-                // SAFETY: The buffer has fragments (added above if not before), the
-                // last of them described by entry `nr_frags - 1` of the shared info in
-                // the head, which is ours (type invariants).
-                unsafe {
-                    let sinfo = &mut *bindings::vnr_xdp_shinfo(&self.buff.raw);
-                    let i = usize::from(sinfo.nr_frags).wrapping_sub(1);
-                    if let Some(f) = sinfo.frags.get_mut(i) {
-                        f.len = self.last_len as u32;
-                    }
-                    // At most `MAX_SKB_FRAGS` pages: no overflow.
-                    sinfo.xdp_frags_size = sinfo.xdp_frags_size.wrapping_add(n as u32);
-                }
-                (dst, n)
+                return Err(PushError::TooLong);
             };
             // SAFETY: `dst` is the end of the head's frame, `n` bytes short of the
-            // head's room for it, or of the last fragment's `FRAG_MAX` bytes (type
-            // invariant); both are ours alone, and `n <= rest.len()`.
+            // head's room for it, or the end of the last fragment's bytes, `n` short of
+            // its `FRAG_MAX`; both are ours alone, and `n <= rest.len()`.
             unsafe { core::ptr::copy_nonoverlapping(rest.as_ptr(), dst, n) };
             rest = rest.get(n..).unwrap_or_default();
         }
         Ok(())
     }
 
-    /// Adds an empty page fragment to the shared info.
-    fn add_frag(&mut self, pf: &mut PageFrag) -> Result<(), PushError> {
-        let first = !self.buff.has_frags();
-        // SAFETY: The shared info is in the head, which is ours; its counts are
-        // valid once the buffer has fragments, and set up when it gets its first.
-        let sinfo = unsafe { &mut *bindings::vnr_xdp_shinfo(&self.buff.raw) };
-        if !self.frags {
-            return Err(PushError::TooLong);
-        }
-        let i = if first {
-            0
-        } else {
-            usize::from(sinfo.nr_frags)
+    /// Where the next of `want` bytes go in the last page fragment, a new one if it
+    /// is full, and how many fit; counted in as if copied.
+    fn frag_room(&mut self, pf: &mut PageFrag, want: usize) -> Result<(*mut u8, usize), PushError> {
+        let has = self.0.has_frags();
+        // SAFETY: The shared info is in the head, which is ours; its counts are valid
+        // once the buffer has fragments, and set up below when it gets its first.
+        let sinfo = unsafe { &mut *bindings::vnr_xdp_shinfo(&self.0.raw) };
+        let nr = if has { usize::from(sinfo.nr_frags) } else { 0 };
+        let full = match nr.checked_sub(1).and_then(|i| sinfo.frags.get(i)) {
+            Some(last) => last.len as usize >= FRAG_MAX,
+            None => true,
         };
-        let entry = sinfo.frags.get_mut(i).ok_or(PushError::TooLong)?;
-        let frag = alloc_page(pf).ok_or(PushError::NoMemory)?;
-        let addr = frag.as_ptr();
-        if first {
-            sinfo.nr_frags = 0;
-            sinfo.xdp_frags_size = 0;
-            self.buff.raw.flags |= bindings::VNR_XDP_FLAGS_HAS_FRAGS;
+        if full {
+            let entry = sinfo.frags.get_mut(nr).ok_or(PushError::TooLong)?;
+            let frag = alloc_page(pf).ok_or(PushError::NoMemory)?;
+            let addr = frag.as_ptr();
+            // SAFETY: `addr` is the start of a fragment of a page we hold a reference
+            // to, `FRAG_MAX` bytes long within it. The entry, the next free one, takes
+            // over the reference (forgotten below).
+            unsafe { bindings::vnr_skb_frag_fill_virt(entry, addr.cast()) };
+            frag.forget();
+            if !has {
+                sinfo.xdp_frags_size = 0;
+                self.0.raw.flags |= bindings::VNR_XDP_FLAGS_HAS_FRAGS;
+            }
+            // INVARIANT: One more fragment, empty (`nr < MAX_SKB_FRAGS`: no overflow).
+            sinfo.nr_frags = (nr as u8).wrapping_add(1);
         }
-        // SAFETY: `addr` is the start of a fragment of a page we hold a reference to,
-        // `FRAG_MAX` bytes long within it. The entry, the next free one, takes over the
-        // fragment's reference (forgotten below).
-        unsafe {
-            let page = bindings::vnr_virt_to_head_page(addr.cast());
-            let off = addr.offset_from(bindings::vnr_page_address(page).cast());
-            bindings::vnr_skb_frag_fill_page_desc(entry, page, off as i32, 0);
-        }
-        frag.forget();
-        // `i < MAX_SKB_FRAGS` (the array's length): no overflow.
-        sinfo.nr_frags = (i as u8).wrapping_add(1);
-        // INVARIANT: The new fragment is the last, empty.
-        self.last = addr;
-        self.last_len = 0;
-        Ok(())
+        let i = usize::from(sinfo.nr_frags).wrapping_sub(1);
+        let last = sinfo.frags.get_mut(i).ok_or(PushError::TooLong)?;
+        let used = last.len as usize;
+        let n = want.min(FRAG_MAX.saturating_sub(used));
+        // SAFETY: The entry describes a fragment we own (type invariant of the buffer).
+        let dst = unsafe { bindings::vnr_skb_frag_address(last) }.cast::<u8>();
+        // At most `FRAG_MAX` bytes in each of `MAX_SKB_FRAGS` pages: no overflow.
+        last.len = (used + n) as u32;
+        sinfo.xdp_frags_size = sinfo.xdp_frags_size.wrapping_add(n as u32);
+        Ok((dst.wrapping_add(used), n))
     }
 
-    /// Runs the program on the frame, in the NAPI poll the builder was made in.
-    pub fn run(mut self) -> (Action, XdpBuff<'a>) {
+    /// Runs `prog` on the frame, in the NAPI poll the builder was made in.
+    pub fn run(mut self, prog: &BpfProg) -> (Action, XdpBuff<'a>) {
         // SAFETY: The program is valid (type invariant), the buffer set up by `new` and
         // `push`; this is a NAPI poll (`new`): bottom halves off, under RCU, as
         // programs need.
-        let act = unsafe { bindings::vnr_xdp_run(self.buff.prog.as_raw(), &mut self.buff.raw) };
-        (Action(act), self.buff)
+        let act = unsafe { bindings::vnr_xdp_run(prog.as_raw(), &mut self.0.raw) };
+        (Action(act), self.0)
     }
 }
 
@@ -366,7 +327,6 @@ impl<'a> XdpFrameBuilder<'a> {
 /// the object lives within a NAPI poll.
 pub struct XdpBuff<'a> {
     raw: bindings::xdp_buff,
-    prog: &'a BpfProg,
     _ctx: core::marker::PhantomData<&'a RxqInfo>,
 }
 
@@ -438,15 +398,15 @@ impl XdpBuff<'_> {
         Some(skb)
     }
 
-    /// Hands the buffer to the target the program chose (`xdp_do_redirect`); the
-    /// target sends it after [`flush_redirects`]. `Err` (the buffer freed) if it
-    /// refused.
-    pub fn redirect(mut self, dev: &NetDev<impl Operations>) -> Result {
+    /// Hands the buffer to the target `prog`, the program that ran on it, chose
+    /// (`xdp_do_redirect`); the target sends it after [`flush_redirects`]. `Err` (the
+    /// buffer freed) if it refused.
+    pub fn redirect(mut self, dev: &NetDev<impl Operations>, prog: &BpfProg) -> Result {
         // SAFETY: The device is valid, `raw` describes the buffer with a registered
         // memory model (type invariant); on success the target owns the buffer, and
         // this runs in a NAPI poll (which sets up the redirect context).
         to_result(unsafe {
-            bindings::xdp_do_redirect(dev.as_raw(), &mut self.raw, self.prog.as_raw())
+            bindings::xdp_do_redirect(dev.as_raw(), &mut self.raw, prog.as_raw())
         })?;
         core::mem::forget(self);
         Ok(())
@@ -455,9 +415,14 @@ impl XdpBuff<'_> {
 
 impl Drop for XdpBuff<'_> {
     fn drop(&mut self) {
-        // SAFETY: `raw` describes the buffer and its fragments, which we own, with
-        // the ring's memory model (`page_frag_free` for each; type invariant).
-        unsafe { bindings::xdp_return_buff(&mut self.raw) }
+        if self.has_frags() {
+            // SAFETY: `raw` describes the buffer and its fragments, which we own, with
+            // the ring's memory model (`page_frag_free` for each; type invariant).
+            unsafe { bindings::xdp_return_buff(&mut self.raw) }
+        } else {
+            // SAFETY: We own the head fragment's page reference (type invariant).
+            unsafe { bindings::vnr_skb_free_frag(self.raw.data_hard_start) }
+        }
     }
 }
 

@@ -184,7 +184,7 @@ fn receive_small(
         return Some(());
     };
     let mut frame = start_frame(q, poll, pf, state, &h);
-    append(q, pf, &mut frame, bytes.get(vn.hdr_len..));
+    append(q, pf, state, &mut frame, bytes.get(vn.hdr_len..));
     if let Some(b) = frame {
         run(dev, q, poll, state, b, &h, pending);
     }
@@ -232,6 +232,7 @@ fn receive_mergeable(
         append(
             q,
             pf,
+            state,
             &mut frame,
             buf.filled(used).and_then(|b| b.get(skip..)),
         );
@@ -273,7 +274,7 @@ fn start_frame<'a>(
     h: &NetHdr,
 ) -> Option<XdpFrameBuilder<'a>> {
     let b = if rules::runs_on(h) {
-        XdpFrameBuilder::new(poll, pf, state.prog, state.rxq, state.frags)
+        XdpFrameBuilder::new(poll, pf, state.rxq)
     } else {
         None
     };
@@ -290,13 +291,14 @@ fn start_frame<'a>(
 fn append(
     q: &QueuePair,
     pf: &mut PageFrag,
+    state: &Xdp<'_>,
     frame: &mut Option<XdpFrameBuilder<'_>>,
     bytes: Option<&[u8]>,
 ) {
     let Some(b) = frame.as_mut() else {
         return;
     };
-    let counter = match bytes.map(|bytes| b.push(pf, bytes)) {
+    let counter = match bytes.map(|bytes| b.push(pf, bytes, state.frags)) {
         Some(Ok(())) => return,
         None => q.stats.rx_length_errors(),
         Some(Err(PushError::TooLong)) => q.stats.rx_xdp_drops(),
@@ -317,7 +319,7 @@ fn run(
     pending: &mut Pending,
 ) {
     q.stats.rx_xdp_packets().inc();
-    let (act, buff) = b.run();
+    let (act, buff) = b.run(state.prog);
     match act {
         Action::PASS => {
             let len = buff.len();
@@ -336,7 +338,7 @@ fn run(
                 state.prog.trace_exception(dev, act);
             }
         }
-        Action::REDIRECT => match buff.redirect(dev) {
+        Action::REDIRECT => match buff.redirect(dev, state.prog) {
             Ok(()) => {
                 q.stats.rx_xdp_redirects().inc();
                 pending.redirected = true;

@@ -296,21 +296,26 @@ t_kmemleak() {
 	kmemleak_check
 }
 
-# The length and num_buffers lies again with an XDP program attached (a passing
-# one): the XDP receive path checks what the device wrote as the other does. Skips
-# where no program can attach (receive offloads without a control queue).
+# The length and num_buffers lies again with an XDP program attached: a passing
+# one, then one that takes multi-buffer frames (frags.o, which passes all but
+# 8042-byte frames), so that a packet the device claims spans more buffers than it
+# does is copied into page fragments: the XDP receive path checks what the device
+# wrote as the other does, and frees what it built. Skips where no program can
+# attach (receive offloads without a control queue).
 t_xdp_rx_lies() {
-	local f rc=0
-	if ! ip link set dev "$DUT" xdpdrv obj /xdp/pass.o sec xdp 2>/tmp/xdp.err; then
-		log "no program can attach here: $(head -1 /tmp/xdp.err)"
-		return 4
-	fi
-	for f in rx_len_over rx_len_short rx_len_zero rx_nbuf_big rx_nbuf_zero rx_nbuf_over; do
-		log "-- $f, XDP attached"
-		rx_lie $f || rc=1
+	local f prog rc=0
+	for prog in pass:xdp frags:xdp.frags; do
+		if ! ip link set dev "$DUT" xdpdrv obj /xdp/${prog%:*}.o sec ${prog#*:} 2>/tmp/xdp.err; then
+			log "no program can attach here: $(head -1 /tmp/xdp.err)"
+			return 4
+		fi
+		for f in rx_len_over rx_len_short rx_len_zero rx_nbuf_big rx_nbuf_zero rx_nbuf_over; do
+			log "-- $f, XDP program ${prog%:*} attached"
+			rx_lie $f || rc=1
+		done
+		log "xdp: $(ethtool -S "$DUT" 2>/dev/null | grep -E 'rx0_(xdp_packets|length_errors|frame_errors)' | tr -s ' \n' ' ')"
+		ip link set dev "$DUT" xdpdrv off
 	done
-	log "xdp: $(ethtool -S "$DUT" 2>/dev/null | grep -E 'rx0_(xdp_packets|length_errors|frame_errors)' | tr -s ' \n' ' ')"
-	ip link set dev "$DUT" xdpdrv off
 	traffic_resumes || rc=1
 	return $rc
 }

@@ -205,6 +205,18 @@ fn alloc_page(pf: &mut PageFrag) -> Option<RxFrag> {
     RxFrag::alloc(pf, FRAG_MAX)
 }
 
+/// Room for the `struct xdp_buff` a program runs on, one per NAPI poll: the frame
+/// being built borrows it, so frames are built one at a time and the descriptor
+/// is never copied from one function to the next.
+pub struct XdpScratch(bindings::xdp_buff);
+
+impl XdpScratch {
+    /// Room for one frame's descriptor.
+    pub fn new() -> Self {
+        Self(bindings::xdp_buff::default())
+    }
+}
+
 /// A frame copied into a buffer laid out for XDP, not yet run through a program.
 ///
 /// The first [`MAX_FRAME`] bytes go into the head fragment; for a program that
@@ -215,17 +227,23 @@ fn alloc_page(pf: &mut PageFrag) -> Option<RxFrag> {
 pub struct XdpFrameBuilder<'a>(XdpBuff<'a>);
 
 impl<'a> XdpFrameBuilder<'a> {
-    /// An empty buffer of one page cut from `pf`, on the queue `rxq` describes, in a
-    /// NAPI poll, which the buffer cannot outlive. Never sleeps.
-    pub fn new(_poll: &'a Poll<'_>, pf: &mut PageFrag, rxq: &'a RxqInfo) -> Option<Self> {
+    /// An empty buffer of one page cut from `pf`, on the queue `rxq` describes,
+    /// described in `scratch`, in a NAPI poll, which the buffer cannot outlive. Never
+    /// sleeps.
+    pub fn new(
+        _poll: &'a Poll<'_>,
+        pf: &mut PageFrag,
+        rxq: &'a RxqInfo,
+        scratch: &'a mut XdpScratch,
+    ) -> Option<Self> {
         let head = alloc_page(pf)?;
-        let mut raw = bindings::xdp_buff::default();
+        let raw = &mut scratch.0;
         // SAFETY: `raw` is ours; the head is `FRAG_MAX` bytes long, the (empty) frame
         // at `HEADROOM`, `TAILROOM` bytes for the shared info at its end; `rxq` is
         // registered and outlives `'a`. The buffer takes over the head's reference.
         unsafe {
-            bindings::vnr_xdp_init_buff(&mut raw, FRAG_MAX as u32, rxq.0.get());
-            bindings::vnr_xdp_prepare_buff(&mut raw, head.as_ptr().cast(), HEADROOM as u32, 0);
+            bindings::vnr_xdp_init_buff(raw, FRAG_MAX as u32, rxq.0.get());
+            bindings::vnr_xdp_prepare_buff(raw, head.as_ptr().cast(), HEADROOM as u32, 0);
         }
         head.forget();
         // INVARIANT: The head, no fragments.
@@ -241,7 +259,7 @@ impl<'a> XdpFrameBuilder<'a> {
     pub fn push(&mut self, pf: &mut PageFrag, bytes: &[u8], frags: bool) -> Result<(), PushError> {
         let mut rest = bytes;
         while !rest.is_empty() {
-            let raw = &mut self.0.raw;
+            let raw = &mut *self.0.raw;
             let head_end = (raw.data_hard_start as usize).wrapping_add(HEADROOM + MAX_FRAME);
             let room = head_end.saturating_sub(raw.data_end as usize);
             let (dst, n) = if raw.flags & bindings::VNR_XDP_FLAGS_HAS_FRAGS == 0 && room > 0 {
@@ -270,7 +288,7 @@ impl<'a> XdpFrameBuilder<'a> {
         let has = self.0.has_frags();
         // SAFETY: The shared info is in the head, which is ours; its counts are valid
         // once the buffer has fragments, and set up below when it gets its first.
-        let sinfo = unsafe { &mut *bindings::vnr_xdp_shinfo(&self.0.raw) };
+        let sinfo = unsafe { &mut *bindings::vnr_xdp_shinfo(self.0.raw) };
         let nr = if has { usize::from(sinfo.nr_frags) } else { 0 };
         let full = match nr.checked_sub(1).and_then(|i| sinfo.frags.get(i)) {
             Some(last) => last.len as usize >= FRAG_MAX,
@@ -305,11 +323,11 @@ impl<'a> XdpFrameBuilder<'a> {
     }
 
     /// Runs `prog` on the frame, in the NAPI poll the builder was made in.
-    pub fn run(mut self, prog: &BpfProg) -> (Action, XdpBuff<'a>) {
+    pub fn run(self, prog: &BpfProg) -> (Action, XdpBuff<'a>) {
         // SAFETY: The program is valid (type invariant), the buffer set up by `new` and
         // `push`; this is a NAPI poll (`new`): bottom halves off, under RCU, as
         // programs need.
-        let act = unsafe { bindings::vnr_xdp_run(prog.as_raw(), &mut self.0.raw) };
+        let act = unsafe { bindings::vnr_xdp_run(prog.as_raw(), self.0.raw) };
         (Action(act), self.0)
     }
 }
@@ -326,7 +344,7 @@ impl<'a> XdpFrameBuilder<'a> {
 /// `bpf_xdp_adjust_tail` may give fragments back); `raw.rxq` is valid for `'a`;
 /// the object lives within a NAPI poll.
 pub struct XdpBuff<'a> {
-    raw: bindings::xdp_buff,
+    raw: &'a mut bindings::xdp_buff,
     _ctx: core::marker::PhantomData<&'a RxqInfo>,
 }
 
@@ -343,7 +361,7 @@ impl XdpBuff<'_> {
         // SAFETY: `raw` describes the buffer (type invariant), whose shared info is set
         // up as it has fragments.
         unsafe {
-            let sinfo = bindings::vnr_xdp_shinfo(&self.raw);
+            let sinfo = bindings::vnr_xdp_shinfo(&*self.raw);
             ((*sinfo).nr_frags, (*sinfo).xdp_frags_size)
         }
     }
@@ -358,7 +376,7 @@ impl XdpBuff<'_> {
     /// An skb around the buffer, for the stack or for transmission on `dev`; `None`
     /// (the buffer freed) without memory for it.
     pub fn into_skb(self, dev: &NetDev<impl Operations>) -> Option<SkBuff> {
-        let raw = &self.raw;
+        let raw = &*self.raw;
         let (start, data) = (raw.data_hard_start as usize, raw.data as usize);
         let (end, meta) = (raw.data_end as usize, raw.data_meta as usize);
         // Read before `napi_build_skb` clears the shared info's counts.
@@ -401,12 +419,12 @@ impl XdpBuff<'_> {
     /// Hands the buffer to the target `prog`, the program that ran on it, chose
     /// (`xdp_do_redirect`); the target sends it after [`flush_redirects`]. `Err` (the
     /// buffer freed) if it refused.
-    pub fn redirect(mut self, dev: &NetDev<impl Operations>, prog: &BpfProg) -> Result {
+    pub fn redirect(self, dev: &NetDev<impl Operations>, prog: &BpfProg) -> Result {
         // SAFETY: The device is valid, `raw` describes the buffer with a registered
         // memory model (type invariant); on success the target owns the buffer, and
         // this runs in a NAPI poll (which sets up the redirect context).
         to_result(unsafe {
-            bindings::xdp_do_redirect(dev.as_raw(), &mut self.raw, prog.as_raw())
+            bindings::xdp_do_redirect(dev.as_raw(), &mut *self.raw, prog.as_raw())
         })?;
         core::mem::forget(self);
         Ok(())
@@ -415,14 +433,9 @@ impl XdpBuff<'_> {
 
 impl Drop for XdpBuff<'_> {
     fn drop(&mut self) {
-        if self.has_frags() {
-            // SAFETY: `raw` describes the buffer and its fragments, which we own, with
-            // the ring's memory model (`page_frag_free` for each; type invariant).
-            unsafe { bindings::xdp_return_buff(&mut self.raw) }
-        } else {
-            // SAFETY: We own the head fragment's page reference (type invariant).
-            unsafe { bindings::vnr_skb_free_frag(self.raw.data_hard_start) }
-        }
+        // SAFETY: `raw` describes the buffer and its fragments, which we own, with the
+        // ring's memory model (`page_frag_free` for each; type invariant).
+        unsafe { bindings::xdp_return_buff(&mut *self.raw) }
     }
 }
 

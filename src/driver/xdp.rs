@@ -17,7 +17,9 @@ use crate::abstractions::{
     netdev::{offload, NetDev},
     skb::RxSkb,
     virtqueue::Virtqueue,
-    xdp::{self, Action, BpfProg, ExtAck, PushError, RxqInfo, XdpFrameBuilder, XmitFrames},
+    xdp::{
+        self, Action, BpfProg, ExtAck, PushError, RxqInfo, XdpFrameBuilder, XdpScratch, XmitFrames,
+    },
 };
 use crate::logic::ctrl_cmd;
 use crate::logic::features::RxMode;
@@ -138,11 +140,20 @@ pub(super) fn receive_all(
     };
     let state = &state;
     let mut pending = Pending::default();
+    let mut scratch = XdpScratch::new();
     let done = rx::up_to(budget, || match vq {
-        RxVq::Small(vq) => receive_small(dev, q, poll, vq, frag, state, &mut pending),
-        RxVq::Mergeable(vq) => {
-            receive_mergeable(dev, q, poll, vq, frag, spare, state, &mut pending)
-        }
+        RxVq::Small(vq) => receive_small(dev, q, poll, vq, frag, state, &mut scratch, &mut pending),
+        RxVq::Mergeable(vq) => receive_mergeable(
+            dev,
+            q,
+            poll,
+            vq,
+            frag,
+            spare,
+            state,
+            &mut scratch,
+            &mut pending,
+        ),
         // Refused on attach; nothing is taken.
         RxVq::Big(_) | RxVq::Detached => None,
     });
@@ -157,6 +168,7 @@ pub(super) fn receive_all(
 
 /// Takes one used small buffer and runs the program on its frame. `None` when the
 /// ring has nothing used.
+#[allow(clippy::too_many_arguments)]
 fn receive_small(
     dev: &NetDev<VirtNet>,
     q: &QueuePair,
@@ -164,6 +176,7 @@ fn receive_small(
     vq: &mut Virtqueue<RxSkb>,
     pf: &mut PageFrag,
     state: &Xdp<'_>,
+    scratch: &mut XdpScratch,
     pending: &mut Pending,
 ) -> Option<()> {
     let vn = dev.data();
@@ -183,7 +196,7 @@ fn receive_small(
         q.stats.rx_frame_errors().inc();
         return Some(());
     };
-    let mut frame = start_frame(q, poll, pf, state, &h);
+    let mut frame = start_frame(q, poll, pf, state, scratch, &h);
     append(q, pf, state, &mut frame, bytes.get(vn.hdr_len..));
     if let Some(b) = frame {
         run(dev, q, poll, state, b, &h, pending);
@@ -202,6 +215,7 @@ fn receive_mergeable(
     pf: &mut PageFrag,
     spare: &mut Spare,
     state: &Xdp<'_>,
+    scratch: &mut XdpScratch,
     pending: &mut Pending,
 ) -> Option<()> {
     let vn = dev.data();
@@ -224,7 +238,7 @@ fn receive_mergeable(
         q.stats.rx_frame_errors().inc();
         return Some(());
     };
-    let mut frame = start_frame(q, poll, pf, state, &h);
+    let mut frame = start_frame(q, poll, pf, state, scratch, &h);
     // The header is left out of the first buffer's bytes.
     let (mut buf, mut used, mut skip) = (first, len as usize, vn.hdr_len);
     let mut i = 1;
@@ -271,10 +285,11 @@ fn start_frame<'a>(
     poll: &'a Poll<'_>,
     pf: &mut PageFrag,
     state: &Xdp<'a>,
+    scratch: &'a mut XdpScratch,
     h: &NetHdr,
 ) -> Option<XdpFrameBuilder<'a>> {
     let b = if rules::runs_on(h) {
-        XdpFrameBuilder::new(poll, pf, state.rxq)
+        XdpFrameBuilder::new(poll, pf, state.rxq, scratch)
     } else {
         None
     };

@@ -381,22 +381,22 @@ impl XdpBuff<'_> {
         let (end, meta) = (raw.data_end as usize, raw.data_meta as usize);
         // Read before `napi_build_skb` clears the shared info's counts.
         let (nr_frags, frags_len) = self.frags();
+        // On success the skb owns the head's page reference, and the fragments' with
+        // them listed in its shared info (restored below), which the buffer gives up.
         // SAFETY: `data_hard_start` is the start of the fragment, `frame_sz` its length
         // (type invariant), whose last `TAILROOM` bytes are the shared info; in a NAPI
-        // poll (type invariant), as `napi_build_skb` needs. On success the skb owns the
-        // head's page reference, and the fragments' with them listed in its shared
-        // info (restored below), which the buffer gives up.
+        // poll (type invariant), as `napi_build_skb` needs.
         let skb = unsafe { bindings::napi_build_skb(raw.data_hard_start, raw.frame_sz) };
         // SAFETY: A new skb (or null) of which we own the only reference.
         let skb = unsafe { SkBuff::from_raw(skb) }?;
         core::mem::forget(self);
         let p = skb.as_raw();
+        // The shared info's entries were left alone by `napi_build_skb`, its count was
+        // not: it is set again, with the lengths. The metadata is at most 255 bytes
+        // (XDP's limit, checked by the verifier).
         // SAFETY: `skb` is new and ours, over the fragment: `hard_start <= data_meta <=
         // data <= data_end` within it, below the shared info (the kernel's limits on
-        // what a program may move), so the reserve and the put fit its data area; the
-        // metadata is at most 255 bytes (XDP's limit, checked by the verifier). The
-        // shared info's entries were left alone by `napi_build_skb`, its count was not:
-        // it is set again, with the lengths.
+        // what a program may move), so the reserve and the put fit its data area.
         unsafe {
             bindings::vnr_skb_reserve(p, (data - start) as i32);
             bindings::skb_put(p, (end - data) as u32);

@@ -562,21 +562,33 @@ t_ethtool_queries() {
 # the interface asks the stack for that room (needed_headroom, as in-tree). ICMP
 # and UDP get only 16 bytes of headroom otherwise, 2 left after the Ethernet
 # header. Counted by our tx hdr_separate; skipped for a driver without it.
-t_tx_header_in_headroom() {
-	[ -n "$(stat_of tx0_hdr_separate)" ] || { log "driver $DRV has no hdr_separate counter"; return 4; }
-	local s0 p0 s1 p1
+# The counters also see what the stack sends meanwhile, and a packet whose header
+# is shared with a clone (a multicast copy looped back, a capture) rightly takes
+# a descriptor of its own: CI once counted 1 of 25. So up to 3 rounds, one clean
+# round passes; a missing needed_headroom shows in every round (23 of 23).
+headroom_round() {
+	local s0 p0 s1 p1 i=0
 	s0=$(stat_sum tx hdr_separate)
 	p0=$(stat_sum tx packets)
-	ping -c 3 -W 5 $PEER_V4 >/dev/null || { log "ping failed"; return 1; }
-	local i=0
+	ping -c 3 -W 5 $PEER_V4 >/dev/null || { log "ping failed"; return 2; }
 	while [ $i -lt 20 ]; do
-		echo "$i" | socat -u - UDP4-SENDTO:$PEER_V4:9 || { log "socat failed"; return 1; }
+		echo "$i" | socat -u - UDP4-SENDTO:$PEER_V4:9 || { log "socat failed"; return 2; }
 		i=$((i + 1))
 	done
 	s1=$(( $(stat_sum tx hdr_separate) - s0 ))
 	p1=$(( $(stat_sum tx packets) - p0 ))
 	log "$p1 packets sent, $s1 with the header in a descriptor of its own"
 	[ "$p1" -ge 23 ] && [ "$s1" -eq 0 ]
+}
+t_tx_header_in_headroom() {
+	[ -n "$(stat_of tx0_hdr_separate)" ] || { log "driver $DRV has no hdr_separate counter"; return 4; }
+	local round rc
+	for round in 1 2 3; do
+		headroom_round
+		rc=$?
+		[ $rc = 1 ] || return $rc
+	done
+	return 1
 }
 
 # Software transmit timestamps, as in-tree: `ethtool -T` lists them, and the kernel

@@ -67,11 +67,18 @@ done
 # The kernel selftest txtimestamp (software TX timestamps), built from the same
 # kernel's sources (VNR_KSRC, or the ones the build tree links to), static so it
 # needs no libraries.
-ksrc_tools=${VNR_KSRC:-$(readlink -f "$(dirname "$modroot")/build/source")}/tools/testing/selftests/net
+ksrc_root=${VNR_KSRC:-$(readlink -f "$(dirname "$modroot")/build/source")}
+ksrc_tools=$ksrc_root/tools/testing/selftests/net
 if ! clang -static -O2 -w -o "$root/usr/bin/txtimestamp" "$ksrc_tools/txtimestamp.c"; then
 	echo "mkinitramfs: cannot build $ksrc_tools/txtimestamp.c" >&2
 	exit 1
 fi
+
+# The kernel's XDP selftest programs xdp_features and xskxceiver, built (static, cached)
+# from the same kernel's sources by bpf-selftests.sh.
+bpfst=$("$here/bpf-selftests.sh" "$ksrc_root") ||
+	{ echo "mkinitramfs: cannot build the BPF selftests" >&2; exit 1; }
+cp "$bpfst/xdp_features" "$bpfst/xskxceiver" "$root/usr/bin/"
 
 # The XDP programs of the XDP tests (qemu-test/xdp), loaded with `ip link set ... xdpdrv
 # obj /xdp/NAME.o sec xdp` (sec xdp.frags for the multi-buffer ones).

@@ -5,7 +5,7 @@ set -euo pipefail
 BINDGEN_VERSION=0.73.2
 pkgs=(linux-source-6.12 clang lld llvm libclang-dev bc bison flex libelf-dev libssl-dev
       cpio xz-utils gzip qemu-system-x86 iperf3 ethtool busybox-static iproute2 socat
-      kmod python3 python3-yaml iputils-ping jq make sockperf patch libc6-dev)
+      kmod python3 python3-yaml iputils-ping jq make sockperf patch libc6-dev dwarves)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

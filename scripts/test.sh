@@ -168,7 +168,7 @@ guest_rc() {
 }
 quiet() { grep -vE '^\[|^.\[|SeaBIOS|Booting from' "$@"; }
 
-stage "in-VM selftests (virtio_net_rust)" 400
+stage "in-VM selftests (virtio_net_rust)" 560
 # The in-tree driver's run (the next stage) boots beside ours: a guest keeps about
 # one of the two host CPUs busy (VNR_JOBS=1: one after the other).
 intree_pid=

@@ -1136,6 +1136,140 @@ t_xsk_copy() {
 	return $rc
 }
 
+# The kernel's own XDP feature test (tools/testing/selftests/bpf/xdp_features.c,
+# run as test_xdp_features.sh runs it on a veth pair): its DUT side on our NIC, its
+# tester on the peer's. For each verdict and for ndo_xdp_xmit (a cpumap program
+# redirecting back to the DUT) the tester sends 10 UDP echo requests and reports
+# whether the feature was DETECTED (the DUT's program acted on them, or they came
+# back) and ADVERTISED (the DUT's xdp_features). Here every one must be both.
+xf_listening() { netstat -tln 2>/dev/null | grep -q ':12345 '; }
+t_xdp_features() {
+	command -v xdp_features >/dev/null || { log "no xdp_features in the guest"; return 1; }
+	local f d t out line dpid rc=0
+	for f in XDP_PASS XDP_DROP XDP_ABORTED XDP_TX XDP_REDIRECT XDP_NDO_XMIT; do
+		# Half over IPv6, half over IPv4 (mapped addresses), as the kernel's script.
+		case $f in
+		XDP_PASS | XDP_ABORTED | XDP_REDIRECT) d=$DUT_V6 t=$PEER_V6 ;;
+		*) d=::ffff:$DUT_V4 t=::ffff:$PEER_V4 ;;
+		esac
+		timeout 120 xdp_features -f $f -D $d -T $t "$DUT" >/tmp/xf.dut 2>&1 &
+		dpid=$!
+		if ! wait_for 30 xf_listening; then
+			log "$f: the DUT side is not listening"
+			sed 's/^/# /' /tmp/xf.dut
+			kill $dpid 2>/dev/null
+			wait $dpid 2>/dev/null
+			rc=1
+			continue
+		fi
+		out=$(ip netns exec peer timeout 90 xdp_features -t -f $f -D $d -C $d -T $t "$PEER" 2>&1)
+		wait $dpid 2>/dev/null
+		line=$(echo "$out" | sed "s/$(printf '\033')\[[0-9;]*m//g" | grep '^Feature ')
+		if [ -z "$line" ]; then
+			log "$f: no verdict from the tester"
+			echo "$out" | tail -5 | sed 's/^/# /'
+			sed 's/^/# dut: /' /tmp/xf.dut | tail -5
+			rc=1
+			continue
+		fi
+		log "$line"
+		case "$line" in
+		*"[DETECTED][ADVERTISED]") ;;
+		*) rc=1 ;;
+		esac
+		xdp_attached && { log "$f: a program left attached"; xdp_off; rc=1; }
+	done
+	ping -c 2 -W 5 -q $PEER_V4 >/dev/null || { log "no ping afterwards"; rc=1; }
+	return $rc
+}
+
+# The kernel's AF_XDP selftest xskxceiver (tools/testing/selftests/bpf, as
+# test_xsk.sh runs it on a veth pair) between our NIC and the peer's, in driver
+# mode, every one of its tests, once with our NIC sending and once receiving. It
+# wants both interfaces in one namespace and no frames but its own: the peer's NIC
+# comes to the root namespace meanwhile, IPv6 (neighbour discovery, MLD) is off on
+# both, and both are promiscuous (its frames carry MAC addresses of its own).
+# Each test runs alone (-t N), from MTU 1500: one that aborts (exit_with_error)
+# does not take the rest with it, and a multi-buffer test's MTU 9000 left behind
+# does not refuse the next one's program.
+# A test that fails is run up to twice more: its receive loop has 3 s for all
+# frames (4,096 of 9,000 bytes in SEND_RECEIVE_9K_PACKETS), which TCG sometimes
+# misses (with either driver); a fault of the driver fails every run.
+# Known to fail here with the in-tree driver as well, on either side (issue 28's
+# note): the invalid-descriptor tests ALIGNED_INV_DESC, ALIGNED_INV_DESC_2K_FRAME_SIZE,
+# ALIGNED_INV_DESC_MULTI_BUFF, TOO_MANY_FRAGS and STAT_TX_INVALID (valid
+# descriptors after invalid ones are not all sent: 3 of 5 arrive); HW_SW_MAX_RING_SIZE
+# (receive loop timed out); STAT_RX_DROPPED (its UMEM headroom, 3,648 bytes, is
+# over what 6.12.118's xdp_umem_reg takes for 4 KiB frames, 3,392: EINVAL). They
+# are run and logged, not counted; one of them passing is said.
+XSK_XFAIL=" ALIGNED_INV_DESC ALIGNED_INV_DESC_2K_FRAME_SIZE ALIGNED_INV_DESC_MULTI_BUFF TOO_MANY_FRAGS STAT_TX_INVALID HW_SW_MAX_RING_SIZE STAT_RX_DROPPED "
+xsk_one() { # TX RX N: the KTAP result line of test N
+	ip link set "$1" mtu 1500
+	ip link set "$2" mtu 1500
+	timeout 60 xskxceiver -i "$1" -i "$2" -m drv -t $3 2>&1 | grep -E '^(not )?ok 1' | head -1
+}
+xsk_run() { # TX RX
+	local i name line again pass=0 fail=0 skip=0 xfail=0 rc=0
+	for i in $(xskxceiver -l 2>/dev/null | sed -n 's/^\([0-9][0-9]*\): .*/\1/p'); do
+		name=$(xskxceiver -l | sed -n "s/^$i: //p")
+		line=$(xsk_one "$1" "$2" $i)
+		case "$XSK_XFAIL" in
+		*" $name "*)
+			case "$line" in
+			ok*SKIP*) skip=$((skip + 1)) ;;
+			ok*) log "$1 -> $2: $name passes (known to fail here)"; pass=$((pass + 1)) ;;
+			*) xfail=$((xfail + 1)) ;;
+			esac
+			continue
+			;;
+		esac
+		case "$line" in
+		ok*SKIP*) skip=$((skip + 1)); log "$1 -> $2: $name: ${line#*SKIP }" ;;
+		ok*) pass=$((pass + 1)) ;;
+		*)
+			log "$1 -> $2: $name: ${line:-no result}"
+			for again in 2 3; do
+				line=$(xsk_one "$1" "$2" $i)
+				log "$1 -> $2: $name, run $again: ${line:-no result}"
+				case "$line" in ok*) break ;; esac
+			done
+			case "$line" in
+			ok*) pass=$((pass + 1)) ;;
+			*) fail=$((fail + 1)); rc=1 ;;
+			esac
+			;;
+		esac
+	done
+	log "$1 -> $2: $pass passed, $fail failed, $skip skipped, $xfail known failures"
+	[ $pass -ge 15 ] || rc=1
+	return $rc
+}
+t_xskxceiver() {
+	command -v xskxceiver >/dev/null || { log "no xskxceiver in the guest"; return 1; }
+	local rc=0 dev
+	ip -n peer link set "$PEER" netns 1 || return 1
+	for dev in "$DUT" "$PEER"; do
+		echo 1 > /proc/sys/net/ipv6/conf/$dev/disable_ipv6
+		ip link set "$dev" promisc on up
+	done
+	xsk_run "$DUT" "$PEER" || rc=1
+	xsk_run "$PEER" "$DUT" || rc=1
+	for dev in "$DUT" "$PEER"; do
+		# A test that ends on an error leaves its programs attached.
+		ip link set "$dev" xdp off
+		ip link set "$dev" promisc off mtu 1500
+		echo 0 > /proc/sys/net/ipv6/conf/$dev/disable_ipv6
+	done
+	ip -6 addr add $DUT_V6/64 dev "$DUT" nodad
+	ip link set "$PEER" netns peer
+	ip -n peer addr add $PEER_V4/24 dev "$PEER"
+	ip -n peer link set "$PEER" up
+	ip -n peer -6 addr add $PEER_V6/64 dev "$PEER" nodad
+	wait_for 10 ping -c 1 -W 1 -q $PEER_V4 >/dev/null || { log "no ping afterwards"; rc=1; }
+	wait_for 10 ping -c 1 -W 1 -q $PEER_V6 >/dev/null || { log "no ping6 afterwards"; rc=1; }
+	return $rc
+}
+
 # On a device where no program can run (matrix: big packets mode; receive offloads
 # without the command to turn them off), attaching fails with a message, and the
 # interface goes on as before.
@@ -1200,7 +1334,7 @@ t_xdp_frags() {
 }
 
 TESTS="rmmod_idle module_bound mac_and_drvinfo features_accepted ethtool_queries tx_header_in_headroom tx_timestamp coalesce link_follows_set_link announce ping4 ping6 tcp_dut_to_peer
-tcp_peer_to_dut netconsole system_sleep offloads_used rx_hash rss rss_flow_hash rss_table_kept rss_bulk rx_filter_promisc mac_change failover vlan mtu_change default_pairs every_queue channels_under_traffic ring_resize_under_traffic bql stats_count_traffic xdp_drop xdp_aborted xdp_pass xdp_tx xdp_redirect xdp_refusals xdp_frags xsk_copy
+tcp_peer_to_dut netconsole system_sleep offloads_used rx_hash rss rss_flow_hash rss_table_kept rss_bulk rx_filter_promisc mac_change failover vlan mtu_change default_pairs every_queue channels_under_traffic ring_resize_under_traffic bql stats_count_traffic xdp_drop xdp_aborted xdp_pass xdp_tx xdp_redirect xdp_refusals xdp_frags xsk_copy xdp_features xskxceiver
 down_up_under_traffic rmmod_under_traffic"
 
 # ---- runner ----

@@ -1192,41 +1192,39 @@ t_xdp_features() {
 # Each test runs alone (-t N), from MTU 1500: one that aborts (exit_with_error)
 # does not take the rest with it, and a multi-buffer test's MTU 9000 left behind
 # does not refuse the next one's program.
-# A test that fails is run up to twice more: its receive loop has 3 s for all
-# frames (4,096 of 9,000 bytes in SEND_RECEIVE_9K_PACKETS), which TCG sometimes
-# misses (with either driver); a fault of the driver fails every run.
-# Known to fail here with the in-tree driver as well, on either side, because this
-# tree's kernel and its selftest disagree: the invalid-descriptor tests
-# ALIGNED_INV_DESC, ALIGNED_INV_DESC_2K_FRAME_SIZE, ALIGNED_INV_DESC_MULTI_BUFF,
-# TOO_MANY_FRAGS and STAT_TX_INVALID (6.12.118's __xsk_generic_xmit puts invalid
-# descriptors in the completion ring, xsk_cq_submit_addr_single_locked, which
-# xskxceiver counts as sent frames: it stops kicking early, 3 of 5 valid frames go
-# out); STAT_RX_DROPPED (its UMEM headroom, 3,648 bytes, is over what this
-# xdp_umem_reg takes for 4 KiB frames, 3,392: EINVAL). And HW_SW_MAX_RING_SIZE
-# (batches of 2,048 frames, then of the ring size less 8: its receive loop times
-# out with either driver in every run seen; not analysed further).
-# They are run and logged, not counted; one of them passing is said.
-XSK_XFAIL=" ALIGNED_INV_DESC ALIGNED_INV_DESC_2K_FRAME_SIZE ALIGNED_INV_DESC_MULTI_BUFF TOO_MANY_FRAGS STAT_TX_INVALID HW_SW_MAX_RING_SIZE STAT_RX_DROPPED "
+# A test that fails is run up to twice more: TCG with another guest beside is
+# slow enough to miss even the build's 15-s budget (bpf-selftests.sh) now and then
+# (with either driver); a fault of the driver fails every run.
+# Not run: the tests that fail here with the in-tree driver as well, on either
+# side, because this tree's kernel and its selftest disagree, each after waiting
+# out its whole budget: the invalid-descriptor tests ALIGNED_INV_DESC,
+# ALIGNED_INV_DESC_2K_FRAME_SIZE, ALIGNED_INV_DESC_MULTI_BUFF, TOO_MANY_FRAGS and
+# STAT_TX_INVALID (6.12.118's __xsk_generic_xmit puts invalid descriptors in the
+# completion ring, xsk_cq_submit_addr_single_locked, which xskxceiver counts as
+# sent frames: it stops kicking early, 3 of 5 valid frames go out); STAT_RX_DROPPED
+# (its UMEM headroom, 3,648 bytes, is over what this xdp_umem_reg takes for 4 KiB
+# frames, 3,392: EINVAL). And two that fail with the in-tree driver on both sides
+# too: SEND_RECEIVE_9K_PACKETS (a multi-buffer frame arrives twice, "expected
+# pkt_nb N+1, got N", in all 16 runs with the 15-s budget, 4 each way with ours
+# and with in-tree on both sides; with 3 s it mostly timed out first) and HW_SW_MAX_RING_SIZE (its receive loop times out in
+# every run seen; not analysed further). Each is counted as not run.
+XSK_XFAIL=" ALIGNED_INV_DESC ALIGNED_INV_DESC_2K_FRAME_SIZE ALIGNED_INV_DESC_MULTI_BUFF TOO_MANY_FRAGS STAT_TX_INVALID STAT_RX_DROPPED SEND_RECEIVE_9K_PACKETS HW_SW_MAX_RING_SIZE "
 xsk_one() { # TX RX N: the KTAP result line of test N
 	ip link set "$1" mtu 1500
 	ip link set "$2" mtu 1500
-	timeout 60 xskxceiver -i "$1" -i "$2" -m drv -t $3 2>&1 | grep -E '^(not )?ok 1' | head -1
+	timeout 90 xskxceiver -i "$1" -i "$2" -m drv -t $3 2>&1 | grep -E '^(not )?ok 1' | head -1
 }
 xsk_run() { # TX RX
-	local i name line again pass=0 fail=0 skip=0 xfail=0 rc=0
+	local i name line again pass=0 fail=0 skip=0 notrun=0 rc=0
 	for i in $(xskxceiver -l 2>/dev/null | sed -n 's/^\([0-9][0-9]*\): .*/\1/p'); do
 		name=$(xskxceiver -l | sed -n "s/^$i: //p")
-		line=$(xsk_one "$1" "$2" $i)
 		case "$XSK_XFAIL" in
 		*" $name "*)
-			case "$line" in
-			ok*SKIP*) skip=$((skip + 1)) ;;
-			ok*) log "$1 -> $2: $name passes (known to fail here)"; pass=$((pass + 1)) ;;
-			*) xfail=$((xfail + 1)) ;;
-			esac
+			notrun=$((notrun + 1))
 			continue
 			;;
 		esac
+		line=$(xsk_one "$1" "$2" $i)
 		case "$line" in
 		ok*SKIP*) skip=$((skip + 1)); log "$1 -> $2: $name: ${line#*SKIP }" ;;
 		ok*) pass=$((pass + 1)) ;;
@@ -1244,7 +1242,7 @@ xsk_run() { # TX RX
 			;;
 		esac
 	done
-	log "$1 -> $2: $pass passed, $fail failed, $skip skipped, $xfail known failures"
+	log "$1 -> $2: $pass passed, $fail failed, $skip skipped, $notrun not run (known to fail with this tree)"
 	[ $pass -ge 15 ] || rc=1
 	return $rc
 }

@@ -1216,8 +1216,7 @@ xsk_one() { # TX RX N: the KTAP result line of test N
 }
 xsk_run() { # TX RX
 	local i name line again pass=0 fail=0 skip=0 notrun=0 rc=0
-	for i in $(xskxceiver -l 2>/dev/null | sed -n 's/^\([0-9][0-9]*\): .*/\1/p'); do
-		name=$(xskxceiver -l | sed -n "s/^$i: //p")
+	while read -r i name; do
 		case "$XSK_XFAIL" in
 		*" $name "*)
 			notrun=$((notrun + 1))
@@ -1241,7 +1240,9 @@ xsk_run() { # TX RX
 			esac
 			;;
 		esac
-	done
+	done <<EOF
+$(xskxceiver -l 2>/dev/null | sed -n 's/^\([0-9][0-9]*\): /\1 /p')
+EOF
 	log "$1 -> $2: $pass passed, $fail failed, $skip skipped, $notrun not run (known to fail with this tree)"
 	[ $pass -ge 15 ] || rc=1
 	return $rc

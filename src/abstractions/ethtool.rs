@@ -183,6 +183,7 @@ impl<T: Operations> Default for Table<T> {
 pub struct DrvInfo(bindings::ethtool_drvinfo);
 
 /// Copies `s` into a fixed C string field, truncating and NUL-terminating it.
+#[inline(never)]
 fn copy_str(dst: &mut [kernel::ffi::c_char], s: &[u8]) {
     let n = s.len().min(dst.len().saturating_sub(1));
     for (d, &c) in dst.iter_mut().zip(s[..n].iter()) {

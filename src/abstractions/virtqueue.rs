@@ -185,6 +185,8 @@ impl Claim {
 }
 
 impl Drop for Claim {
+    // One copy for every queue type's drop.
+    #[inline(never)]
     fn drop(&mut self) {
         self.0.live.fetch_sub(1, Ordering::Release);
     }
@@ -529,21 +531,33 @@ unsafe extern "C" fn recycle<B: Buffer>(
 
 impl<B: Buffer> Drop for Virtqueue<B> {
     fn drop(&mut self) {
-        // SAFETY: The queue is valid; its device outlives it.
-        let vdev = unsafe { bindings::vnr_virtqueue_vdev(self.raw()) };
-        // SAFETY: `vdev` is valid.
-        let status = unsafe { bindings::vnr_virtio_get_status(vdev) };
-        if status & bindings::VIRTIO_CONFIG_S_DRIVER_OK as u8 != 0 {
-            // The device may still use the buffers: reclaiming them now would hand freed
-            // memory to it. The virtio glue resets before dropping driver data, so this
-            // only happens if a driver drops a queue early; stop the device first.
-            crate::log_warn!("virtqueue dropped while the device runs; resetting it\n");
-            // SAFETY: `vdev` is valid.
-            unsafe { bindings::virtio_reset_device(vdev) };
-        }
+        // SAFETY: The queue is valid (type invariant).
+        unsafe { stop_device_if_running(self.vq) };
         while let Some(buf) = self.detach_unused() {
             drop(buf);
         }
+    }
+}
+
+/// Before a dropped [`Virtqueue`] reclaims its buffers: resets the device if it still
+/// runs. Not generic, so one copy serves every buffer type.
+///
+/// # Safety
+///
+/// `vq` must be a valid virtqueue.
+#[inline(never)]
+unsafe fn stop_device_if_running(vq: NonNull<bindings::virtqueue>) {
+    // SAFETY: `vq` is valid (the caller's guarantee); its device outlives it.
+    let vdev = unsafe { bindings::vnr_virtqueue_vdev(vq.as_ptr()) };
+    // SAFETY: `vdev` is valid.
+    let status = unsafe { bindings::vnr_virtio_get_status(vdev) };
+    if status & bindings::VIRTIO_CONFIG_S_DRIVER_OK as u8 != 0 {
+        // The device may still use the buffers: reclaiming them now would hand freed
+        // memory to it. The virtio glue resets before dropping driver data, so this
+        // only happens if a driver drops a queue early; stop the device first.
+        crate::log_warn!("virtqueue dropped while the device runs; resetting it\n");
+        // SAFETY: `vdev` is valid.
+        unsafe { bindings::virtio_reset_device(vdev) };
     }
 }
 

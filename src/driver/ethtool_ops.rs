@@ -92,7 +92,7 @@ impl ethtool::Operations for VirtNet {
             if tx != cur.tx {
                 let vq = q.tx.lock().vq.take();
                 if let Some(mut vq) = vq {
-                    let in_flight = vq.size() - vq.num_free();
+                    let in_flight = vq.size().saturating_sub(vq.num_free());
                     res = res.and(vq.resize(tx));
                     let mut ring = q.tx.lock();
                     // Packets dropped with the old ring never complete: forget them in
@@ -236,7 +236,8 @@ impl ethtool::Operations for VirtNet {
     }
 
     fn stats_count(dev: &NetDev<Self>) -> usize {
-        dev.data().queues.len() * STATS.len()
+        // At most 2^16 pairs of a few dozen counters: no overflow (and no check).
+        dev.data().queues.len().wrapping_mul(STATS.len())
     }
 
     fn stats_names(dev: &NetDev<Self>, names: &mut StatNames<'_>) {

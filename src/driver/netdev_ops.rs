@@ -211,7 +211,7 @@ impl Operations for VirtNet {
             "%s: TX timeout on queue %llu: %llu of %llu descriptors in flight; polling and kicking\n",
             dev.name(),
             queue,
-            size - free,
+            size.saturating_sub(free),
             size,
         );
         // Recover from a lost interrupt or doorbell: reap what the device finished (NAPI

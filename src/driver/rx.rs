@@ -365,7 +365,9 @@ fn receive_mergeable(
             pkt = None;
             continue;
         }
-        frame_len += used;
+        // Each buffer's length was checked against its capacity: a packet's buffers
+        // (at most a ring's worth) add up to far less than `usize::MAX`.
+        frame_len = frame_len.wrapping_add(used);
         if let Some(p) = pkt.as_mut() {
             if p.append(buf, used).is_err() {
                 pkt = None;

@@ -185,14 +185,14 @@ pub fn xmit_xdp(
     mut next: impl FnMut() -> Option<SkBuff>,
     flush: bool,
 ) -> u32 {
-    let mut sent = 0;
+    let mut sent = 0u32;
     let mut skb = next();
     while let Some(this) = skb {
         skb = next();
         let more = skb.is_some() || !flush;
         q.tx.start_xmit(dev, this, more, |taken| {
             if taken {
-                sent += 1;
+                sent = sent.wrapping_add(1);
                 q.stats.tx_xdp_tx().inc();
             } else {
                 q.stats.tx_xdp_tx_drops().inc();

@@ -28,7 +28,7 @@ variants=(
 	"no_csum|--dut-props ,csum=off,guest_csum=off,$host_gso_off,$guest_gso_off|$checks"
 	"host_tso_off|--dut-props ,$host_gso_off|$checks"
 	"mq_2|--queues 2|$checks,channels_under_traffic"
-	"mq_4|--queues 4|$checks,channels_under_traffic"
+	"mq_4|--queues 4|$checks,channels_under_traffic,xdp_send_queues"
 	# Big VMs: as many pairs as vCPUs, more than the 2 vCPUs here. The control queue
 	# sits after all of them (beyond 16 pairs it used to be taken for a data queue).
 	"mq_17|--queues 17 --guest-arg blob_mb=16|$big_checks,system_sleep"

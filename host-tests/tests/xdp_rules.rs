@@ -120,3 +120,35 @@ fn data_valid_and_tso_frames() {
     };
     assert!(!xdp::runs_on(&tso));
 }
+
+#[test]
+fn send_pairs_only_when_every_cpu_gets_one() {
+    // QEMU's default: one pair per vCPU, all in use: locked mode.
+    assert_eq!(xdp::send_pairs(2, 2, 2), 0);
+    // Two in use of four, two CPUs: one each.
+    assert_eq!(xdp::send_pairs(2, 4, 2), 2);
+    // One short of a pair per CPU: none at all, as in-tree.
+    assert_eq!(xdp::send_pairs(3, 4, 2), 0);
+    assert_eq!(xdp::send_pairs(1, 64, 64), 0);
+    assert_eq!(xdp::send_pairs(1, 65, 64), 64);
+    assert_eq!(xdp::send_pairs(1, 4, 0), 0);
+    assert_eq!(xdp::send_pairs(1, u16::MAX, 70_000), 0);
+}
+
+proptest! {
+    /// A program's frames go to a queue the device has: the CPU's own after the
+    /// stack's, or one of the stack's.
+    #[test]
+    fn send_queue_is_in_range(curr in 0u16..80, max in 1u16..200, cpus in 0u32..100, cpu in 0usize..100) {
+        let curr = curr.min(max);
+        let xdp = xdp::send_pairs(curr, max, cpus);
+        prop_assume!(cpu < cpus as usize);
+        let q = xdp::send_queue(curr, xdp, cpu);
+        prop_assert!(q < usize::from(max));
+        if xdp > 0 {
+            prop_assert_eq!(q, usize::from(curr.max(1)) + cpu);
+        } else {
+            prop_assert!(q < usize::from(curr.max(1)));
+        }
+    }
+}

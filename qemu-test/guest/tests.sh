@@ -1068,6 +1068,43 @@ xdp_echo() {
 t_xdp_tx() { xdp_echo tx xdp_tx; }
 t_xdp_redirect() { xdp_echo redirect xdp_redirects; }
 
+# tx_xdp_between FROM TO: txN_xdp_tx summed over queues FROM <= N < TO.
+tx_xdp_between() {
+	ethtool -S "$DUT" 2>/dev/null |
+		awk -v a="$1" -v b="$2" -F'[x_:]' '/^ *tx[0-9]+_xdp_tx:/ { n = $2 + 0; if (n >= a && n < b) s += $NF } END { print s + 0 }'
+}
+
+# XDP's own send queues: with a pair per possible CPU free after those in use, XDP_TX
+# and redirected frames go out on those, never on the stack's (in-tree's per-CPU XDP
+# send queues); `ethtool -L` is refused meanwhile, and all is as before once
+# detached.
+t_xdp_send_queues() {
+	local max cur cpus use prog own0 shared0 own shared got rc=0
+	max=$(channels max) cur=$(channels cur)
+	cpus=$(( $(sed 's/.*-//' /sys/devices/system/cpu/possible) + 1 ))
+	use=$((max - cpus))
+	[ "$use" -ge 1 ] || { log "$max pairs, $cpus CPUs: no room"; return 1; }
+	ethtool -L "$DUT" combined $use || return 1
+	for prog in tx redirect; do
+		ping -c 1 -W 5 -q $PEER_V4 >/dev/null
+		own0=$(tx_xdp_between $use $max) shared0=$(tx_xdp_between 0 $use)
+		xdp_on $prog || { rc=1; continue; }
+		if ethtool -L "$DUT" combined 1 2>/dev/null; then
+			log "ethtool -L accepted with XDP's own queues in use"
+			rc=1
+		fi
+		got=$(peer_pings 10)
+		# Read while attached: in-tree lists the counters of the pairs in use only.
+		own=$(( $(tx_xdp_between $use $max) - own0 )) shared=$(( $(tx_xdp_between 0 $use) - shared0 ))
+		xdp_off
+		log "$prog with $use of $max pairs in use: $got/10 pings answered; xdp_tx +$own on XDP's queues, +$shared on the stack's"
+		[ "${got:-0}" -ge 9 ] && [ $own -ge 9 ] && [ $shared = 0 ] || rc=1
+	done
+	ethtool -L "$DUT" combined "$cur" || rc=1
+	ping -c 2 -W 5 -q $PEER_V4 >/dev/null || { log "no ping after detaching"; rc=1; }
+	return $rc
+}
+
 # What attaching refuses, with a message: an MTU too large for one buffer (the
 # program has no frags); and what it refuses while attached: turning the device's
 # receive coalescing back on.
@@ -1350,5 +1387,5 @@ if [ "$ONLY" = bind_refused ]; then
 	exit 1
 fi
 # Tests for other devices than the default one, run only when named (the matrix).
-ON_REQUEST="xdp_refused"
+ON_REQUEST="xdp_refused xdp_send_queues"
 if [ -n "$ONLY" ]; then run_suite $TESTS $ON_REQUEST; else run_suite $TESTS; fi

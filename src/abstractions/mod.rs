@@ -115,6 +115,12 @@ pub fn this_cpu() -> usize {
     unsafe { crate::bindings::vnr_raw_smp_processor_id() as usize }
 }
 
+/// The number of possible CPU ids (`nr_cpu_ids`): CPU numbers are below it.
+pub fn nr_cpu_ids() -> u32 {
+    // SAFETY: No preconditions; fixed at boot.
+    unsafe { crate::bindings::vnr_nr_cpu_ids() }
+}
+
 /// CPUs online now.
 pub fn num_online_cpus() -> u32 {
     // SAFETY: No preconditions.

@@ -3,7 +3,6 @@
 //! What the interface offers to ethtool: driver information, link settings, ring
 //! sizes, channels, coalescing, RSS, and the per-queue counters of `ethtool -S`.
 
-use super::netdev_ops::fill_rx;
 use super::stats::STATS;
 use super::{VirtNet, DRIVER_NAME, DRIVER_VERSION};
 use crate::abstractions::{
@@ -215,20 +214,12 @@ impl ethtool::Operations for VirtNet {
         if n == old {
             return Ok(());
         }
-        // Pairs coming into use get receive buffers before the device may use them.
-        if dev.is_running() {
-            for q in vn.queues.iter().take(usize::from(n)).skip(usize::from(old)) {
-                fill_rx(dev, q);
-            }
+        // XDP's own pairs come after those in use: detach the program first (in-tree
+        // refuses `-L` whenever one is attached).
+        if vn.xdp_pairs.load(Ordering::Relaxed) != 0 {
+            return Err(EBUSY);
         }
-        super::set_queue_pairs(dev, n).inspect_err(|e| {
-            crate::log_warn!(
-                "%s: device refused %llu queue pairs: %pe\n",
-                dev.name(),
-                n,
-                *e
-            )
-        })?;
+        super::use_pairs(dev, old, n)?;
         dev.set_real_num_queues(u32::from(n))?;
         vn.curr_pairs.store(n, Ordering::Relaxed);
         super::set_affinity(dev);

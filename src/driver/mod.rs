@@ -73,6 +73,25 @@ fn set_queue_pairs(dev: &NetDev<VirtNet>, n: u16) -> Result {
     }
 }
 
+/// Has the device use `to` pairs, of which `from..to` come into use: they get
+/// receive buffers first, if the interface is up. Logs a refusal.
+fn use_pairs(dev: &NetDev<VirtNet>, from: u16, to: u16) -> Result {
+    if dev.is_running() {
+        let queues = dev.data().queues.iter();
+        for q in queues.take(usize::from(to)).skip(usize::from(from)) {
+            netdev_ops::fill_rx(dev, q);
+        }
+    }
+    set_queue_pairs(dev, to).inspect_err(|e| {
+        crate::log_warn!(
+            "%s: device refused %llu queue pairs: %pe\n",
+            dev.name(),
+            to,
+            *e
+        )
+    })
+}
+
 /// Spreads the pairs in use over the CPUs as the in-tree `virtnet_set_affinity()`:
 /// pair i gets a group of CPUs (`features::cpu_group`) for both its interrupts and
 /// as the CPUs whose packets it sends (XPS); pairs not in use lose their hint.
@@ -154,12 +173,23 @@ pub struct VirtNet {
     ctrl: Option<Pin<KBox<Ctrl>>>,
     /// Queue pairs in use (`ethtool -L`); `queues` holds every pair the device has.
     curr_pairs: AtomicU16,
+    /// Pairs after `curr_pairs` that XDP sends on, one per CPU, while a program is
+    /// attached and the device has them (`logic::xdp::send_pairs`); the device
+    /// receives on them too. Changed under RTNL.
+    xdp_pairs: AtomicU16,
     /// Link speed (Mbit/s) and duplex from config space (SPEED_DUPLEX), for ethtool.
     speed: AtomicU32,
     duplex: AtomicU8,
 }
 
 impl VirtNet {
+    /// Pairs the device uses: those of the stack and XDP's own.
+    #[inline(never)]
+    fn rx_pairs(&self) -> u16 {
+        let xdp = self.xdp_pairs.load(Ordering::Relaxed);
+        self.curr_pairs.load(Ordering::Relaxed).saturating_add(xdp)
+    }
+
     /// Bytes in each receive buffer in "big packets" mode (every one has
     /// `rx_big_pages` pages).
     fn rx_big_len(&self) -> usize {
@@ -372,6 +402,7 @@ fn build(
             queues,
             ctrl,
             curr_pairs: AtomicU16::new(curr_pairs),
+            xdp_pairs: AtomicU16::new(0),
             speed: AtomicU32::new(features::SPEED_UNKNOWN),
             duplex: AtomicU8::new(features::DUPLEX_UNKNOWN),
         })
@@ -698,7 +729,7 @@ impl virtio::Driver for VirtioNetDriver {
         // probe, what in-tree's restore does (the pairs) and what it leaves out:
         // RSS with the table in use, the hash types, the MAC address, the guest
         // offloads, and the receive filter (by the deferred work).
-        let curr = vn.curr_pairs.load(Ordering::Relaxed);
+        let curr = vn.rx_pairs();
         let mut refused = false;
         let by_rss = match vn.rss.as_ref().map(|r| r.restore(dev)) {
             Some(Ok(by_rss)) => by_rss,

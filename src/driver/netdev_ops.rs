@@ -90,7 +90,7 @@ impl Operations for VirtNet {
         // As in-tree, only the pairs in use get receive buffers (the device may have
         // many more than there are CPUs); `set_channels` fills the others when they
         // come into use.
-        let in_use = usize::from(dev.data().curr_pairs.load(Ordering::Relaxed));
+        let in_use = usize::from(dev.data().rx_pairs());
         for q in dev.data().queues.iter() {
             if usize::from(q.index) < in_use {
                 fill_rx(dev, q);
@@ -295,7 +295,7 @@ impl Operations for VirtNet {
         // A receive ring left empty by an allocation failure gets another chance, and
         // another one later for as long as memory stays short: an empty ring gets no
         // interrupt, so nothing else would ever refill it.
-        let in_use = usize::from(vn.curr_pairs.load(Ordering::Relaxed));
+        let in_use = usize::from(vn.rx_pairs());
         for q in vn.queues.iter().take(in_use) {
             let empty = q.rx.lock().is_empty();
             if empty && !rx::refill_process(dev, q) {

@@ -234,7 +234,7 @@ fn retry_steered(dev: &NetDev<VirtNet>, q: &QueuePair) {
     if !vn.rss.as_ref().is_some_and(|r| r.steering()) {
         return;
     }
-    let curr = usize::from(vn.curr_pairs.load(Ordering::Relaxed));
+    let curr = usize::from(vn.rx_pairs());
     for other in vn.queues.iter().take(curr) {
         if !core::ptr::eq(&**other, q) {
             other.rx.lock().notify();

@@ -225,17 +225,28 @@ pub fn acc(total: &mut u64, v: u64) {
     *total = total.wrapping_add(v);
 }
 
-/// The sum of the queue pairs' counters in `stats` (the netdev-genl base: queues
-/// switched off by `ethtool -L` keep their history there).
-pub fn sum_qstats<'a>(stats: impl Iterator<Item = &'a QueueStats>) -> (RxQueueStats, TxQueueStats) {
+/// The sum of the transmit counters of the queue pairs in `stats`, and of the
+/// receive counters of those after the first `rx_skip` (the netdev-genl base:
+/// queues switched off by `ethtool -L` keep their history there; XDP's own pairs
+/// receive for the stack but do not send for it).
+pub fn sum_qstats<'a>(
+    stats: impl Iterator<Item = &'a QueueStats>,
+    rx_skip: usize,
+) -> (RxQueueStats, TxQueueStats) {
     let (mut r, mut t) = (RxQueueStats::default(), TxQueueStats::default());
+    // A count, not `enumerate`, which brings an overflow panic along.
+    let mut i = 0usize;
     for s in stats {
-        let (a, b) = (rx_qstats(s), tx_qstats(s));
-        acc(&mut r.packets, a.packets);
-        acc(&mut r.bytes, a.bytes);
-        acc(&mut r.alloc_fail, a.alloc_fail);
-        acc(&mut r.csum_unnecessary, a.csum_unnecessary);
-        acc(&mut r.hw_gro_packets, a.hw_gro_packets);
+        if i >= rx_skip {
+            let a = rx_qstats(s);
+            acc(&mut r.packets, a.packets);
+            acc(&mut r.bytes, a.bytes);
+            acc(&mut r.alloc_fail, a.alloc_fail);
+            acc(&mut r.csum_unnecessary, a.csum_unnecessary);
+            acc(&mut r.hw_gro_packets, a.hw_gro_packets);
+        }
+        i = i.wrapping_add(1);
+        let b = tx_qstats(s);
         acc(&mut t.packets, b.packets);
         acc(&mut t.bytes, b.bytes);
         acc(&mut t.needs_csum, b.needs_csum);
@@ -263,10 +274,13 @@ impl qstats::Operations for VirtNet {
     }
 
     fn base_stats(dev: &NetDev<Self>) -> (RxQueueStats, TxQueueStats) {
-        // The core asks for the live queues (below the real number of queues, which
-        // follows `curr_pairs` under the RTNL lock); the rest is history.
+        // The core asks for the live queues (below the real numbers of queues, which
+        // follow `curr_pairs` and `xdp_pairs` under the RTNL lock); the rest is
+        // history. XDP's own pairs receive for the stack, but send only for XDP.
         let vn = dev.data();
-        let live = usize::from(vn.curr_pairs.load(Ordering::Relaxed));
-        sum_qstats(vn.queues.iter().skip(live).map(|q| &q.stats))
+        let live_rx = usize::from(vn.rx_pairs());
+        let live_tx = usize::from(vn.curr_pairs.load(Ordering::Relaxed));
+        let stats = vn.queues.iter().skip(live_tx).map(|q| &q.stats);
+        sum_qstats(stats, live_rx.saturating_sub(live_tx))
     }
 }

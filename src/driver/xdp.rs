@@ -78,6 +78,7 @@ pub fn setup(dev: &NetDev<VirtNet>, prog: Option<BpfProg>, extack: &mut ExtAck) 
                 extack.set_msg(c"the device refused to turn its receive offloads off");
                 return Err(e);
             }
+            set_send_pairs(dev, true);
         }
     }
     for q in vn.queues.iter() {
@@ -92,8 +93,49 @@ pub fn setup(dev: &NetDev<VirtNet>, prog: Option<BpfProg>, extack: &mut ExtAck) 
         // The program is gone either way; the device keeps its offloads off if it
         // refuses (logged).
         let _ = set_guest_offloads(dev, false);
+        set_send_pairs(dev, false);
     }
     Ok(())
+}
+
+/// Gives XDP pairs of its own (`on`), one per CPU after those in use if the device
+/// has them (`rules::send_pairs`), or takes them back: the device is told to use
+/// them (and receives on them too, as in-tree). Without them (too few, or the
+/// device refuses: logged), XDP shares the stack's queues under their lock.
+fn set_send_pairs(dev: &NetDev<VirtNet>, on: bool) {
+    let vn = dev.data();
+    let curr = vn.curr_pairs.load(Ordering::Relaxed);
+    let max = u16::try_from(vn.queues.len()).unwrap_or(u16::MAX);
+    let n = if on {
+        rules::send_pairs(curr, max, crate::abstractions::nr_cpu_ids())
+    } else {
+        0
+    };
+    // Taking them back: no new frame goes to them from here on; those queued are
+    // reaped when the device sends them, or at reset.
+    if n == 0 && vn.xdp_pairs.swap(0, Ordering::Relaxed) == 0 {
+        return;
+    }
+    let pairs = curr.saturating_add(n);
+    // A device refusing to go back to `curr` pairs may still receive on XDP's
+    // (logged); the stack counts them as its own no more either way, so that their
+    // counters are reported once (`base_stats`).
+    if super::use_pairs(dev, curr, pairs).is_ok() || !on {
+        // Only fails for more queues than allocated, which `send_pairs` rules out.
+        let _ = dev.set_real_num_rx_queues(u32::from(pairs));
+        vn.xdp_pairs.store(n, Ordering::Relaxed);
+    }
+}
+
+/// The pair whose transmit queue sends XDP frames from this CPU (`rules::send_queue`).
+#[inline(never)]
+fn send_pair(vn: &VirtNet) -> Option<&QueuePair> {
+    let q = rules::send_queue(
+        vn.curr_pairs.load(Ordering::Relaxed),
+        vn.xdp_pairs.load(Ordering::Relaxed),
+        crate::abstractions::this_cpu(),
+    );
+    vn.queues.get(q).map(|q| &**q)
 }
 
 /// The program a ring runs and the ring as XDP knows it.
@@ -109,8 +151,9 @@ struct Xdp<'a> {
 struct Pending {
     /// Frames were redirected: flush them to their targets.
     redirected: bool,
-    /// Frames were queued for transmission without a doorbell.
-    sent: bool,
+    /// The pair (index) on whose transmit queue frames were queued without a
+    /// doorbell.
+    sent: Option<u16>,
 }
 
 /// Receives up to `budget` packets with a program attached (the ring holds one).
@@ -160,8 +203,11 @@ pub(super) fn receive_all(
     if pending.redirected {
         xdp::flush_redirects(poll);
     }
-    if pending.sent {
-        tx::flush_xdp(q);
+    if let Some(tx) = pending
+        .sent
+        .and_then(|i| dev.data().queues.get(usize::from(i)))
+    {
+        tx::flush_xdp(tx);
     }
     done
 }
@@ -346,8 +392,10 @@ fn run(
         Action::TX => {
             q.stats.rx_xdp_tx().inc();
             let mut skb = buff.into_skb(dev);
-            if tx::xmit_xdp(dev, q, || skb.take(), false) == 1 {
-                pending.sent = true;
+            // The pair XDP sends on from this CPU, the same for the whole poll.
+            let txq = send_pair(dev.data()).unwrap_or(q);
+            if tx::xmit_xdp(dev, txq, || skb.take(), false) == 1 {
+                pending.sent = Some(txq.index);
             } else {
                 q.stats.rx_xdp_drops().inc();
                 state.prog.trace_exception(dev, act);
@@ -375,11 +423,9 @@ fn run(
 }
 
 /// `ndo_xdp_xmit`: sends frames other devices redirected here on the transmit queue
-/// of this CPU's pair (of those in use).
+/// XDP uses on this CPU.
 pub fn xmit(dev: &NetDev<VirtNet>, frames: &mut XmitFrames<'_>, flush: bool) {
-    let vn = dev.data();
-    let curr = usize::from(vn.curr_pairs.load(Ordering::Relaxed)).max(1);
-    let Some(q) = vn.queues.get(crate::abstractions::this_cpu() % curr) else {
+    let Some(q) = send_pair(dev.data()) else {
         return;
     };
     tx::xmit_xdp(dev, q, || frames.next_skb(dev), flush);

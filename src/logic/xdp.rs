@@ -85,3 +85,28 @@ pub fn max_mtu(max_frame: usize) -> u32 {
 pub fn runs_on(h: &NetHdr) -> bool {
     h.gso_type == GSO_NONE && h.flags & F_NEEDS_CSUM == 0
 }
+
+/// Queue pairs a program gets for its own sends (`XDP_TX`, `ndo_xdp_xmit`): one per
+/// possible CPU after the `curr` pairs the stack uses, if the device has `max`
+/// pairs for that, as in-tree; else none, and the frames share the stack's queues
+/// under their lock (in-tree's "slower locked tx mode").
+pub fn send_pairs(curr: u16, max: u16, cpus: u32) -> u16 {
+    // A device always has a pair in use.
+    let curr = curr.max(1);
+    match u16::try_from(cpus) {
+        Ok(n) if n > 0 && u32::from(curr) + u32::from(n) <= u32::from(max) => n,
+        _ => 0,
+    }
+}
+
+/// The pair whose transmit queue sends a program's frames on CPU `cpu`: the CPU's
+/// own among the `xdp_pairs` after the `curr` the stack uses, else one of those
+/// (shared, locked).
+pub fn send_queue(curr: u16, xdp_pairs: u16, cpu: usize) -> usize {
+    let curr = usize::from(curr.max(1));
+    if cpu < usize::from(xdp_pairs) {
+        curr + cpu
+    } else {
+        cpu % curr
+    }
+}

@@ -149,6 +149,15 @@ impl<T: Operations> NetDev<T> {
         })
     }
 
+    /// Sets how many receive queues the stack uses (more than transmit queues while
+    /// XDP has pairs of its own). RTNL held, as for [`Self::set_real_num_queues`].
+    pub fn set_real_num_rx_queues(&self, n: u32) -> Result {
+        // SAFETY: As in `set_real_num_queues`.
+        kernel::error::to_result(unsafe {
+            bindings::netif_set_real_num_rx_queues(self.as_raw(), n)
+        })
+    }
+
     /// Maps transmit queue `queue` to `cpus` for transmit packet steering (XPS).
     /// Process context.
     pub fn set_xps_queue(&self, cpus: &super::cpumask::CpuMask, queue: u16) -> Result {

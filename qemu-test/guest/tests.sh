@@ -1222,7 +1222,8 @@ t_xdp_features() {
 
 # The kernel's AF_XDP selftest xskxceiver (tools/testing/selftests/bpf, as
 # test_xsk.sh runs it on a veth pair) between our NIC and the peer's, in driver
-# mode, every one of its tests, once with our NIC sending and once receiving. It
+# mode and then in skb mode (generic XDP), every one of its tests, once with our
+# NIC sending and once receiving. It
 # wants both interfaces in one namespace and no frames but its own: the peer's NIC
 # comes to the root namespace meanwhile, IPv6 (neighbour discovery, MLD) is off on
 # both, and both are promiscuous (its frames carry MAC addresses of its own).
@@ -1246,12 +1247,20 @@ t_xdp_features() {
 # and with in-tree on both sides; with 3 s it mostly timed out first) and HW_SW_MAX_RING_SIZE (its receive loop times out in
 # every run seen; not analysed further). Each is counted as not run.
 XSK_XFAIL=" ALIGNED_INV_DESC ALIGNED_INV_DESC_2K_FRAME_SIZE ALIGNED_INV_DESC_MULTI_BUFF TOO_MANY_FRAGS STAT_TX_INVALID STAT_RX_DROPPED SEND_RECEIVE_9K_PACKETS HW_SW_MAX_RING_SIZE "
-xsk_one() { # TX RX N: the KTAP result line of test N
-	ip link set "$1" mtu 1500
+xsk_one() { # MODE TX RX N: the KTAP result line of test N
 	ip link set "$2" mtu 1500
-	timeout 90 xskxceiver -i "$1" -i "$2" -m drv -t $3 2>&1 | grep -E '^(not )?ok 1' | head -1
+	ip link set "$3" mtu 1500
+	timeout 90 xskxceiver -i "$2" -i "$3" -m $1 -t $4 2>&1 | grep -E '^(not )?ok 1' | head -1
 }
-xsk_run() { # TX RX
+xsk_run() { # MODE TX RX
+	local mode=$1 dev
+	shift
+	# xskxceiver leaves its last program attached, which a test in the other mode
+	# cannot replace (EEXIST).
+	for dev in "$1" "$2"; do
+		ip link set dev "$dev" xdpdrv off
+		ip link set dev "$dev" xdpgeneric off
+	done
 	local i name line again pass=0 fail=0 skip=0 notrun=0 rc=0
 	while read -r i name; do
 		case "$XSK_XFAIL" in
@@ -1260,15 +1269,15 @@ xsk_run() { # TX RX
 			continue
 			;;
 		esac
-		line=$(xsk_one "$1" "$2" $i)
+		line=$(xsk_one $mode "$1" "$2" $i)
 		case "$line" in
-		ok*SKIP*) skip=$((skip + 1)); log "$1 -> $2: $name: ${line#*SKIP }" ;;
+		ok*SKIP*) skip=$((skip + 1)); log "$mode $1 -> $2: $name: ${line#*SKIP }" ;;
 		ok*) pass=$((pass + 1)) ;;
 		*)
-			log "$1 -> $2: $name: ${line:-no result}"
+			log "$mode $1 -> $2: $name: ${line:-no result}"
 			for again in 2 3; do
-				line=$(xsk_one "$1" "$2" $i)
-				log "$1 -> $2: $name, run $again: ${line:-no result}"
+				line=$(xsk_one $mode "$1" "$2" $i)
+				log "$mode $1 -> $2: $name, run $again: ${line:-no result}"
 				case "$line" in ok*) break ;; esac
 			done
 			case "$line" in
@@ -1280,7 +1289,7 @@ xsk_run() { # TX RX
 	done <<EOF
 $(xskxceiver -l 2>/dev/null | sed -n 's/^\([0-9][0-9]*\): /\1 /p')
 EOF
-	log "$1 -> $2: $pass passed, $fail failed, $skip skipped, $notrun not run (known to fail with this tree)"
+	log "$mode $1 -> $2: $pass passed, $fail failed, $skip skipped, $notrun not run (known to fail with this tree)"
 	[ $pass -ge 15 ] || rc=1
 	return $rc
 }
@@ -1292,11 +1301,15 @@ t_xskxceiver() {
 		echo 1 > /proc/sys/net/ipv6/conf/$dev/disable_ipv6
 		ip link set "$dev" promisc on up
 	done
-	xsk_run "$DUT" "$PEER" || rc=1
-	xsk_run "$PEER" "$DUT" || rc=1
+	xsk_run drv "$DUT" "$PEER" || rc=1
+	xsk_run drv "$PEER" "$DUT" || rc=1
+	# Generic XDP (skb mode) over the driver's own receive and transmit paths.
+	xsk_run skb "$DUT" "$PEER" || rc=1
+	xsk_run skb "$PEER" "$DUT" || rc=1
 	for dev in "$DUT" "$PEER"; do
 		# A test that ends on an error leaves its programs attached.
-		ip link set "$dev" xdp off
+		ip link set "$dev" xdpdrv off
+		ip link set "$dev" xdpgeneric off
 		ip link set "$dev" promisc off mtu 1500
 		echo 0 > /proc/sys/net/ipv6/conf/$dev/disable_ipv6
 	done

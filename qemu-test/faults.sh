@@ -8,6 +8,8 @@
 # Writes qemu-test/out/faults-{ours,intree}.out (KTAP), faults-parity.md, and
 # exits 0 only if every test passed for our driver with a clean kernel log.
 #   VNR_FAULT_RELOADS=50 VNR_FAULT_FLAPS=200   repetitions of the long stress tests
+#   VNR_FAULT_RELOADS_INTREE=15   unload/load cycles of the in-tree driver (the
+#                                 reference: fewer, for time)
 #   VNR_FAULT_DRIVERS="virtio_net_rust virtio_net"
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,13 +40,13 @@ append=(--append watchdog_thresh=60)
 noacpi=(--append pci=noacpi)
 rc=0
 for drv in ${VNR_FAULT_DRIVERS:-virtio_net_rust virtio_net}; do
-	name=ours
-	[ "$drv" = virtio_net ] && name=intree
+	name=ours reloads=${VNR_FAULT_RELOADS:-50}
+	[ "$drv" = virtio_net ] && name=intree reloads=${VNR_FAULT_RELOADS_INTREE:-15}
 	f="$out/faults-$name.out"
 	vm=(qemu-test/vm.py --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" --mode faults
 		"${append[@]}" --dut-driver "$drv" --quiet-kernel)
 	"${vm[@]}" --queues 2 --guest-arg "queues=2" \
-		--guest-arg "reloads=${VNR_FAULT_RELOADS:-50}" --guest-arg "flaps=${VNR_FAULT_FLAPS:-200}" \
+		--guest-arg "reloads=$reloads" --guest-arg "flaps=${VNR_FAULT_FLAPS:-200}" \
 		--log "$out/faults-$name.log" --timeout 3000 > "$f" 2>&1
 	r=$?
 	# The tests that run alone, in guests of their own (tag: file suffix), each

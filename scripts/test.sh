@@ -168,7 +168,7 @@ guest_rc() {
 }
 quiet() { grep -vE '^\[|^.\[|SeaBIOS|Booting from' "$@"; }
 
-stage "in-VM selftests (virtio_net_rust)" 560
+stage "in-VM selftests (virtio_net_rust)" 620
 # The in-tree driver's run (the next stage) boots beside ours: a guest keeps about
 # one of the two host CPUs busy (VNR_JOBS=1: one after the other).
 intree_pid=
@@ -265,7 +265,7 @@ else
 	tail -20 "$out/install.log"; fail "make install: modules_install into updates/ and depmod"
 fi
 
-stage "fault suite on the debug kernel, both drivers" 1680
+stage "fault suite on the debug kernel, both drivers" 1350
 # One driver after the other: a guest of this suite keeps both host CPUs busy
 # (KASAN), and two side by side took longer than in turn.
 rm -f "$out"/faults-*.out

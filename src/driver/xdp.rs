@@ -392,8 +392,13 @@ fn run(
         Action::TX => {
             q.stats.rx_xdp_tx().inc();
             let mut skb = buff.into_skb(dev);
-            // The pair XDP sends on from this CPU, the same for the whole poll.
-            let txq = send_pair(dev.data()).unwrap_or(q);
+            // The pair XDP sends on from this CPU, the same for the whole poll: chosen
+            // once, by the poll's first frame sent.
+            let vn = dev.data();
+            let txq = match pending.sent.and_then(|i| vn.queues.get(usize::from(i))) {
+                Some(t) => &**t,
+                None => send_pair(vn).unwrap_or(q),
+            };
             if tx::xmit_xdp(dev, txq, || skb.take(), false) == 1 {
                 pending.sent = Some(txq.index);
             } else {

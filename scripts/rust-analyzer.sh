@@ -56,7 +56,8 @@ crates.append({
     "is_workspace_member": True,
     "is_proc_macro": False,
     "deps": [{"crate": index[d], "name": d} for d in ("kernel", "macros") if d in index],
-    "cfg": kernel["cfg"],
+    # As Kbuild's default build: AF_XDP zero-copy in.
+    "cfg": kernel["cfg"] + ["vnr_xsk_zc"],
     "edition": "2021",
     "env": {"RUST_MODFILE": "This is only for rust-analyzer"},
 })

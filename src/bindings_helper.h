@@ -18,6 +18,7 @@
 #include <linux/workqueue.h>
 #include <net/net_failover.h>
 #include <net/xdp.h>
+#include <net/xdp_sock_drv.h>
 #include <uapi/linux/virtio_ids.h>
 #include <uapi/linux/virtio_net.h>
 #include <uapi/linux/virtio_config.h>
@@ -77,3 +78,8 @@ const u32 VNR_NETDEV_XDP_ACT_RX_SG = NETDEV_XDP_ACT_RX_SG;
 const u32 VNR_NETDEV_XDP_ACT_NDO_XMIT_SG = NETDEV_XDP_ACT_NDO_XMIT_SG;
 const u32 VNR_XDP_FLAGS_HAS_FRAGS = XDP_FLAGS_HAS_FRAGS;
 const u32 VNR_MEM_TYPE_PAGE_SHARED = MEM_TYPE_PAGE_SHARED;
+const u32 VNR_MEM_TYPE_XSK_BUFF_POOL = MEM_TYPE_XSK_BUFF_POOL;
+const int VNR_XDP_SETUP_XSK_POOL = XDP_SETUP_XSK_POOL;
+const u32 VNR_NETDEV_XDP_ACT_XSK_ZEROCOPY = NETDEV_XDP_ACT_XSK_ZEROCOPY;
+const u32 VNR_XDP_WAKEUP_RX = XDP_WAKEUP_RX;
+const u32 VNR_XDP_WAKEUP_TX = XDP_WAKEUP_TX;

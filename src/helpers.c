@@ -9,6 +9,7 @@
 #include <linux/filter.h>
 #include <linux/virtio_net.h>
 #include <net/xdp.h>
+#include <net/xdp_sock_drv.h>
 #include <trace/events/xdp.h>
 
 #include "helpers.h"
@@ -652,4 +653,101 @@ int vnr_netdev_start_xmit(struct sk_buff *skb, struct net_device *dev, bool more
 bool vnr_dev_xmit_complete(int rc)
 {
 	return dev_xmit_complete(rc);
+}
+
+struct xsk_buff_pool *vnr_netdev_bpf_xsk_pool(struct netdev_bpf *bpf)
+{
+	return bpf->xsk.pool;
+}
+
+u16 vnr_netdev_bpf_xsk_queue(struct netdev_bpf *bpf)
+{
+	return bpf->xsk.queue_id;
+}
+
+struct xdp_buff *vnr_xsk_buff_alloc(struct xsk_buff_pool *pool)
+{
+	return xsk_buff_alloc(pool);
+}
+
+void vnr_xsk_buff_free(struct xdp_buff *xdp)
+{
+	xsk_buff_free(xdp);
+}
+
+void vnr_xsk_buff_set_size(struct xdp_buff *xdp, u32 size)
+{
+	xsk_buff_set_size(xdp, size);
+}
+
+u32 vnr_xsk_pool_get_headroom(struct xsk_buff_pool *pool)
+{
+	return xsk_pool_get_headroom(pool);
+}
+
+u32 vnr_xsk_pool_get_rx_frame_size(struct xsk_buff_pool *pool)
+{
+	return xsk_pool_get_rx_frame_size(pool);
+}
+
+int vnr_xsk_pool_dma_map(struct xsk_buff_pool *pool, struct device *dev)
+{
+	return xsk_pool_dma_map(pool, dev, 0);
+}
+
+void vnr_xsk_pool_dma_unmap(struct xsk_buff_pool *pool)
+{
+	xsk_pool_dma_unmap(pool, 0);
+}
+
+void vnr_xsk_pool_set_rxq_info(struct xsk_buff_pool *pool, struct xdp_rxq_info *rxq)
+{
+	xsk_pool_set_rxq_info(pool, rxq);
+}
+
+bool vnr_xsk_uses_need_wakeup(struct xsk_buff_pool *pool)
+{
+	return xsk_uses_need_wakeup(pool);
+}
+
+void vnr_xsk_set_rx_need_wakeup(struct xsk_buff_pool *pool)
+{
+	xsk_set_rx_need_wakeup(pool);
+}
+
+void vnr_xsk_clear_rx_need_wakeup(struct xsk_buff_pool *pool)
+{
+	xsk_clear_rx_need_wakeup(pool);
+}
+
+u32 vnr_xsk_tx_peek_release_desc_batch(struct xsk_buff_pool *pool, u32 max)
+{
+	return xsk_tx_peek_release_desc_batch(pool, max);
+}
+
+u64 vnr_xsk_tx_desc_addr(struct xsk_buff_pool *pool, u32 i)
+{
+	return pool->tx_descs[i].addr;
+}
+
+u32 vnr_xsk_tx_desc_len(struct xsk_buff_pool *pool, u32 i)
+{
+	return pool->tx_descs[i].len;
+}
+
+void *vnr_xsk_buff_raw_get_data(struct xsk_buff_pool *pool, u64 addr)
+{
+	return xsk_buff_raw_get_data(pool, addr);
+}
+
+/* The device that does DMA for the transport (the PCI function). */
+struct device *vnr_virtio_dma_parent(struct virtqueue *vq)
+{
+	return vq->vdev->dev.parent;
+}
+
+void vnr_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len,
+		     unsigned int offset)
+{
+	sg_set_page(sg, page, len, offset);
 }

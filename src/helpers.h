@@ -209,4 +209,27 @@ bool vnr_netif_xmit_frozen_or_drv_stopped(struct netdev_queue *txq);
 int vnr_netdev_start_xmit(struct sk_buff *skb, struct net_device *dev, bool more);
 bool vnr_dev_xmit_complete(int rc);
 
+/* AF_XDP zero-copy (include/net/xdp_sock_drv.h) */
+struct xsk_buff_pool;
+struct xsk_buff_pool *vnr_netdev_bpf_xsk_pool(struct netdev_bpf *bpf);
+u16 vnr_netdev_bpf_xsk_queue(struct netdev_bpf *bpf);
+struct xdp_buff *vnr_xsk_buff_alloc(struct xsk_buff_pool *pool);
+void vnr_xsk_buff_free(struct xdp_buff *xdp);
+void vnr_xsk_buff_set_size(struct xdp_buff *xdp, u32 size);
+u32 vnr_xsk_pool_get_headroom(struct xsk_buff_pool *pool);
+u32 vnr_xsk_pool_get_rx_frame_size(struct xsk_buff_pool *pool);
+int vnr_xsk_pool_dma_map(struct xsk_buff_pool *pool, struct device *dev);
+void vnr_xsk_pool_dma_unmap(struct xsk_buff_pool *pool);
+void vnr_xsk_pool_set_rxq_info(struct xsk_buff_pool *pool, struct xdp_rxq_info *rxq);
+bool vnr_xsk_uses_need_wakeup(struct xsk_buff_pool *pool);
+void vnr_xsk_set_rx_need_wakeup(struct xsk_buff_pool *pool);
+void vnr_xsk_clear_rx_need_wakeup(struct xsk_buff_pool *pool);
+u32 vnr_xsk_tx_peek_release_desc_batch(struct xsk_buff_pool *pool, u32 max);
+u64 vnr_xsk_tx_desc_addr(struct xsk_buff_pool *pool, u32 i);
+u32 vnr_xsk_tx_desc_len(struct xsk_buff_pool *pool, u32 i);
+void *vnr_xsk_buff_raw_get_data(struct xsk_buff_pool *pool, u64 addr);
+struct device *vnr_virtio_dma_parent(struct virtqueue *vq);
+void vnr_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len,
+		     unsigned int offset);
+
 #endif /* VNR_HELPERS_H */

@@ -6,6 +6,9 @@
 //! invariants, each `unsafe` block says why it is sound, in the style of the
 //! kernel's own `rust/kernel/`. The driver above it needs no `unsafe` at all.
 
+// A build without AF_XDP zero-copy (Kbuild: VNR_XSK_ZC=n) leaves some unused.
+#![cfg_attr(not(vnr_xsk_zc), allow(dead_code))]
+
 pub mod cpumask;
 pub mod ctrl_msg;
 pub mod ethtool;
@@ -21,6 +24,7 @@ pub mod txq;
 pub mod virtio;
 pub mod virtqueue;
 pub mod xdp;
+pub mod xsk;
 
 /// `EMSGSIZE`: a buffer has more pieces than a descriptor table can take.
 pub(crate) fn emsgsize() -> kernel::error::Error {
@@ -30,6 +34,11 @@ pub(crate) fn emsgsize() -> kernel::error::Error {
 /// `EOPNOTSUPP`: the operation is not supported (the kernel crate of 6.12 lacks it).
 pub fn eopnotsupp() -> kernel::error::Error {
     kernel::error::Error::from_errno(-crate::bindings::VNR_EOPNOTSUPP)
+}
+
+/// `ENETDOWN`: the interface is down (the kernel crate of 6.12 lacks it).
+pub fn enetdown() -> kernel::error::Error {
+    kernel::error::Error::from_errno(-(crate::bindings::ENETDOWN as i32))
 }
 
 /// `ETIMEDOUT`: the device did not answer in time (the kernel crate of 6.12 lacks it).

@@ -173,7 +173,8 @@ impl Claims {
     }
 }
 
-/// One counted handle to a device's virtqueues (see [`Claims`]).
+/// One counted handle to a device's virtqueues (see [`Claims`]), or to another
+/// object the glue must not free while handles remain (an AF_XDP pool).
 pub(crate) struct Claim(Arc<Claims>);
 
 impl Claim {
@@ -181,6 +182,12 @@ impl Claim {
     pub(crate) fn new(claims: &Arc<Claims>) -> Self {
         claims.live.fetch_add(1, Ordering::Relaxed);
         Self(claims.clone())
+    }
+}
+
+impl Clone for Claim {
+    fn clone(&self) -> Self {
+        Self::new(&self.0)
     }
 }
 
@@ -279,9 +286,53 @@ impl<B: Buffer> Virtqueue<B> {
         self.vq.as_ptr()
     }
 
+    /// The virtio core's queue, for other abstractions.
+    pub(crate) fn as_raw(&self) -> *mut bindings::virtqueue {
+        self.raw()
+    }
+
+    /// Resets the ring (needs VIRTIO_F_RING_RESET), dropping every posted buffer,
+    /// and hands it back to carry buffers of type `C`. May sleep. On failure the
+    /// queue comes back as it was, with the error (its buffers may be gone).
+    pub fn reset_into<C: Buffer>(mut self) -> Result<Virtqueue<C>, (Error, Self)> {
+        // SAFETY: The queue is valid and ours alone (`self` by value);
+        // `recycle::<B>` turns each token back into the `B` it came from.
+        let ret = unsafe { bindings::virtqueue_reset(self.raw(), Some(recycle::<B>), None) };
+        if let Err(e) = kernel::error::to_result(ret) {
+            return Err((e, self));
+        }
+        // Nothing is posted any more: drain the (empty) drop of `self` by moving its
+        // parts out.
+        while let Some(buf) = self.detach_unused() {
+            drop(buf);
+        }
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is not dropped; each field is read once and owned by the new
+        // queue.
+        let (vq, sg, claim) = unsafe {
+            (
+                this.vq,
+                core::ptr::read(&this.sg),
+                core::ptr::read(&this.claim),
+            )
+        };
+        // INVARIANT: The ring is empty, so every token in it (none) came from
+        // `C::into_raw`; the queue and its claim carry over.
+        Ok(Virtqueue {
+            vq,
+            sg,
+            claim,
+            _p: PhantomData,
+        })
+    }
+
     /// Adds a buffer. On failure (ring full, or the buffer could not be described)
     /// the buffer is handed back with the error.
-    #[inline]
+    // Always inlined with zero-copy: a transmit ring posts two kinds of buffer
+    // (`TxBuf`), and once inlined for the kind it is given, `fill` and `into_raw`
+    // lose their match.
+    #[cfg_attr(vnr_xsk_zc, inline(always))]
+    #[cfg_attr(not(vnr_xsk_zc), inline)]
     pub fn add(&mut self, mut buf: B, gfp: super::Gfp) -> Result<(), (Error, B)> {
         // Each entry is cleared as `fill` takes it (`push`, `raw_tail`), not the whole
         // table here: a packet uses a few of its `MAX_SG` entries.

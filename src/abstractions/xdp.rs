@@ -46,6 +46,8 @@ pub mod features {
     /// Programs that take multi-buffer frames (`xdp.frags`) run on frames longer
     /// than one buffer.
     pub const RX_SG: u32 = bindings::VNR_NETDEV_XDP_ACT_RX_SG;
+    /// AF_XDP sockets may bind in zero-copy mode.
+    pub const XSK_ZEROCOPY: u32 = bindings::VNR_NETDEV_XDP_ACT_XSK_ZEROCOPY;
 }
 
 /// A program's verdict on a frame (`enum xdp_action`): one of the constants, or a
@@ -92,7 +94,7 @@ impl BpfProg {
         Self(prog)
     }
 
-    fn as_raw(&self) -> *mut bindings::bpf_prog {
+    pub(crate) fn as_raw(&self) -> *mut bindings::bpf_prog {
         self.0.as_ptr()
     }
 
@@ -149,6 +151,32 @@ unsafe impl Send for RxqInfo {}
 impl RxqInfo {
     /// Registers receive queue `queue` of `dev`, polled by `napi`.
     pub fn new(dev: &NetDev<impl Operations>, queue: u16, napi: &Napi) -> Result<Self> {
+        Self::with_model(dev, queue, napi, bindings::VNR_MEM_TYPE_PAGE_SHARED)
+    }
+
+    /// Registers receive queue `queue` of `dev` for the buffers of an AF_XDP pool
+    /// (`MEM_TYPE_XSK_BUFF_POOL`), and tells the pool.
+    pub fn new_xsk(
+        dev: &NetDev<impl Operations>,
+        queue: u16,
+        napi: &Napi,
+        pool: &super::xsk::XskPool,
+    ) -> Result<Self> {
+        let info = Self::with_model(dev, queue, napi, bindings::VNR_MEM_TYPE_XSK_BUFF_POOL)?;
+        pool.set_rxq_info(&info);
+        Ok(info)
+    }
+
+    pub(crate) fn raw(&self) -> *mut bindings::xdp_rxq_info {
+        self.0.get()
+    }
+
+    fn with_model(
+        dev: &NetDev<impl Operations>,
+        queue: u16,
+        napi: &Napi,
+        model: u32,
+    ) -> Result<Self> {
         let info = KBox::new(Opaque::new(bindings::xdp_rxq_info::default()), GFP_KERNEL)?;
         // SAFETY: `info` is ours and unregistered; the device and the NAPI context are
         // valid and outlive the registration (the driver's rings, which hold it, go
@@ -162,13 +190,9 @@ impl RxqInfo {
                 0,
             )
         })?;
-        // SAFETY: Registered above; the page-shared model needs no allocator.
+        // SAFETY: Registered above; neither model needs an allocator.
         let r = to_result(unsafe {
-            bindings::xdp_rxq_info_reg_mem_model(
-                info.get(),
-                bindings::VNR_MEM_TYPE_PAGE_SHARED,
-                core::ptr::null_mut(),
-            )
+            bindings::xdp_rxq_info_reg_mem_model(info.get(), model, core::ptr::null_mut())
         });
         if let Err(e) = r {
             // SAFETY: Registered above, not used since.

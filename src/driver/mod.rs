@@ -16,6 +16,8 @@ mod rx;
 mod stats;
 mod tx;
 mod xdp;
+#[cfg(vnr_xsk_zc)]
+mod xsk;
 
 use crate::abstractions::{
     cpumask::CpuMask, etimedout, frag::PageFrag, netdev::NetDev, num_online_cpus, page_chain,
@@ -26,7 +28,6 @@ use crate::abstractions::{
     ethtool,
     netdev::{self, offload, Registration},
     qstats,
-    skb::TxSkb,
     virtio::{self, VqCallback},
     virtqueue::{Affinity, Virtqueue},
     xdp::features as xdp_act,
@@ -41,7 +42,7 @@ use crate::logic::{
 use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU8, Ordering};
 use ctrl::Ctrl;
 use kernel::{c_str, prelude::*, types::ARef};
-use queue::{QueuePair, RxRing, RxVq, Spare};
+use queue::{QueuePair, RxRing, RxVq, Spare, TxBuf};
 
 /// Name of the module and of the driver (`ethtool -i`, sysfs).
 pub const DRIVER_NAME: &[u8] = b"virtio_net_rust";
@@ -351,7 +352,7 @@ fn read_config(vdev: &virtio::Device, features: Features) -> DeviceConfig {
 /// The virtqueues [`find_queues`] finds: each pair's receive and transmit queues,
 /// and the control queue.
 struct FoundQueues {
-    pairs: KVec<(RxVq, Virtqueue<TxSkb>)>,
+    pairs: KVec<(RxVq, Virtqueue<TxBuf>)>,
     ctrl: Option<Virtqueue<CtrlMsg>>,
 }
 
@@ -481,11 +482,11 @@ fn min_buf_len(features: Features, hdr_len: usize, max_mtu: u16, ring_size: usiz
 /// Wraps a pair's queues found at probe into its rings and affinity handles.
 fn make_rings(
     rxvq: RxVq,
-    txvq: Virtqueue<TxSkb>,
+    txvq: Virtqueue<TxBuf>,
     features: Features,
     hdr_len: usize,
     max_mtu: u16,
-) -> Result<(RxRing, Virtqueue<TxSkb>, [Affinity; 2])> {
+) -> Result<(RxRing, Virtqueue<TxBuf>, [Affinity; 2])> {
     let affinity = [rxvq.affinity().ok_or(EINVAL)?, txvq.affinity()];
     let mut rx = RxRing {
         vq: rxvq,
@@ -495,6 +496,8 @@ fn make_rings(
         spare: Spare::new()?,
         xdp_prog: None,
         xdp_rxq: None,
+        #[cfg(vnr_xsk_zc)]
+        xsk: None,
     };
     rx.min_buf_len = min_buf_len(features, hdr_len, max_mtu, rx.size());
     Ok((rx, txvq, affinity))
@@ -533,6 +536,20 @@ fn netdev_config(features: Features, cfg: &DeviceConfig) -> netdev::Config<'_, V
         // sent in every mode.
         xdp_features: match cfg.rx_mode {
             RxMode::Big => xdp_act::NDO_XMIT | xdp_act::NDO_XMIT_SG,
+            // AF_XDP zero-copy swaps a receive ring's buffers, which needs ring reset.
+            #[cfg(vnr_xsk_zc)]
+            _ if features.has(features::RING_RESET) => {
+                xdp_act::BASIC
+                    | xdp_act::REDIRECT
+                    | xdp_act::NDO_XMIT
+                    | xdp_act::NDO_XMIT_SG
+                    | xdp_act::XSK_ZEROCOPY
+                    | if cfg.rx_mode == RxMode::Mergeable {
+                        xdp_act::RX_SG
+                    } else {
+                        0
+                    }
+            }
             RxMode::Small => {
                 xdp_act::BASIC | xdp_act::REDIRECT | xdp_act::NDO_XMIT | xdp_act::NDO_XMIT_SG
             }

@@ -263,6 +263,24 @@ impl Operations for VirtNet {
         xdp::xmit(dev, frames, flush)
     }
 
+    // AF_XDP zero-copy is left out of a build without it (Kbuild: VNR_XSK_ZC=n).
+    const HAS_XSK_SETUP: bool = cfg!(vnr_xsk_zc);
+    const HAS_XSK_WAKEUP: bool = cfg!(vnr_xsk_zc);
+
+    #[cfg(vnr_xsk_zc)]
+    fn xsk_setup(
+        dev: &NetDev<Self>,
+        queue: u16,
+        pool: Option<crate::abstractions::xsk::XskPool>,
+    ) -> Result {
+        super::xsk::setup(dev, queue, pool)
+    }
+
+    #[cfg(vnr_xsk_zc)]
+    fn xsk_wakeup(dev: &NetDev<Self>, queue: u32, flags: u32) -> Result {
+        super::xsk::wakeup(dev, queue, flags)
+    }
+
     fn deferred(dev: &NetDev<Self>) {
         let vn = dev.data();
         vn.update_settings();

@@ -10,7 +10,7 @@ use crate::abstractions::{
     napi::Napi,
     netdev::Uninit,
     page_chain::RxPages,
-    skb::{RxSkb, TxSkb},
+    skb::RxSkb,
     txq::TxqLocked,
     virtqueue::{Affinity, Virtqueue},
     xdp::{BpfProg, RxqInfo},
@@ -29,6 +29,10 @@ pub enum RxVq {
     /// "Big packets" (guest GSO without mergeable buffers): a chain of pages per
     /// buffer, large enough for a 64 KiB packet.
     Big(Virtqueue<RxPages>),
+    /// Chunks of an AF_XDP socket's memory, bound in zero-copy mode (the ring's
+    /// `xsk` pool).
+    #[cfg(vnr_xsk_zc)]
+    Xsk(Virtqueue<crate::abstractions::xsk::XskRxBuf>),
     /// Taken out of the lock to be resized (which sleeps); NAPI is off meanwhile.
     Detached,
 }
@@ -41,6 +45,8 @@ macro_rules! with_vq {
             RxVq::Small($vq) => $body,
             RxVq::Mergeable($vq) => $body,
             RxVq::Big($vq) => $body,
+            #[cfg(vnr_xsk_zc)]
+            RxVq::Xsk($vq) => $body,
             RxVq::Detached => $none,
         }
     };
@@ -80,6 +86,50 @@ pub struct RxRing {
     pub xdp_prog: Option<BpfProg>,
     /// The ring as XDP knows it: registered on the first attach, kept until removal.
     pub xdp_rxq: Option<RxqInfo>,
+    /// The AF_XDP pool bound in zero-copy mode, and the ring as registered for its
+    /// buffers.
+    #[cfg(vnr_xsk_zc)]
+    pub xsk: Option<(XskPool, RxqInfo)>,
+}
+
+/// What a transmit ring carries: the stack's packets and, with AF_XDP zero-copy
+/// built in (`vnr_xsk_zc`, see Kbuild), a socket's frames too.
+#[cfg(vnr_xsk_zc)]
+pub type TxBuf = crate::abstractions::xsk::TxBuf;
+/// What a transmit ring carries: the stack's packets.
+#[cfg(not(vnr_xsk_zc))]
+pub type TxBuf = crate::abstractions::skb::TxSkb;
+
+#[cfg(vnr_xsk_zc)]
+pub use crate::abstractions::xsk::XskPool;
+
+/// Without zero-copy built in no pool is ever bound: a type without values makes
+/// the rings' `xsk` fields (always `None`) cost nothing.
+#[cfg(not(vnr_xsk_zc))]
+pub enum XskPool {}
+
+#[cfg(not(vnr_xsk_zc))]
+impl XskPool {
+    /// Never called: there is no pool.
+    pub fn tx_completed(&self, _n: u32) {
+        match *self {}
+    }
+}
+
+impl RxVq {
+    /// Whether the ring holds an AF_XDP socket's chunks.
+    #[cfg(vnr_xsk_zc)]
+    #[inline(always)]
+    pub fn is_xsk(&self) -> bool {
+        matches!(self, RxVq::Xsk(_))
+    }
+
+    /// Whether the ring holds an AF_XDP socket's chunks: never, without zero-copy.
+    #[cfg(not(vnr_xsk_zc))]
+    #[inline(always)]
+    pub fn is_xsk(&self) -> bool {
+        false
+    }
 }
 
 /// Buffers a ring keeps for reposting: a NAPI budget's worth.
@@ -180,7 +230,10 @@ impl RxRing {
 /// The transmit side, shared by `start_xmit` and NAPI's completion cleanup. The
 /// queue is `None` only while it is taken out to be resized (transmit stopped).
 pub struct TxRing {
-    pub vq: Option<Virtqueue<TxSkb>>,
+    pub vq: Option<Virtqueue<TxBuf>>,
+    /// The AF_XDP pool bound in zero-copy mode: its frames are sent from the
+    /// transmit NAPI.
+    pub xsk: Option<XskPool>,
 }
 
 /// One queue pair. Fields drop in order: the NAPI contexts are disabled and removed
@@ -218,13 +271,20 @@ impl QueuePair {
         index: u16,
         weight: i32,
         rx: RxRing,
-        txvq: Virtqueue<TxSkb>,
+        txvq: Virtqueue<TxBuf>,
         affinity: [Affinity; 2],
     ) -> impl PinInit<Self, Error> {
         let vq = 2 * usize::from(index);
         let napi = Napi::new::<VirtNet>(dev, vq, weight, false);
         let tx_napi = Napi::new::<VirtNet>(dev, vq + 1, weight, true);
-        let tx = TxqLocked::new(dev, index, TxRing { vq: Some(txvq) });
+        let tx = TxqLocked::new(
+            dev,
+            index,
+            TxRing {
+                vq: Some(txvq),
+                xsk: None,
+            },
+        );
         try_pin_init!(Self {
             napi <- napi,
             tx_napi <- tx_napi,

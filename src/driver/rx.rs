@@ -47,9 +47,24 @@ pub struct Refilled {
     pub kicked: bool,
 }
 
+#[cfg(vnr_xsk_zc)]
+use super::xsk::receive_all as xsk_receive_all;
+
+/// Never called without zero-copy: no ring holds a socket's chunks.
+#[cfg(not(vnr_xsk_zc))]
+fn xsk_receive_all(
+    _dev: &NetDev<VirtNet>,
+    _q: &QueuePair,
+    _poll: &Poll<'_>,
+    _rx: &mut RxRing,
+    _budget: i32,
+) -> i32 {
+    0
+}
+
 /// Posts up to the free slots of `vq` with buffers of `len` bytes from `alloc`,
 /// then rings the doorbell if the device wants it.
-fn fill_ring<B: Buffer>(
+pub(super) fn fill_ring<B: Buffer>(
     q: &QueuePair,
     vq: &mut Virtqueue<B>,
     len: usize,
@@ -126,6 +141,8 @@ pub fn refill(
         RxVq::Big(vq) => fill_ring(q, vq, vn.rx_big_len(), || {
             RxPages::alloc(vn.rx_big_pages, Gfp::Atomic)
         }),
+        #[cfg(vnr_xsk_zc)]
+        RxVq::Xsk(_) => super::xsk::refill(dev, q, rx),
         RxVq::Detached => Refilled::default(),
     }
 }
@@ -142,7 +159,9 @@ pub fn poll(dev: &NetDev<VirtNet>, q: &QueuePair, poll: Poll<'_>) -> i32 {
     let napi = poll.napi();
     let mut guard = q.rx.lock_napi(&poll);
     let rx = &mut *guard;
-    let done = if rx.xdp_prog.is_some() {
+    let done = if rx.vq.is_xsk() {
+        xsk_receive_all(dev, q, &poll, rx, budget)
+    } else if rx.xdp_prog.is_some() {
         super::xdp::receive_all(dev, q, &poll, rx, budget)
     } else {
         receive_all(dev, q, &poll, rx, budget)
@@ -208,6 +227,9 @@ fn receive_all(
             r.map(|_| ())
         }
         RxVq::Big(vq) => receive_big(dev, q, poll, vq),
+        // `xsk::receive_all`'s.
+        #[cfg(vnr_xsk_zc)]
+        RxVq::Xsk(_) => None,
         RxVq::Detached => None,
     })
 }

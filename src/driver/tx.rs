@@ -2,7 +2,7 @@
 
 //! Transmit path: header, descriptors, doorbell batching, stop/wake, completions.
 
-use super::queue::QueuePair;
+use super::queue::{QueuePair, TxBuf, TxRing, XskPool};
 use super::VirtNet;
 use crate::abstractions::{
     napi::{Poll, PollContext},
@@ -18,17 +18,65 @@ use crate::logic::{features, hdr};
 /// queue stops below this, so a packet the stack hands over always fits.
 const STOP_THRESHOLD: usize = MAX_SG;
 
+/// A packet as the transmit ring's buffer.
+#[cfg(vnr_xsk_zc)]
+#[inline(always)]
+fn ring_buf(buf: TxSkb) -> TxBuf {
+    TxBuf::Skb(buf)
+}
+
+/// A packet as the transmit ring's buffer.
+#[cfg(not(vnr_xsk_zc))]
+#[inline(always)]
+fn ring_buf(buf: TxSkb) -> TxBuf {
+    buf
+}
+
+/// The packet of a completed buffer; `None` for an AF_XDP socket's frame.
+#[cfg(vnr_xsk_zc)]
+#[inline(always)]
+fn ring_skb(buf: TxBuf) -> Option<SkBuff> {
+    buf.into_skb()
+}
+
+/// The packet of a completed buffer.
+#[cfg(not(vnr_xsk_zc))]
+#[inline(always)]
+fn ring_skb(buf: TxBuf) -> Option<SkBuff> {
+    Some(buf.into_skb())
+}
+
+#[cfg(vnr_xsk_zc)]
+use super::xsk::xmit as xsk_xmit;
+
+/// Never called without zero-copy: there is no pool.
+#[cfg(not(vnr_xsk_zc))]
+fn xsk_xmit(
+    _dev: &NetDev<VirtNet>,
+    _q: &QueuePair,
+    _vq: &mut Virtqueue<TxBuf>,
+    pool: &XskPool,
+    _budget: i32,
+) -> bool {
+    match *pool {}
+}
+
 /// Reaps the packets the device finished sending; `free` consumes each one. The
-/// byte queue limits learn what completed (serialised by the ring's lock).
+/// byte queue limits learn what completed (serialised by the ring's lock); an
+/// AF_XDP socket's frames go back to it (`xsk`).
 fn reap(
     dev: &NetDev<VirtNet>,
     q: &QueuePair,
-    vq: &mut Virtqueue<TxSkb>,
+    vq: &mut Virtqueue<TxBuf>,
+    xsk: Option<&XskPool>,
     mut free: impl FnMut(SkBuff),
 ) {
-    let (mut packets, mut bytes) = (0u32, 0u32);
+    let (mut packets, mut bytes, mut frames) = (0u32, 0u32, 0u32);
     while let Some((buf, _len)) = vq.get_buf() {
-        let skb = buf.into_skb();
+        let Some(skb) = ring_skb(buf) else {
+            frames = frames.wrapping_add(1);
+            continue;
+        };
         let len = skb.len() as u32;
         packets += 1;
         bytes = bytes.wrapping_add(len);
@@ -39,6 +87,12 @@ fn reap(
         q.stats.tx_bytes().add(u64::from(bytes));
         dev.tx_completed(q.index, packets, bytes);
     }
+    if frames > 0 {
+        q.stats.tx_packets().add(u64::from(frames));
+        if let Some(pool) = xsk {
+            pool.tx_completed(frames);
+        }
+    }
 }
 
 /// Reaps with the completion interrupt off, then asks for it again once most
@@ -48,12 +102,13 @@ fn reap(
 fn reap_rearmed(
     dev: &NetDev<VirtNet>,
     q: &QueuePair,
-    vq: &mut Virtqueue<TxSkb>,
+    vq: &mut Virtqueue<TxBuf>,
+    xsk: Option<&XskPool>,
     mut free: impl FnMut(SkBuff),
 ) {
     loop {
         vq.disable_cb();
-        reap(dev, q, vq, &mut free);
+        reap(dev, q, vq, xsk, &mut free);
         if vq.enable_cb_delayed() {
             break;
         }
@@ -61,7 +116,7 @@ fn reap_rearmed(
 }
 
 /// Wakes the queue if it was stopped and there is room again.
-fn maybe_wake(dev: &NetDev<VirtNet>, q: &QueuePair, vq: &Virtqueue<TxSkb>) {
+fn maybe_wake(dev: &NetDev<VirtNet>, q: &QueuePair, vq: &Virtqueue<TxBuf>) {
     if dev.subqueue_stopped(q.index) && vq.num_free() >= STOP_THRESHOLD {
         q.stats.tx_wakes().inc();
         dev.wake_subqueue(q.index);
@@ -126,7 +181,7 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
     };
 
     // The stack holds the queue's lock for the packet's queue, which is this pair's.
-    let Some(vq) = q.tx.get(held).and_then(|tx| tx.vq.as_mut()) else {
+    let Some(TxRing { vq: Some(vq), xsk }) = q.tx.get(held) else {
         // The ring is being resized; the stack was told to stop before that.
         q.stats.tx_dropped().inc();
         drop(buf.into_skb());
@@ -136,17 +191,18 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
     // driver's free_old_xmit does), with the completion interrupt off meanwhile. It
     // is asked for again at the end of a burst, or by the completion NAPI.
     let more = netdev::xmit_more();
+    let xsk = xsk.as_ref();
     if more {
         vq.disable_cb();
-        reap(dev, q, vq, SkBuff::consume_any);
+        reap(dev, q, vq, xsk, SkBuff::consume_any);
     } else {
-        reap_rearmed(dev, q, vq, SkBuff::consume_any);
+        reap_rearmed(dev, q, vq, xsk, SkBuff::consume_any);
     }
-    let mut kick = match vq.add(buf, Gfp::Atomic) {
+    let mut kick = match vq.add(ring_buf(buf), Gfp::Atomic) {
         Ok(()) => dev.tx_sent(qi, len, more),
         Err((_, buf)) => {
             q.stats.tx_dropped().inc();
-            drop(buf.into_skb());
+            drop(buf);
             !more
         }
     };
@@ -157,7 +213,7 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
         // Ask for an interrupt once most pending packets are sent; if some already
         // are, reap them now and maybe carry on.
         if !vq.enable_cb_delayed() {
-            reap(dev, q, vq, SkBuff::consume_any);
+            reap(dev, q, vq, xsk, SkBuff::consume_any);
             maybe_wake(dev, q, vq);
         }
     }
@@ -229,10 +285,10 @@ pub fn try_clean(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &impl PollContext) 
     let Some(mut tx) = q.tx.try_lock_napi(poll) else {
         return;
     };
-    let Some(vq) = tx.vq.as_mut() else {
+    let TxRing { vq: Some(vq), xsk } = &mut *tx else {
         return;
     };
-    reap_rearmed(dev, q, vq, |skb| poll.consume_skb(skb));
+    reap_rearmed(dev, q, vq, xsk.as_ref(), |skb| poll.consume_skb(skb));
     maybe_wake(dev, q, vq);
 }
 
@@ -243,20 +299,25 @@ pub fn poll(dev: &NetDev<VirtNet>, q: &QueuePair, poll: Poll<'_>) -> i32 {
     q.stats.tx_polls().inc();
     let napi = poll.napi();
     let mut tx = q.tx.lock_napi(&poll);
-    let Some(vq) = tx.vq.as_mut() else {
+    let TxRing { vq: Some(vq), xsk } = &mut *tx else {
         // Taken out for a resize, with NAPI about to be disabled.
         poll.complete_done(0);
         return 0;
     };
     vq.disable_cb();
-    reap(dev, q, vq, |skb| poll.consume_skb(skb));
+    reap(dev, q, vq, xsk.as_ref(), |skb| poll.consume_skb(skb));
     maybe_wake(dev, q, vq);
+    // An AF_XDP socket's frames, as many as the ring and the budget take: with more
+    // waiting, poll again.
+    let more = xsk
+        .as_ref()
+        .is_some_and(|pool| xsk_xmit(dev, q, vq, pool, poll.budget()));
     let opaque = vq.enable_cb_prepare();
     // Completed under the ring's lock, so `start_xmit` never sees the interrupt state
     // half changed.
     if !poll.complete_done(0) {
         vq.disable_cb();
-    } else if vq.poll(opaque) {
+    } else if more || vq.poll(opaque) {
         // A completion between the last reap and re-enabling the interrupt would not
         // interrupt: poll again (still under the lock, which completions need anyway).
         napi.schedule_with(|| vq.disable_cb());

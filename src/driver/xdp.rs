@@ -199,6 +199,8 @@ pub(super) fn receive_all(
         ),
         // Refused on attach; nothing is taken.
         RxVq::Big(_) | RxVq::Detached => None,
+        #[cfg(vnr_xsk_zc)]
+        RxVq::Xsk(_) => None,
     });
     if pending.redirected {
         xdp::flush_redirects(poll);

@@ -44,6 +44,9 @@ pub struct AddrLists {
 pub(super) struct Priv<T> {
     pub(super) dev: *mut bindings::net_device,
     pub(super) work: Opaque<bindings::delayed_work>,
+    /// The AF_XDP pools bound to the device's queues.
+    #[cfg(vnr_xsk_zc)]
+    pub(super) xsk: crate::abstractions::xsk::XskBindings,
     pub(super) data: T,
 }
 

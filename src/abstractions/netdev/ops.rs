@@ -10,6 +10,7 @@ use crate::abstractions::napi::{NetpollPoll, Poll};
 use crate::abstractions::skb::SkBuff;
 use crate::abstractions::txq::XmitLock;
 use crate::abstractions::xdp::{BpfProg, ExtAck, XmitFrames};
+use crate::abstractions::xsk::XskPool;
 use crate::bindings;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
@@ -171,6 +172,18 @@ pub trait Operations: Sized + Send + Sync + 'static {
     fn xdp_xmit(_dev: &NetDev<Self>, _frames: &mut XmitFrames<'_>, _flush: bool) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
+    /// `ndo_bpf` with `XDP_SETUP_XSK_POOL`: bind an AF_XDP socket's pool to queue
+    /// `queue` in zero-copy mode, or unbind it (`None`). The driver must drop every
+    /// copy of the pool in its unbind call (or in a bind that fails): the glue waits
+    /// for them before the pool is freed. Process context, RTNL held.
+    fn xsk_setup(_dev: &NetDev<Self>, _queue: u16, _pool: Option<XskPool>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// `ndo_xsk_wakeup`: the socket on `queue` has frames to send (`XDP_WAKEUP_TX`)
+    /// or room to receive (`XDP_WAKEUP_RX`).
+    fn xsk_wakeup(_dev: &NetDev<Self>, _queue: u32, _flags: u32) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
 pub(super) struct Adapter<T>(PhantomData<T>);
@@ -228,6 +241,11 @@ impl<T: Operations> Adapter<T> {
             },
             ndo_bpf: if T::HAS_XDP_SETUP {
                 Some(Self::bpf)
+            } else {
+                None
+            },
+            ndo_xsk_wakeup: if T::HAS_XSK_WAKEUP {
+                Some(Self::xsk_wakeup)
             } else {
                 None
             },
@@ -383,7 +401,41 @@ impl<T: Operations> Adapter<T> {
         bpf: *mut bindings::netdev_bpf,
     ) -> i32 {
         // SAFETY: `bpf` is valid, as the core passes it.
-        if unsafe { bindings::vnr_netdev_bpf_command(bpf) } != bindings::VNR_XDP_SETUP_PROG {
+        let cmd = unsafe { bindings::vnr_netdev_bpf_command(bpf) };
+        // Without zero-copy built in (Kbuild), no pool binds: `EINVAL` below.
+        #[cfg(vnr_xsk_zc)]
+        if T::HAS_XSK_SETUP && cmd == bindings::VNR_XDP_SETUP_XSK_POOL {
+            // SAFETY: An `XDP_SETUP_XSK_POOL` command carries the pool (null to unbind),
+            // valid until the unbind call for the queue returns, and the queue.
+            let (pool, queue) = unsafe {
+                (
+                    bindings::vnr_netdev_bpf_xsk_pool(bpf),
+                    bindings::vnr_netdev_bpf_xsk_queue(bpf),
+                )
+            };
+            // SAFETY: As in `open`.
+            let dev = unsafe { Self::dev(dev) };
+            // SAFETY: The private area is initialised (`NetDev`'s invariant).
+            let xsk = unsafe { &(*dev.priv_()).xsk };
+            let r = match NonNull::new(pool) {
+                // SAFETY: `ndo_bpf` runs under RTNL; the pool is as `bind` wants it, and
+                // its unbind comes here too.
+                Some(pool) => unsafe { xsk.bind(queue, pool) }.and_then(|pool| {
+                    T::xsk_setup(dev, queue, Some(pool)).inspect_err(|_| {
+                        // SAFETY: Under RTNL, as above.
+                        unsafe { xsk.unbind(queue, dev.name()) }
+                    })
+                }),
+                None => {
+                    let r = T::xsk_setup(dev, queue, None);
+                    // SAFETY: Under RTNL, as above; the pool is freed after this returns.
+                    unsafe { xsk.unbind(queue, dev.name()) };
+                    r
+                }
+            };
+            return from_result(|| r.map(|()| 0));
+        }
+        if cmd != bindings::VNR_XDP_SETUP_PROG {
             return EINVAL.to_errno();
         }
         // SAFETY: As above; an `XDP_SETUP_PROG` command carries a program (or null) and
@@ -408,6 +460,15 @@ impl<T: Operations> Adapter<T> {
             unsafe { bindings::bpf_prog_put(prog) };
         }
         from_result(|| r.map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// `dev` must be a registered net_device created by `Registration::<T>`, as the
+    /// core passes it to `ndo_xsk_wakeup`.
+    unsafe extern "C" fn xsk_wakeup(dev: *mut bindings::net_device, queue: u32, flags: u32) -> i32 {
+        // SAFETY: As in `open`.
+        from_result(|| T::xsk_wakeup(unsafe { Self::dev(dev) }, queue, flags).map(|()| 0))
     }
 
     /// # Safety

@@ -170,6 +170,8 @@ impl<T: Operations> Registration<T> {
         // can schedule it.
         unsafe {
             addr_of_mut!((*p).dev).write(raw);
+            #[cfg(vnr_xsk_zc)]
+            addr_of_mut!((*p).xsk).write(crate::abstractions::xsk::XskBindings::new());
             bindings::vnr_init_delayed_work(
                 Opaque::raw_get(addr_of_mut!((*p).work)),
                 Some(work_callback::<T>),
@@ -327,12 +329,15 @@ impl<T: Operations> Drop for Registration<T> {
         let raw = self.dev.as_ptr();
         // SAFETY: The device is unregistered, so no operation runs and nothing schedules
         // the work item but the data itself (a re-queueing work item is what
-        // `cancel_delayed_work_sync` handles); cancel it, then drop the data in place and
-        // free the device.
+        // `cancel_delayed_work_sync` handles); cancel it, then drop the data and the
+        // pool list (empty: unregistering unbound every pool) in place and free the
+        // device.
         unsafe {
             let p = bindings::vnr_netdev_priv(raw).cast::<Priv<T>>();
             bindings::cancel_delayed_work_sync(Opaque::raw_get(addr_of_mut!((*p).work)));
             core::ptr::drop_in_place(addr_of_mut!((*p).data));
+            #[cfg(vnr_xsk_zc)]
+            core::ptr::drop_in_place(addr_of_mut!((*p).xsk));
             bindings::free_netdev(raw);
         }
     }

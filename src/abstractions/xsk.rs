@@ -166,24 +166,31 @@ impl XskPool {
 
     /// A receive buffer for a frame behind a virtio-net header of `hdr_len` bytes,
     /// which the device writes in the chunk's headroom. `None` when the socket's
-    /// fill ring is empty; with `need_wakeup`, the socket is then told to kick.
+    /// fill ring is empty.
     pub fn alloc_rx(&self, hdr_len: usize) -> Option<XskRxBuf> {
         // SAFETY: The pool is valid; the receive context is the only allocator.
-        let xdp = unsafe { bindings::vnr_xsk_buff_alloc(self.raw()) };
-        let Some(xdp) = NonNull::new(xdp) else {
-            // SAFETY: As above.
-            unsafe {
-                if bindings::vnr_xsk_uses_need_wakeup(self.raw()) {
-                    bindings::vnr_xsk_set_rx_need_wakeup(self.raw());
-                }
-            }
-            return None;
-        };
+        let xdp = NonNull::new(unsafe { bindings::vnr_xsk_buff_alloc(self.raw()) })?;
         Some(XskRxBuf {
             xdp,
             head: hdr_len.min(self.headroom()),
             room: self.rx_frame_size(),
         })
+    }
+
+    /// With `need_wakeup`, tells the socket whether to kick the driver
+    /// (`ndo_xsk_wakeup`) once it has filled its fill ring: when the ring ran dry
+    /// (`dry`), nothing else would refill the receive queue.
+    pub fn set_rx_need_wakeup(&self, dry: bool) {
+        // SAFETY: The pool is valid; the receive context is the flag's only writer.
+        unsafe {
+            if bindings::vnr_xsk_uses_need_wakeup(self.raw()) {
+                if dry {
+                    bindings::vnr_xsk_set_rx_need_wakeup(self.raw());
+                } else {
+                    bindings::vnr_xsk_clear_rx_need_wakeup(self.raw());
+                }
+            }
+        }
     }
 
     /// Up to `max` frames the socket queued for transmission, taken off its ring.

@@ -154,7 +154,8 @@ fn back<B: crate::abstractions::virtqueue::Buffer>(
     }
 }
 
-/// `ndo_xsk_wakeup`: polls the pair's transmit (and receive) side.
+/// `ndo_xsk_wakeup`: polls the pair's receive side (the socket filled its fill
+/// ring) or its transmit side (it queued frames), as `flags` ask.
 pub fn wakeup(dev: &NetDev<VirtNet>, queue: u32, flags: u32) -> Result {
     let vn = dev.data();
     let q = vn.queues.get(queue as usize).ok_or(EINVAL)?;
@@ -164,7 +165,9 @@ pub fn wakeup(dev: &NetDev<VirtNet>, queue: u32, flags: u32) -> Result {
     if flags & crate::bindings::VNR_XDP_WAKEUP_RX != 0 {
         q.napi.schedule();
     }
-    q.tx_napi.schedule();
+    if flags & crate::bindings::VNR_XDP_WAKEUP_TX != 0 {
+        q.tx_napi.schedule();
+    }
     Ok(())
 }
 
@@ -330,8 +333,8 @@ pub(super) fn receive_all(
     done
 }
 
-/// Posts the pool's chunks on the ring's free slots; with none to be had, the
-/// socket is told to kick when it has filled some (`need_wakeup`). An empty fill
+/// Posts the pool's chunks on the ring's free slots; if the ring is left empty, the
+/// socket is told to kick when it has filled its fill ring (`need_wakeup`). An empty fill
 /// ring is no allocation failure, as in-tree: the socket's kick
 /// (`ndo_xsk_wakeup`) refills, not the deferred work's retries.
 #[inline(never)]
@@ -346,8 +349,12 @@ pub(super) fn refill(dev: &NetDev<VirtNet>, q: &QueuePair, rx: &mut RxRing) -> r
         return rx::Refilled::default();
     };
     let len = vn.hdr_len + pool.rx_frame_size();
+    let r = rx::fill_ring(q, vq, len, || pool.alloc_rx(vn.hdr_len));
+    // With buffers posted, the next frame brings NAPI back to refill: a kick is
+    // needed only when the ring is left without any.
+    pool.set_rx_need_wakeup(vq.num_free() == vq.size());
     rx::Refilled {
         alloc_failed: false,
-        ..rx::fill_ring(q, vq, len, || pool.alloc_rx(vn.hdr_len))
+        ..r
     }
 }

@@ -7,6 +7,7 @@
 # Writes qemu-test/out/liar-{ours,intree}.out (KTAP), liar-parity.md, and exits 0
 # only if every test passed for our driver with a clean kernel log.
 #   VNR_LIAR_DRIVERS="virtio_net_rust virtio_net"
+#   VNR_LIAR_ONLY=honest,xsk_zc_refused these tests only
 #   VNR_LIAR_KERNEL=debug|test          kernel variant for our driver
 #   VNR_LIAR_INTREE_KERNEL=debug|test   for the in-tree driver (default: the same);
 #                                       make test uses the test kernel here for CI time
@@ -43,6 +44,7 @@ run_one() {
 	qemu-test/vm.py --kernel "$kdir/arch/x86/boot/bzImage" \
 		--initrd "$out/initramfs-liar-$variant.$$.cpio.gz" --mode liar \
 		--liar "$liar" --dut-driver "$drv" --append watchdog_thresh=60 --quiet-kernel \
+		${VNR_LIAR_ONLY:+--only "$VNR_LIAR_ONLY"} \
 		--log "$out/liar-$name.log" --timeout 1800 > "$out/liar-$name.out" 2>&1
 	local r=$?
 	echo "# liar $drv ($variant kernel): rc=$r"

@@ -32,6 +32,10 @@ WORKLOADS = {
     "rr_udp_rx": "UDP ping-pong (sockperf), DUT is server",
     "xdp_drop": "64-byte UDP flood (pktgen) into an XDP_DROP program",
     "xdp_tx": "64-byte UDP flood (pktgen) sent back by an XDP_TX program",
+    "xsk_copy_rx": "64-byte UDP flood (pktgen) into an AF_XDP socket, copy mode",
+    "xsk_zc_rx": "64-byte UDP flood (pktgen) into an AF_XDP socket, zero-copy (ours only)",
+    "xsk_copy_tx": "64-byte frames flooded by an AF_XDP socket, copy mode",
+    "xsk_zc_tx": "64-byte frames flooded by an AF_XDP socket, zero-copy (ours only)",
 }
 
 
@@ -71,6 +75,17 @@ def metrics(wl, d, secs):
         if wl == "xdp_tx":
             m["pps sent back"] = (f(d, "peer_rx_pkts") / secs, True)
         m["CPU s/Mpkt"] = (per(f(d, "cpu_s"), rxp, 1e6), False)
+    elif wl.startswith("xsk"):
+        # dut_rx_pkts / dut_tx_pkts: the frames the socket received / sent.
+        if wl.endswith("_tx"):
+            m["pps sent"] = (txp / secs, True)
+            m["pps delivered"] = (f(d, "peer_rx_pkts") / secs, True)
+            pk = txp
+        else:
+            m["pps offered"] = (f(d, "peer_tx_pkts") / secs, True)
+            m["pps to the socket"] = (rxp / secs, True)
+            pk = rxp
+        m["CPU s/Mpkt"] = (per(f(d, "cpu_s"), pk, 1e6), False)
     elif wl.startswith("rr"):
         m["p50 us"] = (f(d, "p50_us"), False)
         m["p99 us"] = (f(d, "p99_us"), False)

@@ -1154,6 +1154,7 @@ t_xsk_copy() {
 	ip netns exec peer ping -c 200 -i 0.1 -W 1 -q $DUT_V4 >/dev/null 2>&1 &
 	ppid=$!
 	out=$(vnr-xsk "$DUT" 0 rx 10 15 2>&1) || rc=1
+	out=$(echo "$out" | grep -v '^ready$')
 	kill $ppid 2>/dev/null
 	wait $ppid 2>/dev/null
 	ip -n peer neigh del $DUT_V4 dev "$PEER" 2>/dev/null

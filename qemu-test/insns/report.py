@@ -158,6 +158,29 @@ def main(res):
               f"{a['total']:,.0f} | {b['total']:,.0f} | {ratio(a['total'], b['total'])} | "
               f"{a['total_kib']:,.0f} | {b['total_kib']:,.0f} | {ratio(a['total_kib'], b['total_kib'])} | "
               f"{a['blocks']:,.0f} | {b['blocks']:,.0f} | {ratio(a['blocks'], b['blocks'])} |")
+    # AF_XDP zero-copy, which only ours has, against copy mode (ours; in-tree's copy
+    # mode beside it): the driver's and the whole guest's instructions per frame.
+    xsk = [(q, d) for q, d in sorted({(q, wl.rsplit("_", 1)[1]) for q, wl, _ in med
+                                      if wl.startswith("xsk_zc_")})]
+    if xsk:
+        print("\nAF_XDP, instructions per frame: zero-copy (ours only) against copy mode "
+              "(driver: the DUT driver's module; guest: the whole guest):\n")
+        print("| queues | direction | driver zc ours | driver copy ours | copy/zc | driver copy in-tree "
+              "| guest zc ours | guest copy ours | copy/zc | guest copy in-tree |")
+        print("|---" * 10 + "|")
+        for q, d in xsk:
+            z = med.get((q, f"xsk_zc_{d}", "virtio_net_rust"), {})
+            c = med.get((q, f"xsk_copy_{d}", "virtio_net_rust"), {})
+            i = med.get((q, f"xsk_copy_{d}", "virtio_net"), {})
+            dz, dc = z.get("mod:virtio_net_rust", 0.0), c.get("mod:virtio_net_rust", 0.0)
+            gz, gc = z.get("total", 0.0), c.get("total", 0.0)
+            # As above: the in-tree module's count less the peer's share.
+            di = i.get("mod:virtio_net", 0.0)
+            if "mod:virtio_net_peer" not in cols and c.get("peer") and i:
+                di -= c.get("mod:virtio_net", 0.0) / c["peer"] * i["peer"]
+            ratio = lambda x, y: f"{y / x:.2f}" if x > 0 and y > 0 else "-"
+            print(f"| {q} | {d} | {dz:,.0f} | {dc:,.0f} | {ratio(dz, dc)} | {di:,.0f} | "
+                  f"{gz:,.0f} | {gc:,.0f} | {ratio(gz, gc)} | {i.get('total', 0.0):,.0f} |")
     # Profile by symbol: mean over rounds, the functions whose instructions per
     # packet differ most between the two drivers.
     for q, wl in sorted({(q, wl) for q, wl, _ in prof}):

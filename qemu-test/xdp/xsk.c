@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * An AF_XDP socket in copy mode on one queue of an interface, with raw system
- * calls only (no libbpf, no libxdp: the guest has neither): an XSKMAP, an XDP
- * program that redirects every frame of the queue to it, the socket's rings.
+ * An AF_XDP socket on one queue of an interface, with raw system calls only (no
+ * libbpf, no libxdp: the guest has neither): an XSKMAP, an XDP program that
+ * redirects every frame of the queue to it, the socket's rings.
  *
  *   xsk IFNAME QUEUE rx COUNT SECS
- *	receives until COUNT frames arrived or SECS passed; prints "rx N"
- *   xsk IFNAME QUEUE tx COUNT SRC_MAC DST_MAC SRC_IP DST_IP PORT
- *	sends COUNT UDP datagrams "vnr-xsk N" and waits for their completions;
- *	prints "tx N completed"
+ *	prints "ready" once bound, then receives until COUNT frames arrived, SECS
+ *	passed or SIGINT came; prints "rx N"
+ *   xsk IFNAME QUEUE tx COUNT SRC_MAC DST_MAC SRC_IP DST_IP PORT [SECS]
+ *	sends COUNT UDP datagrams "vnr-xsk N" (beyond 512, the same frames again
+ *	as they complete, as fast as they do) and waits for their completions, at
+ *	most SECS (default 10); prints "tx N completed"
+ *
+ * Copy mode, or zero-copy with VNR_XSK_MODE=zc in the environment (then with
+ * need_wakeup: the socket kicks the driver when its fill ring had run dry).
  *
  * The program is attached in driver mode through a BPF link, so it goes when
  * the process exits. Exit status 0 when all COUNT frames went through.
@@ -20,6 +25,7 @@
 #include <linux/if_xdp.h>
 #include <net/if.h>
 #include <poll.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,13 +54,20 @@ static void die(const char *what)
 	exit(2);
 }
 
+static volatile sig_atomic_t stop;
+
+static void on_sigint(int sig)
+{
+	stop = 1;
+}
+
 static int bpf(int cmd, union bpf_attr *attr)
 {
 	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
 }
 
 struct ring {
-	uint32_t *producer, *consumer;
+	uint32_t *producer, *consumer, *flags;
 	void *desc;
 	uint32_t mask;
 };
@@ -69,6 +82,7 @@ static void ring_map(int fd, struct ring *r, const struct xdp_ring_offset *off, 
 		die("mmap ring");
 	r->producer = (uint32_t *)(p + off->producer);
 	r->consumer = (uint32_t *)(p + off->consumer);
+	r->flags = (uint32_t *)(p + off->flags);
 	r->desc = p + off->desc;
 	r->mask = RING - 1;
 }
@@ -127,7 +141,9 @@ int main(int argc, char **argv)
 	struct ring rx, tx, fill, comp;
 	union bpf_attr attr;
 	socklen_t optlen = sizeof(off);
-	int fd, map, prog, link, ifindex, queue, count, done = 0, i, tx_mode, size = RING;
+	int fd, map, prog, link, ifindex, queue, count, done = 0, i, tx_mode, size = RING, zc;
+	int sent, secs, kicked;
+	uint32_t lens[RING];
 	char *umem;
 	time_t end;
 
@@ -202,7 +218,8 @@ int main(int argc, char **argv)
 	sxdp.sxdp_family = AF_XDP;
 	sxdp.sxdp_ifindex = ifindex;
 	sxdp.sxdp_queue_id = queue;
-	sxdp.sxdp_flags = XDP_COPY;
+	zc = getenv("VNR_XSK_MODE") && !strcmp(getenv("VNR_XSK_MODE"), "zc");
+	sxdp.sxdp_flags = zc ? XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP : XDP_COPY;
 	if (bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp)))
 		die("bind");
 	memset(&attr, 0, sizeof(attr));
@@ -220,14 +237,28 @@ int main(int argc, char **argv)
 		die("attach (BPF_LINK_CREATE, driver mode)");
 
 	if (!tx_mode) {
+		/* For whoever waits to send: the socket takes frames from now on. */
+		printf("ready\n");
+		fflush(stdout);
 		end = time(NULL) + atoi(argv[5]);
-		while (done < count && time(NULL) < end) {
+		signal(SIGINT, on_sigint);
+		while (done < count && time(NULL) < end && !stop) {
 			struct pollfd p = { .fd = fd, .events = POLLIN };
 			uint32_t prod, cons;
 
-			poll(&p, 1, 200);
+			/*
+			 * A flood (COUNT beyond the ring) is read by spinning, as a
+			 * polling application does, kicking the driver only when no
+			 * frame waits and the fill ring says so (need_wakeup); fewer
+			 * frames by poll().
+			 */
+			if (count <= RING)
+				poll(&p, 1, 200);
 			prod = __atomic_load_n(rx.producer, __ATOMIC_ACQUIRE);
 			cons = *rx.consumer;
+			if (count > RING && cons == prod &&
+			    __atomic_load_n(fill.flags, __ATOMIC_ACQUIRE) & XDP_RING_NEED_WAKEUP)
+				recvfrom(fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 			for (; cons != prod; cons++) {
 				struct xdp_desc *d = (struct xdp_desc *)rx.desc + (cons & rx.mask);
 				uint32_t fp = *fill.producer;
@@ -251,23 +282,47 @@ int main(int argc, char **argv)
 		struct xdp_desc *d = (struct xdp_desc *)tx.desc + (i & tx.mask);
 
 		d->addr = addr;
-		d->len = build_frame((uint8_t *)umem + addr, src, dst, inet_addr(argv[7]),
-				     inet_addr(argv[8]), atoi(argv[9]), i);
+		d->len = lens[i] = build_frame((uint8_t *)umem + addr, src, dst, inet_addr(argv[7]),
+					       inet_addr(argv[8]), atoi(argv[9]), i);
 		d->options = 0;
 	}
-	__atomic_store_n(tx.producer, i, __ATOMIC_RELEASE);
-	end = time(NULL) + 10;
+	sent = i;
+	__atomic_store_n(tx.producer, sent, __ATOMIC_RELEASE);
+	secs = argc > 10 ? atoi(argv[10]) : 10;
+	end = time(NULL) + secs;
+	kicked = 0;
 	while (done < count && time(NULL) < end) {
-		uint32_t prod, cons;
+		uint32_t prod, cons, tp = *tx.producer;
 
-		if (sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EAGAIN &&
+		/*
+		 * A few frames: a kick every 10 ms until all completed. A flood: a
+		 * kick for each batch of frames posted, then spinning on the
+		 * completions, as a polling application does.
+		 */
+		if ((count <= RING || kicked != sent) &&
+		    sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EAGAIN &&
 		    errno != EBUSY && errno != ENOBUFS)
 			die("sendto");
-		usleep(10000);
+		kicked = sent;
+		if (count <= RING)
+			usleep(10000);
 		prod = __atomic_load_n(comp.producer, __ATOMIC_ACQUIRE);
 		cons = *comp.consumer;
-		done += prod - cons;
+		for (; cons != prod; cons++) {
+			uint64_t addr = ((uint64_t *)comp.desc)[cons & comp.mask];
+			struct xdp_desc *d = (struct xdp_desc *)tx.desc + (tp & tx.mask);
+
+			done++;
+			if (sent >= count)
+				continue;
+			/* The completed frame goes out again (the ring has room: one in, one out). */
+			d->addr = addr;
+			d->len = lens[(addr / FRAME_SIZE - RING) % RING];
+			d->options = 0;
+			tp++, sent++;
+		}
 		__atomic_store_n(comp.consumer, prod, __ATOMIC_RELEASE);
+		__atomic_store_n(tx.producer, tp, __ATOMIC_RELEASE);
 	}
 	printf("tx %d completed\n", done);
 	close(link);

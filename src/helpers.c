@@ -720,6 +720,21 @@ void vnr_xsk_clear_rx_need_wakeup(struct xsk_buff_pool *pool)
 	xsk_clear_rx_need_wakeup(pool);
 }
 
+bool vnr_xsk_pool_dma_mapped(struct xsk_buff_pool *pool)
+{
+	return pool->dma_pages;
+}
+
+void vnr_local_bh_disable(void)
+{
+	local_bh_disable();
+}
+
+void vnr_local_bh_enable(void)
+{
+	local_bh_enable();
+}
+
 u32 vnr_xsk_tx_peek_release_desc_batch(struct xsk_buff_pool *pool, u32 max)
 {
 	return xsk_tx_peek_release_desc_batch(pool, max);

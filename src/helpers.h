@@ -224,6 +224,9 @@ void vnr_xsk_pool_set_rxq_info(struct xsk_buff_pool *pool, struct xdp_rxq_info *
 bool vnr_xsk_uses_need_wakeup(struct xsk_buff_pool *pool);
 void vnr_xsk_set_rx_need_wakeup(struct xsk_buff_pool *pool);
 void vnr_xsk_clear_rx_need_wakeup(struct xsk_buff_pool *pool);
+bool vnr_xsk_pool_dma_mapped(struct xsk_buff_pool *pool);
+void vnr_local_bh_disable(void);
+void vnr_local_bh_enable(void);
 u32 vnr_xsk_tx_peek_release_desc_batch(struct xsk_buff_pool *pool, u32 max);
 u64 vnr_xsk_tx_desc_addr(struct xsk_buff_pool *pool, u32 i);
 u32 vnr_xsk_tx_desc_len(struct xsk_buff_pool *pool, u32 i);

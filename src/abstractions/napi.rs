@@ -129,6 +129,18 @@ impl Napi {
     pub fn schedule(&self) -> bool {
         self.schedule_with(|| {})
     }
+
+    /// As [`Napi::schedule`], from process context: with bottom halves off around
+    /// it, so that the poll runs as they come back on (`local_bh_enable`), not at
+    /// the next interrupt.
+    pub fn schedule_process(&self) -> bool {
+        // SAFETY: Paired with the enable below, in the same context.
+        unsafe { bindings::vnr_local_bh_disable() };
+        let r = self.schedule();
+        // SAFETY: Bottom halves were turned off above.
+        unsafe { bindings::vnr_local_bh_enable() };
+        r
+    }
 }
 
 #[pinned_drop]

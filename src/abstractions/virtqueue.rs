@@ -173,8 +173,7 @@ impl Claims {
     }
 }
 
-/// One counted handle to a device's virtqueues (see [`Claims`]), or to another
-/// object the glue must not free while handles remain (an AF_XDP pool).
+/// One counted handle to a device's virtqueues (see [`Claims`]).
 pub(crate) struct Claim(Arc<Claims>);
 
 impl Claim {
@@ -182,12 +181,6 @@ impl Claim {
     pub(crate) fn new(claims: &Arc<Claims>) -> Self {
         claims.live.fetch_add(1, Ordering::Relaxed);
         Self(claims.clone())
-    }
-}
-
-impl Clone for Claim {
-    fn clone(&self) -> Self {
-        Self::new(&self.0)
     }
 }
 

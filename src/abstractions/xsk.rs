@@ -16,32 +16,91 @@
 use super::napi::Poll;
 use super::netdev::{NetDev, Operations};
 use super::skb::{SkBuff, TxSkb, TX_HDR_MAX};
-use super::virtqueue::{Buffer, Claim, Claims, Direction, SgList, Virtqueue};
+use super::virtqueue::{Buffer, Direction, SgList, Virtqueue};
 use super::xdp::{Action, BpfProg, RxqInfo};
 use crate::bindings;
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::error::to_result;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::Arc;
+
+/// `ndo_xsk_wakeup`'s flags: what the socket asks the driver to do.
+pub mod wakeup {
+    use crate::bindings;
+    /// It filled its fill ring: post receive buffers again.
+    pub const RX: u32 = bindings::VNR_XDP_WAKEUP_RX;
+    /// It queued frames: send them.
+    pub const TX: u32 = bindings::VNR_XDP_WAKEUP_TX;
+}
+
+/// Whether the driver mapped `pool` for DMA (`xsk_pool_dma_map`), which the AF_XDP
+/// core requires of a zero-copy bind: without it, the core would not ask for the
+/// unbind, and the glue's wait for the pool's handles would not run.
+pub(crate) fn dma_mapped(pool: &XskPool) -> bool {
+    // SAFETY: The pool is valid (type invariant).
+    unsafe { bindings::vnr_xsk_pool_dma_mapped(pool.raw()) }
+}
+
+/// What the handles to one bound pool share: their count, which the glue waits on
+/// after the unbind, and the all-zero virtio-net header every transmitted frame
+/// goes behind (allocated with it, so the device can read it).
+pub(crate) struct XskShared {
+    live: AtomicUsize,
+    pool: NonNull<bindings::xsk_buff_pool>,
+    zero_hdr: [u8; TX_HDR_MAX],
+}
+
+// SAFETY: The pool pointer is used only by handles (see `XskPool`), from any CPU.
+unsafe impl Send for XskShared {}
+// SAFETY: As above.
+unsafe impl Sync for XskShared {}
+
+/// One counted reference to a bound pool's [`XskShared`]: the glue's wait after
+/// the unbind lasts as long as one exists.
+struct Held(Arc<XskShared>);
+
+impl Held {
+    fn new(shared: &Arc<XskShared>) -> Self {
+        shared.live.fetch_add(1, Ordering::Relaxed);
+        Self(shared.clone())
+    }
+}
+
+impl Clone for Held {
+    fn clone(&self) -> Self {
+        Self::new(&self.0)
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        // Release: pairs with the acquire of the glue's wait, so what the holder did
+        // with the pool happened before the pool goes.
+        self.0.live.fetch_sub(1, Ordering::Release);
+    }
+}
 
 /// The buffer pool of an AF_XDP socket bound to a queue in zero-copy mode: one
 /// counted handle to it.
 ///
 /// The pool is freed once its unbind call returns, so no handle may outlive that
 /// call: the glue counts the handles of each bound pool ([`XskBindings`]) and, after
-/// the driver's unbind, waits until the driver has dropped them all. A handle kept
-/// by mistake then hangs the unbind, with a message, instead of dangling.
+/// the driver's unbind, waits until the driver has dropped them all, with the
+/// socket's frames still on a transmit ring ([`XskTx`] holds a handle too). A
+/// handle kept by mistake then hangs the unbind, with a message, instead of
+/// dangling.
 ///
 /// # Invariants
 ///
-/// `raw` is a valid pool for as long as `claim` is counted: the glue does not let
+/// `raw` is a valid pool for as long as `held` is counted: the glue does not let
 /// the unbind call for its queue return before the count is zero.
 #[derive(Clone)]
 pub struct XskPool {
     raw: NonNull<bindings::xsk_buff_pool>,
-    _claim: Claim,
+    held: Held,
 }
 
 // SAFETY: A pool may be used from any CPU; its rings serialise their users (one
@@ -50,13 +109,13 @@ unsafe impl Send for XskPool {}
 // SAFETY: As above.
 unsafe impl Sync for XskPool {}
 
-/// The pools bound to a device's queues, each with the count of its handles (an
+/// The pools bound to a device's queues, each with what its handles share (an
 /// entry per queue that was ever bound; `None` while unbound).
 ///
 /// # Invariants
 ///
 /// Used only under the RTNL lock (`ndo_bpf`), or with the device gone.
-pub(crate) struct XskBindings(UnsafeCell<KVec<(u16, Option<Arc<Claims>>)>>);
+pub(crate) struct XskBindings(UnsafeCell<KVec<(u16, Option<Arc<XskShared>>)>>);
 
 impl XskBindings {
     /// No pool bound.
@@ -76,18 +135,25 @@ impl XskBindings {
         queue: u16,
         raw: NonNull<bindings::xsk_buff_pool>,
     ) -> Result<XskPool> {
-        let claims = Claims::new()?;
-        let claim = Claim::new(&claims);
+        let shared = Arc::new(
+            XskShared {
+                live: AtomicUsize::new(0),
+                pool: raw,
+                zero_hdr: [0; TX_HDR_MAX],
+            },
+            GFP_KERNEL,
+        )?;
+        let held = Held::new(&shared);
         // SAFETY: Under RTNL (the caller's guarantee), the only user of the list.
         let list = unsafe { &mut *self.0.get() };
         match list.iter_mut().find(|(q, _)| *q == queue) {
             // The core unbinds a queue before it binds it again.
-            Some((_, slot)) if slot.is_none() => *slot = Some(claims),
+            Some((_, slot)) if slot.is_none() => *slot = Some(shared),
             Some(_) => return Err(EBUSY),
-            None => list.push((queue, Some(claims)), GFP_KERNEL)?,
+            None => list.push((queue, Some(shared)), GFP_KERNEL)?,
         }
         // INVARIANT: Counted until `unbind` for `queue` sees no handle left.
-        Ok(XskPool { raw, _claim: claim })
+        Ok(XskPool { raw, held })
     }
 
     /// Forgets the pool of `queue` once the driver has dropped every handle to it,
@@ -100,7 +166,7 @@ impl XskBindings {
     pub(crate) unsafe fn unbind(&self, queue: u16, name: &CStr) {
         // SAFETY: Under RTNL (the caller's guarantee), the only user of the list.
         let list = unsafe { &mut *self.0.get() };
-        let Some(claims) = list
+        let Some(shared) = list
             .iter_mut()
             .find(|(q, _)| *q == queue)
             .and_then(|(_, c)| c.take())
@@ -108,7 +174,8 @@ impl XskBindings {
             return;
         };
         let mut waited = 0u32;
-        while claims.live() != 0 {
+        // Acquire: pairs with the release of `Held::drop`.
+        while shared.live.load(Ordering::Acquire) != 0 {
             if waited == 0 {
                 crate::log_err!(
                     "%s: driver still holds the AF_XDP pool of queue %llu after unbinding it; waiting\n",
@@ -177,20 +244,23 @@ impl XskPool {
         })
     }
 
-    /// With `need_wakeup`, tells the socket whether to kick the driver
-    /// (`ndo_xsk_wakeup`) once it has filled its fill ring: when the ring ran dry
-    /// (`dry`), nothing else would refill the receive queue.
-    pub fn set_rx_need_wakeup(&self, dry: bool) {
+    /// Tells the socket whether its receive queue was left without buffers
+    /// (`dry`): with `need_wakeup`, it then kicks the driver once it has filled its
+    /// fill ring (`ndo_xsk_wakeup`). Returns whether the driver must retry on its
+    /// own: dry, and the socket does not kick.
+    pub fn rx_dry(&self, dry: bool) -> bool {
         // SAFETY: The pool is valid; the receive context is the flag's only writer.
         unsafe {
-            if bindings::vnr_xsk_uses_need_wakeup(self.raw()) {
-                if dry {
-                    bindings::vnr_xsk_set_rx_need_wakeup(self.raw());
-                } else {
-                    bindings::vnr_xsk_clear_rx_need_wakeup(self.raw());
-                }
+            if !bindings::vnr_xsk_uses_need_wakeup(self.raw()) {
+                return dry;
+            }
+            if dry {
+                bindings::vnr_xsk_set_rx_need_wakeup(self.raw());
+            } else {
+                bindings::vnr_xsk_clear_rx_need_wakeup(self.raw());
             }
         }
+        false
     }
 
     /// Up to `max` frames the socket queued for transmission, taken off its ring.
@@ -199,13 +269,13 @@ impl XskPool {
         unsafe { bindings::vnr_xsk_tx_peek_release_desc_batch(self.raw(), max) }
     }
 
-    /// Frame `i` of the `n` [`XskPool::tx_take`] returned, behind a zeroed header of
-    /// `hdr_len` bytes. `None` without memory for the header, or for `i >= n`.
+    /// Frame `i` of the `n` [`XskPool::tx_take`] returned, behind the pool's
+    /// all-zero header of `hdr_len` bytes (no allocation: the frames must be sent,
+    /// or completed, in the order taken). `None` for `i >= n`.
     pub fn tx_frame(&self, i: u32, n: u32, hdr_len: usize) -> Option<XskTx> {
         if i >= n || hdr_len > TX_HDR_MAX {
             return None;
         }
-        let hdr = KBox::new([0u8; TX_HDR_MAX], GFP_ATOMIC).ok()?;
         // SAFETY: The pool is valid and `i` is below the count `tx_take` returned, whose
         // descriptors the core validated (address and length within the UMEM).
         let (data, len) = unsafe {
@@ -216,19 +286,11 @@ impl XskPool {
             )
         };
         Some(XskTx {
-            hdr,
+            held: self.held.clone(),
             hdr_len,
             data,
             len,
         })
-    }
-
-    /// Tells the socket `n` of its frames were sent: their chunks are its again.
-    pub fn tx_completed(&self, n: u32) {
-        if n > 0 {
-            // SAFETY: The pool is valid; `n` frames taken by `tx_take` were sent.
-            unsafe { bindings::xsk_tx_completed(self.raw(), n) }
-        }
     }
 
     /// Registers `rxq` as the receive queue of the pool's buffers (programs read it
@@ -324,18 +386,21 @@ impl Drop for XskRxBuf {
 }
 
 impl XskRxBuf {
-    /// The `hdr_len` bytes the device wrote in front of the frame, if the pool's
-    /// headroom (`pool`) has room for them.
-    pub fn header(&self, pool: &XskPool, hdr_len: usize) -> Option<&[u8]> {
-        if hdr_len > pool.headroom() {
+    /// A copy of the `hdr_len` bytes the device wrote in front of the frame (the
+    /// first `hdr_len` of the array), if the pool's headroom (`pool`) has room for
+    /// them. A copy: the socket's memory is shared with user space.
+    pub fn header(&self, pool: &XskPool, hdr_len: usize) -> Option<[u8; TX_HDR_MAX]> {
+        if hdr_len > pool.headroom() || hdr_len > TX_HDR_MAX {
             return None;
         }
+        let mut h = [0u8; TX_HDR_MAX];
         // SAFETY: The buffer is valid; the `hdr_len` bytes before `data` are in its
-        // chunk's headroom (checked above), written by the device.
-        Some(unsafe {
+        // chunk's headroom (checked above), written by the device; `h` has room.
+        unsafe {
             let data = (*self.xdp.as_ptr()).data.cast::<u8>();
-            core::slice::from_raw_parts(data.wrapping_sub(hdr_len), hdr_len)
-        })
+            core::ptr::copy_nonoverlapping(data.wrapping_sub(hdr_len), h.as_mut_ptr(), hdr_len);
+        }
+        Some(h)
     }
 
     /// The used buffer as a frame of `len` bytes, if the pool's chunks hold that
@@ -362,14 +427,18 @@ impl XskRxBuf {
 pub struct XskFrame(NonNull<bindings::xdp_buff>);
 
 impl XskFrame {
-    /// The frame's bytes.
-    pub fn data(&self) -> &[u8] {
-        // SAFETY: `data..data_end` is the frame, within the chunk (type invariant).
-        unsafe {
-            let x = &*self.0.as_ptr();
-            let (start, end) = (x.data as *const u8, x.data_end as *const u8);
-            core::slice::from_raw_parts(start, (end as usize).saturating_sub(start as usize))
-        }
+    /// Where the frame starts, and its length. No slice of it is made: the socket's
+    /// memory is shared with user space, which may write it at any time.
+    fn span(&self) -> (*const u8, usize) {
+        // SAFETY: The buffer is valid (type invariant).
+        let x = unsafe { &*self.0.as_ptr() };
+        let (start, end) = (x.data as *const u8, x.data_end as *const u8);
+        (start, (end as usize).saturating_sub(start as usize))
+    }
+
+    /// The frame's length.
+    pub fn len(&self) -> usize {
+        self.span().1
     }
 
     /// Runs `prog` on the frame (in a NAPI poll: the caller's context).
@@ -395,15 +464,14 @@ impl XskFrame {
     /// A copy of the frame in a new skb (for the stack or for `XDP_TX`); the chunk
     /// is given back.
     pub fn into_skb(self, poll: &Poll<'_>) -> Option<SkBuff> {
-        let data = self.data();
+        let (data, len) = self.span();
         // SAFETY: In the poll of this NAPI context (softirq), as `napi_alloc_skb` needs.
-        let skb = unsafe { bindings::napi_alloc_skb(poll.napi().raw(), data.len() as u32) };
+        let skb = unsafe { bindings::napi_alloc_skb(poll.napi().raw(), len as u32) };
         // SAFETY: A non-null result is a new skb we own.
         let skb = unsafe { SkBuff::from_raw(skb) }?;
-        // SAFETY: The skb is new, with room for `data.len()` bytes.
-        unsafe {
-            bindings::vnr_skb_put_data(skb.as_raw(), data.as_ptr().cast(), data.len() as u32)
-        };
+        // SAFETY: The skb is new, with room for `len` bytes; `data..data + len` is the
+        // frame, in its chunk (type invariant), copied by the C side.
+        unsafe { bindings::vnr_skb_put_data(skb.as_raw(), data.cast(), len as u32) };
         Some(skb)
     }
 }
@@ -436,13 +504,16 @@ impl TxBuf {
     }
 }
 
-/// Marks a socket frame's token (skb pointers are at least 8-byte aligned).
+/// Marks a socket frame's token: skb pointers, and the `Arc<XskShared>` a frame's
+/// token is, are at least 8-byte aligned.
 const XSK_TAG: usize = 1;
+const _: () = assert!(core::mem::align_of::<XskShared>() > XSK_TAG);
 
 // SAFETY: Each variant describes only memory it owns or borrows until completion
-// (`TxSkb`'s contract; a socket frame's own header and its chunk, which the socket
-// does not reuse before `tx_completed`); the token is the skb pointer, or the
-// header's pointer with bit 0 set, turned back exactly once.
+// (`TxSkb`'s contract; a socket frame's shared zero header, kept by its counted
+// reference, and its chunk, which the socket does not reuse before `tx_completed`
+// nor free before the glue's wait ends); the token is the skb pointer, or the
+// reference's pointer with bit 0 set, turned back exactly once.
 unsafe impl Buffer for TxBuf {
     const DIRECTION: Direction = Direction::Out;
 
@@ -461,7 +532,12 @@ unsafe impl Buffer for TxBuf {
         match self {
             Self::Skb(s) => s.into_raw(),
             Self::Xsk(x) => {
-                let p = KBox::into_raw(x.hdr) as usize | XSK_TAG;
+                // Neither completed nor uncounted: the reference stays counted in `live`
+                // while the device has the frame.
+                let x = core::mem::ManuallyDrop::new(x);
+                // SAFETY: `x` is not dropped: its reference's `Arc` is moved out once.
+                let shared = unsafe { core::ptr::read(&x.held.0) };
+                let p = Arc::into_raw(shared) as usize | XSK_TAG;
                 // SAFETY: A heap pointer with a bit set is not null.
                 unsafe { NonNull::new_unchecked(p as *mut core::ffi::c_void) }
             }
@@ -477,8 +553,9 @@ unsafe impl Buffer for TxBuf {
             return Self::Skb(unsafe { TxSkb::from_raw(raw) });
         }
         Self::Xsk(XskTx {
-            // SAFETY: The header's box, given up by `into_raw` above.
-            hdr: unsafe { KBox::from_raw((p & !XSK_TAG) as *mut [u8; TX_HDR_MAX]) },
+            // SAFETY: A tagged token is the reference `into_raw` gave up (the caller's
+            // guarantee), still counted in `live`.
+            held: Held(unsafe { Arc::from_raw((p & !XSK_TAG) as *const XskShared) }),
             hdr_len: 0,
             data: core::ptr::null_mut(),
             len: 0,
@@ -486,17 +563,20 @@ unsafe impl Buffer for TxBuf {
     }
 }
 
-/// A frame an AF_XDP socket sends, in its UMEM, behind an all-zero virtio-net
-/// header of its own (no offloads). The socket gets the chunk back once the device
-/// is done ([`XskPool::tx_completed`]).
+/// A frame an AF_XDP socket sends, in its UMEM, behind the pool's all-zero
+/// virtio-net header (no offloads). Dropping it tells the socket the frame is done
+/// (`xsk_tx_completed`): sent, once the device gives it back, or not sent at all,
+/// when a ring is reset or resized. Until then the frame holds a counted reference
+/// to the pool, so the pool outlives it. Frames complete in the order taken: the
+/// socket's completion ring is in order, as the device's used ring is for sends.
 ///
 /// # Invariants
 ///
 /// `data..data + len` lies in the UMEM of a valid pool, taken off its transmit ring
 /// and not completed; `hdr_len <= TX_HDR_MAX`. Both are 0 once the frame comes back
-/// from a queue, when only the header is kept, to be freed.
+/// from a queue, when only the reference is kept.
 pub struct XskTx {
-    hdr: KBox<[u8; TX_HDR_MAX]>,
+    held: Held,
     hdr_len: usize,
     data: *mut u8,
     len: usize,
@@ -505,6 +585,15 @@ pub struct XskTx {
 // SAFETY: The frame may be posted and completed on any CPU.
 unsafe impl Send for XskTx {}
 
+impl Drop for XskTx {
+    fn drop(&mut self) {
+        // SAFETY: The pool is valid while `held` is counted; the frame was taken by
+        // `tx_take` and not completed; the transmit ring's owner (its lock, or the ring
+        // taken out for a reset or resize) serialises completions.
+        unsafe { bindings::xsk_tx_completed(self.held.0.pool.as_ptr(), 1) }
+    }
+}
+
 impl XskTx {
     /// Length of the frame.
     pub fn len(&self) -> usize {
@@ -512,9 +601,10 @@ impl XskTx {
     }
 
     fn fill(&self, sg: &mut SgList<'_>) -> Result {
-        // SAFETY: The header is ours; the frame is in the UMEM (type invariant).
+        // SAFETY: The zero header lives as long as `held`; the frame is in the UMEM
+        // (type invariant).
         unsafe {
-            sg.push(self.hdr.as_ptr(), self.hdr_len)?;
+            sg.push(self.held.0.zero_hdr.as_ptr(), self.hdr_len)?;
             push_umem(sg, self.data, self.len)
         }
     }

@@ -216,7 +216,7 @@ impl ethtool::Operations for VirtNet {
         }
         // XDP's own pairs come after those in use: detach the program first (in-tree
         // refuses `-L` whenever one is attached).
-        if vn.xdp_pairs.load(Ordering::Relaxed) != 0 {
+        if vn.xdp_pairs.load(Ordering::Relaxed) != 0 || vn.xsk_bound() {
             return Err(EBUSY);
         }
         super::use_pairs(dev, old, n)?;

@@ -184,6 +184,21 @@ pub struct VirtNet {
 }
 
 impl VirtNet {
+    /// Whether an AF_XDP socket is bound in zero-copy mode to one of the pairs:
+    /// its rings then hold the socket's memory, and the pairs in use are not
+    /// re-counted nor the rings rebuilt for system sleep meanwhile (a resize keeps
+    /// the ring's kind).
+    #[cfg(vnr_xsk_zc)]
+    fn xsk_bound(&self) -> bool {
+        self.queues.iter().any(|q| q.rx.lock().xsk.is_some())
+    }
+
+    /// Never, without zero-copy built in.
+    #[cfg(not(vnr_xsk_zc))]
+    fn xsk_bound(&self) -> bool {
+        false
+    }
+
     /// Pairs the device uses: those of the stack and XDP's own.
     #[inline(never)]
     fn rx_pairs(&self) -> u16 {
@@ -686,6 +701,14 @@ impl virtio::Driver for VirtioNetDriver {
     }
 
     fn freeze(_vdev: &virtio::Device, reg: &Self::Data) -> Result {
+        // Restoring would give the rings their own buffers back under a bound socket.
+        if reg.dev().data().xsk_bound() {
+            crate::log_warn!(
+                "%s: system sleep refused while an AF_XDP socket is bound in zero-copy mode\n",
+                reg.dev().name()
+            );
+            return Err(EBUSY);
+        }
         reg.suspend()
     }
 

@@ -108,14 +108,6 @@ pub use crate::abstractions::xsk::XskPool;
 #[cfg(not(vnr_xsk_zc))]
 pub enum XskPool {}
 
-#[cfg(not(vnr_xsk_zc))]
-impl XskPool {
-    /// Never called: there is no pool.
-    pub fn tx_completed(&self, _n: u32) {
-        match *self {}
-    }
-}
-
 impl RxVq {
     /// Whether the ring holds an AF_XDP socket's chunks.
     #[cfg(vnr_xsk_zc)]

@@ -2,7 +2,9 @@
 
 //! Transmit path: header, descriptors, doorbell batching, stop/wake, completions.
 
-use super::queue::{QueuePair, TxBuf, TxRing, XskPool};
+#[cfg(not(vnr_xsk_zc))]
+use super::queue::XskPool;
+use super::queue::{QueuePair, TxBuf, TxRing};
 use super::VirtNet;
 use crate::abstractions::{
     napi::{Poll, PollContext},
@@ -16,7 +18,7 @@ use crate::logic::{features, hdr};
 
 /// Ring slots a packet may need: a header, the linear part and every fragment. The
 /// queue stops below this, so a packet the stack hands over always fits.
-const STOP_THRESHOLD: usize = MAX_SG;
+pub(super) const STOP_THRESHOLD: usize = MAX_SG;
 
 /// A packet as the transmit ring's buffer.
 #[cfg(vnr_xsk_zc)]
@@ -63,12 +65,11 @@ fn xsk_xmit(
 
 /// Reaps the packets the device finished sending; `free` consumes each one. The
 /// byte queue limits learn what completed (serialised by the ring's lock); an
-/// AF_XDP socket's frames go back to it (`xsk`).
+/// AF_XDP socket's frames go back to it as they are dropped.
 fn reap(
     dev: &NetDev<VirtNet>,
     q: &QueuePair,
     vq: &mut Virtqueue<TxBuf>,
-    xsk: Option<&XskPool>,
     mut free: impl FnMut(SkBuff),
 ) {
     let (mut packets, mut bytes, mut frames) = (0u32, 0u32, 0u32);
@@ -89,9 +90,6 @@ fn reap(
     }
     if frames > 0 {
         q.stats.tx_packets().add(u64::from(frames));
-        if let Some(pool) = xsk {
-            pool.tx_completed(frames);
-        }
     }
 }
 
@@ -103,12 +101,11 @@ fn reap_rearmed(
     dev: &NetDev<VirtNet>,
     q: &QueuePair,
     vq: &mut Virtqueue<TxBuf>,
-    xsk: Option<&XskPool>,
     mut free: impl FnMut(SkBuff),
 ) {
     loop {
         vq.disable_cb();
-        reap(dev, q, vq, xsk, &mut free);
+        reap(dev, q, vq, &mut free);
         if vq.enable_cb_delayed() {
             break;
         }
@@ -181,7 +178,7 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
     };
 
     // The stack holds the queue's lock for the packet's queue, which is this pair's.
-    let Some(TxRing { vq: Some(vq), xsk }) = q.tx.get(held) else {
+    let Some(TxRing { vq: Some(vq), .. }) = q.tx.get(held) else {
         // The ring is being resized; the stack was told to stop before that.
         q.stats.tx_dropped().inc();
         drop(buf.into_skb());
@@ -191,12 +188,11 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
     // driver's free_old_xmit does), with the completion interrupt off meanwhile. It
     // is asked for again at the end of a burst, or by the completion NAPI.
     let more = netdev::xmit_more();
-    let xsk = xsk.as_ref();
     if more {
         vq.disable_cb();
-        reap(dev, q, vq, xsk, SkBuff::consume_any);
+        reap(dev, q, vq, SkBuff::consume_any);
     } else {
-        reap_rearmed(dev, q, vq, xsk, SkBuff::consume_any);
+        reap_rearmed(dev, q, vq, SkBuff::consume_any);
     }
     let mut kick = match vq.add(ring_buf(buf), Gfp::Atomic) {
         Ok(()) => dev.tx_sent(qi, len, more),
@@ -213,7 +209,7 @@ pub fn start_xmit(dev: &NetDev<VirtNet>, skb: SkBuff, held: &mut XmitLock) {
         // Ask for an interrupt once most pending packets are sent; if some already
         // are, reap them now and maybe carry on.
         if !vq.enable_cb_delayed() {
-            reap(dev, q, vq, xsk, SkBuff::consume_any);
+            reap(dev, q, vq, SkBuff::consume_any);
             maybe_wake(dev, q, vq);
         }
     }
@@ -285,10 +281,10 @@ pub fn try_clean(dev: &NetDev<VirtNet>, q: &QueuePair, poll: &impl PollContext) 
     let Some(mut tx) = q.tx.try_lock_napi(poll) else {
         return;
     };
-    let TxRing { vq: Some(vq), xsk } = &mut *tx else {
+    let TxRing { vq: Some(vq), .. } = &mut *tx else {
         return;
     };
-    reap_rearmed(dev, q, vq, xsk.as_ref(), |skb| poll.consume_skb(skb));
+    reap_rearmed(dev, q, vq, |skb| poll.consume_skb(skb));
     maybe_wake(dev, q, vq);
 }
 
@@ -305,7 +301,7 @@ pub fn poll(dev: &NetDev<VirtNet>, q: &QueuePair, poll: Poll<'_>) -> i32 {
         return 0;
     };
     vq.disable_cb();
-    reap(dev, q, vq, xsk.as_ref(), |skb| poll.consume_skb(skb));
+    reap(dev, q, vq, |skb| poll.consume_skb(skb));
     maybe_wake(dev, q, vq);
     // An AF_XDP socket's frames, as many as the ring and the budget take: with more
     // waiting, poll again.

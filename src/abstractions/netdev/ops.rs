@@ -421,10 +421,24 @@ impl<T: Operations> Adapter<T> {
                 // SAFETY: `ndo_bpf` runs under RTNL; the pool is as `bind` wants it, and
                 // its unbind comes here too.
                 Some(pool) => unsafe { xsk.bind(queue, pool) }.and_then(|pool| {
-                    T::xsk_setup(dev, queue, Some(pool)).inspect_err(|_| {
+                    let mapped = pool.clone();
+                    let mut r = T::xsk_setup(dev, queue, Some(pool));
+                    // Unmapped, the core would refuse the bind without asking the driver
+                    // to unbind, and the pool would go with the driver's handles live.
+                    if r.is_ok() && !crate::abstractions::xsk::dma_mapped(&mapped) {
+                        crate::log_err!(
+                            "%s: driver bound an AF_XDP pool without mapping it; unbinding\n",
+                            dev.name()
+                        );
+                        let _ = T::xsk_setup(dev, queue, None);
+                        r = Err(EINVAL);
+                    }
+                    drop(mapped);
+                    if r.is_err() {
                         // SAFETY: Under RTNL, as above.
                         unsafe { xsk.unbind(queue, dev.name()) }
-                    })
+                    }
+                    r
                 }),
                 None => {
                     let r = T::xsk_setup(dev, queue, None);

@@ -509,11 +509,12 @@ impl TxBuf {
 const XSK_TAG: usize = 1;
 const _: () = assert!(core::mem::align_of::<XskShared>() > XSK_TAG);
 
-// SAFETY: Each variant describes only memory it owns or borrows until completion
-// (`TxSkb`'s contract; a socket frame's shared zero header, kept by its counted
-// reference, and its chunk, which the socket does not reuse before `tx_completed`
-// nor free before the glue's wait ends); the token is the skb pointer, or the
-// reference's pointer with bit 0 set, turned back exactly once.
+// Each variant describes only memory it owns or borrows until completion (`TxSkb`'s
+// contract; a socket frame's shared zero header, kept by its counted reference, and
+// its chunk, which the socket does not reuse before `tx_completed` nor free before
+// the glue's wait ends).
+// SAFETY: As just said; the token is the skb pointer, or the reference's pointer
+// with bit 0 set, turned back exactly once.
 unsafe impl Buffer for TxBuf {
     const DIRECTION: Direction = Direction::Out;
 

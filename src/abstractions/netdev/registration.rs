@@ -327,11 +327,11 @@ impl<T: Operations> Drop for Registration<T> {
             unsafe { bindings::net_failover_destroy(f.as_ptr()) };
         }
         let raw = self.dev.as_ptr();
-        // SAFETY: The device is unregistered, so no operation runs and nothing schedules
-        // the work item but the data itself (a re-queueing work item is what
-        // `cancel_delayed_work_sync` handles); cancel it, then drop the data and the
-        // pool list (empty: unregistering unbound every pool) in place and free the
-        // device.
+        // Unregistered: no operation runs, nothing schedules the work item but the
+        // data itself (a re-queueing item is what `cancel_delayed_work_sync` handles),
+        // and every AF_XDP pool was unbound.
+        // SAFETY: As just said: cancel the work, then drop the data and the pool list
+        // in place and free the device.
         unsafe {
             let p = bindings::vnr_netdev_priv(raw).cast::<Priv<T>>();
             bindings::cancel_delayed_work_sync(Opaque::raw_get(addr_of_mut!((*p).work)));

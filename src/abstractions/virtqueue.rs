@@ -373,6 +373,9 @@ impl<B: Buffer> Virtqueue<B> {
 
     /// The outcome of an add that returned `ret` for `token`: on failure the buffer
     /// comes back.
+    // Inlined with zero-copy, as `add`: out of line (`minsize`) for `TxBuf` it cost
+    // 20 instructions a packet on `udp64_tx`.
+    #[cfg_attr(vnr_xsk_zc, inline(always))]
     fn added(ret: i32, token: NonNull<core::ffi::c_void>) -> Result<(), (Error, B)> {
         if ret < 0 {
             // SAFETY: The add failed, so the virtio core did not keep `token`, which came

@@ -7,7 +7,7 @@
 //! kernel's own `rust/kernel/`. The driver above it needs no `unsafe` at all.
 
 // A build without AF_XDP zero-copy (Kbuild: VNR_XSK_ZC=n) leaves some unused.
-#![cfg_attr(not(vnr_xsk_zc), allow(dead_code))]
+#![cfg_attr(not(vnr_xsk_zc), allow(dead_code, unused_imports))]
 
 pub mod cpumask;
 pub mod ctrl_msg;

@@ -294,11 +294,31 @@ impl<B: Buffer> Virtqueue<B> {
         if let Err(e) = kernel::error::to_result(ret) {
             return Err((e, self));
         }
-        // Nothing is posted any more: drain the (empty) drop of `self` by moving its
-        // parts out.
+        // Nothing is posted any more.
         while let Some(buf) = self.detach_unused() {
             drop(buf);
         }
+        // SAFETY: The ring was reset: it holds no buffer.
+        Ok(unsafe { self.retype() })
+    }
+
+    /// The queue, if it holds no buffer (after a [`Virtqueue::reset_into`] that failed
+    /// once the ring was emptied, say), to carry buffers of type `C`.
+    pub fn into_empty<C: Buffer>(self) -> Result<Virtqueue<C>, Self> {
+        if self.num_free() != self.size() {
+            return Err(self);
+        }
+        // SAFETY: Every buffer takes at least one descriptor: with all free, none is
+        // posted.
+        Ok(unsafe { self.retype() })
+    }
+
+    /// The queue, to carry buffers of type `C`, without its (empty) drop.
+    ///
+    /// # Safety
+    ///
+    /// The ring holds no buffer.
+    unsafe fn retype<C: Buffer>(self) -> Virtqueue<C> {
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY: `this` is not dropped; each field is read once and owned by the new
         // queue.
@@ -309,14 +329,14 @@ impl<B: Buffer> Virtqueue<B> {
                 core::ptr::read(&this.claim),
             )
         };
-        // INVARIANT: The ring is empty, so every token in it (none) came from
-        // `C::into_raw`; the queue and its claim carry over.
-        Ok(Virtqueue {
+        // INVARIANT: The ring is empty (the caller's guarantee), so every token in it
+        // (none) came from `C::into_raw`; the queue and its claim carry over.
+        Virtqueue {
             vq,
             sg,
             claim,
             _p: PhantomData,
-        })
+        }
     }
 
     /// Adds a buffer. On failure (ring full, or the buffer could not be described)

@@ -155,8 +155,10 @@ impl RxqInfo {
     }
 
     /// Registers receive queue `queue` of `dev` for the buffers of an AF_XDP pool
-    /// (`MEM_TYPE_XSK_BUFF_POOL`), and tells the pool.
-    pub fn new_xsk(
+    /// (`MEM_TYPE_XSK_BUFF_POOL`), and tells the pool. Only for an
+    /// [`XskRxQueue`](super::xsk::XskRxQueue), which keeps the registration as long
+    /// as the pool's chunks point to it.
+    pub(super) fn new_xsk(
         dev: &NetDev<impl Operations>,
         queue: u16,
         napi: &Napi,

@@ -190,7 +190,7 @@ impl VirtNet {
     /// the ring's kind).
     #[cfg(vnr_xsk_zc)]
     fn xsk_bound(&self) -> bool {
-        self.queues.iter().any(|q| q.rx.lock().xsk.is_some())
+        self.queues.iter().any(|q| q.rx.lock().vq.is_xsk())
     }
 
     /// Never, without zero-copy built in.
@@ -511,8 +511,6 @@ fn make_rings(
         spare: Spare::new()?,
         xdp_prog: None,
         xdp_rxq: None,
-        #[cfg(vnr_xsk_zc)]
-        xsk: None,
     };
     rx.min_buf_len = min_buf_len(features, hdr_len, max_mtu, rx.size());
     Ok((rx, txvq, affinity))

@@ -29,10 +29,10 @@ pub enum RxVq {
     /// "Big packets" (guest GSO without mergeable buffers): a chain of pages per
     /// buffer, large enough for a 64 KiB packet.
     Big(Virtqueue<RxPages>),
-    /// Chunks of an AF_XDP socket's memory, bound in zero-copy mode (the ring's
-    /// `xsk` pool).
+    /// Chunks of an AF_XDP socket's memory, bound in zero-copy mode, with the
+    /// socket's pool.
     #[cfg(vnr_xsk_zc)]
-    Xsk(Virtqueue<crate::abstractions::xsk::XskRxBuf>),
+    Xsk(crate::abstractions::xsk::XskRxQueue),
     /// Taken out of the lock to be resized (which sleeps); NAPI is off meanwhile.
     Detached,
 }
@@ -86,10 +86,6 @@ pub struct RxRing {
     pub xdp_prog: Option<BpfProg>,
     /// The ring as XDP knows it: registered on the first attach, kept until removal.
     pub xdp_rxq: Option<RxqInfo>,
-    /// The AF_XDP pool bound in zero-copy mode, and the ring as registered for its
-    /// buffers.
-    #[cfg(vnr_xsk_zc)]
-    pub xsk: Option<(XskPool, RxqInfo)>,
 }
 
 /// What a transmit ring carries: the stack's packets and, with AF_XDP zero-copy
@@ -101,12 +97,12 @@ pub type TxBuf = crate::abstractions::xsk::TxBuf;
 pub type TxBuf = crate::abstractions::skb::TxSkb;
 
 #[cfg(vnr_xsk_zc)]
-pub use crate::abstractions::xsk::XskPool;
+pub use crate::abstractions::xsk::XskTxPool;
 
 /// Without zero-copy built in no pool is ever bound: a type without values makes
-/// the rings' `xsk` fields (always `None`) cost nothing.
+/// the transmit ring's `xsk` field (always `None`) cost nothing.
 #[cfg(not(vnr_xsk_zc))]
-pub enum XskPool {}
+pub enum XskTxPool {}
 
 impl RxVq {
     /// Whether the ring holds an AF_XDP socket's chunks.
@@ -223,9 +219,9 @@ impl RxRing {
 /// queue is `None` only while it is taken out to be resized (transmit stopped).
 pub struct TxRing {
     pub vq: Option<Virtqueue<TxBuf>>,
-    /// The AF_XDP pool bound in zero-copy mode: its frames are sent from the
-    /// transmit NAPI.
-    pub xsk: Option<XskPool>,
+    /// The transmit side of the AF_XDP pool bound in zero-copy mode: its frames are
+    /// sent from the transmit NAPI.
+    pub xsk: Option<XskTxPool>,
 }
 
 /// One queue pair. Fields drop in order: the NAPI contexts are disabled and removed

@@ -89,15 +89,25 @@ pub(super) fn fill_ring<B: Buffer>(
         }
     }
     if added {
-        if vq.kick_prepare() {
-            q.stats.rx_kicks().inc();
+        r.kicked = doorbell(q, vq.kick_prepare(), || {
             vq.notify();
-            r.kicked = true;
-        } else {
-            q.stats.rx_kicks_suppressed().inc();
-        }
+        });
     }
     r
+}
+
+/// After buffers were posted: rings the doorbell (`notify`) if the device asked
+/// for it (`wanted`, from `kick_prepare`), counting either way. Returns whether it
+/// rang.
+#[inline(always)]
+pub(super) fn doorbell(q: &QueuePair, wanted: bool, notify: impl FnOnce()) -> bool {
+    if wanted {
+        q.stats.rx_kicks().inc();
+        notify();
+    } else {
+        q.stats.rx_kicks_suppressed().inc();
+    }
+    wanted
 }
 
 /// Fills the free slots of the ring.
@@ -142,7 +152,7 @@ pub fn refill(
             RxPages::alloc(vn.rx_big_pages, Gfp::Atomic)
         }),
         #[cfg(vnr_xsk_zc)]
-        RxVq::Xsk(_) => super::xsk::refill(dev, q, rx),
+        RxVq::Xsk(_) => super::xsk::refill(q, rx),
         RxVq::Detached => Refilled::default(),
     }
 }

@@ -3,7 +3,7 @@
 //! Transmit path: header, descriptors, doorbell batching, stop/wake, completions.
 
 #[cfg(not(vnr_xsk_zc))]
-use super::queue::XskPool;
+use super::queue::XskTxPool;
 use super::queue::{QueuePair, TxBuf, TxRing};
 use super::VirtNet;
 use crate::abstractions::{
@@ -57,7 +57,7 @@ fn xsk_xmit(
     _dev: &NetDev<VirtNet>,
     _q: &QueuePair,
     _vq: &mut Virtqueue<TxBuf>,
-    pool: &XskPool,
+    pool: &mut XskTxPool,
     _budget: i32,
 ) -> bool {
     match *pool {}
@@ -306,7 +306,7 @@ pub fn poll(dev: &NetDev<VirtNet>, q: &QueuePair, poll: Poll<'_>) -> i32 {
     // An AF_XDP socket's frames, as many as the ring and the budget take: with more
     // waiting, poll again.
     let more = xsk
-        .as_ref()
+        .as_mut()
         .is_some_and(|pool| xsk_xmit(dev, q, vq, pool, poll.budget()));
     let opaque = vq.enable_cb_prepare();
     // Completed under the ring's lock, so `start_xmit` never sees the interrupt state

@@ -14,9 +14,9 @@ use super::{rx, tx, VirtNet};
 use crate::abstractions::{
     napi::Poll,
     netdev::{NetDev, Operations},
-    virtqueue::Virtqueue,
-    xdp::{self, Action, RxqInfo},
-    xsk::{wakeup, TxBuf, XskPool, XskRxBuf},
+    virtqueue::{Buffer, Virtqueue},
+    xdp::{self, Action},
+    xsk::{wakeup, TxBuf, XskPool, XskRxQueue, XskTxPool},
     Gfp,
 };
 use crate::logic::features::RxMode;
@@ -38,7 +38,7 @@ pub fn setup(dev: &NetDev<VirtNet>, queue: u16, pool: Option<XskPool>) -> Result
         if queue >= vn.curr_pairs.load(Ordering::Relaxed) || vn.hdr_len > pool.headroom() {
             return Err(EINVAL);
         }
-    } else if q.rx.lock().xsk.is_none() {
+    } else if !q.rx.lock().vq.is_xsk() {
         // Nothing bound here.
         return Ok(());
     }
@@ -68,11 +68,11 @@ pub fn setup(dev: &NetDev<VirtNet>, queue: u16, pool: Option<XskPool>) -> Result
 /// Swaps the receive ring's buffers for the pool's and lets the transmit ring send
 /// the socket's frames.
 fn bind(dev: &NetDev<VirtNet>, q: &QueuePair, pool: XskPool) -> Result {
-    let rxq = RxqInfo::new_xsk(dev, q.index, &q.napi, &pool)?;
+    let tx_pool = pool.take_tx().ok_or(EBUSY)?;
     let old = q.rx.lock().detach();
     let res = match old {
-        RxVq::Small(vq) => swap(vq, &pool, RxVq::Small),
-        RxVq::Mergeable(vq) => swap(vq, &pool, RxVq::Mergeable),
+        RxVq::Small(vq) => swap(dev, q, vq, pool, RxVq::Small),
+        RxVq::Mergeable(vq) => swap(dev, q, vq, pool, RxVq::Mergeable),
         other => Err((EINVAL, other)),
     };
     let mut ring = q.rx.lock();
@@ -80,9 +80,8 @@ fn bind(dev: &NetDev<VirtNet>, q: &QueuePair, pool: XskPool) -> Result {
         Ok(vq) => {
             q.stats.rx_buf_bytes().set(0);
             ring.vq = vq;
-            ring.xsk = Some((pool.clone(), rxq));
             drop(ring);
-            q.tx.lock().xsk = Some(pool);
+            q.tx.lock().xsk = Some(tx_pool);
             Ok(())
         }
         Err((e, vq)) => {
@@ -92,23 +91,19 @@ fn bind(dev: &NetDev<VirtNet>, q: &QueuePair, pool: XskPool) -> Result {
     }
 }
 
-/// Resets a receive queue into one for the pool's chunks, mapped for its device;
-/// on failure, the queue as it was (`back` wraps it), empty.
-fn swap<B: crate::abstractions::virtqueue::Buffer>(
+/// Resets a receive queue into one for the pool's chunks; on failure, the queue as
+/// it was (`back` wraps it), maybe empty.
+fn swap<B: Buffer>(
+    dev: &NetDev<VirtNet>,
+    q: &QueuePair,
     vq: Virtqueue<B>,
-    pool: &XskPool,
+    pool: XskPool,
     back: fn(Virtqueue<B>) -> RxVq,
 ) -> Result<RxVq, (Error, RxVq)> {
-    if let Err(e) = pool.dma_map(&vq) {
-        return Err((e, back(vq)));
-    }
-    match vq.reset_into::<XskRxBuf>() {
-        Ok(vq) => Ok(RxVq::Xsk(vq)),
-        Err((e, vq)) => {
-            pool.dma_unmap();
-            Err((e, back(vq)))
-        }
-    }
+    let hdr_len = dev.data().hdr_len;
+    XskRxQueue::bind(dev, q.index, &q.napi, vq, pool, hdr_len)
+        .map(RxVq::Xsk)
+        .map_err(|(e, vq)| (e, back(vq)))
 }
 
 /// Gives the receive ring its own buffers again and takes the socket's frames off
@@ -124,11 +119,7 @@ fn unbind(dev: &NetDev<VirtNet>, q: &QueuePair) -> Result {
         other => (other, Err(EINVAL)),
     };
     q.stats.rx_buf_bytes().set(0);
-    let xsk = {
-        let mut ring = q.rx.lock();
-        ring.vq = vq;
-        ring.xsk.take()
-    };
+    q.rx.lock().vq = vq;
     // Frames in flight point into the socket's memory: take them back before the
     // pool goes (their skbs with them: the byte queue limits forget them).
     let tx_vq = q.tx.lock().vq.take();
@@ -147,21 +138,18 @@ fn unbind(dev: &NetDev<VirtNet>, q: &QueuePair) -> Result {
         None => Ok(()),
     };
     q.tx.lock().xsk = None;
-    if let Some((pool, rxq)) = xsk {
-        pool.dma_unmap();
-        drop(rxq);
-    }
     res.and(tx_res)
 }
 
-/// Resets an AF_XDP receive queue back into one of the ring's own buffers.
-fn back<B: crate::abstractions::virtqueue::Buffer>(
-    vq: Virtqueue<XskRxBuf>,
-    wrap: fn(Virtqueue<B>) -> RxVq,
-) -> (RxVq, Result) {
-    match vq.reset_into::<B>() {
-        Ok(vq) => (wrap(vq), Ok(())),
-        Err((e, vq)) => (RxVq::Xsk(vq), Err(e)),
+/// Resets an AF_XDP receive queue back into one of the ring's own buffers. A ring
+/// that could not be emptied stays bound, pool and all: the glue's wait for the
+/// pool's handles then holds the unbind, with a message, rather than free the
+/// socket's memory under the device (the virtio core cannot fail that way once a
+/// reset succeeded: only its re-enabling can fail, after the ring was emptied).
+fn back<B: Buffer>(xq: XskRxQueue, wrap: fn(Virtqueue<B>) -> RxVq) -> (RxVq, Result) {
+    match xq.unbind::<B>() {
+        Ok((vq, res)) => (wrap(vq), res),
+        Err((e, xq)) => (RxVq::Xsk(xq), Err(e)),
     }
 }
 
@@ -193,7 +181,7 @@ pub(super) fn xmit(
     dev: &NetDev<VirtNet>,
     q: &QueuePair,
     vq: &mut Virtqueue<TxBuf>,
-    pool: &XskPool,
+    pool: &mut XskTxPool,
     budget: i32,
 ) -> bool {
     let vn = dev.data();
@@ -201,13 +189,10 @@ pub(super) fn xmit(
     // the stack's packets the room `start_xmit` counts on while its queue is awake.
     let free = vq.num_free().saturating_sub(tx::STOP_THRESHOLD);
     let room = (free / 3).min(budget.max(0) as usize) as u32;
-    let n = pool.tx_take(room);
+    let frames = pool.take(room, vn.hdr_len);
+    let n = frames.taken();
     let mut sent = 0u32;
-    for i in 0..n {
-        let Some(frame) = pool.tx_frame(i, n, vn.hdr_len) else {
-            q.stats.tx_dropped().inc();
-            continue;
-        };
+    for frame in frames {
         let len = frame.len();
         match vq.add(TxBuf::Xsk(frame), Gfp::Atomic) {
             Ok(()) => {
@@ -243,27 +228,26 @@ pub(super) fn receive_all(
     budget: i32,
 ) -> i32 {
     let RxRing {
-        vq: RxVq::Xsk(vq),
-        xsk: Some((pool, _)),
+        vq: RxVq::Xsk(xq),
         xdp_prog,
         ..
     } = rx
     else {
         return 0;
     };
+    let size = xq.size();
+    let buf_len = xq.buf_len() as u64;
+    let mut chunks = xq.rx();
     let mut redirected = false;
     let mut sent = false;
     let done = rx::up_to(budget, || {
-        let (buf, len) = vq.get_buf()?;
+        let (buf, len) = chunks.get_buf()?;
         let vn = dev.data();
         q.stats.rx_bufs().inc();
-        q.stats
-            .rx_buf_bytes()
-            .sub((vn.hdr_len + pool.rx_frame_size()) as u64);
+        q.stats.rx_buf_bytes().sub(buf_len);
         let len = len as usize;
         let Some(h) = (len >= vn.hdr_len)
-            .then(|| buf.header(pool, vn.hdr_len))
-            .flatten()
+            .then(|| buf.header())
             .and_then(|h| NetHdr::parse(h.get(..vn.hdr_len)?))
         else {
             q.stats.rx_length_errors().inc();
@@ -273,25 +257,23 @@ pub(super) fn receive_all(
         // after 6.12 aborts it with a program attached (6.12 copied it to the stack
         // without one; the guest offloads make such frames only without one).
         if vn.rx_mode == RxMode::Mergeable {
-            let Ok(n) = rx_buf::check_num_buffers(h.num_buffers, vq.size()) else {
+            let Ok(n) = rx_buf::check_num_buffers(h.num_buffers, size) else {
                 q.stats.rx_frame_errors().inc();
                 return Some(());
             };
             if n > 1 {
                 for _ in 1..n {
-                    if vq.get_buf().is_none() {
+                    if chunks.get_buf().is_none() {
                         break;
                     }
                     q.stats.rx_bufs().inc();
-                    q.stats
-                        .rx_buf_bytes()
-                        .sub((vn.hdr_len + pool.rx_frame_size()) as u64);
+                    q.stats.rx_buf_bytes().sub(buf_len);
                 }
                 q.stats.rx_xdp_drops().inc();
                 return Some(());
             }
         }
-        let Some(mut frame) = buf.into_frame(pool, len - vn.hdr_len) else {
+        let Some(mut frame) = buf.into_frame(len - vn.hdr_len) else {
             q.stats.rx_length_errors().inc();
             return Some(());
         };
@@ -361,27 +343,29 @@ pub(super) fn receive_all(
 /// which raced with the binds of xskxceiver's TEARDOWN test (3 failures in 3 runs
 /// with them, none since).
 #[inline(never)]
-pub(super) fn refill(dev: &NetDev<VirtNet>, q: &QueuePair, rx: &mut RxRing) -> rx::Refilled {
-    let vn = dev.data();
+pub(super) fn refill(q: &QueuePair, rx: &mut RxRing) -> rx::Refilled {
     let RxRing {
-        vq: RxVq::Xsk(vq),
-        xsk: Some((pool, _)),
-        ..
+        vq: RxVq::Xsk(xq), ..
     } = rx
     else {
         return rx::Refilled::default();
     };
-    let len = vn.hdr_len + pool.rx_frame_size();
-    let r = rx::fill_ring(q, vq, len, || pool.alloc_rx(vn.hdr_len));
+    let posted = xq.fill();
+    q.stats.rx_buf_bytes().add((posted * xq.buf_len()) as u64);
+    let kicked = posted > 0
+        && rx::doorbell(q, xq.kick_prepare(), || {
+            xq.notify();
+        });
     // With buffers posted, the next frame brings NAPI back to refill: a kick is
     // needed only when the ring is left without any. A socket that does not kick
     // (no need_wakeup) has NAPI poll again until it has filled its ring, as `ice`
     // does (a schedule during the poll makes it poll once more).
-    if pool.rx_dry(vq.num_free() == vq.size()) {
+    let dry = xq.num_free() == xq.size();
+    if xq.rx_dry(dry) {
         q.napi.schedule_process();
     }
     rx::Refilled {
         alloc_failed: false,
-        ..r
+        kicked,
     }
 }

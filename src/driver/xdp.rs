@@ -15,10 +15,11 @@ use crate::abstractions::{
     frag::{PageFrag, RxFrag},
     napi::Poll,
     netdev::{offload, NetDev},
-    skb::RxSkb,
+    skb::{RxSkb, SkBuff},
     virtqueue::Virtqueue,
     xdp::{
-        self, Action, BpfProg, ExtAck, PushError, RxqInfo, XdpFrameBuilder, XdpScratch, XmitFrames,
+        self, Action, BpfProg, ExtAck, PushError, RxqInfo, XdpBuff, XdpFrameBuilder, XdpScratch,
+        XmitFrames,
     },
 };
 use crate::logic::ctrl_cmd;
@@ -148,12 +149,28 @@ struct Xdp<'a> {
 
 /// What the frames of one poll asked for once the poll is over.
 #[derive(Default)]
-struct Pending {
+pub(super) struct Pending {
     /// Frames were redirected: flush them to their targets.
     redirected: bool,
     /// The pair (index) on whose transmit queue frames were queued without a
     /// doorbell.
     sent: Option<u16>,
+}
+
+impl Pending {
+    /// Flushes the poll's redirected frames and rings the doorbell of the queue
+    /// its `XDP_TX` frames went to.
+    pub(super) fn flush(self, dev: &NetDev<VirtNet>, poll: &Poll<'_>) {
+        if self.redirected {
+            xdp::flush_redirects(poll);
+        }
+        if let Some(tx) = self
+            .sent
+            .and_then(|i| dev.data().queues.get(usize::from(i)))
+        {
+            tx::flush_xdp(tx);
+        }
+    }
 }
 
 /// Receives up to `budget` packets with a program attached (the ring holds one).
@@ -202,15 +219,7 @@ pub(super) fn receive_all(
         #[cfg(vnr_xsk_zc)]
         RxVq::Xsk(_) => None,
     });
-    if pending.redirected {
-        xdp::flush_redirects(poll);
-    }
-    if let Some(tx) = pending
-        .sent
-        .and_then(|i| dev.data().queues.get(usize::from(i)))
-    {
-        tx::flush_xdp(tx);
-    }
+    pending.flush(dev, poll);
     done
 }
 
@@ -383,17 +392,63 @@ fn run(
 ) {
     q.stats.rx_xdp_packets().inc();
     let (act, buff) = b.run(state.prog);
+    carry_out(dev, q, poll, state.prog, act, buff, h, pending);
+}
+
+/// A frame a program ran on, as its verdict needs it: a buffer of the driver's
+/// own, or a chunk of an AF_XDP socket's (`xsk`).
+pub(super) trait Verdict: Sized {
+    /// The frame's length.
+    fn len(&self) -> usize;
+    /// The frame as an skb (for the stack or `XDP_TX`).
+    fn into_skb(self, dev: &NetDev<VirtNet>, poll: &Poll<'_>) -> Option<SkBuff>;
+    /// Hands the frame to the target the program chose.
+    fn redirect(self, dev: &NetDev<VirtNet>, prog: &BpfProg) -> Result;
+}
+
+impl Verdict for XdpBuff<'_> {
+    #[inline(always)]
+    fn len(&self) -> usize {
+        XdpBuff::len(self)
+    }
+
+    #[inline(always)]
+    fn into_skb(self, dev: &NetDev<VirtNet>, _poll: &Poll<'_>) -> Option<SkBuff> {
+        XdpBuff::into_skb(self, dev)
+    }
+
+    #[inline(always)]
+    fn redirect(self, dev: &NetDev<VirtNet>, prog: &BpfProg) -> Result {
+        XdpBuff::redirect(self, dev, prog)
+    }
+}
+
+/// Carries out program `prog`'s verdict `act` on `frame` (its virtio-net header
+/// `h`), as the in-tree driver does: counted, traced on failure, an unknown action
+/// warned about; what is left to do once the poll is over goes in `pending`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn carry_out<F: Verdict>(
+    dev: &NetDev<VirtNet>,
+    q: &QueuePair,
+    poll: &Poll<'_>,
+    prog: &BpfProg,
+    act: Action,
+    frame: F,
+    h: &NetHdr,
+    pending: &mut Pending,
+) {
     match act {
         Action::PASS => {
-            let len = buff.len();
-            match buff.into_skb(dev) {
+            let len = frame.len();
+            match frame.into_skb(dev, poll) {
                 Some(skb) => rx::deliver(dev, q, poll, skb, h, len),
                 None => q.stats.rx_dropped().inc(),
             }
         }
         Action::TX => {
             q.stats.rx_xdp_tx().inc();
-            let mut skb = buff.into_skb(dev);
+            let mut skb = frame.into_skb(dev, poll);
             // The pair XDP sends on from this CPU, the same for the whole poll: chosen
             // once, by the poll's first frame sent.
             let vn = dev.data();
@@ -405,25 +460,25 @@ fn run(
                 pending.sent = Some(txq.index);
             } else {
                 q.stats.rx_xdp_drops().inc();
-                state.prog.trace_exception(dev, act);
+                prog.trace_exception(dev, act);
             }
         }
-        Action::REDIRECT => match buff.redirect(dev, state.prog) {
+        Action::REDIRECT => match frame.redirect(dev, prog) {
             Ok(()) => {
                 q.stats.rx_xdp_redirects().inc();
                 pending.redirected = true;
             }
             Err(_) => {
                 q.stats.rx_xdp_drops().inc();
-                state.prog.trace_exception(dev, act);
+                prog.trace_exception(dev, act);
             }
         },
         Action::DROP => q.stats.rx_xdp_drops().inc(),
         _ => {
             if act != Action::ABORTED {
-                state.prog.warn_invalid_action(dev, act.0);
+                prog.warn_invalid_action(dev, act.0);
             }
-            state.prog.trace_exception(dev, act);
+            prog.trace_exception(dev, act);
             q.stats.rx_xdp_drops().inc();
         }
     }

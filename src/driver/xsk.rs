@@ -10,13 +10,14 @@
 //! (`abstractions::xsk`), so it needs no IOMMU and no premapped queue.
 
 use super::queue::{QueuePair, RxRing, RxVq};
-use super::{rx, tx, VirtNet};
+use super::{rx, tx, xdp, VirtNet};
 use crate::abstractions::{
     napi::Poll,
     netdev::{NetDev, Operations},
+    skb::SkBuff,
     virtqueue::{Buffer, Virtqueue},
-    xdp::{self, Action},
-    xsk::{wakeup, TxBuf, XskPool, XskRxQueue, XskTxPool},
+    xdp::BpfProg,
+    xsk::{wakeup, TxBuf, XskFrame, XskPool, XskRxQueue, XskTxPool},
     Gfp,
 };
 use crate::logic::features::RxMode;
@@ -238,8 +239,7 @@ pub(super) fn receive_all(
     let size = xq.size();
     let buf_len = xq.buf_len() as u64;
     let mut chunks = xq.rx();
-    let mut redirected = false;
-    let mut sent = false;
+    let mut pending = xdp::Pending::default();
     let done = rx::up_to(budget, || {
         let (buf, len) = chunks.get_buf()?;
         let vn = dev.data();
@@ -277,63 +277,45 @@ pub(super) fn receive_all(
             q.stats.rx_length_errors().inc();
             return Some(());
         };
-        let act = match xdp_prog.as_ref() {
+        match xdp_prog.as_ref() {
             Some(prog) if rules::runs_on(&h) => {
                 q.stats.rx_xdp_packets().inc();
-                (frame.run(prog, poll), Some(prog))
+                let act = frame.run(prog, poll);
+                xdp::carry_out(dev, q, poll, prog, act, frame, &h, &mut pending);
             }
-            Some(_) => {
-                q.stats.rx_dropped().inc();
-                return Some(());
-            }
-            None => (Action::PASS, None),
-        };
-        match act {
-            (Action::REDIRECT, Some(prog)) => match frame.redirect(dev, prog) {
-                Ok(()) => {
-                    q.stats.rx_xdp_redirects().inc();
-                    redirected = true;
-                }
-                Err(_) => {
-                    q.stats.rx_xdp_drops().inc();
-                    prog.trace_exception(dev, Action::REDIRECT);
-                }
-            },
-            (Action::PASS, _) => {
+            // As on the other paths: no program sees a frame with a GSO type or
+            // NEEDS_CSUM.
+            Some(_) => q.stats.rx_dropped().inc(),
+            None => {
                 let n = frame.len();
                 match frame.into_skb(poll) {
                     Some(skb) => rx::deliver(dev, q, poll, skb, &h, n),
                     None => q.stats.rx_dropped().inc(),
                 }
             }
-            (Action::TX, Some(prog)) => {
-                q.stats.rx_xdp_tx().inc();
-                let mut skb = frame.into_skb(poll);
-                if tx::xmit_xdp(dev, q, || skb.take(), false) == 1 {
-                    sent = true;
-                } else {
-                    q.stats.rx_xdp_drops().inc();
-                    prog.trace_exception(dev, Action::TX);
-                }
-            }
-            (act, prog) => {
-                if let Some(prog) = prog {
-                    if act != Action::DROP {
-                        prog.trace_exception(dev, act);
-                    }
-                }
-                q.stats.rx_xdp_drops().inc();
-            }
         }
         Some(())
     });
-    if redirected {
-        xdp::flush_redirects(poll);
-    }
-    if sent {
-        tx::flush_xdp(q);
-    }
+    pending.flush(dev, poll);
     done
+}
+
+impl xdp::Verdict for XskFrame<'_> {
+    #[inline(always)]
+    fn len(&self) -> usize {
+        XskFrame::len(self)
+    }
+
+    /// A copy: the chunk goes back to the pool.
+    #[inline(always)]
+    fn into_skb(self, _dev: &NetDev<VirtNet>, poll: &Poll<'_>) -> Option<SkBuff> {
+        XskFrame::into_skb(self, poll)
+    }
+
+    #[inline(always)]
+    fn redirect(self, dev: &NetDev<VirtNet>, prog: &BpfProg) -> Result {
+        XskFrame::redirect(self, dev, prog)
+    }
 }
 
 /// Posts the pool's chunks on the ring's free slots; if the ring is left empty, the

@@ -28,7 +28,7 @@ use kernel::sync::Arc;
 mod rx;
 mod tx;
 
-pub use rx::XskRxQueue;
+pub use rx::{XskFrame, XskRxQueue};
 pub use tx::{TxBuf, XskTxPool};
 
 /// `ndo_xsk_wakeup`'s flags: what the socket asks the driver to do.

@@ -50,6 +50,7 @@ const unsigned int VNR_IFF_PROMISC = IFF_PROMISC;
 const unsigned int VNR_IFF_ALLMULTI = IFF_ALLMULTI;
 const unsigned int VNR_IFF_UNICAST_FLT = IFF_UNICAST_FLT;
 const unsigned int VNR_IFF_LIVE_ADDR_CHANGE = IFF_LIVE_ADDR_CHANGE;
+const unsigned int VNR_IFF_TX_SKB_NO_LINEAR = IFF_TX_SKB_NO_LINEAR;
 const netdev_features_t VNR_NETIF_F_HW_VLAN_CTAG_FILTER = NETIF_F_HW_VLAN_CTAG_FILTER;
 const netdev_features_t VNR_NETIF_F_RXHASH = NETIF_F_RXHASH;
 const u16 VNR_ETH_P_8021Q = ETH_P_8021Q;

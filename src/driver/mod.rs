@@ -541,6 +541,8 @@ fn netdev_config(features: Features, cfg: &DeviceConfig) -> netdev::Config<'_, V
         // VERSION_1).
         unicast_filter: true,
         live_addr_change: true,
+        // As in-tree: `skb_to_sgvec` maps a packet without a linear part too.
+        tx_no_linear: true,
         tx_timeout_ms: TX_TIMEOUT_MS,
         // Programs run in small and mergeable modes (not in big packets mode, where
         // attaching is refused); multi-buffer frames reach them in mergeable mode

@@ -49,6 +49,10 @@ pub struct Config<'a, T: Operations> {
     pub unicast_filter: bool,
     /// The device takes a new MAC address while up (`IFF_LIVE_ADDR_CHANGE`).
     pub live_addr_change: bool,
+    /// The transmit path takes packets with no linear data, all in page fragments
+    /// (`IFF_TX_SKB_NO_LINEAR`): AF_XDP copy mode then sends a socket's frames
+    /// from its memory instead of copying each into a new skb.
+    pub tx_no_linear: bool,
     /// How long a stopped transmit queue may make no progress before the stack
     /// calls [`Operations::tx_timeout`] (0: the core's default, 5 s).
     pub tx_timeout_ms: u32,
@@ -153,6 +157,9 @@ impl<T: Operations> Registration<T> {
             }
             if config.live_addr_change {
                 flags |= bindings::VNR_IFF_LIVE_ADDR_CHANGE;
+            }
+            if config.tx_no_linear {
+                flags |= bindings::VNR_IFF_TX_SKB_NO_LINEAR;
             }
             bindings::vnr_netdev_set_priv_flags(raw, flags);
             if !T::HAS_NETPOLL_POLL {

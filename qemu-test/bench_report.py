@@ -311,6 +311,21 @@ def insns_section(w, path, sizes):
                 w(line)
             elif line.strip():
                 break
+    # AF_XDP: zero-copy (ours only) against copy mode, when the run had those
+    # workloads.
+    table = False
+    for line in lines:
+        if line.startswith("AF_XDP, instructions per frame"):
+            table = True
+            w("")
+            w(line)
+            w("")
+            continue
+        if table:
+            if line.startswith("|"):
+                w(line)
+            elif line.strip():
+                break
     # The drivers' own functions, per workload at one pair.
     sec, rows = None, []
 

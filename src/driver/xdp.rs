@@ -424,8 +424,9 @@ impl Verdict for XdpBuff<'_> {
 }
 
 /// Carries out program `prog`'s verdict `act` on `frame` (its virtio-net header
-/// `h`), as the in-tree driver does: counted, traced on failure, an unknown action
-/// warned about; what is left to do once the poll is over goes in `pending`.
+/// `h`), as the in-tree driver does: counted (as received, too), traced on
+/// failure, an unknown action warned about; what is left to do once the poll is
+/// over goes in `pending`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) fn carry_out<F: Verdict>(
@@ -438,6 +439,12 @@ pub(super) fn carry_out<F: Verdict>(
     h: &NetHdr,
     pending: &mut Pending,
 ) {
+    if act != Action::PASS {
+        // Received all the same: the in-tree driver counts every frame the device
+        // gave, whatever the program did with it (`deliver` counts those passed).
+        q.stats.rx_packets().inc();
+        q.stats.rx_bytes().add(frame.len() as u64);
+    }
     match act {
         Action::PASS => {
             let len = frame.len();

@@ -725,6 +725,21 @@ bool vnr_xsk_pool_dma_mapped(struct xsk_buff_pool *pool)
 	return pool->dma_pages;
 }
 
+void *vnr_xsk_pool_addrs(struct xsk_buff_pool *pool)
+{
+	return pool->addrs;
+}
+
+struct page **vnr_xsk_pool_umem_pages(struct xsk_buff_pool *pool)
+{
+	return pool->umem->pgs;
+}
+
+u32 vnr_xsk_pool_umem_npgs(struct xsk_buff_pool *pool)
+{
+	return pool->umem->npgs;
+}
+
 void vnr_local_bh_disable(void)
 {
 	local_bh_disable();

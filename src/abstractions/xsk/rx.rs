@@ -3,7 +3,7 @@
 //! AF_XDP zero-copy receive: a receive queue that owns the pool its chunks come
 //! from, the chunks it posts, and the frames the device writes into them.
 
-use super::{push_umem, XskPool};
+use super::{push_umem, Umem, XskPool};
 use crate::abstractions::napi::{Napi, Poll};
 use crate::abstractions::netdev::{NetDev, Operations};
 use crate::abstractions::skb::{SkBuff, TX_HDR_MAX};
@@ -154,6 +154,7 @@ impl XskRxQueue {
                 xdp,
                 head: self.layout.hdr_len,
                 room: self.layout.frame,
+                umem: Some(self.pool.held.0.umem),
             };
             if self
                 .vq
@@ -256,12 +257,14 @@ impl<'a> XskRx<'a> {
 /// # Invariants
 ///
 /// `xdp` is an `xdp_buff` of a valid pool's, owned by this object, whose chunk has
-/// `head` bytes of headroom before `data` and `room` bytes from it (both 0 once
-/// taken back from a queue, when only the pointer is kept).
+/// `head` bytes of headroom before `data` and `room` bytes from it, in `umem`, the
+/// pool's UMEM (0, 0 and `None` once taken back from a queue, when only the
+/// pointer is kept).
 pub struct XskChunk {
     xdp: NonNull<bindings::xdp_buff>,
     head: usize,
     room: usize,
+    umem: Option<Umem>,
 }
 
 // SAFETY: The buffer may be freed on any CPU.
@@ -273,11 +276,19 @@ unsafe impl Buffer for XskChunk {
     const DIRECTION: Direction = Direction::In;
 
     fn fill(&mut self, sg: &mut SgList<'_>) -> Result {
+        let umem = self.umem.as_ref().ok_or(EINVAL)?;
         // SAFETY: The buffer is valid (type invariant).
         let data = unsafe { (*self.xdp.as_ptr()).data }.cast::<u8>();
-        // SAFETY: `head` bytes before `data` and `room` from it are the chunk's (type
-        // invariant), in the pool's UMEM.
-        unsafe { push_umem(sg, data.wrapping_sub(self.head), self.head + self.room) }
+        // SAFETY: The chunk's pool is valid (type invariant), and it is `umem`'s; the
+        // `head` bytes before `data` and `room` from it are the chunk's.
+        unsafe {
+            push_umem(
+                sg,
+                umem,
+                data.wrapping_sub(self.head),
+                self.head + self.room,
+            )
+        }
     }
 
     fn into_raw(self) -> NonNull<core::ffi::c_void> {
@@ -293,6 +304,7 @@ unsafe impl Buffer for XskChunk {
             xdp: raw.cast(),
             head: 0,
             room: 0,
+            umem: None,
         }
     }
 }

@@ -227,11 +227,11 @@ impl XskTx {
     }
 
     fn fill(&self, sg: &mut SgList<'_>) -> Result {
-        // SAFETY: The zero header lives as long as `held`; the frame is in the UMEM
-        // (type invariant).
+        // SAFETY: The zero header lives as long as `held`, which keeps the pool, whose
+        // UMEM holds the frame (type invariant), valid.
         unsafe {
             sg.push(self.held.0.zero_hdr.as_ptr(), self.hdr_len)?;
-            push_umem(sg, self.data, self.len)
+            push_umem(sg, &self.held.0.umem, self.data, self.len)
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::abstractions::{
 use crate::abstractions::{
     ctrl_msg::CtrlMsg,
     ethtool,
-    netdev::{self, offload, Registration},
+    netdev::{self, offload, priv_flag, Registration},
     qstats,
     virtio::{self, VqCallback},
     virtqueue::{Affinity, Virtqueue},
@@ -538,11 +538,10 @@ fn netdev_config(features: Features, cfg: &DeviceConfig) -> netdev::Config<'_, V
         features: on_features,
         // As in-tree: the device filters unicast addresses (with CTRL_RX) and
         // takes a new MAC while up (CTRL_MAC_ADDR, or simply by address on
-        // VERSION_1).
-        unicast_filter: true,
-        live_addr_change: true,
-        // As in-tree: `skb_to_sgvec` maps a packet without a linear part too.
-        tx_no_linear: true,
+        // VERSION_1); `skb_to_sgvec` maps a packet without a linear part too.
+        priv_flags: priv_flag::UNICAST_FLT
+            | priv_flag::LIVE_ADDR_CHANGE
+            | priv_flag::TX_SKB_NO_LINEAR,
         tx_timeout_ms: TX_TIMEOUT_MS,
         // Programs run in small and mergeable modes (not in big packets mode, where
         // attaching is refused); multi-buffer frames reach them in mergeable mode

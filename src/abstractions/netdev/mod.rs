@@ -14,7 +14,7 @@ mod ops;
 mod registration;
 
 pub use ops::{offload, Operations, Stats64};
-pub use registration::{Config, Registration, Uninit};
+pub use registration::{priv_flag, Config, Registration, Uninit};
 
 use crate::abstractions::skb::{RxSkb, SkBuff};
 use crate::abstractions::Gfp;

@@ -27,6 +27,22 @@ impl<T> Uninit<T> {
     }
 }
 
+/// Driver capabilities (`IFF_*` private flags) for
+/// [`Config::priv_flags`](Config::priv_flags).
+pub mod priv_flag {
+    use crate::bindings;
+    /// The device filters unicast addresses besides its own.
+    pub const UNICAST_FLT: u32 = bindings::VNR_IFF_UNICAST_FLT;
+    /// The device takes a new MAC address while up.
+    pub const LIVE_ADDR_CHANGE: u32 = bindings::VNR_IFF_LIVE_ADDR_CHANGE;
+    /// The transmit path takes packets with no linear data, all in page fragments:
+    /// AF_XDP copy mode then sends a socket's frames from its memory instead of
+    /// copying each into a new skb.
+    pub const TX_SKB_NO_LINEAR: u32 = bindings::VNR_IFF_TX_SKB_NO_LINEAR;
+    /// Every flag a driver may set.
+    pub(super) const ALL: u32 = UNICAST_FLT | LIVE_ADDR_CHANGE | TX_SKB_NO_LINEAR;
+}
+
 /// Device settings, applied between allocation and registration: nothing here can
 /// change once the device is registered (the stack reads these fields unlocked).
 pub struct Config<'a, T: Operations> {
@@ -45,14 +61,9 @@ pub struct Config<'a, T: Operations> {
     pub hw_features: u64,
     /// Offloads on at registration (`features`).
     pub features: u64,
-    /// The device filters unicast addresses besides its own (`IFF_UNICAST_FLT`).
-    pub unicast_filter: bool,
-    /// The device takes a new MAC address while up (`IFF_LIVE_ADDR_CHANGE`).
-    pub live_addr_change: bool,
-    /// The transmit path takes packets with no linear data, all in page fragments
-    /// (`IFF_TX_SKB_NO_LINEAR`): AF_XDP copy mode then sends a socket's frames
-    /// from its memory instead of copying each into a new skb.
-    pub tx_no_linear: bool,
+    /// What the device does beyond the defaults ([`priv_flag`] bits; others are
+    /// ignored).
+    pub priv_flags: u32,
     /// How long a stopped transmit queue may make no progress before the stack
     /// calls [`Operations::tx_timeout`] (0: the core's default, 5 s).
     pub tx_timeout_ms: u32,
@@ -151,17 +162,7 @@ impl<T: Operations> Registration<T> {
             bindings::vnr_netdev_set_needed_headroom(raw, config.needed_headroom);
             (*raw).hw_features = config.hw_features;
             (*raw).features = config.features;
-            let mut flags = 0;
-            if config.unicast_filter {
-                flags |= bindings::VNR_IFF_UNICAST_FLT;
-            }
-            if config.live_addr_change {
-                flags |= bindings::VNR_IFF_LIVE_ADDR_CHANGE;
-            }
-            if config.tx_no_linear {
-                flags |= bindings::VNR_IFF_TX_SKB_NO_LINEAR;
-            }
-            bindings::vnr_netdev_set_priv_flags(raw, flags);
+            bindings::vnr_netdev_set_priv_flags(raw, config.priv_flags & priv_flag::ALL);
             if !T::HAS_NETPOLL_POLL {
                 bindings::vnr_netdev_disable_netpoll(raw);
             }

@@ -32,6 +32,8 @@ use kernel::prelude::*;
 pub const FRAG_ALIGN: usize = bindings::VNR_RX_FRAG_ALIGN as usize;
 /// Largest fragment: one page (the size must fit the token's low bits).
 pub const FRAG_MAX: usize = bindings::VNR_PAGE_SIZE;
+// `RxFrag::granted_len` rounds up with a mask.
+const _: () = assert!(FRAG_ALIGN.is_power_of_two() && FRAG_MAX % FRAG_ALIGN == 0);
 /// Longest packet copied whole into a new skb (the in-tree `GOOD_COPY_LEN`).
 pub const COPY_LEN: usize = bindings::VNR_RX_COPY_LEN as usize;
 
@@ -96,8 +98,11 @@ unsafe impl Send for RxFrag {}
 impl RxFrag {
     /// The size a buffer asked for `len` bytes gets: rounded up to [`FRAG_ALIGN`],
     /// at most [`FRAG_MAX`].
+    // A mask, not `next_multiple_of`: its overflow check was not optimised away, and
+    // left a panic path (and its 105-byte source path) in the module for a sum that
+    // cannot overflow once clamped.
     pub fn granted_len(len: usize) -> usize {
-        len.clamp(1, FRAG_MAX).next_multiple_of(FRAG_ALIGN)
+        (len.clamp(1, FRAG_MAX) + (FRAG_ALIGN - 1)) & !(FRAG_ALIGN - 1)
     }
 
     /// Cuts a buffer of at least `len` bytes (rounded up to [`FRAG_ALIGN`], at most

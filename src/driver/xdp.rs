@@ -439,20 +439,18 @@ pub(super) fn carry_out<F: Verdict>(
     h: &NetHdr,
     pending: &mut Pending,
 ) {
+    let len = frame.len();
     if act != Action::PASS {
         // Received all the same: the in-tree driver counts every frame the device
         // gave, whatever the program did with it (`deliver` counts those passed).
         q.stats.rx_packets().inc();
-        q.stats.rx_bytes().add(frame.len() as u64);
+        q.stats.rx_bytes().add(len as u64);
     }
     match act {
-        Action::PASS => {
-            let len = frame.len();
-            match frame.into_skb(dev, poll) {
-                Some(skb) => rx::deliver(dev, q, poll, skb, h, len),
-                None => q.stats.rx_dropped().inc(),
-            }
-        }
+        Action::PASS => match frame.into_skb(dev, poll) {
+            Some(skb) => rx::deliver(dev, q, poll, skb, h, len),
+            None => q.stats.rx_dropped().inc(),
+        },
         Action::TX => {
             q.stats.rx_xdp_tx().inc();
             let mut skb = frame.into_skb(dev, poll);

@@ -90,7 +90,11 @@ pub fn mergeable_buf_len(
 ) -> usize {
     let max = page_size.saturating_sub(hdr_len);
     let len = hdr_len.saturating_add(avg_pkt_len.clamp(min_buf_len.min(max), max));
-    len.next_multiple_of(align).min(page_size)
+    // Checked: no panic path (an `align` of 0, or a sum near `usize::MAX`, gives
+    // `page_size`).
+    len.checked_next_multiple_of(align)
+        .unwrap_or(page_size)
+        .min(page_size)
 }
 
 /// Exponentially weighted moving average of received packet lengths, weight 1/64,

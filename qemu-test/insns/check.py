@@ -3,11 +3,14 @@
 per packet than the in-tree virtio_net on any counted workload.
 
 Reads report.py's table of the DUT's driver ("driver ours", "driver in-tree") and
-allows TOL (a fraction) above the in-tree count: the count's run-to-run variation,
-measured as in docs/benchmarking.md. Prints one line per workload and exits 1 on a
-failure, 2 when there is nothing to check.
+allows TOL (a fraction) above the in-tree count on request/response workloads
+(rr_*), FLOOD_TOL on the others: each the count's run-to-run variation, measured
+as in docs/benchmarking.md (about 2 % on request/response; floods and streams batch
+as timing goes, about 5 %: udp64_tx's ratio was 0.96, 0.98 and 1.02 in three fresh
+clones of one week). Prints one line per workload and exits 1 on a failure, 2 when
+there is nothing to check.
 
-usage: check.py INSNS.md TOL
+usage: check.py INSNS.md TOL [FLOOD_TOL]
 """
 import sys
 
@@ -27,7 +30,7 @@ def rows(path):
     return out
 
 
-def main(path, tol):
+def main(path, rr_tol, flood_tol):
     checked = failed = 0
     for r in rows(path):
         try:
@@ -39,6 +42,7 @@ def main(path, tol):
             failed += 1
             continue
         checked += 1
+        tol = rr_tol if r["workload"].startswith("rr_") else flood_tol
         ok = ours <= intree * (1 + tol)
         failed += not ok
         print(f"{'ok' if ok else 'FAIL'}: insns: {r['queues']} pair(s) {r['workload']}: ours {ours:,.0f}, "
@@ -51,4 +55,5 @@ def main(path, tol):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], float(sys.argv[2])))
+    tol = float(sys.argv[2])
+    sys.exit(main(sys.argv[1], tol, float(sys.argv[3]) if len(sys.argv) > 3 else tol))

@@ -280,6 +280,25 @@ def demangle(syms):
     return {x: x for x in syms}
 
 
+def copy_table(w, lines, title, with_title):
+    """Writes the table of report.py's output that follows the line starting with
+    `title` (and that line, with `with_title`)."""
+    table = False
+    for line in lines:
+        if line.startswith(title):
+            table = True
+            if with_title:
+                w("")
+                w(line)
+                w("")
+            continue
+        if table:
+            if line.startswith("|"):
+                w(line)
+            elif line.strip():
+                break
+
+
 def insns_section(w, path, sizes):
     """The figure that decides (issue: instructions per packet): the drivers' own
     instructions per packet and the whole guest's, per workload and queue-pair
@@ -301,31 +320,10 @@ def insns_section(w, path, sizes):
       "return or a taken branch ends one). Request/response counts repeat within about 2 % "
       "between runs, floods and streams within about 5 % (their batching follows timing).")
     w("")
-    table = False
-    for line in lines:
-        if line.startswith("The DUT's driver"):
-            table = True
-            continue
-        if table:
-            if line.startswith("|"):
-                w(line)
-            elif line.strip():
-                break
+    copy_table(w, lines, "The DUT's driver", False)
     # AF_XDP: zero-copy (ours only) against copy mode, when the run had those
     # workloads.
-    table = False
-    for line in lines:
-        if line.startswith("AF_XDP, instructions per frame"):
-            table = True
-            w("")
-            w(line)
-            w("")
-            continue
-        if table:
-            if line.startswith("|"):
-                w(line)
-            elif line.strip():
-                break
+    copy_table(w, lines, "AF_XDP, instructions per frame", True)
     # The drivers' own functions, per workload at one pair.
     sec, rows = None, []
 
